@@ -1,0 +1,138 @@
+using FmriToImage.Onnx;
+
+namespace FmriToImage.Tests.Onnx;
+
+public sealed class OrtSessionTests
+{
+    [Fact]
+    public void Reads_inputs_outputs_with_symbolic_dimensions()
+    {
+        using var session = OrtSession.Open(TestFiles.OnnxModel("multi_io.onnx"));
+
+        Assert.Equal(["image", "scale", "ids"], session.Inputs.Select(i => i.Name));
+        Assert.Equal(["scaled", "mean", "ids_plus_one"], session.Outputs.Select(o => o.Name));
+        var image = session.Inputs[0];
+        Assert.Equal(OrtValueKind.Tensor, image.Kind);
+        Assert.Equal(OrtTensorElementType.Float, image.ElementType);
+        Assert.Equal([-1L, 3, 4, 4], image.Dimensions);
+        Assert.Equal(["batch", "", "", ""], image.SymbolicDimensions);
+        Assert.Equal("[batch, 3, 4, 4]", image.ShapeText);
+        Assert.True(image.IsDynamic);
+        Assert.Equal(OrtTensorElementType.Int64, session.Inputs[2].ElementType);
+        Assert.Equal("[batch, seq]", session.Inputs[2].ShapeText);
+        Assert.False(session.Inputs[1].IsDynamic);
+        Assert.Equal("ids: int64 [batch, seq]", session.Inputs[2].ToString());
+    }
+
+    [Fact]
+    public void Reads_model_metadata_including_custom_pairs()
+    {
+        using var session = OrtSession.Open(TestFiles.OnnxModel("add.onnx"));
+        var metadata = session.Metadata;
+        Assert.Equal("fmri2img-fixtures", metadata.ProducerName);
+        Assert.Equal("add_graph", metadata.GraphName);
+        Assert.Equal("org.fmritoimage.tests", metadata.Domain);
+        Assert.Equal("Adds two float tensors.", metadata.Description);
+        Assert.Equal("sum = a + b", metadata.GraphDescription);
+        Assert.Equal(7, metadata.Version);
+        Assert.Equal("binding tests", metadata.CustomMetadata["purpose"]);
+        Assert.Equal("tests/fixtures/make_onnx_models.py", metadata.CustomMetadata["source"]);
+    }
+
+    [Fact]
+    public void Reports_the_execution_providers_that_run_nodes()
+    {
+        using var session = OrtSession.Open(TestFiles.OnnxModel("multi_io.onnx"));
+        Assert.Equal(["CPUExecutionProvider"], session.ExecutionProviders);
+        Assert.Equal(3, session.NodeCountByExecutionProvider["CPUExecutionProvider"]);
+        Assert.Null(session.ExecutionProviderFallbackReason);
+        Assert.Equal(ExecutionProviderPolicy.Cpu, session.ExecutionProviderPolicy);
+    }
+
+    [Fact]
+    public void Loads_from_bytes_under_the_given_name()
+    {
+        using var session = OrtSession.FromBytes(File.ReadAllBytes(TestFiles.OnnxModel("add.onnx")), modelName: "in-memory add");
+        Assert.Equal("in-memory add", session.ModelName);
+        Assert.Equal(["a", "b"], session.Inputs.Select(i => i.Name));
+    }
+
+    [Fact]
+    public void A_missing_file_raises_a_typed_exception_naming_it()
+    {
+        var error = Assert.Throws<ModelFileNotFoundException>(() => OrtSession.Open("models/none/model.onnx"));
+        Assert.Equal("models/none/model.onnx", error.ModelPath);
+        Assert.Contains("models/none/model.onnx", error.Message);
+        Assert.IsAssignableFrom<FmriToImageException>(error);
+    }
+
+    [Fact]
+    public void Random_bytes_as_a_model_raise_an_ort_exception_naming_the_file()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"random-{Guid.NewGuid():N}.onnx");
+        var bytes = new byte[4096];
+        new Random(7).NextBytes(bytes);
+        File.WriteAllBytes(path, bytes);
+        try
+        {
+            var error = Assert.Throws<OrtException>(() => OrtSession.Open(path));
+            Assert.Equal(OrtErrorCode.InvalidProtobuf, error.ErrorCode);
+            Assert.Contains(path, error.Message);
+            Assert.Contains("creating a session", error.Operation);
+
+            var fromBytes = Assert.Throws<OrtException>(() => OrtSession.FromBytes(bytes, modelName: "random bytes"));
+            Assert.Contains("random bytes", fromBytes.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Options_are_applied_and_bad_ones_are_rejected_by_name()
+    {
+        var optimized = Path.Combine(Path.GetTempPath(), $"optimized-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            var options = new OrtSessionOptions
+            {
+                IntraOpThreads = 1,
+                InterOpThreads = 1,
+                ExecutionMode = OrtExecutionMode.Parallel,
+                GraphOptimizationLevel = OrtGraphOptimizationLevel.Basic,
+                EnableMemoryPattern = false,
+                EnableCpuMemoryArena = false,
+                OptimizedModelFilePath = optimized,
+                ConfigEntries = new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = "0" },
+                LogId = "options-test",
+            };
+            using (var session = OrtSession.Open(TestFiles.OnnxModel("add.onnx"), options))
+            {
+                Assert.Equal(2, session.Inputs.Count);
+            }
+
+            Assert.True(File.Exists(optimized), "the optimised model is written where OptimizedModelFilePath says");
+            using var reopened = OrtSession.Open(optimized, new OrtSessionOptions { GraphOptimizationLevel = OrtGraphOptimizationLevel.DisableAll });
+            Assert.Equal(["sum"], reopened.Outputs.Select(o => o.Name));
+
+            Assert.Throws<ArgumentOutOfRangeException>(() => OrtSession.Open(TestFiles.OnnxModel("add.onnx"), new OrtSessionOptions { IntraOpThreads = -1 }));
+        }
+        finally
+        {
+            File.Delete(optimized);
+        }
+    }
+
+    [Fact]
+    public void Dispose_is_idempotent_and_use_after_dispose_is_refused()
+    {
+        var session = OrtSession.Open(TestFiles.OnnxModel("add.onnx"));
+        session.Dispose();
+        session.Dispose();
+        using var a = OrtValue.CreateTensor(new float[3], [1, 3]);
+        using var b = OrtValue.CreateTensor(new float[3], [1, 3]);
+        Assert.Throws<ObjectDisposedException>(() => session.Run([new("a", a), new("b", b)]));
+        Assert.Throws<ObjectDisposedException>(() => session.CreateIoBinding());
+    }
+}
