@@ -13,6 +13,7 @@ namespace FmriToImage.Onnx;
 public sealed unsafe class OrtIoBinding : IDisposable
 {
     private readonly OrtHandle handle;
+    private readonly string ownerName;
     private readonly Dictionary<string, OrtValue> boundInputs = new(StringComparer.Ordinal);
     private readonly List<string> boundOutputNames = [];
     private readonly Dictionary<string, OrtValue> boundOutputs = new(StringComparer.Ordinal);
@@ -20,6 +21,7 @@ public sealed unsafe class OrtIoBinding : IDisposable
     internal OrtIoBinding(OrtSession session, nint pointer)
     {
         Session = session;
+        ownerName = $"OrtIoBinding of '{session.ModelName}'";
         handle = new OrtHandle(pointer, OrtApi.ReleaseIoBinding);
     }
 
@@ -141,7 +143,7 @@ public sealed unsafe class OrtIoBinding : IDisposable
         boundOutputs.Clear();
     }
 
-    internal OrtHandle.Lease Acquire() => handle.Acquire($"OrtIoBinding of '{Session.ModelName}'");
+    internal OrtHandle.Lease Acquire() => handle.Acquire(ownerName);
 
     private void RememberOutput(string name)
     {

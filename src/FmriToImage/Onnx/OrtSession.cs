@@ -27,6 +27,7 @@ public sealed unsafe class OrtSession : IDisposable
     private const string CpuProvider = "CPUExecutionProvider";
 
     private readonly OrtHandle handle;
+    private readonly string ownerName;
     private readonly Dictionary<string, int> inputIndex;
     private readonly Dictionary<string, int> outputIndex;
     private readonly byte[] inputNameBlock;
@@ -38,6 +39,7 @@ public sealed unsafe class OrtSession : IDisposable
     {
         handle = new OrtHandle(pointer, OrtApi.ReleaseSession);
         ModelName = modelName;
+        ownerName = $"OrtSession '{modelName}'";
         ExecutionProviderPolicy = policy;
         Inputs = ReadNodes(pointer, isInput: true);
         Outputs = ReadNodes(pointer, isInput: false);
@@ -266,7 +268,7 @@ public sealed unsafe class OrtSession : IDisposable
     /// <inheritdoc />
     public override string ToString() => $"OrtSession '{ModelName}' ({string.Join(", ", ExecutionProviders)})";
 
-    internal OrtHandle.Lease Acquire() => handle.Acquire($"OrtSession '{ModelName}'");
+    internal OrtHandle.Lease Acquire() => handle.Acquire(ownerName);
 
     /// <summary>Checks one value against the declaration of input or output <paramref name="name"/>; returns its slot.</summary>
     internal int Validate(string name, OrtValue value, bool isInput)

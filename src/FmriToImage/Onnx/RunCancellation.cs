@@ -53,7 +53,10 @@ internal ref struct RunCancellation
             }
         }
 
-        OrtApi.Check(status, $"running '{modelName}'");
+        if (status != 0)
+        {
+            throw OrtApi.ToException(status, $"running '{modelName}'");
+        }
     }
 
     public void Dispose()
