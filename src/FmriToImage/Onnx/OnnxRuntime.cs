@@ -336,7 +336,8 @@ public static unsafe class OnnxRuntime
         return environment;
     }
 
-    private static int ToOrtSeverity(LogLevel level) => level switch
+    /// <summary>ONNX Runtime's severity (0 verbose … 4 fatal) for a .NET log level.</summary>
+    internal static int ToOrtSeverity(LogLevel level) => level switch
     {
         LogLevel.Trace or LogLevel.Debug => 0,
         LogLevel.Information => 1,

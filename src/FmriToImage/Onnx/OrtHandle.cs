@@ -31,20 +31,7 @@ internal sealed unsafe class OrtHandle : SafeHandle
     /// <summary>Keeps the object alive for the duration of a native call.</summary>
     /// <param name="what">Names the owner in the <see cref="ObjectDisposedException"/> if it is already disposed.</param>
     /// <returns>A lease to dispose when the call returns.</returns>
-    public Lease Acquire(string what)
-    {
-        var success = false;
-        try
-        {
-            DangerousAddRef(ref success);
-        }
-        catch (ObjectDisposedException)
-        {
-            throw new ObjectDisposedException(what);
-        }
-
-        return new Lease(this, handle);
-    }
+    public Lease Acquire(string what) => new(this, AddRef(what));
 
     /// <summary>
     /// Keeps the object alive for a native call that spans several handles (pair with <see cref="SafeHandle.DangerousRelease"/>

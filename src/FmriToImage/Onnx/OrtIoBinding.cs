@@ -63,11 +63,7 @@ public sealed unsafe class OrtIoBinding : IDisposable
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(memoryInfo);
-        var slot = Session.Outputs.Select((o, i) => (o, i)).FirstOrDefault(p => p.o.Name == name, (null!, -1)).Item2;
-        if (slot < 0)
-        {
-            throw new TensorContractException($"{Session.ModelName} has no output named '{name}'. Its outputs: {string.Join(", ", Session.Outputs)}.", name);
-        }
+        var slot = Session.OutputSlot(name);
 
         using var binding = Acquire();
         using var memory = memoryInfo.Acquire();

@@ -414,7 +414,8 @@ public sealed unsafe class OrtSession : IDisposable
             ? slot
             : throw new TensorContractException($"{ModelName} has no input named '{name}'. Its inputs: {string.Join(", ", Inputs)}.", name);
 
-    private int OutputSlot(string name) =>
+    /// <summary>The index of output <paramref name="name"/>; throws <see cref="TensorContractException"/> naming the outputs if unknown.</summary>
+    internal int OutputSlot(string name) =>
         outputIndex.TryGetValue(name, out var slot)
             ? slot
             : throw new TensorContractException($"{ModelName} has no output named '{name}'. Its outputs: {string.Join(", ", Outputs)}.", name);

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace FmriToImage.Onnx;
 
 /// <summary>Turns an <see cref="OrtSessionOptions"/> record into settings on a native <c>OrtSessionOptions</c>.</summary>
@@ -19,7 +17,7 @@ internal static unsafe class SessionOptionsBuilder
 
         if (options.LogLevel is { } level)
         {
-            OrtApi.Check(OrtApi.SetSessionLogSeverityLevel(native, ToSeverity(level)), context);
+            OrtApi.Check(OrtApi.SetSessionLogSeverityLevel(native, OnnxRuntime.ToOrtSeverity(level)), context);
         }
 
         OrtApi.Check(OrtApi.SetIntraOpNumThreads(native, options.IntraOpThreads), context);
@@ -121,13 +119,4 @@ internal static unsafe class SessionOptionsBuilder
             OrtApi.Check(OrtApi.AddSessionConfigEntry(native, k, v), $"{context} (config entry '{key}' = '{value}')");
         }
     }
-
-    private static int ToSeverity(LogLevel level) => level switch
-    {
-        LogLevel.Trace or LogLevel.Debug => 0,
-        LogLevel.Information => 1,
-        LogLevel.Warning => 2,
-        LogLevel.Error => 3,
-        _ => 4,
-    };
 }
