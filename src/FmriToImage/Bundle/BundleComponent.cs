@@ -1,0 +1,66 @@
+using System.Text.Json;
+using FmriToImage.Onnx;
+
+namespace FmriToImage.Bundle;
+
+/// <summary>
+/// One network of a bundle: where its graph is, its <c>config.json</c> (when its folder has one) and its session,
+/// opened on first use (or by <see cref="ModelBundle.Open"/> when sessions open eagerly).
+/// </summary>
+/// <remarks>Thread-safe: concurrent first uses open the session once. The bundle owns the session and disposes it.</remarks>
+public sealed class BundleComponent
+{
+    private readonly Lazy<OrtSession> session;
+
+    internal BundleComponent(BundleComponentKind kind, string name, string relativePath, string fullPath, JsonElement? config, Func<BundleComponent, OrtSession> open)
+    {
+        Kind = kind;
+        Name = name;
+        RelativePath = relativePath;
+        FullPath = fullPath;
+        Config = config;
+        session = new Lazy<OrtSession>(() => open(this), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>What kind of network this is.</summary>
+    public BundleComponentKind Kind { get; }
+
+    /// <summary>The component's name: its folder (e.g. "unet") or, for a voxel encoder, its manifest name.</summary>
+    public string Name { get; }
+
+    /// <summary>The graph's path relative to the bundle folder, e.g. "unet/model.onnx".</summary>
+    public string RelativePath { get; }
+
+    /// <summary>The graph's full path.</summary>
+    public string FullPath { get; }
+
+    /// <summary>The component folder's <c>config.json</c>, when there is one.</summary>
+    public JsonElement? Config { get; }
+
+    /// <summary>The component's session, opened (and its contract checked) on first use.</summary>
+    /// <exception cref="BundleContractException">The graph does not fit its contract (lazy opening).</exception>
+    /// <exception cref="OrtException">ONNX Runtime could not load the graph.</exception>
+    public OrtSession Session => session.Value;
+
+    /// <summary>Whether the session has been opened.</summary>
+    public bool IsOpen => session.IsValueCreated;
+
+    /// <summary>A number from <see cref="Config"/>, or null when the config or the key is absent.</summary>
+    /// <param name="key">The config key, e.g. "scaling_factor".</param>
+    /// <returns>The value, or null.</returns>
+    public double? ConfigNumber(string key) =>
+        Config is { ValueKind: JsonValueKind.Object } config && config.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.Number
+            ? value.GetDouble()
+            : null;
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Kind} '{Name}' ({RelativePath})";
+
+    internal void DisposeSession()
+    {
+        if (session.IsValueCreated)
+        {
+            session.Value.Dispose();
+        }
+    }
+}

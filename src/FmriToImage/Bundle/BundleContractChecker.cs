@@ -1,0 +1,256 @@
+using FmriToImage.Onnx;
+
+namespace FmriToImage.Bundle;
+
+/// <summary>
+/// Checks a bundle's graphs against the contracts the pipelines rely on and against each other, collecting every
+/// problem (docs/model-bundle.md lists the rules). Only dimensions a graph fixes are compared; dynamic ones pass.
+/// </summary>
+internal sealed class BundleContractChecker
+{
+    private static readonly OrtTensorElementType[] FloatTypes = [OrtTensorElementType.Float, OrtTensorElementType.Float16];
+    private static readonly OrtTensorElementType[] IdTypes = [OrtTensorElementType.Int64, OrtTensorElementType.Int32];
+    private static readonly OrtTensorElementType[] TimestepTypes = [OrtTensorElementType.Float, OrtTensorElementType.Float16, OrtTensorElementType.Int64, OrtTensorElementType.Int32];
+
+    private readonly List<string> problems = [];
+
+    public IReadOnlyList<string> Problems => problems;
+
+    /// <summary>Checks one component's own contract (names, types, ranks, the manifest's voxel counts).</summary>
+    public void CheckComponent(BundleComponent component, OrtSession session, DecoderManifest? manifest)
+    {
+        switch (component.Kind)
+        {
+            case BundleComponentKind.TextEncoder:
+                Expect(component, session, "input_ids", input: true, IdTypes, 2);
+                Expect(component, session, "last_hidden_state", input: false, FloatTypes, 3);
+                break;
+            case BundleComponentKind.ImageEncoder:
+                Expect(component, session, "pixel_values", input: true, FloatTypes, 4);
+                if (Find(session.Outputs, "image_embeds") is null && Find(session.Outputs, "last_hidden_state") is null)
+                {
+                    problems.Add($"{component.RelativePath}: has neither output 'image_embeds' nor 'last_hidden_state' (needs at least one); its outputs: {string.Join(", ", session.Outputs)}.");
+                }
+
+                Optional(component, session.Outputs, "image_embeds", FloatTypes, 2);
+                Optional(component, session.Outputs, "last_hidden_state", FloatTypes, 3);
+                break;
+            case BundleComponentKind.Unet:
+                Expect(component, session, "sample", input: true, FloatTypes, 4);
+                Expect(component, session, "timestep", input: true, TimestepTypes, 0, 1);
+                Expect(component, session, "encoder_hidden_states", input: true, FloatTypes, 3);
+                Expect(component, session, "out_sample", input: false, FloatTypes, 4);
+                break;
+            case BundleComponentKind.VaeEncoder:
+                Expect(component, session, "sample", input: true, FloatTypes, 4);
+                if (Find(session.Outputs, "latent_parameters") is null && Find(session.Outputs, "latent_sample") is null)
+                {
+                    problems.Add($"{component.RelativePath}: has neither output 'latent_parameters' (mean ‖ logvar) nor 'latent_sample'; its outputs: {string.Join(", ", session.Outputs)}.");
+                }
+
+                Optional(component, session.Outputs, "latent_parameters", FloatTypes, 4);
+                Optional(component, session.Outputs, "latent_sample", FloatTypes, 4);
+                break;
+            case BundleComponentKind.VaeDecoder:
+                Expect(component, session, "latent_sample", input: true, FloatTypes, 4);
+                Expect(component, session, "sample", input: false, FloatTypes, 4);
+                if (component.ConfigNumber("scaling_factor") is null)
+                {
+                    problems.Add($"{component.RelativePath}: its config.json has no numeric 'scaling_factor' (the latent scale diffusers records; it is never assumed).");
+                }
+
+                break;
+            case BundleComponentKind.CaptionerVision:
+                Expect(component, session, "pixel_values", input: true, FloatTypes, 4);
+                Expect(component, session, "image_embeds", input: false, FloatTypes, 3);
+                break;
+            case BundleComponentKind.CaptionerDecoder:
+                Expect(component, session, "input_ids", input: true, IdTypes, 2);
+                Expect(component, session, "image_embeds", input: true, FloatTypes, 3);
+                Expect(component, session, "logits", input: false, FloatTypes, 3);
+                break;
+            case BundleComponentKind.Prior:
+                if (session.Inputs.Count == 0 || session.Outputs.Count == 0)
+                {
+                    problems.Add($"{component.RelativePath}: a prior needs at least one input and one output.");
+                }
+
+                break;
+            case BundleComponentKind.VoxelEncoder:
+                CheckVoxelEncoder(component, session, manifest);
+                break;
+        }
+    }
+
+    /// <summary>Checks that components agree: latent channels and size, token width, vocabulary size.</summary>
+    public void CheckAcross(ModelBundle bundle)
+    {
+        var latentChannels = FixedDim(bundle.VaeDecoder, "latent_sample", true, 1) ?? (long?)bundle.VaeDecoder?.ConfigNumber("latent_channels");
+        var latentSource = bundle.VaeDecoder is null ? null : $"{bundle.VaeDecoder.RelativePath} (latent channels {latentChannels})";
+        if (latentChannels is { } channels)
+        {
+            AgreeDim(bundle.Unet, "sample", true, 1, channels, latentSource!);
+            AgreeDim(bundle.Unet, "out_sample", false, 1, channels, latentSource!);
+            if (bundle.VaeEncoder is { } encoder)
+            {
+                AgreeDim(encoder, "latent_parameters", false, 1, 2 * channels, latentSource + ", ×2 for mean ‖ logvar");
+                AgreeDim(encoder, "latent_sample", false, 1, channels, latentSource!);
+            }
+
+            foreach (var voxelEncoder in bundle.VoxelEncoders.Where(v => v.Entry.Role == VoxelEncoderRole.VaeLatent))
+            {
+                AgreeDim(voxelEncoder.Component, "latent", false, 1, channels, latentSource!);
+            }
+        }
+
+        // Latent height/width: voxel encoders must predict what the UNet and the VAE decoder take.
+        foreach (var axis in new[] { 2, 3 })
+        {
+            var reference = FixedDim(bundle.VaeDecoder, "latent_sample", true, axis);
+            var referenceName = bundle.VaeDecoder?.RelativePath + " input 'latent_sample'";
+            if (reference is null)
+            {
+                reference = FixedDim(bundle.Unet, "sample", true, axis);
+                referenceName = bundle.Unet?.RelativePath + " input 'sample'";
+            }
+
+            if (reference is { } size)
+            {
+                foreach (var voxelEncoder in bundle.VoxelEncoders.Where(v => v.Entry.Role == VoxelEncoderRole.VaeLatent))
+                {
+                    AgreeDim(voxelEncoder.Component, "latent", false, axis, size, referenceName!);
+                }
+            }
+        }
+
+        // Token width: everything the UNet cross-attends to.
+        var width = FixedDim(bundle.Unet, "encoder_hidden_states", true, 2);
+        if (width is { } tokenWidth)
+        {
+            var source = $"{bundle.Unet!.RelativePath} input 'encoder_hidden_states' (width {tokenWidth})";
+            AgreeDim(bundle.TextEncoder, "last_hidden_state", false, 2, tokenWidth, source);
+            foreach (var voxelEncoder in bundle.VoxelEncoders.Where(v => v.Entry.Role == VoxelEncoderRole.ImageTokens))
+            {
+                AgreeDim(voxelEncoder.Component, "image_tokens", false, 2, tokenWidth, source);
+            }
+
+            if (bundle.VoxelEncoders.Any(v => v.Entry.Role == VoxelEncoderRole.ImageTokens))
+            {
+                AgreeDim(bundle.ImageEncoder, "last_hidden_state", false, 2, tokenWidth, source);
+            }
+        }
+
+        // The captioner's vocabulary: logits width = lines of vocab.txt.
+        if (bundle.CaptionerDecoder is { } decoder && FixedDim(decoder, "logits", false, 2) is { } logitsWidth)
+        {
+            var vocabPath = Path.Combine(bundle.RootPath, "captioner", "vocab.txt");
+            if (File.Exists(vocabPath))
+            {
+                var lines = File.ReadLines(vocabPath).Count(l => l.Length > 0);
+                if (lines != logitsWidth)
+                {
+                    problems.Add($"{decoder.RelativePath}: output 'logits' has {logitsWidth} classes but captioner/vocab.txt has {lines} tokens.");
+                }
+            }
+        }
+    }
+
+    private void CheckVoxelEncoder(BundleComponent component, OrtSession session, DecoderManifest? manifest)
+    {
+        var entry = manifest?.VoxelEncoders.FirstOrDefault(e => e.Name == component.Name);
+        if (session.Inputs.Count != 1)
+        {
+            problems.Add($"{component.RelativePath}: a voxel encoder takes exactly one input (the voxels) but has {session.Inputs.Count}: {string.Join(", ", session.Inputs)}.");
+            return;
+        }
+
+        var voxels = session.Inputs[0];
+        if (!ElementAndRank(component, voxels, "input", FloatTypes, 2) || entry is null || manifest is null)
+        {
+            return;
+        }
+
+        var expected = entry.VoxelCount ?? manifest.VoxelCount;
+        var inputWhat = entry.Input switch
+        {
+            VoxelEncoderInput.RoiSubset => $"the {expected} voxels of ROI set '{entry.RoiSet}'",
+            _ => $"the subject's {expected} voxels",
+        };
+        if (voxels.Dimensions[1] >= 0 && voxels.Dimensions[1] != expected)
+        {
+            problems.Add($"{component.RelativePath}: input '{voxels.Name}' takes {voxels.Dimensions[1]} voxels ({voxels.ShapeText}) but fmri_decoder.json says it reads {inputWhat}.");
+        }
+
+        switch (entry.Role)
+        {
+            case VoxelEncoderRole.VaeLatent:
+                Expect(component, session, "latent", input: false, FloatTypes, 4);
+                break;
+            case VoxelEncoderRole.ImageTokens:
+                Expect(component, session, "image_tokens", input: false, FloatTypes, 3);
+                Optional(component, session.Outputs, "image_embedding", FloatTypes, 2);
+                break;
+        }
+    }
+
+    private void Expect(BundleComponent component, OrtSession session, string name, bool input, OrtTensorElementType[] types, params int[] ranks)
+    {
+        var nodes = input ? session.Inputs : session.Outputs;
+        var node = Find(nodes, name);
+        if (node is null)
+        {
+            problems.Add($"{component.RelativePath}: no {(input ? "input" : "output")} named '{name}'; its {(input ? "inputs" : "outputs")}: {(nodes.Count == 0 ? "none" : string.Join(", ", nodes))}.");
+            return;
+        }
+
+        ElementAndRank(component, node, input ? "input" : "output", types, ranks);
+    }
+
+    private void Optional(BundleComponent component, IReadOnlyList<OrtNodeInfo> nodes, string name, OrtTensorElementType[] types, params int[] ranks)
+    {
+        if (Find(nodes, name) is { } node)
+        {
+            ElementAndRank(component, node, "output", types, ranks);
+        }
+    }
+
+    private bool ElementAndRank(BundleComponent component, OrtNodeInfo node, string role, OrtTensorElementType[] types, params int[] ranks)
+    {
+        var ok = true;
+        if (!types.Contains(node.ElementType))
+        {
+            problems.Add($"{component.RelativePath}: {role} '{node.Name}' is {OrtTensorElementTypes.Name(node.ElementType)} but must be {string.Join(" or ", types.Select(OrtTensorElementTypes.Name))}.");
+            ok = false;
+        }
+
+        if (!ranks.Contains(node.Rank))
+        {
+            problems.Add($"{component.RelativePath}: {role} '{node.Name}' has rank {node.Rank} {node.ShapeText} but must have rank {string.Join(" or ", ranks)}.");
+            ok = false;
+        }
+
+        return ok;
+    }
+
+    private void AgreeDim(BundleComponent? component, string name, bool input, int axis, long expected, string source)
+    {
+        if (FixedDim(component, name, input, axis) is { } actual && actual != expected)
+        {
+            var node = Find(input ? component!.Session.Inputs : component!.Session.Outputs, name)!;
+            problems.Add($"{component.RelativePath}: {(input ? "input" : "output")} '{name}' {node.ShapeText} has {actual} at axis {axis} but {source} needs {expected}.");
+        }
+    }
+
+    private static long? FixedDim(BundleComponent? component, string name, bool input, int axis)
+    {
+        if (component is null)
+        {
+            return null;
+        }
+
+        var node = Find(input ? component.Session.Inputs : component.Session.Outputs, name);
+        return node is not null && node.Rank > axis && node.Dimensions[axis] >= 0 ? node.Dimensions[axis] : null;
+    }
+
+    private static OrtNodeInfo? Find(IReadOnlyList<OrtNodeInfo> nodes, string name) => nodes.FirstOrDefault(n => n.Name == name);
+}

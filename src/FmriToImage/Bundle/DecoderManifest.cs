@@ -1,0 +1,117 @@
+using System.Text.Json.Serialization;
+
+namespace FmriToImage.Bundle;
+
+/// <summary>
+/// The brain-specific part of a bundle, <c>fmri_decoder.json</c>: whose brain it decodes, how its voxels are ordered,
+/// the voxel encoders and their roles, per-pipeline defaults, and the sha256 of every file. Field names in the file are
+/// the snake_case forms of the property names. See docs/model-bundle.md.
+/// </summary>
+public sealed record DecoderManifest
+{
+    /// <summary>The version of this file's format; this library reads version 1.</summary>
+    public required int FormatVersion { get; init; }
+
+    /// <summary>The subject the encoders were trained on, e.g. "subj01".</summary>
+    public required string Subject { get; init; }
+
+    /// <summary>The number of voxels in the subject's full (nsdgeneral) vector.</summary>
+    public required int VoxelCount { get; init; }
+
+    /// <summary>How the voxel vector is ordered, in words (e.g. "C order of the (X, Y, Z) nsdgeneral mask").</summary>
+    public string VoxelOrder { get; init; } = string.Empty;
+
+    /// <summary>The mask files: the nsdgeneral mask and one index file per ROI set.</summary>
+    public ManifestMasks Masks { get; init; } = new();
+
+    /// <summary>The voxel encoders, in the order the pipelines use them.</summary>
+    public IReadOnlyList<VoxelEncoderEntry> VoxelEncoders { get; init; } = [];
+
+    /// <summary>Per-pipeline defaults, keyed by pipeline name (<c>caption_img2img</c>, <c>unclip</c>).</summary>
+    public IReadOnlyDictionary<string, PipelineDefaults> Pipelines { get; init; } = new Dictionary<string, PipelineDefaults>();
+
+    /// <summary>The sha256 (lower-case hex) of every file in the bundle, keyed by its path relative to the bundle folder.</summary>
+    public IReadOnlyDictionary<string, string> Files { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>The mask files of a bundle.</summary>
+public sealed record ManifestMasks
+{
+    /// <summary>The subject's nsdgeneral mask (a label volume), relative to the bundle folder, or null.</summary>
+    public string? Nsdgeneral { get; init; }
+
+    /// <summary>For each named ROI set, a file of indices into the voxel vector, relative to the bundle folder.</summary>
+    public IReadOnlyDictionary<string, string> RoiSets { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>One voxel encoder: its graph, what it predicts, and which voxels it reads.</summary>
+public sealed record VoxelEncoderEntry
+{
+    /// <summary>A unique name, e.g. "lowlevel_set1".</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The ONNX file, relative to the bundle folder.</summary>
+    public required string File { get; init; }
+
+    /// <summary>What the encoder predicts.</summary>
+    public required VoxelEncoderRole Role { get; init; }
+
+    /// <summary>Which voxels the encoder reads.</summary>
+    public VoxelEncoderInput Input { get; init; } = VoxelEncoderInput.Nsdgeneral;
+
+    /// <summary>The ROI set the encoder was trained on (a key of <see cref="ManifestMasks.RoiSets"/>), or null for all voxels.</summary>
+    public string? RoiSet { get; init; }
+
+    /// <summary>
+    /// The length of the encoder's input vector: the manifest's voxel count for <see cref="VoxelEncoderInput.Nsdgeneral"/>
+    /// and <see cref="VoxelEncoderInput.RoiZeroFilled"/>, the ROI set's size for <see cref="VoxelEncoderInput.RoiSubset"/>.
+    /// Null means the manifest's voxel count.
+    /// </summary>
+    public int? VoxelCount { get; init; }
+}
+
+/// <summary>What a voxel encoder predicts; each role fixes the encoder's output names and shapes.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<VoxelEncoderRole>))]
+public enum VoxelEncoderRole
+{
+    /// <summary>A VAE latent, already multiplied by the VAE's scaling factor: output <c>latent</c> [batch, C, h, w].</summary>
+    [JsonStringEnumMemberName("vae_latent")]
+    VaeLatent,
+
+    /// <summary>Image-encoder token states: output <c>image_tokens</c> [batch, T, D], optionally <c>image_embedding</c> [batch, E] for retrieval.</summary>
+    [JsonStringEnumMemberName("image_tokens")]
+    ImageTokens,
+}
+
+/// <summary>Which voxels a voxel encoder reads.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<VoxelEncoderInput>))]
+public enum VoxelEncoderInput
+{
+    /// <summary>The full voxel vector.</summary>
+    [JsonStringEnumMemberName("nsdgeneral")]
+    Nsdgeneral,
+
+    /// <summary>Only the voxels of its ROI set, in voxel-vector order.</summary>
+    [JsonStringEnumMemberName("roi_subset")]
+    RoiSubset,
+
+    /// <summary>The full vector with every voxel outside its ROI set set to zero (what the seed student study did).</summary>
+    [JsonStringEnumMemberName("roi_zero_filled")]
+    RoiZeroFilled,
+}
+
+/// <summary>A pipeline's default settings, chosen when the bundle was made (e.g. on a validation split).</summary>
+public sealed record PipelineDefaults
+{
+    /// <summary>DDIM steps.</summary>
+    public int Steps { get; init; } = 50;
+
+    /// <summary>img2img strength in [0, 1] (1 = start from pure noise).</summary>
+    public double Strength { get; init; } = 0.75;
+
+    /// <summary>Classifier-free guidance scale (≤ 1 disables guidance).</summary>
+    public double Guidance { get; init; } = 7.5;
+
+    /// <summary>Samples drawn per voxel encoder (bagging) or per trial (unCLIP best-of-N).</summary>
+    public int Samples { get; init; } = 1;
+}
