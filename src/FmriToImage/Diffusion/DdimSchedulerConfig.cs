@@ -29,7 +29,7 @@ public sealed record DdimSchedulerConfig
     /// <summary>
     /// Explicit β values, one per training timestep (<c>trained_betas</c>, default null). When set they replace the
     /// schedule computed from <see cref="BetaStart"/>, <see cref="BetaEnd"/> and <see cref="BetaSchedule"/>; the count
-    /// must equal <see cref="NumTrainTimesteps"/>.
+    /// must equal <see cref="NumTrainTimesteps"/>. Record equality compares this list by reference.
     /// </summary>
     public IReadOnlyList<double>? TrainedBetas { get; init; }
 

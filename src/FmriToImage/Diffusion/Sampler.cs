@@ -92,7 +92,7 @@ public sealed class Sampler
 
     /// <summary>Runs the loop, writing the final latents into <paramref name="latents"/> (which is also the working buffer).</summary>
     /// <param name="request">What to generate.</param>
-    /// <param name="latents">N·L floats; receives the result.</param>
+    /// <param name="latents">N·L floats; receives the result. Must not overlap the request's memory (it is overwritten with noise first).</param>
     /// <param name="progress">Told after every step, on the calling thread.</param>
     /// <param name="cancellationToken">Checked before every step and handed to the denoiser.</param>
     /// <exception cref="ArgumentNullException"><paramref name="request"/> or its noise source is null.</exception>
