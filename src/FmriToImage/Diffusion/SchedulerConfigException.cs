@@ -1,0 +1,20 @@
+namespace FmriToImage.Diffusion;
+
+/// <summary>
+/// A diffusers <c>scheduler_config.json</c> that cannot be read: not JSON, not an object, or a known key whose value
+/// has the wrong JSON type. The message names the key, the expected and the actual value.
+/// </summary>
+/// <remarks>
+/// A known key with a value this library does not implement (for example <c>"beta_schedule": "sigmoid"</c>) is not
+/// malformed; it raises <see cref="NotSupportedException"/> instead.
+/// </remarks>
+public sealed class SchedulerConfigException : FmriToImageException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What is wrong: the key, the expected and the actual value.</param>
+    /// <param name="innerException">The JSON parser's exception, if any.</param>
+    public SchedulerConfigException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}
