@@ -1,0 +1,127 @@
+using System.Numerics.Tensors;
+using FmriToImage.Bundle;
+using FmriToImage.Onnx;
+
+namespace FmriToImage.Models;
+
+/// <summary>
+/// A VAE decoder export (<c>latent_sample</c> → <c>sample</c>): turns scaled latents — what the UNet and the voxel
+/// encoders work in — into images. Divides by the scaling factor the bundle's config records (never a constant).
+/// </summary>
+/// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
+public sealed class VaeDecoder
+{
+    private readonly OrtSession session;
+
+    /// <summary>Wraps a VAE decoder session.</summary>
+    /// <param name="session">The session (not owned).</param>
+    /// <param name="scalingFactor">The latent scale (diffusers' <c>scaling_factor</c>, e.g. 0.18215 for SD 1.5); must be positive.</param>
+    /// <param name="latentChannels">C, the latent channel count.</param>
+    /// <param name="downsamplingFactor">Image pixels per latent pixel along each side (8 for SD).</param>
+    public VaeDecoder(OrtSession session, double scalingFactor, int latentChannels, int downsamplingFactor)
+    {
+        this.session = session ?? throw new ArgumentNullException(nameof(session));
+        if (!(scalingFactor > 0) || double.IsInfinity(scalingFactor))
+        {
+            throw new ArgumentOutOfRangeException(nameof(scalingFactor), scalingFactor, "The VAE scaling factor must be a positive number.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(latentChannels, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(downsamplingFactor, 1);
+        ScalingFactor = scalingFactor;
+        LatentChannels = latentChannels;
+        DownsamplingFactor = downsamplingFactor;
+    }
+
+    /// <summary>The latent scale: model latents = VAE latents × this.</summary>
+    public double ScalingFactor { get; }
+
+    /// <summary>Latent channels C.</summary>
+    public int LatentChannels { get; }
+
+    /// <summary>Image pixels per latent pixel along each side.</summary>
+    public int DownsamplingFactor { get; }
+
+    /// <summary>
+    /// Wraps the bundle's VAE decoder with the scaling factor, latent channels and downsampling factor its config and
+    /// graph declare: channels from the graph's fixed <c>latent_sample</c> channels or the config's
+    /// <c>latent_channels</c>; the factor from <c>block_out_channels</c> (2^(blocks − 1)) or the ratio of the VAE's and
+    /// the UNet's <c>sample_size</c>.
+    /// </summary>
+    /// <param name="bundle">The bundle.</param>
+    /// <returns>The decoder.</returns>
+    /// <exception cref="BundleComponentMissingException">The bundle has no VAE decoder.</exception>
+    /// <exception cref="BundleContractException">The config does not give the scaling factor, channels or downsampling factor.</exception>
+    public static VaeDecoder FromBundle(ModelBundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        var vae = bundle.VaeDecoder ?? throw new BundleComponentMissingException(bundle.RootPath, "vae_decoder/model.onnx", ["TextToImage", "CaptionImg2Img", "Unclip"]);
+        var problems = new List<string>();
+        var scaling = vae.ConfigNumber("scaling_factor");
+        if (scaling is null)
+        {
+            problems.Add($"{vae.RelativePath}: config.json has no numeric 'scaling_factor'.");
+        }
+
+        var input = vae.Session.Inputs.FirstOrDefault(i => i.Name == "latent_sample");
+        var channels = input is { Rank: 4 } && input.Dimensions[1] > 0 ? (int)input.Dimensions[1] : (int?)vae.ConfigNumber("latent_channels");
+        if (channels is null)
+        {
+            problems.Add($"{vae.RelativePath}: neither the graph (input 'latent_sample') nor config.json ('latent_channels') gives the latent channel count.");
+        }
+
+        var factor = DownsamplingFactorOf(vae, bundle.Unet);
+        if (factor is null)
+        {
+            problems.Add($"{vae.RelativePath}: config.json gives no 'block_out_channels', and the VAE's and the UNet's 'sample_size' do not give the downsampling factor.");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new BundleContractException(bundle.RootPath, problems);
+        }
+
+        return new VaeDecoder(vae.Session, scaling!.Value, channels!.Value, factor!.Value);
+    }
+
+    /// <summary>Decodes scaled latents [batch, C, h, w] to images [batch, 3, h·f, w·f] with values about [−1, 1].</summary>
+    /// <param name="scaledLatents">The latents, row-major NCHW, as the UNet produces them (× scaling factor).</param>
+    /// <param name="batch">The number of latents.</param>
+    /// <param name="latentHeight">h.</param>
+    /// <param name="latentWidth">w.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <returns>The images, NCHW, unclamped (diffusers' post-processing maps x to (x/2 + 0.5) clamped to [0, 1]).</returns>
+    /// <exception cref="ArgumentException">The span's length is not batch·C·h·w.</exception>
+    public Tensor<float> Decode(ReadOnlySpan<float> scaledLatents, int batch, int latentHeight, int latentWidth, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        var expected = (long)batch * LatentChannels * latentHeight * latentWidth;
+        if (scaledLatents.Length != expected)
+        {
+            throw new ArgumentException($"{session.ModelName}: {batch} latents of {LatentChannels}×{latentHeight}×{latentWidth} need {expected} floats, got {scaledLatents.Length}.", nameof(scaledLatents));
+        }
+
+        var unscaled = new float[scaledLatents.Length];
+        TensorPrimitives.Multiply(scaledLatents, (float)(1.0 / ScalingFactor), unscaled);
+        using var latent = OrtValue.CreateTensor(unscaled, [batch, LatentChannels, latentHeight, latentWidth]);
+        using var outputs = session.Run([new("latent_sample", latent)], ["sample"], cancellationToken: cancellationToken);
+        return outputs[0].ToTensor<float>();
+    }
+
+    private static int? DownsamplingFactorOf(BundleComponent vae, BundleComponent? unet)
+    {
+        if (vae.Config is { } config && config.TryGetProperty("block_out_channels", out var blocks) && blocks.ValueKind == System.Text.Json.JsonValueKind.Array && blocks.GetArrayLength() > 0)
+        {
+            return 1 << (blocks.GetArrayLength() - 1);
+        }
+
+        var vaeSize = vae.ConfigNumber("sample_size");
+        var unetSize = unet?.ConfigNumber("sample_size");
+        if (vaeSize is > 0 && unetSize is > 0 && vaeSize % unetSize == 0)
+        {
+            return (int)(vaeSize / unetSize);
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,11 @@
+using FmriToImage.Bundle;
+
+namespace FmriToImage.Tests.Models;
+
+/// <summary>The tiny fixture bundle (tests/fixtures/make_bundle.py), opened once for a test class.</summary>
+public sealed class TinyBundle : IDisposable
+{
+    public ModelBundle Bundle { get; } = ModelBundle.Open(TestFiles.Fixture("bundle", "tiny"));
+
+    public void Dispose() => Bundle.Dispose();
+}
