@@ -58,7 +58,7 @@ internal sealed class H5Context(string path, SafeFileHandle handle, long fileLen
 
     public void CheckRange(long address, long length, string what)
     {
-        if (address < 0 || length < 0 || BaseAddress + address > FileLength || length > FileLength - (BaseAddress + address))
+        if (address < 0 || length < 0 || address > FileLength - BaseAddress || length > FileLength - BaseAddress - address)
         {
             throw new Hdf5FormatException(Path, address, $"{what}: {length} bytes at address {address} lie outside the {FileLength}-byte file");
         }

@@ -102,7 +102,7 @@ public sealed class Hdf5File : IDisposable
                 c.Skip(4);
             }
 
-            ctx.BaseAddress = (long)c.UVar(ctx.OffsetSize);
+            ctx.BaseAddress = BaseAddress(ctx, ref c);
             c.Offset();
             c.Offset();
             c.Offset();
@@ -118,7 +118,7 @@ public sealed class Hdf5File : IDisposable
             ctx.LengthSize = c.U8();
             CheckSizes(ctx, c);
             c.U8();
-            ctx.BaseAddress = (long)c.UVar(ctx.OffsetSize);
+            ctx.BaseAddress = BaseAddress(ctx, ref c);
             c.Offset(); // superblock extension
             c.Offset(); // end of file
             return c.Offset();
@@ -134,10 +134,12 @@ public sealed class Hdf5File : IDisposable
             throw c.Error($"size of offsets {ctx.OffsetSize} / lengths {ctx.LengthSize}, expected 2, 4 or 8");
         }
 
-        if (ctx.BaseAddress < 0 || ctx.BaseAddress > ctx.FileLength)
-        {
-            throw c.Error($"base address {ctx.BaseAddress} outside the file");
-        }
+    }
+
+    private static long BaseAddress(H5Context ctx, ref H5Cursor c)
+    {
+        ulong value = c.UVar(ctx.OffsetSize);
+        return value <= (ulong)ctx.FileLength ? (long)value : throw c.Error($"base address {value} lies outside the {ctx.FileLength}-byte file");
     }
 
     /// <summary>Opens the object at a header address as a group or dataset.</summary>

@@ -88,7 +88,28 @@ public sealed class Hdf5Group
                 continue;
             }
 
-            yield return Resolve(link.Name);
+            string childPath = Path == "/" ? "/" + link.Name : Path + "/" + link.Name;
+            object? child;
+            if (link.SoftTarget is null)
+            {
+                child = _file.OpenObject(childPath, link.Address);
+            }
+            else
+            {
+                try
+                {
+                    child = Resolve(link.SoftTarget, 1);
+                }
+                catch (KeyNotFoundException)
+                {
+                    child = null; // a dangling soft link is listed by name but has no object
+                }
+            }
+
+            if (child is not null)
+            {
+                yield return child;
+            }
         }
     }
 

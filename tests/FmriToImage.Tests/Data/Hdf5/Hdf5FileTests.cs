@@ -10,7 +10,7 @@ namespace FmriToImage.Tests.Data.Hdf5;
 /// </summary>
 public class Hdf5FileTests
 {
-    public sealed record Ds(string Path, string Expected, long[] Shape, string Dtype, long[]? Chunks, string? Compression, bool Shuffle, bool Fletcher32);
+    public sealed record Ds(string Path, string Expected, long[] Shape, string Dtype, long[]? Chunks, string? Compression, bool Shuffle, bool Fletcher32, long[]? FirstChunk);
 
     public sealed record FileEntry(Ds[] Datasets);
 
