@@ -127,7 +127,7 @@ internal sealed class H5ChunkIndex
         var scaled = new long[rank];
         H5V1BTree.Walk(_ctx, _layout.Address, 1, 8 + (8 * (rank + 1)), (key, child, at) =>
         {
-            var c = _ctx.Cursor(key, at);
+            var c = new H5Cursor(key, at, _ctx);
             uint size = c.U32();
             uint mask = c.U32();
             for (int d = 0; d < rank; d++)

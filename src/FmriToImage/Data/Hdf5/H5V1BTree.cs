@@ -6,15 +6,18 @@ namespace FmriToImage.Data.Hdf5;
 /// </summary>
 internal static class H5V1BTree
 {
+    /// <summary>Receives one leaf entry: the key before the child, the child address and the key's file address.</summary>
+    public delegate void LeafVisitor(ReadOnlySpan<byte> key, long child, long keyAddress);
+
     /// <summary>Calls <paramref name="leaf"/> for each child of every leaf node with the key that precedes it.</summary>
     /// <remarks>Key size: size of lengths for groups, 8 + 8·(rank+1) for chunks.</remarks>
-    public static void Walk(H5Context ctx, long root, int nodeType, int keySize, Action<byte[], long, long> leaf)
+    public static void Walk(H5Context ctx, long root, int nodeType, int keySize, LeafVisitor leaf)
     {
         var visited = new HashSet<long>();
         Visit(ctx, root, nodeType, keySize, leaf, visited, -1);
     }
 
-    private static void Visit(H5Context ctx, long address, int nodeType, int keySize, Action<byte[], long, long> leaf, HashSet<long> visited, int expectedLevel)
+    private static void Visit(H5Context ctx, long address, int nodeType, int keySize, LeafVisitor leaf, HashSet<long> visited, int expectedLevel)
     {
         if (!visited.Add(address))
         {
@@ -42,7 +45,7 @@ internal static class H5V1BTree
         for (int i = 0; i < entries; i++)
         {
             long keyAt = c.FileOffset;
-            byte[] key = c.Take(keySize).ToArray();
+            ReadOnlySpan<byte> key = c.Take(keySize);
             long child = c.Offset();
             if (level == 0)
             {

@@ -174,6 +174,11 @@ public sealed class Hdf5Dataset
             return;
         }
 
+        if (_layout.Kind == Hdf5Layout.Chunked && TryReadWholeChunk(start, count, strides, kind, destination))
+        {
+            return;
+        }
+
         var plan = new H5Selection(start.ToArray(), count.ToArray(), strides, ChunkGridShape());
         switch (_layout.Kind)
         {
@@ -295,6 +300,60 @@ public sealed class Hdf5Dataset
         {
             ArrayPool<byte>.Shared.Return(raw);
         }
+    }
+
+    /// <summary>
+    /// Fast path for a selection that is exactly one whole chunk (e.g. an NSD voxel series, chunk (750,1,1,1)): the
+    /// chunk converts straight into the destination without a selection plan.
+    /// </summary>
+    private bool TryReadWholeChunk(ReadOnlySpan<long> start, ReadOnlySpan<long> count, long[] strides, ElementKind kind, Span<float> destination)
+    {
+        H5ChunkIndex index = _chunks!;
+        long linear = 0;
+        for (int d = 0; d < start.Length; d++)
+        {
+            long c = _layout.ChunkShape[d];
+            if (strides[d] != 1 || count[d] != c || start[d] % c != 0)
+            {
+                return false;
+            }
+
+            linear = (linear * index.Grid[d]) + (start[d] / c);
+        }
+
+        int elements = (int)(index.ChunkBytes / DataType.Size);
+        if (!index.TryGet(linear, out H5ChunkRef chunk))
+        {
+            destination[..elements].Fill(_fill);
+            return true;
+        }
+
+        if (_filters.Length > 0)
+        {
+            byte[] stored = _ctx.Read(chunk.Address, chunk.Size, $"chunk {linear} of {Path}");
+            byte[] data = H5Filters.Decode(_ctx, _filters, stored, chunk.FilterMask, DataType.Size, (int)index.ChunkBytes, chunk.Address);
+            ElementConverter.ToSingle(data, kind, DataType.IsBigEndian, destination);
+            return true;
+        }
+
+        int bytes = (int)index.ChunkBytes;
+        byte[]? rented = bytes > 4096 ? ArrayPool<byte>.Shared.Rent(bytes) : null;
+        try
+        {
+            Span<byte> raw = rented is null ? stackalloc byte[4096] : rented;
+            raw = raw[..bytes];
+            _ctx.ReadInto(chunk.Address, raw, Path);
+            ElementConverter.ToSingle(raw, kind, DataType.IsBigEndian, destination);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
+        return true;
     }
 
     private H5Message Find(int type, string what) => _messages.FirstOrDefault(m => m.Type == type)
