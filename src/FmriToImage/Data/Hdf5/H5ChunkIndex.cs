@@ -18,7 +18,7 @@ internal sealed class H5ChunkIndex
     private readonly string _datasetPath;
     private readonly Lazy<Dictionary<long, H5ChunkRef>> _map;
 
-    public H5ChunkIndex(H5Context ctx, H5StorageLayout layout, long[] shape, int elementSize, bool filtered, string datasetPath)
+    public H5ChunkIndex(H5Context ctx, H5StorageLayout layout, long[] shape, int elementSize, bool filtered, string datasetPath, int unlimitedDimension)
     {
         _ctx = ctx;
         _layout = layout;
@@ -33,9 +33,10 @@ internal sealed class H5ChunkIndex
         }
 
         _chunkBytes = bytes;
-        if (layout.IndexType == Hdf5ChunkIndexType.ExtensibleArray)
+        if (layout.IndexType == Hdf5ChunkIndexType.ExtensibleArray && unlimitedDimension > 0)
         {
-            throw new Hdf5NotSupportedException(ctx.Path, $"extensible-array chunk index of {datasetPath} (one unlimited dimension, libver='latest')",
+            // HDF5 moves the unlimited dimension to the front ("swizzles") before linearising; only dimension 0 is handled.
+            throw new Hdf5NotSupportedException(ctx.Path, $"extensible-array chunk index of {datasetPath} with unlimited dimension {unlimitedDimension} (not the first)",
                 $"h5repack -l {datasetPath}:CONTI in.h5 out.h5");
         }
 
@@ -95,6 +96,9 @@ internal sealed class H5ChunkIndex
                 break;
             case Hdf5ChunkIndexType.BTreeV2:
                 BuildFromV2BTree(map);
+                break;
+            case Hdf5ChunkIndexType.ExtensibleArray:
+                BuildFromExtensibleArray(map);
                 break;
         }
 
@@ -214,6 +218,39 @@ internal sealed class H5ChunkIndex
                 Add(map, first + i, new H5ChunkRef(address, size, mask), entryAt);
             }
         }
+    }
+
+    private void BuildFromExtensibleArray(Dictionary<long, H5ChunkRef> map)
+    {
+        H5ExtensibleArray.Walk(_ctx, _layout.Address, _filtered ? 1 : 0, (index, element, at) =>
+        {
+            var c = new H5Cursor(element, at, _ctx);
+            long address = c.Offset();
+            long size = _chunkBytes;
+            uint mask = 0;
+            if (_filtered)
+            {
+                size = (long)c.UVar(element.Length - _ctx.OffsetSize - 4);
+                mask = c.U32();
+            }
+
+            if (address >= 0)
+            {
+                Add(map, index < long.MaxValue && index >= 0 ? LinearFromArrayIndex(index) : -1, new H5ChunkRef(address, size, mask), at);
+            }
+        });
+    }
+
+    /// <summary>The extensible array lists chunks row-major over the grid with the unlimited dimension 0 slowest: the same linear index, if within the current extent.</summary>
+    private long LinearFromArrayIndex(long index)
+    {
+        long total = 1;
+        foreach (long g in _grid)
+        {
+            total *= g;
+        }
+
+        return index < total ? index : -1;
     }
 
     private void BuildFromV2BTree(Dictionary<long, H5ChunkRef> map)

@@ -3,7 +3,9 @@ namespace FmriToImage.Data.Hdf5;
 /// <summary>Parses a dataspace message (versions 1 and 2) into current dimensions; scalar = rank 0, null = no elements.</summary>
 internal static class H5Dataspace
 {
-    public static long[] Parse(ref H5Cursor c, out bool isNull)
+    public static long[] Parse(ref H5Cursor c, out bool isNull) => Parse(ref c, out isNull, out _);
+
+    public static long[] Parse(ref H5Cursor c, out bool isNull, out int unlimitedDimension)
     {
         byte version = c.U8();
         int rank = c.U8();
@@ -33,9 +35,16 @@ internal static class H5Dataspace
             dims[i] = c.Length();
         }
 
+        unlimitedDimension = -1;
         if ((flags & 1) != 0)
         {
-            c.Skip(rank * c.LengthSize);
+            for (int i = 0; i < rank; i++)
+            {
+                if (c.UVar(c.LengthSize) == (c.LengthSize == 8 ? ulong.MaxValue : (1UL << (8 * c.LengthSize)) - 1) && unlimitedDimension < 0)
+                {
+                    unlimitedDimension = i;
+                }
+            }
         }
 
         return dims;

@@ -31,7 +31,7 @@ public sealed class Hdf5Dataset
         _messages = messages;
         H5Message space = Find(H5ObjectHeader.Dataspace, "dataspace");
         var sc = ctx.Cursor(space.Data, space.Address);
-        long[] shape = H5Dataspace.Parse(ref sc, out bool isNull);
+        long[] shape = H5Dataspace.Parse(ref sc, out bool isNull, out int unlimited);
         Shape = isNull ? [0] : shape;
         H5Message type = Find(H5ObjectHeader.Datatype, "datatype");
         var tc = ctx.Cursor(type.Data, type.Address);
@@ -56,7 +56,7 @@ public sealed class Hdf5Dataset
 
             try
             {
-                _chunks = new H5ChunkIndex(ctx, _layout, [.. Shape], DataType.Size, _filters.Length > 0, path);
+                _chunks = new H5ChunkIndex(ctx, _layout, [.. Shape], DataType.Size, _filters.Length > 0, path, unlimited);
             }
             catch (OverflowException e)
             {

@@ -10,7 +10,7 @@ public class Hdf5HyperslabTests
     [
         ("sb0", "/contiguous"), ("sb0", "/chunked/plain"), ("sb0", "/chunked/shuffle_deflate"), ("sb0", "/chunked/many"),
         ("sb0", "/compact"), ("sb3", "/chunked/fletcher32"), ("sb3", "/chunked/many"), ("sb3", "/index/implicit"),
-        ("sb3", "/index/btree2"), ("sb3", "/index/single_filtered"), ("sb2", "/chunked/all_filters"), ("sb0", "/types/be_i8"),
+        ("sb3", "/index/btree2"), ("sb3", "/index/earray_many"), ("sb3", "/index/earray_gzip"), ("sb3", "/index/earray_paged"), ("sb3", "/index/single_filtered"), ("sb2", "/chunked/all_filters"), ("sb0", "/types/be_i8"),
     ];
 
     private static double[] Slice(double[] data, long[] shape, long[] start, long[] count, long[] stride)
