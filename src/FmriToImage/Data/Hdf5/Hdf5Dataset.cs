@@ -63,9 +63,20 @@ public sealed class Hdf5Dataset
                 throw new Hdf5FormatException(ctx.Path, type.Address, $"chunk of {path} is impossibly large", e);
             }
         }
-        else if (_layout.Kind == Hdf5Layout.Contiguous && _layout.Address >= 0)
+        else
         {
-            ctx.CheckRange(_layout.Address, Math.Min(_layout.Size, ElementCount * DataType.Size), $"contiguous data of {path}");
+            // Contiguous and compact data must hold every element: checked here, before any read allocates.
+            long needed = ElementCount > long.MaxValue / DataType.Size ? long.MaxValue : ElementCount * DataType.Size;
+            long present = _layout.Kind == Hdf5Layout.Compact ? _layout.CompactData.Length : _layout.Address < 0 ? needed : _layout.Size;
+            if (present < needed)
+            {
+                throw ctx.Error(space.Address, $"{path} has shape ({string.Join(", ", Shape)}) of {DataType} = {needed} bytes, but its {_layout.Kind} storage holds {present}");
+            }
+
+            if (_layout.Kind == Hdf5Layout.Contiguous && _layout.Address >= 0)
+            {
+                ctx.CheckRange(_layout.Address, needed, $"contiguous data of {path}");
+            }
         }
     }
 
@@ -114,6 +125,14 @@ public sealed class Hdf5Dataset
     /// <summary>Reads the whole dataset into a new tensor with the dataset's shape.</summary>
     public Tensor<float> ReadTensor()
     {
+        // A chunked dataset may be sparse, but a whole-array read of more elements than the file could possibly
+        // hold (deflate expands at most ~1032:1) is a corrupt shape, not something to allocate for.
+        long bound = _filters.Length > 0 ? _ctx.FileLength * 1032 : _ctx.FileLength;
+        if (_layout.Kind == Hdf5Layout.Chunked && ElementCount > bound / DataType.Size)
+        {
+            throw _ctx.Error(0, $"{Path} has shape ({string.Join(", ", Shape)}) = {ElementCount} elements, more than the {_ctx.FileLength}-byte file can hold; read a sparse dataset with ReadHyperslab");
+        }
+
         if (ElementCount > Array.MaxLength)
         {
             throw new NotSupportedException($"{_ctx.Path}: {Path} has {ElementCount} elements, more than one array holds; use ReadHyperslab");

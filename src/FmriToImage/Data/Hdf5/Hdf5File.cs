@@ -5,7 +5,7 @@ namespace FmriToImage.Data.Hdf5;
 /// <summary>
 /// A read-only HDF5 file opened by the managed reader (no native HDF5 library). Supports superblock versions 0–3,
 /// object headers v1/v2, old-style (symbol table) and new-style (compact and dense) groups, compact/contiguous/chunked
-/// datasets with the v1 B-tree, single-chunk, implicit, fixed-array and v2 B-tree chunk indices, and the deflate,
+/// datasets with the v1 B-tree, single-chunk, implicit, fixed-array, extensible-array and v2 B-tree chunk indices, and the deflate,
 /// shuffle and fletcher32 filters. Anything else raises <see cref="Hdf5NotSupportedException"/> with the h5repack
 /// command that converts the file.
 /// </summary>

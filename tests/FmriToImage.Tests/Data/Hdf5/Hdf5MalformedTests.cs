@@ -112,6 +112,21 @@ public class Hdf5MalformedTests
     }
 
     [Theory]
+    [InlineData("/contiguous", 7L, 6L, 5L)]
+    [InlineData("/chunked/plain", 9L, 7L, 5L)]
+    public void Huge_dataspace_is_rejected_before_allocating(string dataset, long d0, long d1, long d2)
+    {
+        // Find the dataspace dims (three little-endian u64) and claim 2^40 rows: a read must not try to allocate them.
+        var b = Fixture("sb0");
+        byte[] pattern = [.. BitConverter.GetBytes(d0), .. BitConverter.GetBytes(d1), .. BitConverter.GetBytes(d2)];
+        int at = b.AsSpan().IndexOf(pattern);
+        Assert.True(at > 0);
+        BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(at), 1L << 40);
+        var ex = Reject<Hdf5FormatException>(b, f => f.GetDataset(dataset).ReadTensor());
+        Assert.Contains("1099511627776", ex.Message);
+    }
+
+    [Theory]
     [InlineData("/chunked/deflate", "deflate")]
     [InlineData("/chunked/fletcher32", "fletcher32")]
     [InlineData("/chunked/all_filters", "")]
