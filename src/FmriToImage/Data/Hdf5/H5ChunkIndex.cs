@@ -125,6 +125,19 @@ internal sealed class H5ChunkIndex
         map[linear] = chunk;
     }
 
+    /// <summary>Reads an index entry: the chunk address, then for filtered datasets its stored size and filter mask.</summary>
+    private H5ChunkRef ReadEntry(ref H5Cursor c, int sizeBytes)
+    {
+        long address = c.Offset();
+        if (!_filtered)
+        {
+            return new H5ChunkRef(address, _chunkBytes, 0);
+        }
+
+        long size = (long)c.UVar(sizeBytes);
+        return new H5ChunkRef(address, size, c.U32());
+    }
+
     private void BuildFromV1BTree(Dictionary<long, H5ChunkRef> map)
     {
         int rank = _grid.Length;
@@ -204,18 +217,10 @@ internal sealed class H5ChunkIndex
         for (long i = 0; i < count; i++)
         {
             long entryAt = c.FileOffset;
-            long address = c.Offset();
-            long size = _chunkBytes;
-            uint mask = 0;
-            if (_filtered)
+            H5ChunkRef entry = ReadEntry(ref c, entrySize - _ctx.OffsetSize - 4);
+            if (entry.Address >= 0)
             {
-                size = (long)c.UVar(entrySize - _ctx.OffsetSize - 4);
-                mask = c.U32();
-            }
-
-            if (address >= 0)
-            {
-                Add(map, first + i, new H5ChunkRef(address, size, mask), entryAt);
+                Add(map, first + i, entry, entryAt);
             }
         }
     }
@@ -225,18 +230,10 @@ internal sealed class H5ChunkIndex
         H5ExtensibleArray.Walk(_ctx, _layout.Address, _filtered ? 1 : 0, (index, element, at) =>
         {
             var c = new H5Cursor(element, at, _ctx);
-            long address = c.Offset();
-            long size = _chunkBytes;
-            uint mask = 0;
-            if (_filtered)
+            H5ChunkRef entry = ReadEntry(ref c, element.Length - _ctx.OffsetSize - 4);
+            if (entry.Address >= 0)
             {
-                size = (long)c.UVar(element.Length - _ctx.OffsetSize - 4);
-                mask = c.U32();
-            }
-
-            if (address >= 0)
-            {
-                Add(map, index < long.MaxValue && index >= 0 ? LinearFromArrayIndex(index) : -1, new H5ChunkRef(address, size, mask), at);
+                Add(map, LinearFromArrayIndex(index), entry, at);
             }
         });
     }
@@ -250,7 +247,7 @@ internal sealed class H5ChunkIndex
             total *= g;
         }
 
-        return index < total ? index : -1;
+        return index >= 0 && index < total ? index : -1;
     }
 
     private void BuildFromV2BTree(Dictionary<long, H5ChunkRef> map)
@@ -260,24 +257,15 @@ internal sealed class H5ChunkIndex
         H5V2BTree.Walk(_ctx, _layout.Address, (record, at) =>
         {
             var c = _ctx.Cursor(record, at);
-            long address = c.Offset();
-            long size = _chunkBytes;
-            uint mask = 0;
-            if (_filtered)
-            {
-                int sizeBytes = record.Length - _ctx.OffsetSize - 4 - (8 * rank);
-                size = (long)c.UVar(sizeBytes);
-                mask = c.U32();
-            }
-
+            H5ChunkRef entry = ReadEntry(ref c, record.Length - _ctx.OffsetSize - 4 - (8 * rank));
             for (int d = 0; d < rank; d++)
             {
                 scaled[d] = (long)c.U64();
             }
 
-            if (address >= 0)
+            if (entry.Address >= 0)
             {
-                Add(map, Linear(scaled), new H5ChunkRef(address, size, mask), at);
+                Add(map, Linear(scaled), entry, at);
             }
         });
     }

@@ -67,6 +67,37 @@ internal sealed class H5FractalHeap
         _maxDirectRows = (int)(Math.Log2(_maxDirectBlockSize) - Math.Log2(_startBlockSize)) + 2;
     }
 
+    /// <summary>
+    /// Walks dense storage described by a link-info or attribute-info message: a fractal heap plus a v2 B-tree name
+    /// index whose records hold heap IDs at <paramref name="idOffset"/>. Calls <paramref name="visit"/> with each stored
+    /// message (link or attribute). Does nothing when the storage is compact (undefined addresses).
+    /// </summary>
+    /// <remarks>The optional "max creation index" field is 8 bytes in link-info, 2 in attribute-info messages.</remarks>
+    public static void WalkDenseStorage(H5Context ctx, H5Message info, int creationIndexSize, int idOffset, int idLength, Action<byte[], long> visit)
+    {
+        var c = ctx.Cursor(info.Data, info.Address);
+        c.U8();
+        byte flags = c.U8();
+        if ((flags & 1) != 0)
+        {
+            c.Skip(creationIndexSize);
+        }
+
+        long heapAddress = c.Offset();
+        long nameIndex = c.Offset();
+        if (heapAddress < 0 || nameIndex < 0)
+        {
+            return;
+        }
+
+        var heap = new H5FractalHeap(ctx, heapAddress);
+        H5V2BTree.Walk(ctx, nameIndex, (record, at) =>
+        {
+            int length = Math.Min(idLength, record.Length - idOffset);
+            visit(heap.Read(record.AsSpan(idOffset, Math.Max(0, length)), at + idOffset), at);
+        });
+    }
+
     /// <summary>Returns the bytes of the object with heap ID <paramref name="id"/>.</summary>
     public byte[] Read(ReadOnlySpan<byte> id, long idAddress)
     {

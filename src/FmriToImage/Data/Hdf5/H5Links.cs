@@ -72,30 +72,9 @@ internal static class H5Links
         });
     }
 
-    private static void ReadDense(H5Context ctx, H5Message m, List<H5Link> links)
-    {
-        var c = ctx.Cursor(m.Data, m.Address);
-        c.U8();
-        byte flags = c.U8();
-        if ((flags & 1) != 0)
-        {
-            c.U64();
-        }
-
-        long heapAddress = c.Offset();
-        long nameIndex = c.Offset();
-        if (heapAddress < 0 || nameIndex < 0)
-        {
-            return; // compact storage: the links are link messages
-        }
-
-        var heap = new H5FractalHeap(ctx, heapAddress);
-        H5V2BTree.Walk(ctx, nameIndex, (record, at) =>
-        {
-            byte[] link = heap.Read(record.AsSpan(4), at + 4);
-            links.Add(ParseLink(ctx, link, at));
-        });
-    }
+    // Link name index records (type 5): 4-byte name hash, then the heap ID.
+    private static void ReadDense(H5Context ctx, H5Message m, List<H5Link> links) =>
+        H5FractalHeap.WalkDenseStorage(ctx, m, creationIndexSize: 8, idOffset: 4, idLength: int.MaxValue, (link, at) => links.Add(ParseLink(ctx, link, at)));
 
     public static H5Link ParseLink(H5Context ctx, byte[] data, long address)
     {

@@ -184,25 +184,8 @@ public sealed class Hdf5Attribute
             }
             else if (m.Type == H5ObjectHeader.AttributeInfo)
             {
-                var c = ctx.Cursor(m.Data, m.Address);
-                c.U8();
-                byte flags = c.U8();
-                if ((flags & 1) != 0)
-                {
-                    c.U16();
-                }
-
-                long heapAddress = c.Offset();
-                long nameIndex = c.Offset();
-                if (heapAddress >= 0 && nameIndex >= 0)
-                {
-                    var heap = new H5FractalHeap(ctx, heapAddress);
-                    H5V2BTree.Walk(ctx, nameIndex, (record, at) =>
-                    {
-                        byte[] attribute = heap.Read(record.AsSpan(0, Math.Min(8, record.Length)), at);
-                        list.Add(Parse(ctx, attribute, at));
-                    });
-                }
+                // Attribute name index records (type 8): an 8-byte heap ID first.
+                H5FractalHeap.WalkDenseStorage(ctx, m, creationIndexSize: 2, idOffset: 0, idLength: 8, (attribute, at) => list.Add(Parse(ctx, attribute, at)));
             }
         }
 

@@ -127,7 +127,7 @@ public static class NpyFile
     public static Tensor<T> Read<T>(Stream stream, string name)
         where T : unmanaged
     {
-        NpyDataType wanted = ToDataType<T>();
+        ElementKind wanted = ToDataType<T>();
         var (header, data) = ReadRaw(stream, name);
         if (header.DataType != wanted)
         {
@@ -155,7 +155,7 @@ public static class NpyFile
     {
         var (header, data) = ReadRaw(stream, name);
         var values = new float[header.ElementCount];
-        ElementConverter.ToSingle(data, ToElementKind(header.DataType), bigEndian: false, values);
+        ElementConverter.ToSingle(data, header.DataType, bigEndian: false, values);
         return Tensor.Create(values, ToLengths(header.Shape));
     }
 
@@ -197,7 +197,7 @@ public static class NpyFile
         where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(stream);
-        NpyDataType type = ToDataType<T>();
+        ElementKind type = ToDataType<T>();
         long count = 1;
         foreach (long d in shape)
         {
@@ -239,26 +239,10 @@ public static class NpyFile
         else
         {
             var copy = bytes.ToArray();
-            ElementConverter.ReverseEndianness(copy, ElementConverter.SizeOf(ToElementKind(type)));
+            ElementConverter.ReverseEndianness(copy, ElementConverter.SizeOf(type));
             stream.Write(copy);
         }
     }
-
-    internal static ElementKind ToElementKind(NpyDataType type) => type switch
-    {
-        NpyDataType.Bool => ElementKind.Bool,
-        NpyDataType.Int8 => ElementKind.Int8,
-        NpyDataType.UInt8 => ElementKind.UInt8,
-        NpyDataType.Int16 => ElementKind.Int16,
-        NpyDataType.UInt16 => ElementKind.UInt16,
-        NpyDataType.Int32 => ElementKind.Int32,
-        NpyDataType.UInt32 => ElementKind.UInt32,
-        NpyDataType.Int64 => ElementKind.Int64,
-        NpyDataType.UInt64 => ElementKind.UInt64,
-        NpyDataType.Float16 => ElementKind.Float16,
-        NpyDataType.Float32 => ElementKind.Float32,
-        _ => ElementKind.Float64,
-    };
 
     /// <summary>Reads header and data; the returned bytes are native-endian and in C order.</summary>
     private static (NpyHeader Header, byte[] Data) ReadRaw(Stream stream, string name)
@@ -330,7 +314,7 @@ public static class NpyFile
         return result;
     }
 
-    private static (NpyDataType, bool) ParseDescr(string descr, string name, long offset)
+    private static (ElementKind, bool) ParseDescr(string descr, string name, long offset)
     {
         if (descr.Length < 3)
         {
@@ -338,20 +322,20 @@ public static class NpyFile
         }
 
         char order = descr[0];
-        NpyDataType? type = descr[1..] switch
+        ElementKind? type = descr[1..] switch
         {
-            "b1" => NpyDataType.Bool,
-            "i1" => NpyDataType.Int8,
-            "u1" => NpyDataType.UInt8,
-            "i2" => NpyDataType.Int16,
-            "u2" => NpyDataType.UInt16,
-            "i4" => NpyDataType.Int32,
-            "u4" => NpyDataType.UInt32,
-            "i8" => NpyDataType.Int64,
-            "u8" => NpyDataType.UInt64,
-            "f2" => NpyDataType.Float16,
-            "f4" => NpyDataType.Float32,
-            "f8" => NpyDataType.Float64,
+            "b1" => ElementKind.Bool,
+            "i1" => ElementKind.Int8,
+            "u1" => ElementKind.UInt8,
+            "i2" => ElementKind.Int16,
+            "u2" => ElementKind.UInt16,
+            "i4" => ElementKind.Int32,
+            "u4" => ElementKind.UInt32,
+            "i8" => ElementKind.Int64,
+            "u8" => ElementKind.UInt64,
+            "f2" => ElementKind.Float16,
+            "f4" => ElementKind.Float32,
+            "f8" => ElementKind.Float64,
             _ => null,
         };
         if (type is null || order is not ('<' or '>' or '|' or '='))
@@ -363,37 +347,37 @@ public static class NpyFile
         return (type.Value, bigEndian);
     }
 
-    private static string Descr(NpyDataType type) => type switch
+    private static string Descr(ElementKind type) => type switch
     {
-        NpyDataType.Bool => "|b1",
-        NpyDataType.Int8 => "|i1",
-        NpyDataType.UInt8 => "|u1",
-        NpyDataType.Int16 => "<i2",
-        NpyDataType.UInt16 => "<u2",
-        NpyDataType.Int32 => "<i4",
-        NpyDataType.UInt32 => "<u4",
-        NpyDataType.Int64 => "<i8",
-        NpyDataType.UInt64 => "<u8",
-        NpyDataType.Float16 => "<f2",
-        NpyDataType.Float32 => "<f4",
+        ElementKind.Bool => "|b1",
+        ElementKind.Int8 => "|i1",
+        ElementKind.UInt8 => "|u1",
+        ElementKind.Int16 => "<i2",
+        ElementKind.UInt16 => "<u2",
+        ElementKind.Int32 => "<i4",
+        ElementKind.UInt32 => "<u4",
+        ElementKind.Int64 => "<i8",
+        ElementKind.UInt64 => "<u8",
+        ElementKind.Float16 => "<f2",
+        ElementKind.Float32 => "<f4",
         _ => "<f8",
     };
 
-    private static NpyDataType ToDataType<T>()
+    private static ElementKind ToDataType<T>()
     {
         Type t = typeof(T);
-        if (t == typeof(bool)) return NpyDataType.Bool;
-        if (t == typeof(sbyte)) return NpyDataType.Int8;
-        if (t == typeof(byte)) return NpyDataType.UInt8;
-        if (t == typeof(short)) return NpyDataType.Int16;
-        if (t == typeof(ushort)) return NpyDataType.UInt16;
-        if (t == typeof(int)) return NpyDataType.Int32;
-        if (t == typeof(uint)) return NpyDataType.UInt32;
-        if (t == typeof(long)) return NpyDataType.Int64;
-        if (t == typeof(ulong)) return NpyDataType.UInt64;
-        if (t == typeof(Half)) return NpyDataType.Float16;
-        if (t == typeof(float)) return NpyDataType.Float32;
-        if (t == typeof(double)) return NpyDataType.Float64;
+        if (t == typeof(bool)) return ElementKind.Bool;
+        if (t == typeof(sbyte)) return ElementKind.Int8;
+        if (t == typeof(byte)) return ElementKind.UInt8;
+        if (t == typeof(short)) return ElementKind.Int16;
+        if (t == typeof(ushort)) return ElementKind.UInt16;
+        if (t == typeof(int)) return ElementKind.Int32;
+        if (t == typeof(uint)) return ElementKind.UInt32;
+        if (t == typeof(long)) return ElementKind.Int64;
+        if (t == typeof(ulong)) return ElementKind.UInt64;
+        if (t == typeof(Half)) return ElementKind.Float16;
+        if (t == typeof(float)) return ElementKind.Float32;
+        if (t == typeof(double)) return ElementKind.Float64;
         throw new NotSupportedException($"{t.Name} has no .npy element type (use bool, sbyte, byte, short, ushort, int, uint, long, ulong, Half, float or double)");
     }
 
