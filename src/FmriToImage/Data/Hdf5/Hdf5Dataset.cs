@@ -108,9 +108,9 @@ public sealed class Hdf5Dataset
     public IReadOnlyList<Hdf5Attribute> Attributes => _attributes ??= Hdf5Attribute.ReadAll(_ctx, _messages);
 
     /// <summary>The attribute named <paramref name="name"/>.</summary>
-    /// <exception cref="KeyNotFoundException">No such attribute; the message lists the ones that exist.</exception>
+    /// <exception cref="Hdf5ObjectNotFoundException">No such attribute; the message lists the ones that exist.</exception>
     public Hdf5Attribute Attribute(string name) => Attributes.FirstOrDefault(a => a.Name == name)
-        ?? throw new KeyNotFoundException($"{_ctx.Path}: {Path} has no attribute '{name}' (has: {string.Join(", ", Attributes.Select(a => a.Name))})");
+        ?? throw new Hdf5ObjectNotFoundException(_ctx.Path, name, $"{_ctx.Path}: {Path} has no attribute '{name}' (has: {string.Join(", ", Attributes.Select(a => a.Name))})");
 
     /// <summary>Reads the whole dataset, converted to float, into <paramref name="destination"/> (C order).</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> holds fewer than <see cref="ElementCount"/> elements.</exception>

@@ -54,11 +54,11 @@ public sealed class Hdf5File : IDisposable
     }
 
     /// <summary>Opens the group at an absolute or root-relative <paramref name="path"/> (e.g. <c>/a/b</c>), following soft links.</summary>
-    /// <exception cref="KeyNotFoundException">No object at that path, or it is not a group.</exception>
+    /// <exception cref="Hdf5ObjectNotFoundException">No object at that path, or it is not a group.</exception>
     public Hdf5Group GetGroup(string path) => Root.GetGroup(path);
 
     /// <summary>Opens the dataset at <paramref name="path"/> (e.g. <c>/betas</c>), following soft links.</summary>
-    /// <exception cref="KeyNotFoundException">No object at that path, or it is not a dataset.</exception>
+    /// <exception cref="Hdf5ObjectNotFoundException">No object at that path, or it is not a dataset.</exception>
     public Hdf5Dataset GetDataset(string path) => Root.GetDataset(path);
 
     /// <summary>Closes the file. Datasets opened from it can no longer be read.</summary>

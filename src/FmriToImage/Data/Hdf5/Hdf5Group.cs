@@ -36,9 +36,9 @@ public sealed class Hdf5Group
     private List<H5Link> Links => _links ??= H5Links.Read(_ctx, Messages);
 
     /// <summary>The attribute named <paramref name="name"/>.</summary>
-    /// <exception cref="KeyNotFoundException">No such attribute; the message lists the ones that exist.</exception>
+    /// <exception cref="Hdf5ObjectNotFoundException">No such attribute; the message lists the ones that exist.</exception>
     public Hdf5Attribute Attribute(string name) => Attributes.FirstOrDefault(a => a.Name == name)
-        ?? throw new KeyNotFoundException($"{_ctx.Path}: {Path} has no attribute '{name}' (has: {string.Join(", ", Attributes.Select(a => a.Name))})");
+        ?? throw new Hdf5ObjectNotFoundException(_ctx.Path, name, $"{_ctx.Path}: {Path} has no attribute '{name}' (has: {string.Join(", ", Attributes.Select(a => a.Name))})");
 
     /// <summary>The child groups.</summary>
     public IEnumerable<Hdf5Group> Groups() => Children().OfType<Hdf5Group>();
@@ -70,14 +70,14 @@ public sealed class Hdf5Group
     }
 
     /// <summary>Opens the group at <paramref name="path"/>, relative to this group (or absolute when it starts with '/').</summary>
-    /// <exception cref="KeyNotFoundException">Nothing at that path, or not a group.</exception>
+    /// <exception cref="Hdf5ObjectNotFoundException">Nothing at that path, or not a group.</exception>
     public Hdf5Group GetGroup(string path) => Resolve(path) as Hdf5Group
-        ?? throw new KeyNotFoundException($"{_ctx.Path}: {path} is a dataset, not a group");
+        ?? throw new Hdf5ObjectNotFoundException(_ctx.Path, path, $"{_ctx.Path}: {path} is a dataset, not a group");
 
     /// <summary>Opens the dataset at <paramref name="path"/>, relative to this group (or absolute when it starts with '/').</summary>
-    /// <exception cref="KeyNotFoundException">Nothing at that path, or not a dataset.</exception>
+    /// <exception cref="Hdf5ObjectNotFoundException">Nothing at that path, or not a dataset.</exception>
     public Hdf5Dataset GetDataset(string path) => Resolve(path) as Hdf5Dataset
-        ?? throw new KeyNotFoundException($"{_ctx.Path}: {path} is a group, not a dataset");
+        ?? throw new Hdf5ObjectNotFoundException(_ctx.Path, path, $"{_ctx.Path}: {path} is a group, not a dataset");
 
     private IEnumerable<object> Children()
     {
@@ -100,7 +100,7 @@ public sealed class Hdf5Group
                 {
                     child = Resolve(link.SoftTarget, 1);
                 }
-                catch (KeyNotFoundException)
+                catch (Hdf5ObjectNotFoundException)
                 {
                     child = null; // a dangling soft link is listed by name but has no object
                 }
@@ -127,11 +127,11 @@ public sealed class Hdf5Group
         {
             if (current is not Hdf5Group g)
             {
-                throw new KeyNotFoundException($"{_ctx.Path}: '{string.Join('/', parts[..i])}' in '{path}' is a dataset, not a group");
+                throw new Hdf5ObjectNotFoundException(_ctx.Path, path, $"{_ctx.Path}: '{string.Join('/', parts[..i])}' in '{path}' is a dataset, not a group");
             }
 
             H5Link link = g.Links.FirstOrDefault(l => l.Name == parts[i])
-                ?? throw new KeyNotFoundException($"{_ctx.Path}: {g.Path} has no member '{parts[i]}' (has: {string.Join(", ", g.Links.Select(l => l.Name))})");
+                ?? throw new Hdf5ObjectNotFoundException(_ctx.Path, path, $"{_ctx.Path}: {g.Path} has no member '{parts[i]}' (has: {string.Join(", ", g.Links.Select(l => l.Name))})");
             string childPath = g.Path == "/" ? "/" + link.Name : g.Path + "/" + link.Name;
             if (link.IsExternal)
             {

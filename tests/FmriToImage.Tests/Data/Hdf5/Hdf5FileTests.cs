@@ -119,8 +119,11 @@ public class Hdf5FileTests
         Assert.Contains("types", f.Root.ChildNames);
         Assert.Equal(17, f.GetGroup("types").Datasets().Count());
         Assert.Equal(f.GetDataset("/contiguous").ReadTensor().ToArray(), f.GetDataset("/soft").ReadTensor().ToArray());
-        var ex = Assert.Throws<KeyNotFoundException>(() => f.GetDataset("/nope"));
+        var ex = Assert.Throws<Hdf5ObjectNotFoundException>(() => f.GetDataset("/nope"));
         Assert.Contains("many_links", ex.Message);
+        Assert.Equal("/nope", ex.ObjectPath);
+        Assert.IsAssignableFrom<FmriToImageException>(ex);
+        Assert.Throws<Hdf5ObjectNotFoundException>(() => f.GetGroup("/contiguous"));
     }
 
     [Fact]
