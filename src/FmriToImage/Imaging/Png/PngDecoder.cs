@@ -67,10 +67,10 @@ public static class PngDecoder
         while (pos < data.Length)
         {
             long chunkOffset = pos;
-            if (data.Length - pos < 12)
+            if (data.Length - pos < 8)
             {
                 throw new PngFormatException(
-                    source, null, chunkOffset, $"truncated chunk header: need 12 bytes, {data.Length - pos} remain");
+                    source, null, chunkOffset, $"truncated chunk header: need 8 bytes, {data.Length - pos} remain");
             }
 
             uint length = BinaryPrimitives.ReadUInt32BigEndian(data[pos..]);
@@ -81,7 +81,7 @@ public static class PngDecoder
                 throw new PngFormatException(source, type, chunkOffset, "chunk type bytes are not ASCII letters");
             }
 
-            if (length > int.MaxValue || length > (ulong)(data.Length - pos - 12))
+            if (length > int.MaxValue || length + 12L > data.Length - pos)
             {
                 throw new PngFormatException(
                     source, type, chunkOffset,

@@ -104,7 +104,8 @@ public static class PngEncoder
         long sum = 0;
         foreach (byte b in filtered)
         {
-            sum += Math.Abs((sbyte)b);
+            int v = (sbyte)b;
+            sum += v < 0 ? -v : v;
         }
 
         return sum;
