@@ -40,8 +40,7 @@ public sealed class ClipTokenizer
     private readonly ConcurrentDictionary<string, string[]> _cache = new(StringComparer.Ordinal);
     private readonly BasicTokenizer _basic = new(lowerCase: true, stripAccents: false, splitOnPunctuation: false);
     private readonly HashSet<int> _specialIds;
-    private readonly string _bos;
-    private readonly string _eos;
+    private readonly string[] _specialStrings;
     private readonly bool _cleanUp;
 
     private ClipTokenizer(
@@ -57,8 +56,7 @@ public sealed class ClipTokenizer
             _decoder[id] = token;
         }
 
-        _bos = bos;
-        _eos = eos;
+        _specialStrings = [.. new[] { bos, eos }.Distinct().OrderByDescending(t => t.Length)];
         BosId = encoder[bos];
         EosId = encoder[eos];
         UnkId = unkId;
@@ -129,7 +127,7 @@ public sealed class ClipTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var tokens = new List<string>();
-        foreach (var (segment, isSpecial) in SplitSpecial(text))
+        foreach (var (segment, isSpecial) in SpecialTokenSplitter.Split(text, _specialStrings))
         {
             if (isSpecial)
             {
@@ -276,35 +274,6 @@ public sealed class ClipTokenizer
         if (length != ContextLength)
         {
             throw new ArgumentException($"Destination must hold exactly {ContextLength} ids, got {length}.", "destination");
-        }
-    }
-
-    private IEnumerable<(string Segment, bool IsSpecial)> SplitSpecial(string text)
-    {
-        int start = 0;
-        while (start < text.Length)
-        {
-            int bosAt = text.IndexOf(_bos, start, StringComparison.Ordinal);
-            int eosAt = text.IndexOf(_eos, start, StringComparison.Ordinal);
-            int at = bosAt < 0 ? eosAt : eosAt < 0 ? bosAt : Math.Min(bosAt, eosAt);
-            if (at < 0)
-            {
-                break;
-            }
-
-            string special = at == bosAt ? _bos : _eos;
-            if (at > start)
-            {
-                yield return (text[start..at], false);
-            }
-
-            yield return (special, true);
-            start = at + special.Length;
-        }
-
-        if (start < text.Length)
-        {
-            yield return (text[start..], false);
         }
     }
 

@@ -166,7 +166,7 @@ public sealed class WordPieceTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var output = new List<string>();
-        foreach (var (segment, isSpecial) in SplitUnsplittable(text))
+        foreach (var (segment, isSpecial) in SpecialTokenSplitter.Split(text, _unsplittable))
         {
             if (isSpecial)
             {
@@ -317,44 +317,6 @@ public sealed class WordPieceTokenizer
 
             output.Add(found);
             start = end;
-        }
-    }
-
-    private IEnumerable<(string Segment, bool IsSpecial)> SplitUnsplittable(string text)
-    {
-        int start = 0;
-        int scan = 0;
-        while (scan < text.Length)
-        {
-            string? hit = null;
-            foreach (string token in _unsplittable)
-            {
-                if (string.CompareOrdinal(text, scan, token, 0, token.Length) == 0 && scan + token.Length <= text.Length)
-                {
-                    hit = token;
-                    break;
-                }
-            }
-
-            if (hit is null)
-            {
-                scan++;
-                continue;
-            }
-
-            if (scan > start)
-            {
-                yield return (text[start..scan], false);
-            }
-
-            yield return (hit, true);
-            scan += hit.Length;
-            start = scan;
-        }
-
-        if (start < text.Length)
-        {
-            yield return (text[start..], false);
         }
     }
 }

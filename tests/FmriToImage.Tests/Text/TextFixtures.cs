@@ -34,8 +34,21 @@ internal static class TextFixtures
     public static int[] Ints(JsonElement e, string name) =>
         e.GetProperty(name).EnumerateArray().Select(v => v.GetInt32()).ToArray();
 
-    /// <summary>A scratch copy of a fixture folder, for tests that break one file.</summary>
-    public static string CopyToTemp(string source)
+    /// <summary>Runs a test against a scratch copy of a fixture folder (for tests that break one file).</summary>
+    public static void WithCopy(string source, Action<string> test)
+    {
+        string copy = CopyToTemp(source);
+        try
+        {
+            test(copy);
+        }
+        finally
+        {
+            System.IO.Directory.Delete(copy, true);
+        }
+    }
+
+    private static string CopyToTemp(string source)
     {
         string target = Path.Combine(Path.GetTempPath(), $"fmri2img-tok-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(target);

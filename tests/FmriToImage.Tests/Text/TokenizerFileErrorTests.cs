@@ -10,25 +10,19 @@ public sealed class TokenizerFileErrorTests
     [InlineData("merges.txt")]
     public void Missing_clip_file(string file)
     {
-        string dir = TextFixtures.CopyToTemp(TextFixtures.Clip);
-        try
+        TextFixtures.WithCopy(TextFixtures.Clip, dir =>
         {
             File.Delete(Path.Combine(dir, file));
             var e = Assert.Throws<TokenizerFileException>(() => ClipTokenizer.Load(dir));
             Assert.EndsWith(file, e.File);
             Assert.Contains("not found", e.Message);
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        });
     }
 
     [Fact]
     public void Malformed_merge_line_is_located()
     {
-        string dir = TextFixtures.CopyToTemp(TextFixtures.Clip);
-        try
+        TextFixtures.WithCopy(TextFixtures.Clip, dir =>
         {
             string path = Path.Combine(dir, "merges.txt");
             var lines = File.ReadAllLines(path).ToList();
@@ -37,68 +31,48 @@ public sealed class TokenizerFileErrorTests
             var e = Assert.Throws<TokenizerFileException>(() => ClipTokenizer.Load(dir));
             Assert.Equal(5, e.Line);
             Assert.Contains("merges.txt, line 5", e.Message);
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        });
     }
 
     [Fact]
     public void Non_integer_vocab_id_is_located()
     {
-        string dir = TextFixtures.CopyToTemp(TextFixtures.Clip);
-        try
+        TextFixtures.WithCopy(TextFixtures.Clip, dir =>
         {
             File.WriteAllText(Path.Combine(dir, "vocab.json"), "{\n \"a\": 1,\n \"b\": \"two\"\n}");
             var e = Assert.Throws<TokenizerFileException>(() => ClipTokenizer.Load(dir));
             Assert.Equal(3, e.Line);
             Assert.Contains("\"b\"", e.Message);
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        });
     }
 
     [Fact]
     public void Invalid_json_is_located()
     {
-        string dir = TextFixtures.CopyToTemp(TextFixtures.Clip);
-        try
+        TextFixtures.WithCopy(TextFixtures.Clip, dir =>
         {
             File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), "{\n \"model_max_length\": 77,\n oops\n}");
             var e = Assert.Throws<TokenizerFileException>(() => ClipTokenizer.Load(dir));
             Assert.EndsWith("tokenizer_config.json", e.File);
             Assert.Equal(3, e.Line);
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        });
     }
 
     [Fact]
     public void Special_token_missing_from_vocab()
     {
-        string dir = TextFixtures.CopyToTemp(TextFixtures.Clip);
-        try
+        TextFixtures.WithCopy(TextFixtures.Clip, dir =>
         {
             File.WriteAllText(Path.Combine(dir, "special_tokens_map.json"), "{\"pad_token\": \"<|pad|>\"}");
             var e = Assert.Throws<TokenizerFileException>(() => ClipTokenizer.Load(dir));
             Assert.Contains("<|pad|>", e.Message);
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        });
     }
 
     [Fact]
     public void Wordpiece_missing_vocab_and_empty_line()
     {
-        string dir = TextFixtures.CopyToTemp(TextFixtures.WordPiece);
-        try
+        TextFixtures.WithCopy(TextFixtures.WordPiece, dir =>
         {
             string path = Path.Combine(dir, "vocab.txt");
             var lines = File.ReadAllLines(path).ToList();
@@ -109,26 +83,17 @@ public sealed class TokenizerFileErrorTests
             File.Delete(path);
             e = Assert.Throws<TokenizerFileException>(() => WordPieceTokenizer.Load(dir));
             Assert.Contains("vocab.txt", e.Message);
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        });
     }
 
     [Fact]
     public void Wordpiece_bad_added_tokens()
     {
-        string dir = TextFixtures.CopyToTemp(TextFixtures.WordPiece);
-        try
+        TextFixtures.WithCopy(TextFixtures.WordPiece, dir =>
         {
             File.WriteAllText(Path.Combine(dir, "added_tokens.json"), "{\"[DEC]\": \"x\"}");
             var e = Assert.Throws<TokenizerFileException>(() => WordPieceTokenizer.Load(dir));
             Assert.Contains("added_tokens.json", e.Message);
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        });
     }
 }
