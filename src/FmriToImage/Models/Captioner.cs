@@ -1,0 +1,154 @@
+using FmriToImage.Bundle;
+using FmriToImage.Imaging;
+using FmriToImage.Onnx;
+using FmriToImage.Text;
+
+namespace FmriToImage.Models;
+
+/// <summary>
+/// A BLIP-style captioner: a vision encoder (<c>captioner/vision.onnx</c>: <c>pixel_values</c> → <c>image_embeds</c>)
+/// and an autoregressive text decoder (<c>captioner/decoder.onnx</c>: <c>input_ids</c>, <c>image_embeds</c>
+/// [, <c>attention_mask</c>] → <c>logits</c>), decoded greedily from the start token until the end token or the
+/// maximum length. Token ids, the length limit and the preprocessing come from <c>captioner/config.json</c>,
+/// <c>captioner/vocab.txt</c> and <c>captioner/preprocessor_config.json</c>.
+/// </summary>
+/// <remarks>
+/// The decoder is run on the whole prefix each step (exports without a key/value cache); for BLIP-base's 20-token
+/// captions that is 20 short runs. Thread-safe (each call has its own values); the sessions belong to the bundle.
+/// </remarks>
+public sealed class Captioner
+{
+    private readonly OrtSession vision;
+    private readonly OrtSession decoder;
+    private readonly OrtTensorElementType? maskType;
+    private readonly OrtTensorElementType idType;
+
+    /// <summary>Wraps the two captioner sessions.</summary>
+    /// <param name="vision">The vision encoder session (not owned).</param>
+    /// <param name="decoder">The text decoder session (not owned).</param>
+    /// <param name="tokenizer">The WordPiece vocabulary that decodes the ids.</param>
+    /// <param name="preprocessor">The vision encoder's preprocessing.</param>
+    /// <param name="startTokenId">The id generation starts from (BLIP: [DEC] = 30522).</param>
+    /// <param name="endTokenId">The id that ends a caption (BLIP: [SEP] = 102).</param>
+    /// <param name="maxLength">The most tokens a caption has, the start token included (BLIP's default: 20).</param>
+    public Captioner(OrtSession vision, OrtSession decoder, WordPieceTokenizer tokenizer, ImagePreprocessor preprocessor, int startTokenId, int endTokenId, int maxLength)
+    {
+        this.vision = vision ?? throw new ArgumentNullException(nameof(vision));
+        this.decoder = decoder ?? throw new ArgumentNullException(nameof(decoder));
+        Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+        Preprocessor = preprocessor ?? throw new ArgumentNullException(nameof(preprocessor));
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
+        StartTokenId = startTokenId;
+        EndTokenId = endTokenId;
+        MaxLength = maxLength;
+        maskType = decoder.Inputs.FirstOrDefault(i => i.Name == "attention_mask")?.ElementType;
+        idType = decoder.Inputs.FirstOrDefault(i => i.Name == "input_ids")?.ElementType
+            ?? throw new TensorContractException($"{decoder.ModelName}: no input 'input_ids'; it has {string.Join(", ", decoder.Inputs)}.", "input_ids");
+    }
+
+    /// <summary>The vocabulary that turns ids into text.</summary>
+    public WordPieceTokenizer Tokenizer { get; }
+
+    /// <summary>The vision encoder's preprocessing.</summary>
+    public ImagePreprocessor Preprocessor { get; }
+
+    /// <summary>The id generation starts from.</summary>
+    public int StartTokenId { get; }
+
+    /// <summary>The id that ends a caption.</summary>
+    public int EndTokenId { get; }
+
+    /// <summary>The most tokens a caption has, the start token included.</summary>
+    public int MaxLength { get; }
+
+    /// <summary>
+    /// Wraps the bundle's captioner. <c>captioner/config.json</c> gives <c>bos_token_id</c>, <c>eos_token_id</c> (the id
+    /// that ends generation; BLIP exports record [SEP] here) and <c>max_length</c> (default 20).
+    /// </summary>
+    /// <param name="bundle">The bundle.</param>
+    /// <returns>The captioner.</returns>
+    /// <exception cref="BundleComponentMissingException">A captioner file is missing.</exception>
+    /// <exception cref="BundleContractException">The config lacks the start or end token id.</exception>
+    public static Captioner FromBundle(ModelBundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        string[] neededBy = ["CaptionImg2Img"];
+        var vision = bundle.CaptionerVision ?? throw new BundleComponentMissingException(bundle.RootPath, "captioner/vision.onnx", neededBy);
+        var decoder = bundle.CaptionerDecoder ?? throw new BundleComponentMissingException(bundle.RootPath, "captioner/decoder.onnx", neededBy);
+        var start = decoder.ConfigNumber("bos_token_id");
+        var end = decoder.ConfigNumber("eos_token_id");
+        if (start is null || end is null)
+        {
+            throw new BundleContractException(bundle.RootPath, [$"captioner/config.json: needs numeric 'bos_token_id' and 'eos_token_id' (the id that ends a caption); found {(start is null ? "no bos_token_id" : "bos_token_id")}, {(end is null ? "no eos_token_id" : "eos_token_id")}."]);
+        }
+
+        var tokenizer = WordPieceTokenizer.Load(bundle.ResolvePath("captioner"));
+        var preprocessor = ClipImageEncoder.PreprocessorFor(bundle, "captioner", neededBy);
+        return new Captioner(vision.Session, decoder.Session, tokenizer, preprocessor, (int)start.Value, (int)end.Value, (int)(decoder.ConfigNumber("max_length") ?? 20));
+    }
+
+    /// <summary>Captions each image by greedy decoding.</summary>
+    /// <param name="images">The images.</param>
+    /// <param name="cancellationToken">Cancels between and during runs.</param>
+    /// <returns>One caption per image: the ids between the start and the end token, decoded with special tokens removed.</returns>
+    public IReadOnlyList<string> Caption(IReadOnlyList<RgbImage> images, CancellationToken cancellationToken = default) =>
+        CaptionIds(images, cancellationToken).Select(ids => Tokenizer.Decode(ids.AsSpan(1, ids.Length - (ids[^1] == EndTokenId ? 2 : 1)))).ToArray();
+
+    /// <summary>Greedy-decodes each image to token ids (start token first; the end token, when reached, last).</summary>
+    /// <param name="images">The images.</param>
+    /// <param name="cancellationToken">Cancels between and during runs.</param>
+    /// <returns>The ids of each caption.</returns>
+    public IReadOnlyList<int[]> CaptionIds(IReadOnlyList<RgbImage> images, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var pixels = Preprocessor.Process(images);
+        var lengths = pixels.Lengths;
+        using var input = OrtValue.CreateTensor(pixels.ToArray(), [lengths[0], lengths[1], lengths[2], lengths[3]]);
+        using var embedded = vision.Run([new("pixel_values", input)], ["image_embeds"], cancellationToken: cancellationToken);
+        var embeds = embedded[0];
+        var perImage = (int)(embeds.ElementCount / images.Count);
+        var tokensPerImage = embeds.Shape[1];
+        var width = embeds.Shape[2];
+
+        var captions = new int[images.Count][];
+        for (var b = 0; b < images.Count; b++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var imageEmbeds = OrtValue.CreateTensor(embeds.GetTensorData<float>().Slice(b * perImage, perImage).ToArray(), [1, tokensPerImage, width]);
+            captions[b] = Decode(imageEmbeds, cancellationToken);
+        }
+
+        return captions;
+    }
+
+    private int[] Decode(OrtValue imageEmbeds, CancellationToken cancellationToken)
+    {
+        var ids = new List<int> { StartTokenId };
+        while (ids.Count < MaxLength)
+        {
+            using var inputIds = IdTensor(ids, idType);
+            using var mask = maskType is { } type ? IdTensor(Enumerable.Repeat(1, ids.Count).ToList(), type) : null;
+            using var outputs = mask is not null
+                ? decoder.Run([new("input_ids", inputIds), new("image_embeds", imageEmbeds), new("attention_mask", mask!)], ["logits"], cancellationToken: cancellationToken)
+                : decoder.Run([new("input_ids", inputIds), new("image_embeds", imageEmbeds)], ["logits"], cancellationToken: cancellationToken);
+            var logits = outputs[0].GetTensorData<float>();
+            var vocabulary = (int)outputs[0].Shape[2];
+            var last = logits.Slice((ids.Count - 1) * vocabulary, vocabulary);
+            var next = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(last);
+            ids.Add(next);
+            if (next == EndTokenId)
+            {
+                break;
+            }
+        }
+
+        return ids.ToArray();
+    }
+
+    private static OrtValue IdTensor(List<int> values, OrtTensorElementType type) => type switch
+    {
+        OrtTensorElementType.Int32 => OrtValue.CreateTensor(values.ToArray(), [1, values.Count]),
+        OrtTensorElementType.Float => OrtValue.CreateTensor(values.Select(v => (float)v).ToArray(), [1, values.Count]),
+        _ => OrtValue.CreateTensor(values.Select(v => (long)v).ToArray(), [1, values.Count]),
+    };
+}

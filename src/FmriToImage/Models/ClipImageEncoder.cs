@@ -1,0 +1,80 @@
+using FmriToImage.Bundle;
+using FmriToImage.Imaging;
+using FmriToImage.Onnx;
+
+namespace FmriToImage.Models;
+
+/// <summary>
+/// A CLIP image encoder export with its preprocessing: images → the projected embedding (<c>image_embeds</c>, for
+/// voting, retrieval and best-of-N selection) and/or token states (<c>last_hidden_state</c>, the unCLIP conditioning).
+/// Size, crop, mean and std come from the bundle's <c>image_encoder/preprocessor_config.json</c>.
+/// </summary>
+/// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
+public sealed class ClipImageEncoder
+{
+    private readonly OrtSession session;
+    private readonly string[] outputs;
+
+    /// <summary>Wraps an image encoder session and its preprocessing.</summary>
+    /// <param name="session">The session (not owned): input <c>pixel_values</c>.</param>
+    /// <param name="preprocessor">The preprocessing the encoder was trained with.</param>
+    /// <exception cref="TensorContractException">The graph has no <c>pixel_values</c> input or neither output.</exception>
+    public ClipImageEncoder(OrtSession session, ImagePreprocessor preprocessor)
+    {
+        this.session = session ?? throw new ArgumentNullException(nameof(session));
+        Preprocessor = preprocessor ?? throw new ArgumentNullException(nameof(preprocessor));
+        if (session.Inputs.All(i => i.Name != "pixel_values"))
+        {
+            throw new TensorContractException($"{session.ModelName}: no input 'pixel_values'; it has {string.Join(", ", session.Inputs)}.", "pixel_values");
+        }
+
+        outputs = session.Outputs.Select(o => o.Name).Where(n => n is "image_embeds" or "last_hidden_state").ToArray();
+        if (outputs.Length == 0)
+        {
+            throw new TensorContractException($"{session.ModelName}: neither 'image_embeds' nor 'last_hidden_state' among its outputs {string.Join(", ", session.Outputs)}.");
+        }
+    }
+
+    /// <summary>The preprocessing applied to every image.</summary>
+    public ImagePreprocessor Preprocessor { get; }
+
+    /// <summary>Wraps the bundle's image encoder with <c>image_encoder/preprocessor_config.json</c>.</summary>
+    /// <param name="bundle">The bundle.</param>
+    /// <returns>The encoder.</returns>
+    /// <exception cref="BundleComponentMissingException">The bundle has no image encoder or no preprocessor config for it.</exception>
+    public static ClipImageEncoder FromBundle(ModelBundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        var encoder = bundle.ImageEncoder ?? throw new BundleComponentMissingException(bundle.RootPath, "image_encoder/model.onnx", ["CaptionImg2Img", "Unclip"]);
+        return new ClipImageEncoder(encoder.Session, PreprocessorFor(bundle, "image_encoder", ["CaptionImg2Img", "Unclip"]));
+    }
+
+    /// <summary>Preprocesses and encodes <paramref name="images"/>.</summary>
+    /// <param name="images">One image per batch element, any size.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <returns>The embeddings and/or tokens the graph produces.</returns>
+    public ImageEncoding Encode(IReadOnlyList<RgbImage> images, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.Count == 0)
+        {
+            throw new ArgumentException("At least one image is needed.", nameof(images));
+        }
+
+        var pixels = Preprocessor.Process(images);
+        var lengths = pixels.Lengths;
+        using var input = OrtValue.CreateTensor(pixels.ToArray(), [lengths[0], lengths[1], lengths[2], lengths[3]]);
+        using var results = session.Run([new("pixel_values", input)], outputs, cancellationToken: cancellationToken);
+        var embeddings = outputs.Contains("image_embeds") ? results["image_embeds"].ToTensor<float>() : null;
+        var tokens = outputs.Contains("last_hidden_state") ? results["last_hidden_state"].ToTensor<float>() : null;
+        return new ImageEncoding(embeddings, tokens);
+    }
+
+    /// <summary>The preprocessor config of a component folder; its absence is a missing component.</summary>
+    internal static ImagePreprocessor PreprocessorFor(ModelBundle bundle, string folder, IReadOnlyList<string> neededBy)
+    {
+        var relative = $"{folder}/preprocessor_config.json";
+        var path = bundle.ResolvePath(relative);
+        return File.Exists(path) ? ImagePreprocessor.Load(path) : throw new BundleComponentMissingException(bundle.RootPath, relative, neededBy);
+    }
+}

@@ -1,0 +1,103 @@
+using FmriToImage.Bundle;
+using FmriToImage.Onnx;
+using FmriToImage.Text;
+
+namespace FmriToImage.Models;
+
+/// <summary>
+/// A CLIP text encoder export with its tokenizer: texts → token states (the UNet's conditioning) and, when the graph
+/// has it, the pooled text embedding. The token id element type (int32 or int64) is read from the graph.
+/// </summary>
+/// <remarks>Thread-safe (the tokenizer is, and each call has its own values); the session belongs to the bundle.</remarks>
+public sealed class ClipTextEncoder
+{
+    private readonly OrtSession session;
+    private readonly OrtTensorElementType idType;
+    private readonly string? embeddingOutput;
+
+    /// <summary>Wraps a text encoder session and its tokenizer.</summary>
+    /// <param name="session">The session (not owned): input <c>input_ids</c>, output <c>last_hidden_state</c>.</param>
+    /// <param name="tokenizer">The tokenizer whose context length sets the sequence length.</param>
+    /// <exception cref="TensorContractException">The graph lacks <c>input_ids</c> (int32/int64) or <c>last_hidden_state</c>.</exception>
+    public ClipTextEncoder(OrtSession session, ClipTokenizer tokenizer)
+    {
+        this.session = session ?? throw new ArgumentNullException(nameof(session));
+        Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+        var ids = session.Inputs.FirstOrDefault(i => i.Name == "input_ids")
+            ?? throw new TensorContractException($"{session.ModelName}: no input 'input_ids'; it has {string.Join(", ", session.Inputs)}.", "input_ids");
+        idType = ids.ElementType is OrtTensorElementType.Int64 or OrtTensorElementType.Int32
+            ? ids.ElementType
+            : throw new TensorContractException($"{session.ModelName}: input 'input_ids' is {OrtTensorElementTypes.Name(ids.ElementType)}; int64 or int32 expected.", "input_ids");
+        var hidden = session.Outputs.FirstOrDefault(o => o.Name == "last_hidden_state")
+            ?? throw new TensorContractException($"{session.ModelName}: no output 'last_hidden_state'; it has {string.Join(", ", session.Outputs)}.", "last_hidden_state");
+        TokenWidth = hidden.Rank == 3 && hidden.Dimensions[2] > 0 ? (int)hidden.Dimensions[2] : null;
+        embeddingOutput = session.Outputs.Select(o => o.Name).FirstOrDefault(n => n is "text_embeds" or "pooler_output");
+    }
+
+    /// <summary>The tokenizer.</summary>
+    public ClipTokenizer Tokenizer { get; }
+
+    /// <summary>The sequence length every text is padded or truncated to.</summary>
+    public int SequenceLength => Tokenizer.ContextLength;
+
+    /// <summary>The token width D when the graph fixes it.</summary>
+    public int? TokenWidth { get; }
+
+    /// <summary>
+    /// Wraps the bundle's text encoder with the tokenizer in <c>tokenizer/</c>; the context length comes from the
+    /// tokenizer's files, else the text encoder config's <c>max_position_embeddings</c>, else 77.
+    /// </summary>
+    /// <param name="bundle">The bundle.</param>
+    /// <returns>The encoder.</returns>
+    /// <exception cref="BundleComponentMissingException">The bundle has no text encoder.</exception>
+    /// <exception cref="TokenizerFileException">The tokenizer files are missing or malformed.</exception>
+    public static ClipTextEncoder FromBundle(ModelBundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        var encoder = bundle.TextEncoder ?? throw new BundleComponentMissingException(bundle.RootPath, "text_encoder/model.onnx", ["TextToImage", "CaptionImg2Img"]);
+        var folder = bundle.ResolvePath("tokenizer");
+        var fromFiles = ClipTokenizer.Load(folder);
+        var maxPositions = (int?)encoder.ConfigNumber("max_position_embeddings");
+        var tokenizer = maxPositions is { } positions && positions < fromFiles.ContextLength ? ClipTokenizer.Load(folder, positions) : fromFiles;
+        return new ClipTextEncoder(encoder.Session, tokenizer);
+    }
+
+    /// <summary>Tokenizes and encodes <paramref name="texts"/> (the empty string gives the unconditional embedding).</summary>
+    /// <param name="texts">One text per batch element.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <returns>Token states [batch, L, D] and, when available, the pooled embedding.</returns>
+    public TextEncoding Encode(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        if (texts.Count == 0)
+        {
+            throw new ArgumentException("At least one text is needed.", nameof(texts));
+        }
+
+        var length = SequenceLength;
+        using var ids = idType == OrtTensorElementType.Int64 ? Ids<long>(texts, length) : Ids<int>(texts, length);
+        string[] wanted = embeddingOutput is null ? ["last_hidden_state"] : ["last_hidden_state", embeddingOutput];
+        using var outputs = session.Run([new("input_ids", ids)], wanted, cancellationToken: cancellationToken);
+        return new TextEncoding(outputs[0].ToTensor<float>(), embeddingOutput is null ? null : outputs[1].ToTensor<float>());
+    }
+
+    private OrtValue Ids<T>(IReadOnlyList<string> texts, int length)
+        where T : unmanaged
+    {
+        var buffer = new T[texts.Count * length];
+        for (var b = 0; b < texts.Count; b++)
+        {
+            var row = buffer.AsSpan(b * length, length);
+            if (typeof(T) == typeof(long))
+            {
+                Tokenizer.EncodeInto(texts[b], System.Runtime.InteropServices.MemoryMarshal.Cast<T, long>(row));
+            }
+            else
+            {
+                Tokenizer.EncodeInto(texts[b], System.Runtime.InteropServices.MemoryMarshal.Cast<T, int>(row));
+            }
+        }
+
+        return OrtValue.CreateTensor(buffer, [texts.Count, length]);
+    }
+}
