@@ -8,7 +8,9 @@ namespace FmriToImage.Bundle;
 /// </summary>
 internal sealed class BundleContractChecker
 {
-    private static readonly OrtTensorElementType[] FloatTypes = [OrtTensorElementType.Float, OrtTensorElementType.Float16];
+    // float16 graphs are accepted where a wrapper converts (the UNet, per step); elsewhere float32 is required.
+    private static readonly OrtTensorElementType[] UnetFloatTypes = [OrtTensorElementType.Float, OrtTensorElementType.Float16];
+    private static readonly OrtTensorElementType[] FloatTypes = [OrtTensorElementType.Float];
     private static readonly OrtTensorElementType[] IdTypes = [OrtTensorElementType.Int64, OrtTensorElementType.Int32];
     private static readonly OrtTensorElementType[] TimestepTypes = [OrtTensorElementType.Float, OrtTensorElementType.Float16, OrtTensorElementType.Int64, OrtTensorElementType.Int32];
 
@@ -36,10 +38,18 @@ internal sealed class BundleContractChecker
                 Optional(component, session.Outputs, "last_hidden_state", FloatTypes, 3);
                 break;
             case BundleComponentKind.Unet:
-                Expect(component, session, "sample", input: true, FloatTypes, 4);
+                Expect(component, session, "sample", input: true, UnetFloatTypes, 4);
                 Expect(component, session, "timestep", input: true, TimestepTypes, 0, 1);
-                Expect(component, session, "encoder_hidden_states", input: true, FloatTypes, 3);
-                Expect(component, session, "out_sample", input: false, FloatTypes, 4);
+                Expect(component, session, "encoder_hidden_states", input: true, UnetFloatTypes, 3);
+                Expect(component, session, "out_sample", input: false, UnetFloatTypes, 4);
+                foreach (var name in new[] { "sample", "timestep", "encoder_hidden_states" })
+                {
+                    if (Find(session.Inputs, name) is { Rank: > 0 } node && node.Dimensions[0] >= 0)
+                    {
+                        problems.Add($"{component.RelativePath}: input '{name}' {node.ShapeText} fixes the batch axis at {node.Dimensions[0]}; it must be dynamic (classifier-free guidance runs the unconditional and conditional halves as one batch).");
+                    }
+                }
+
                 break;
             case BundleComponentKind.VaeEncoder:
                 Expect(component, session, "sample", input: true, FloatTypes, 4);

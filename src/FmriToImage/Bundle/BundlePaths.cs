@@ -3,10 +3,13 @@ namespace FmriToImage.Bundle;
 /// <summary>Resolves paths named inside a bundle and refuses any that would leave the bundle folder.</summary>
 internal static class BundlePaths
 {
+    /// <summary>Links followed before a path counts as a loop (as the Linux kernel's limit).</summary>
+    private const int MaxLinkHops = 40;
+
     /// <summary>
     /// The full path of <paramref name="relativePath"/> inside <paramref name="root"/>. Refuses absolute paths, paths
-    /// whose normalised form leaves the folder (<c>..</c>), and existing files or folders on the way that are links
-    /// resolving outside it.
+    /// whose normalised form leaves the folder (<c>..</c>), and paths whose real location — every link on the way
+    /// followed, however they chain — is outside the folder's real location.
     /// </summary>
     /// <exception cref="BundleFormatException">The path leaves the bundle folder.</exception>
     public static string Resolve(string root, string relativePath, string namedIn)
@@ -27,22 +30,11 @@ internal static class BundlePaths
             throw new BundleFormatException(namedIn, $"path '{relativePath}' leaves the bundle folder '{root}'.");
         }
 
-        // Every existing part of the path must stay inside after following links.
-        var current = root;
-        foreach (var part in Path.GetRelativePath(root, full).Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        var realRoot = RealPath(root, namedIn);
+        var real = RealPath(full, namedIn);
+        if (!IsInside(realRoot, real))
         {
-            current = Path.Combine(current, part);
-            FileSystemInfo info = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
-            if (!info.Exists || info.LinkTarget is null)
-            {
-                continue;
-            }
-
-            var target = info.ResolveLinkTarget(returnFinalTarget: true);
-            if (target is null || !IsInside(root, Path.GetFullPath(target.FullName)))
-            {
-                throw new BundleFormatException(namedIn, $"path '{relativePath}' goes through the link '{current}', which points outside the bundle folder (to '{info.LinkTarget}').");
-            }
+            throw new BundleFormatException(namedIn, $"path '{relativePath}' goes through a link and really points to '{real}', outside the bundle folder '{realRoot}'.");
         }
 
         return full;
@@ -54,5 +46,61 @@ internal static class BundlePaths
         var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         var rootWithSeparator = Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar;
         return path.StartsWith(rootWithSeparator, comparison) || string.Equals(Path.TrimEndingDirectorySeparator(path), Path.TrimEndingDirectorySeparator(root), comparison);
+    }
+
+    /// <summary>
+    /// The real location of <paramref name="path"/>: walks it one component at a time from the file-system root, and
+    /// when a component is a link, continues from the link's target (resolved the same way), so links inside link
+    /// targets and <c>..</c> after a link are handled as the operating system handles them. Components that do not
+    /// exist are kept as they are.
+    /// </summary>
+    /// <exception cref="BundleFormatException">More than 40 links were followed (a loop).</exception>
+    internal static string RealPath(string path, string namedIn)
+    {
+        var full = Path.GetFullPath(path);
+        var current = Path.GetPathRoot(full)!;
+        var pending = new Stack<string>(full[current.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Reverse());
+        var hops = 0;
+        while (pending.Count > 0)
+        {
+            var part = pending.Pop();
+            if (part == ".")
+            {
+                continue;
+            }
+
+            if (part == "..")
+            {
+                current = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(current)) ?? current;
+                continue;
+            }
+
+            var next = Path.Combine(current, part);
+            FileSystemInfo info = Directory.Exists(next) ? new DirectoryInfo(next) : new FileInfo(next);
+            var target = info.Exists ? info.LinkTarget : null;
+            if (target is null)
+            {
+                current = next;
+                continue;
+            }
+
+            if (++hops > MaxLinkHops)
+            {
+                throw new BundleFormatException(namedIn, $"more than {MaxLinkHops} links are followed resolving '{path}' (a link loop).");
+            }
+
+            if (Path.IsPathRooted(target))
+            {
+                current = Path.GetPathRoot(target)!;
+                target = target[current.Length..];
+            }
+
+            foreach (var piece in target.Split(['/', Path.DirectorySeparatorChar], StringSplitOptions.RemoveEmptyEntries).Reverse())
+            {
+                pending.Push(piece);
+            }
+        }
+
+        return current;
     }
 }

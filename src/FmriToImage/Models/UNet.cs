@@ -51,6 +51,11 @@ public sealed class UNet : IDenoiser, IDisposable
             throw new TensorContractException($"{session.ModelName}: input 'sample' is {sample.ShapeText}; a [batch, {latentChannels}, h, w] latent was asked for.", "sample");
         }
 
+        if ((sample.Dimensions[2] >= 0 && sample.Dimensions[2] != latentHeight) || (sample.Dimensions[3] >= 0 && sample.Dimensions[3] != latentWidth))
+        {
+            throw new TensorContractException($"{session.ModelName}: input 'sample' is {sample.ShapeText}; latents of {latentHeight}×{latentWidth} were asked for.", "sample");
+        }
+
         LatentChannels = latentChannels;
         LatentHeight = latentHeight;
         LatentWidth = latentWidth;
@@ -129,7 +134,7 @@ public sealed class UNet : IDenoiser, IDisposable
         binding.Sample.Write(latents);
         binding.Context.Write(conditioning);
         binding.Timestep.Fill(timestep);
-        session.Run(binding.IoBinding, cancellationToken: cancellationToken);
+        session.Run(binding.IoBinding, binding.RunOptions, cancellationToken);
         binding.Output.Read(destination);
     }
 
@@ -173,6 +178,7 @@ public sealed class UNet : IDenoiser, IDisposable
             Output = BoundTensor.Create(owner.output.ElementType, [batch, owner.LatentChannels, owner.LatentHeight, owner.LatentWidth]);
             Timestep = BoundTensor.Create(owner.timestep.ElementType, owner.timestep.Rank == 0 ? [] : [batch]);
             Context = BoundTensor.Create(owner.context.ElementType, [batch, sequence, owner.TokenWidth]);
+            RunOptions = new OrtRunOptions();
             IoBinding = owner.session.CreateIoBinding();
             IoBinding.BindInput("sample", Sample.Value);
             IoBinding.BindInput("timestep", Timestep.Value);
@@ -190,9 +196,13 @@ public sealed class UNet : IDenoiser, IDisposable
 
         public OrtIoBinding IoBinding { get; }
 
+        /// <summary>Reused by every step, so a cancellable token costs no native object per step.</summary>
+        public OrtRunOptions RunOptions { get; }
+
         public void Dispose()
         {
             IoBinding.Dispose();
+            RunOptions.Dispose();
             Sample.Dispose();
             Timestep.Dispose();
             Context.Dispose();

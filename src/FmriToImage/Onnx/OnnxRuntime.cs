@@ -292,23 +292,34 @@ public static unsafe class OnnxRuntime
         }
 
         OrtApi.Bind(api);
-        var path = isPath ? candidate : ResolvedPathOf(candidate);
+        var path = isPath ? candidate : ResolvedPathOf(candidate, getApiBaseAddress);
         library = new LoadedLibrary(path, version, CreateEnvironment(path));
         failure = string.Empty;
         return true;
     }
 
-    private static string ResolvedPathOf(string name)
+    private static string ResolvedPathOf(string name, nint symbol)
     {
-        // The OS found the library by name; on Linux the process's memory map tells which file that was.
+        // The OS found the library by name; on Linux the process's memory map tells which file holds the symbol
+        // (the file name may differ from the name asked for, e.g. libonnxruntime.so.1.30.0 for libonnxruntime.so).
         try
         {
             if (OperatingSystem.IsLinux() && File.Exists("/proc/self/maps"))
             {
+                var address = (ulong)symbol;
                 foreach (var line in File.ReadLines("/proc/self/maps"))
                 {
+                    var dash = line.IndexOf('-');
+                    var space = line.IndexOf(' ');
                     var slash = line.IndexOf('/');
-                    if (slash >= 0 && line.EndsWith(name, StringComparison.Ordinal))
+                    if (dash <= 0 || space <= dash || slash < 0
+                        || !ulong.TryParse(line.AsSpan(0, dash), System.Globalization.NumberStyles.HexNumber, null, out var start)
+                        || !ulong.TryParse(line.AsSpan(dash + 1, space - dash - 1), System.Globalization.NumberStyles.HexNumber, null, out var end))
+                    {
+                        continue;
+                    }
+
+                    if (address >= start && address < end)
                     {
                         return line[slash..];
                     }

@@ -101,6 +101,8 @@ internal static unsafe class OrtApi
     public static delegate* unmanaged<nint, byte**, byte**, nuint, nint> UpdateCudaProviderOptions;
     public static delegate* unmanaged<nint, void> ReleaseCudaProviderOptions;
     public static delegate* unmanaged<byte*> GetBuildInfoString;
+    public static delegate* unmanaged<nint, nint*, nint> GetTensorMemoryInfo;
+    public static delegate* unmanaged<nint, int*, void> MemoryInfoGetDeviceType;
     public static delegate* unmanaged<nint, nint**, nuint*, nint> SessionGetEpGraphAssignmentInfo;
     public static delegate* unmanaged<nint, byte**, nint> EpAssignedSubgraphGetEpName;
     public static delegate* unmanaged<nint, nint**, nuint*, nint> EpAssignedSubgraphGetNodes;
@@ -197,6 +199,8 @@ internal static unsafe class OrtApi
         UpdateCudaProviderOptions = (delegate* unmanaged<nint, byte**, byte**, nuint, nint>)slot[206];
         ReleaseCudaProviderOptions = (delegate* unmanaged<nint, void>)slot[208];
         GetBuildInfoString = (delegate* unmanaged<byte*>)slot[254];
+        GetTensorMemoryInfo = (delegate* unmanaged<nint, nint*, nint>)slot[194];
+        MemoryInfoGetDeviceType = (delegate* unmanaged<nint, int*, void>)slot[225];
         SessionGetEpGraphAssignmentInfo = (delegate* unmanaged<nint, nint**, nuint*, nint>)slot[407];
         EpAssignedSubgraphGetEpName = (delegate* unmanaged<nint, byte**, nint>)slot[408];
         EpAssignedSubgraphGetNodes = (delegate* unmanaged<nint, nint**, nuint*, nint>)slot[409];

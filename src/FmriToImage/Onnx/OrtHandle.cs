@@ -11,7 +11,10 @@ namespace FmriToImage.Onnx;
 internal sealed unsafe class OrtHandle : SafeHandle
 {
     private readonly delegate* unmanaged<nint, void> release;
+    private readonly Lock holdGate = new();
     private MemoryHandle pin;
+    private List<SafeHandle>? held;
+    private volatile bool disposeRequested;
 
     /// <summary>Takes ownership of <paramref name="pointer"/>.</summary>
     /// <param name="pointer">The native object; 0 makes an invalid handle.</param>
@@ -41,6 +44,11 @@ internal sealed unsafe class OrtHandle : SafeHandle
     /// <returns>The native pointer.</returns>
     public nint AddRef(string what)
     {
+        if (disposeRequested)
+        {
+            throw new ObjectDisposedException(what);
+        }
+
         var success = false;
         try
         {
@@ -54,12 +62,84 @@ internal sealed unsafe class OrtHandle : SafeHandle
         return handle;
     }
 
+    /// <summary>
+    /// Keeps <paramref name="other"/> from being released until this handle is released or <see cref="Unhold"/> is
+    /// called: for native objects that point into others (a binding into its session and its bound values).
+    /// </summary>
+    /// <param name="other">The handle to keep alive.</param>
+    /// <param name="what">Names <paramref name="other"/> in the <see cref="ObjectDisposedException"/> if it is already disposed.</param>
+    public void Hold(SafeHandle other, string what)
+    {
+        if (other is OrtHandle { disposeRequested: true })
+        {
+            throw new ObjectDisposedException(what);
+        }
+
+        var success = false;
+        try
+        {
+            other.DangerousAddRef(ref success);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new ObjectDisposedException(what);
+        }
+
+        lock (holdGate)
+        {
+            (held ??= []).Add(other);
+        }
+    }
+
+    /// <summary>Ends one <see cref="Hold"/> of <paramref name="other"/>; does nothing if it is not held.</summary>
+    /// <param name="other">The handle held.</param>
+    public void Unhold(SafeHandle other)
+    {
+        lock (holdGate)
+        {
+            if (held is null || !held.Remove(other))
+            {
+                return;
+            }
+        }
+
+        other.DangerousRelease();
+    }
+
+    /// <summary>
+    /// Whether the owner asked for disposal. The native object may live on while another handle holds it (see
+    /// <see cref="Hold"/>), but the owner's own calls are refused from then on.
+    /// </summary>
+    public bool IsDisposeRequested => disposeRequested || IsClosed;
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        disposeRequested = true;
+        base.Dispose(disposing);
+    }
+
     /// <inheritdoc />
     protected override bool ReleaseHandle()
     {
         release(handle);
         pin.Dispose();
         pin = default;
+        List<SafeHandle>? toRelease;
+        lock (holdGate)
+        {
+            toRelease = held;
+            held = null;
+        }
+
+        if (toRelease is not null)
+        {
+            foreach (var other in toRelease)
+            {
+                other.DangerousRelease();
+            }
+        }
+
         return true;
     }
 

@@ -5,8 +5,9 @@ namespace FmriToImage.Onnx;
 /// the hot-path form of a run, and the way to keep outputs on a device (<see cref="BindOutputToDevice"/>).
 /// </summary>
 /// <remarks>
-/// Bound values are checked against the model's declaration when bound, and kept alive by the binding until they are
-/// unbound, rebound or the binding is disposed; the caller still owns and disposes them. A copy that ONNX Runtime needs
+/// Bound values are checked against the model's declaration when bound, and kept alive (their memory stays pinned) by
+/// the binding until they are unbound, rebound or the binding is released, even if the caller disposes them first; the
+/// binding likewise keeps its session alive. The caller still owns and disposes them. A copy that ONNX Runtime needs
 /// (e.g. host to device) happens at bind time: after changing a bound input's memory, bind it again if it lives on
 /// another device. Not thread-safe: one binding serves one run at a time. Owns a native <c>OrtIoBinding</c>.
 /// </remarks>
@@ -23,6 +24,9 @@ public sealed unsafe class OrtIoBinding : IDisposable
         Session = session;
         ownerName = $"OrtIoBinding of '{session.ModelName}'";
         handle = new OrtHandle(pointer, OrtApi.ReleaseIoBinding);
+
+        // The native binding reads the session's state: the session must outlive it.
+        handle.Hold(session.Handle, session.OwnerName);
     }
 
     /// <summary>The session this binding belongs to.</summary>
@@ -38,7 +42,7 @@ public sealed unsafe class OrtIoBinding : IDisposable
         using var binding = Acquire();
         using var bound = value.Acquire();
         OrtApi.Check(OrtApi.BindInput(binding.Pointer, (byte*)Session.InputNamePointer(slot), bound.Pointer), $"binding input '{name}' of '{Session.ModelName}'");
-        boundInputs[name] = value;
+        Keep(boundInputs, name, value);
     }
 
     /// <summary>Binds a preallocated <paramref name="value"/> to output <paramref name="name"/>; runs write into it.</summary>
@@ -51,7 +55,7 @@ public sealed unsafe class OrtIoBinding : IDisposable
         using var binding = Acquire();
         using var bound = value.Acquire();
         OrtApi.Check(OrtApi.BindOutput(binding.Pointer, (byte*)Session.OutputNamePointer(slot), bound.Pointer), $"binding output '{name}' of '{Session.ModelName}'");
-        boundOutputs[name] = value;
+        Keep(boundOutputs, name, value);
         RememberOutput(name);
     }
 
@@ -68,7 +72,7 @@ public sealed unsafe class OrtIoBinding : IDisposable
         using var binding = Acquire();
         using var memory = memoryInfo.Acquire();
         OrtApi.Check(OrtApi.BindOutputToDevice(binding.Pointer, (byte*)Session.OutputNamePointer(slot), memory.Pointer), $"binding output '{name}' of '{Session.ModelName}' to {memoryInfo}");
-        boundOutputs.Remove(name);
+        Release(boundOutputs, name);
         RememberOutput(name);
     }
 
@@ -86,6 +90,11 @@ public sealed unsafe class OrtIoBinding : IDisposable
             for (var i = 0; i < result.Length; i++)
             {
                 result[i] = OrtValue.FromOwnedPointer(values[i]);
+                if (i < boundOutputNames.Count && boundOutputs.TryGetValue(boundOutputNames[i], out var preallocated))
+                {
+                    // A preallocated output comes back as a second value over the caller's memory: keep it pinned.
+                    result[i].Handle.Hold(preallocated.Handle, $"OrtValue bound to output '{boundOutputNames[i]}'");
+                }
             }
         }
         finally
@@ -105,7 +114,7 @@ public sealed unsafe class OrtIoBinding : IDisposable
     {
         using var binding = Acquire();
         OrtApi.ClearBoundInputs(binding.Pointer);
-        boundInputs.Clear();
+        ReleaseAll(boundInputs);
     }
 
     /// <summary>Unbinds every output.</summary>
@@ -113,7 +122,7 @@ public sealed unsafe class OrtIoBinding : IDisposable
     {
         using var binding = Acquire();
         OrtApi.ClearBoundOutputs(binding.Pointer);
-        boundOutputs.Clear();
+        ReleaseAll(boundOutputs);
         boundOutputNames.Clear();
     }
 
@@ -131,7 +140,7 @@ public sealed unsafe class OrtIoBinding : IDisposable
         OrtApi.Check(OrtApi.SynchronizeBoundOutputs(binding.Pointer), $"synchronising the bound outputs of '{Session.ModelName}'");
     }
 
-    /// <summary>Releases the native binding (the bound values stay the caller's). Idempotent.</summary>
+    /// <summary>Releases the native binding, then its holds on the session and the bound values (which stay the caller's). Idempotent.</summary>
     public void Dispose()
     {
         handle.Dispose();
@@ -140,6 +149,31 @@ public sealed unsafe class OrtIoBinding : IDisposable
     }
 
     internal OrtHandle.Lease Acquire() => handle.Acquire(ownerName);
+
+    private void Keep(Dictionary<string, OrtValue> bound, string name, OrtValue value)
+    {
+        handle.Hold(value.Handle, $"OrtValue bound to '{name}' of '{Session.ModelName}'");
+        Release(bound, name);
+        bound[name] = value;
+    }
+
+    private void Release(Dictionary<string, OrtValue> bound, string name)
+    {
+        if (bound.Remove(name, out var previous))
+        {
+            handle.Unhold(previous.Handle);
+        }
+    }
+
+    private void ReleaseAll(Dictionary<string, OrtValue> bound)
+    {
+        foreach (var value in bound.Values)
+        {
+            handle.Unhold(value.Handle);
+        }
+
+        bound.Clear();
+    }
 
     private void RememberOutput(string name)
     {

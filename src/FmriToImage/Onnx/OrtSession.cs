@@ -270,6 +270,12 @@ public sealed unsafe class OrtSession : IDisposable
 
     internal OrtHandle.Lease Acquire() => handle.Acquire(ownerName);
 
+    /// <summary>The native owner, for objects that must keep the session alive (bindings).</summary>
+    internal OrtHandle Handle => handle;
+
+    /// <summary>Names the session in <see cref="ObjectDisposedException"/>s.</summary>
+    internal string OwnerName => ownerName;
+
     /// <summary>Checks one value against the declaration of input or output <paramref name="name"/>; returns its slot.</summary>
     internal int Validate(string name, OrtValue value, bool isInput)
     {
@@ -435,18 +441,18 @@ public sealed unsafe class OrtSession : IDisposable
     {
         var environment = OnnxRuntime.Environment;
         var log = logger ?? OnnxRuntime.Logger;
-        nint optionsPointer;
-        OrtApi.Check(OrtApi.CreateSessionOptions(&optionsPointer), "creating session options");
-        using var nativeOptions = new OrtHandle(optionsPointer, OrtApi.ReleaseSessionOptions);
-
         string? fallbackReason = null;
-        SessionOptionsBuilder.Apply(optionsPointer, options, modelName);
-        if (options.ExecutionProvider != ExecutionProviderPolicy.Cpu)
+        var withCuda = options.ExecutionProvider != ExecutionProviderPolicy.Cpu;
+        nint sessionPointer;
+        while (true)
         {
-            var failure = SessionOptionsBuilder.TryAppendCuda(optionsPointer, options);
-            if (failure is not null)
+            nint optionsPointer;
+            OrtApi.Check(OrtApi.CreateSessionOptions(&optionsPointer), "creating session options");
+            using var nativeOptions = new OrtHandle(optionsPointer, OrtApi.ReleaseSessionOptions);
+            SessionOptionsBuilder.Apply(optionsPointer, options, modelName);
+            if (withCuda && SessionOptionsBuilder.TryAppendCuda(optionsPointer, options) is { } failure)
             {
-                var explanation = CudaUnavailableMessage(failure.Value);
+                var explanation = CudaUnavailableMessage(failure);
                 if (options.ExecutionProvider == ExecutionProviderPolicy.RequireCuda)
                 {
                     throw new ExecutionProviderUnavailableException(CudaProvider, $"{modelName}: CUDA was required (ExecutionProviderPolicy.RequireCuda) but {explanation}");
@@ -454,20 +460,30 @@ public sealed unsafe class OrtSession : IDisposable
 
                 fallbackReason = $"CUDA was preferred but {explanation} The session runs on CPU.";
                 log.LogWarning("{Model}: {Reason}", modelName, fallbackReason);
+                withCuda = false;
             }
-        }
 
-        nint sessionPointer;
-        var status = createNative(environment, optionsPointer, &sessionPointer);
-        if (status != 0)
-        {
+            var status = createNative(environment, optionsPointer, &sessionPointer);
+            if (status == 0)
+            {
+                break;
+            }
+
             var error = OrtApi.ToException(status, $"creating a session from '{modelName}'");
             if (options.ExecutionProvider == ExecutionProviderPolicy.RequireCuda)
             {
                 throw new ExecutionProviderUnavailableException(CudaProvider, $"{modelName}: CUDA was required (ExecutionProviderPolicy.RequireCuda) but the session could not be created on it: {error.RuntimeMessage}", error);
             }
 
-            throw error;
+            if (!withCuda)
+            {
+                throw error;
+            }
+
+            // PreferCuda: the provider loaded but the session could not be built on it (no device, driver, cuDNN).
+            fallbackReason = $"CUDA was preferred but the session could not be created on it ([{error.ErrorCode}] {error.RuntimeMessage}). The session runs on CPU.";
+            log.LogWarning("{Model}: {Reason}", modelName, fallbackReason);
+            withCuda = false;
         }
 
         var session = new OrtSession(sessionPointer, modelName, options.ExecutionProvider, fallbackReason);
@@ -482,7 +498,8 @@ public sealed unsafe class OrtSession : IDisposable
 
     private static string CudaUnavailableMessage((OrtErrorCode Code, string Message) failure)
     {
-        var directory = Path.GetDirectoryName(OnnxRuntime.LibraryPath) ?? ".";
+        var library = OnnxRuntime.LibraryPath;
+        var directory = Path.IsPathRooted(library) ? Path.GetDirectoryName(library) ?? library : "the folder of the ONNX Runtime library";
         var (shared, cuda) = OperatingSystem.IsWindows()
             ? ("onnxruntime_providers_shared.dll", "onnxruntime_providers_cuda.dll")
             : ("libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so");

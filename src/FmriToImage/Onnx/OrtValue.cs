@@ -20,6 +20,7 @@ public sealed unsafe class OrtValue : IDisposable
     private long[]? shape;
     private OrtTensorElementType elementType;
     private OrtValueKind kind;
+    private bool? isCpuMemory;
 
     private OrtValue(nint pointer, MemoryHandle pin, OrtValueKind kind, OrtTensorElementType elementType, long[]? shape)
     {
@@ -76,7 +77,7 @@ public sealed unsafe class OrtValue : IDisposable
     public long ElementCount => TensorShape.ElementCount(Shape, "tensor");
 
     /// <summary>Whether <see cref="Dispose"/> has been called.</summary>
-    public bool IsDisposed => handle.IsClosed;
+    public bool IsDisposed => handle.IsDisposeRequested;
 
     /// <summary>
     /// Wraps <paramref name="data"/> as a tensor of shape <paramref name="shape"/> without copying. The memory is
@@ -194,6 +195,11 @@ public sealed unsafe class OrtValue : IDisposable
         }
 
         using var lease = Acquire();
+        if (!IsCpuMemory(lease.Pointer))
+        {
+            throw new InvalidOperationException("The tensor lives in device memory (e.g. an output bound to CUDA); copy it to the CPU before reading it as a span.");
+        }
+
         void* data;
         OrtApi.Check(OrtApi.GetTensorMutableData(lease.Pointer, &data), "getting a tensor's data");
         return new Span<T>(data, (int)count);
@@ -236,11 +242,29 @@ public sealed unsafe class OrtValue : IDisposable
 
     internal OrtHandle.Lease Acquire() => handle.Acquire(nameof(OrtValue));
 
+    /// <summary>The native owner, for objects that must keep this value alive (bindings, values sharing its memory).</summary>
+    internal OrtHandle Handle => handle;
+
     /// <summary>Keeps the native value alive across a native call; pair with <see cref="Release"/>.</summary>
     internal nint AddRef() => handle.AddRef(nameof(OrtValue));
 
     /// <summary>Ends an <see cref="AddRef"/>.</summary>
     internal void Release() => handle.DangerousRelease();
+
+    private bool IsCpuMemory(nint value)
+    {
+        if (isCpuMemory is { } known)
+        {
+            return known;
+        }
+
+        nint memoryInfo;
+        OrtApi.Check(OrtApi.GetTensorMemoryInfo(value, &memoryInfo), "reading where a tensor's memory lives");
+        int deviceType;
+        OrtApi.MemoryInfoGetDeviceType(memoryInfo, &deviceType); // OrtMemoryInfoDeviceType: 0 = CPU
+        isCpuMemory = deviceType == 0;
+        return deviceType == 0;
+    }
 
     private static nint[] LengthsOf(long[] dims)
     {

@@ -137,12 +137,55 @@ public sealed class ModelBundleTests
             File.CreateSymbolicLink(temp.PathOf("voxel_encoders/linked.onnx"), outside);
             temp.EditManifest(m => m["voxel_encoders"]![0]!["file"] = "voxel_encoders/linked.onnx");
             var error = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root));
-            Assert.Contains("points outside the bundle folder", error.Message);
+            Assert.Contains("outside the bundle folder", error.Message);
         }
         finally
         {
             File.Delete(outside);
         }
+    }
+
+    [Fact]
+    public void A_chain_of_links_that_looks_inside_but_leads_outside_is_refused()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // symbolic links need privileges there
+        }
+
+        // voxel_encoders/linked.onnx -> ../evil/secret.onnx, and evil -> a folder outside: the first link's target
+        // reads as inside the bundle, the file really read is not.
+        using var temp = new TempBundle();
+        var outside = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"outside-{Guid.NewGuid():N}")).FullName;
+        File.Copy(temp.PathOf("voxel_encoders/lowlevel_all.onnx"), Path.Combine(outside, "secret.onnx"));
+        try
+        {
+            Directory.CreateSymbolicLink(temp.PathOf("evil"), outside);
+            File.CreateSymbolicLink(temp.PathOf("voxel_encoders/linked.onnx"), "../evil/secret.onnx");
+            temp.EditManifest(m => m["voxel_encoders"]![0]!["file"] = "voxel_encoders/linked.onnx");
+            var error = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root, new ModelBundleOptions { VerifyChecksums = false }));
+            Assert.Contains("outside the bundle folder", error.Message);
+            Assert.Contains(outside, error.Message);
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Links_that_stay_inside_the_bundle_are_accepted()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        using var temp = new TempBundle();
+        File.CreateSymbolicLink(temp.PathOf("voxel_encoders/alias.onnx"), "lowlevel_all.onnx");
+        temp.EditManifest(m => m["voxel_encoders"]![0]!["file"] = "voxel_encoders/alias.onnx");
+        using var bundle = ModelBundle.Open(temp.Root, new ModelBundleOptions { VerifyChecksums = false });
+        Assert.Equal("voxel_encoders/alias.onnx", bundle.VoxelEncoders[0].Component.RelativePath);
     }
 
     [Fact]

@@ -2,6 +2,11 @@ using FmriToImage.Onnx;
 
 namespace FmriToImage.Tests.Onnx;
 
+/// <summary>Tests that change process-wide state (environment variables) run alone, not beside other classes.</summary>
+[CollectionDefinition(nameof(ProcessEnvironmentCollection), DisableParallelization = true)]
+public sealed class ProcessEnvironmentCollection;
+
+[Collection(nameof(ProcessEnvironmentCollection))]
 public sealed class OnnxRuntimeTests
 {
     [Fact]

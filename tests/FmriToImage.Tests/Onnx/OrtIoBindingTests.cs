@@ -61,6 +61,54 @@ public sealed class OrtIoBindingTests
     }
 
     [Fact]
+    public void A_binding_keeps_its_session_and_bound_values_alive_after_the_caller_disposes_them()
+    {
+        var session = OrtSession.Open(TestFiles.OnnxModel("add.onnx"));
+        var a = OrtValue.CreateTensor(new float[] { 1, 2, 3 }, [1, 3]);
+        var sum = new float[3];
+        var vs = OrtValue.CreateTensor(sum, [1, 3]);
+        using var binding = session.CreateIoBinding();
+        binding.BindInput("a", a);
+        binding.BindInput("b", a);
+        binding.BindOutput("sum", vs);
+
+        // The caller disposes everything but the binding: the native objects (and the pinned memory) must survive
+        // until the binding lets go; using the disposed wrappers directly is refused.
+        a.Dispose();
+        vs.Dispose();
+        session.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => a.GetTensorData<float>());
+        Assert.Throws<ObjectDisposedException>(() => session.Run(binding));
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        // Native calls that read the session and the bound values still work: they are alive until the binding goes.
+        binding.SynchronizeInputs();
+        binding.ClearBoundOutputs();
+        binding.BindOutputToDevice("sum", OrtMemoryInfo.Cpu);
+        binding.ClearBoundInputs();
+    }
+
+    [Fact]
+    public void Output_values_read_back_from_a_binding_keep_the_preallocated_memory_pinned()
+    {
+        using var session = OrtSession.Open(TestFiles.OnnxModel("add.onnx"));
+        using var a = OrtValue.CreateTensor(new float[] { 1, 2, 3 }, [1, 3]);
+        var sum = OrtValue.CreateTensor(new float[3], [1, 3]);
+        var binding = session.CreateIoBinding();
+        binding.BindInput("a", a);
+        binding.BindInput("b", a);
+        binding.BindOutput("sum", sum);
+        session.Run(binding);
+        using var outputs = binding.GetOutputValues();
+        binding.Dispose();
+        sum.Dispose();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.Equal([2f, 4, 6], outputs[0].ToArray<float>());
+    }
+
+    [Fact]
     public void Clearing_and_disposing_are_safe()
     {
         using var session = OrtSession.Open(TestFiles.OnnxModel("add.onnx"));
