@@ -37,7 +37,7 @@ class WorldConfig:
     ncsnr_median: dict = dataclasses.field(default_factory=lambda: {
         "early": 0.60,     # V1..hV4
         "category": 0.45,  # floc-faces / floc-bodies / floc-places
-        "other": 0.26,     # the rest of nsdgeneral
+        "other": 0.30,     # the rest of nsdgeneral
     })
     ncsnr_log_sd: float = 0.45
     session_offset_sd: float = 1.0        # per-session offset drift, in units of the voxel's noise sd
