@@ -1,0 +1,182 @@
+using System.IO.MemoryMappedFiles;
+using System.Numerics.Tensors;
+using FmriToImage.Data;
+using FmriToImage.Data.Npy;
+
+namespace FmriToImage.Retrieval;
+
+/// <summary>
+/// A set of candidate embeddings (images for brain → image retrieval, brains for image → brain) searched by cosine
+/// similarity: top-k by SIMD dot products over unit-normalised rows. Built in memory from a matrix, or memory-mapped
+/// from a float32 <c>.npy</c> file so that candidate sets larger than memory are searched without loading them.
+/// </summary>
+/// <remarks>Searching is thread-safe. A memory-mapped index owns its mapping; dispose it.</remarks>
+public sealed unsafe class EmbeddingIndex : IDisposable
+{
+    private readonly float[]? rows;
+    private readonly float[] inverseNorms;
+    private readonly MemoryMappedFile? mapped;
+    private readonly MemoryMappedViewAccessor? view;
+    private readonly float* mappedRows;
+
+    private EmbeddingIndex(float[]? rows, float[] inverseNorms, int count, int dimension, MemoryMappedFile? mapped, MemoryMappedViewAccessor? view, float* mappedRows)
+    {
+        this.rows = rows;
+        this.inverseNorms = inverseNorms;
+        Count = count;
+        Dimension = dimension;
+        this.mapped = mapped;
+        this.view = view;
+        this.mappedRows = mappedRows;
+    }
+
+    /// <summary>The number of candidates.</summary>
+    public int Count { get; }
+
+    /// <summary>Floats per embedding.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Builds an index over a copy of <paramref name="embeddings"/> (count × dimension, row-major).</summary>
+    /// <param name="embeddings">The candidates.</param>
+    /// <param name="dimension">Floats per embedding.</param>
+    /// <returns>The index.</returns>
+    /// <exception cref="ArgumentException">The length is not a whole number of rows, or a value is not finite.</exception>
+    public static EmbeddingIndex Create(ReadOnlySpan<float> embeddings, int dimension)
+    {
+        var count = Numerics.EmbeddingMath.RowCount(embeddings.Length, dimension, nameof(embeddings));
+        if (!TensorPrimitives.IsFiniteAll(embeddings))
+        {
+            throw new ArgumentException("The embeddings contain NaN or infinity.", nameof(embeddings));
+        }
+
+        var copy = embeddings.ToArray();
+        Numerics.EmbeddingMath.NormalizeRows(copy, dimension);
+        var ones = new float[count];
+        ones.AsSpan().Fill(1f);
+        return new EmbeddingIndex(copy, ones, count, dimension, null, null, null);
+    }
+
+    /// <summary>Builds an index over a [count, dimension] tensor.</summary>
+    /// <param name="embeddings">The candidates, rank 2.</param>
+    /// <returns>The index.</returns>
+    public static EmbeddingIndex Create(System.Numerics.Tensors.Tensor<float> embeddings)
+    {
+        ArgumentNullException.ThrowIfNull(embeddings);
+        if (embeddings.Rank != 2)
+        {
+            throw new ArgumentException($"An embedding matrix has rank 2 [count, dimension], not {embeddings.Rank}.", nameof(embeddings));
+        }
+
+        return Create(embeddings.ToArray(), (int)embeddings.Lengths[1]);
+    }
+
+    /// <summary>
+    /// Memory-maps a float32, little-endian, C-order <c>.npy</c> file of shape [count, dimension]. Only the row norms
+    /// (count floats) are held in memory; the rows stay in the file.
+    /// </summary>
+    /// <param name="path">The .npy file.</param>
+    /// <returns>The index; dispose it to unmap the file.</returns>
+    /// <exception cref="NpyFormatException">The file is not a rank-2 little-endian float32 C-order array.</exception>
+    public static EmbeddingIndex OpenNpy(string path)
+    {
+        var header = NpyFile.ReadHeader(path);
+        if (header.Shape.Length != 2 || header.FortranOrder || header.DataType != ElementKind.Float32 || header.IsBigEndian)
+        {
+            throw new NpyFormatException(path, 0, $"a memory-mapped embedding index needs a rank-2 little-endian float32 C-order array; this is {header.DataType}{(header.IsBigEndian ? " big-endian" : "")}{(header.FortranOrder ? " Fortran-order" : "")} of shape ({string.Join(", ", header.Shape)}).");
+        }
+
+        var count = checked((int)header.Shape[0]);
+        var dimension = checked((int)header.Shape[1]);
+        var mapped = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        try
+        {
+            var view = mapped.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* start = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
+            var data = (float*)(start + view.PointerOffset + header.DataOffset);
+            var inverseNorms = new float[count];
+            for (var r = 0; r < count; r++)
+            {
+                var norm = TensorPrimitives.Norm(new ReadOnlySpan<float>(data + ((long)r * dimension), dimension));
+                inverseNorms[r] = norm > 0 ? 1f / norm : 0f;
+            }
+
+            return new EmbeddingIndex(null, inverseNorms, count, dimension, mapped, view, data);
+        }
+        catch
+        {
+            mapped.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The cosine similarity of <paramref name="query"/> with every candidate.</summary>
+    /// <param name="query"><see cref="Dimension"/> floats.</param>
+    /// <param name="destination"><see cref="Count"/> slots.</param>
+    /// <exception cref="ArgumentException">Wrong lengths.</exception>
+    public void Similarities(ReadOnlySpan<float> query, Span<float> destination)
+    {
+        if (query.Length != Dimension || destination.Length != Count)
+        {
+            throw new ArgumentException($"The query has {query.Length} floats (index: {Dimension}) and the destination {destination.Length} slots (index: {Count} candidates).", nameof(query));
+        }
+
+        var queryNorm = TensorPrimitives.Norm(query);
+        var scale = queryNorm > 0 ? 1f / queryNorm : 0f;
+        for (var r = 0; r < Count; r++)
+        {
+            destination[r] = TensorPrimitives.Dot(query, Row(r)) * inverseNorms[r] * scale;
+        }
+    }
+
+    /// <summary>The <paramref name="k"/> candidates most similar to <paramref name="query"/>, most similar first (ties: lower index first).</summary>
+    /// <param name="query"><see cref="Dimension"/> floats.</param>
+    /// <param name="k">How many, 1 … <see cref="Count"/>.</param>
+    /// <returns>The hits.</returns>
+    public RetrievalHit[] TopK(ReadOnlySpan<float> query, int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(k, Count);
+        var scores = new float[Count];
+        Similarities(query, scores);
+
+        // A min-heap of the best k so far, ordered by (score, then larger index first) so ties keep lower indices.
+        var heap = new PriorityQueue<int, (float Score, int NegativeIndex)>(k + 1);
+        for (var r = 0; r < Count; r++)
+        {
+            var key = (scores[r], -r);
+            if (heap.Count < k)
+            {
+                heap.Enqueue(r, key);
+            }
+            else if (heap.TryPeek(out _, out var worst) && key.CompareTo(worst) > 0)
+            {
+                heap.EnqueueDequeue(r, key);
+            }
+        }
+
+        var hits = new RetrievalHit[heap.Count];
+        for (var i = hits.Length - 1; i >= 0; i--)
+        {
+            var index = heap.Dequeue();
+            hits[i] = new RetrievalHit(index, scores[index]);
+        }
+
+        return hits;
+    }
+
+    /// <summary>Unmaps a memory-mapped index. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (view is not null && !view.SafeMemoryMappedViewHandle.IsClosed)
+        {
+            view.SafeMemoryMappedViewHandle.ReleasePointer();
+            view.Dispose();
+        }
+
+        mapped?.Dispose();
+    }
+
+    private ReadOnlySpan<float> Row(int r) =>
+        rows is not null ? rows.AsSpan(r * Dimension, Dimension) : new ReadOnlySpan<float>(mappedRows + ((long)r * Dimension), Dimension);
+}
