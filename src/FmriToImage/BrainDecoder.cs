@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using FmriToImage.Bundle;
+using FmriToImage.Data;
+using FmriToImage.Imaging;
+using FmriToImage.Onnx;
+using FmriToImage.Pipelines;
+using FmriToImage.Retrieval;
+
+namespace FmriToImage;
+
+/// <summary>
+/// Reconstructs what a subject saw from one trial's voxels, with the networks of a model bundle:
+/// <c>using var decoder = BrainDecoder.Load("models/demo"); var r = decoder.Reconstruct(voxels);</c>
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every contract is checked at <see cref="Load"/> (bundle files, graphs, voxel count), so a bad export fails there;
+/// voxel vectors are checked before any network runs (length, NaN/Inf).
+/// </para>
+/// <para>
+/// Thread-safe: concurrent <see cref="Reconstruct"/> calls share the sessions and use their own buffers; the same seed
+/// gives the same images whether calls run alone or together. Owns the bundle's sessions; <see cref="Dispose"/>
+/// releases them.
+/// </para>
+/// </remarks>
+public sealed class BrainDecoder : IDisposable
+{
+    private readonly DecoderComponents components;
+
+    private BrainDecoder(ModelBundle bundle)
+    {
+        Bundle = bundle;
+        components = new DecoderComponents(bundle);
+        AvailablePipelines = Enum.GetValues<ReconstructionPipeline>().Where(p => Missing(p) is null).ToArray();
+    }
+
+    /// <summary>The bundle the decoder runs.</summary>
+    public ModelBundle Bundle { get; }
+
+    /// <summary>The subject the bundle decodes.</summary>
+    public string Subject => Bundle.Decoder!.Subject;
+
+    /// <summary>Voxels per trial the decoder expects (the subject's full vector, in the bundle's voxel order).</summary>
+    public int VoxelCount => Bundle.Decoder!.VoxelCount;
+
+    /// <summary>The pipelines this bundle has every component for.</summary>
+    public IReadOnlyList<ReconstructionPipeline> AvailablePipelines { get; }
+
+    /// <summary>Opens a bundle, checks it whole, and prepares its networks.</summary>
+    /// <param name="bundlePath">The bundle folder (e.g. models/demo).</param>
+    /// <param name="options">Execution provider, threads, logging; null for the defaults (CPU).</param>
+    /// <returns>The decoder; dispose it.</returns>
+    /// <exception cref="BundleFormatException">A bundle file is malformed or a path leaves the folder.</exception>
+    /// <exception cref="BundleIntegrityException">A file's sha256 differs from the manifest's.</exception>
+    /// <exception cref="BundleComponentMissingException">A file is missing, or the bundle has no brain part (<c>fmri_decoder.json</c>).</exception>
+    /// <exception cref="BundleContractException">Graphs or configs do not fit the contract (every problem listed).</exception>
+    /// <exception cref="ExecutionProviderUnavailableException">CUDA was required and could not be used.</exception>
+    public static BrainDecoder Load(string bundlePath, BrainDecoderOptions? options = null)
+    {
+        options ??= new BrainDecoderOptions();
+        var sessionOptions = options.SessionOptions ?? new OrtSessionOptions { ExecutionProvider = options.ExecutionProvider, IntraOpThreads = options.IntraOpThreads };
+        var bundle = ModelBundle.Open(bundlePath, new ModelBundleOptions { SessionOptions = sessionOptions, VerifyChecksums = options.VerifyChecksums, Logger = options.Logger });
+        try
+        {
+            if (bundle.Decoder is null)
+            {
+                throw new BundleComponentMissingException(bundle.RootPath, ModelBundle.DecoderManifestFileName, [nameof(ReconstructionPipeline.CaptionImg2Img), nameof(ReconstructionPipeline.Unclip)]);
+            }
+
+            return new BrainDecoder(bundle);
+        }
+        catch
+        {
+            bundle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reconstructs the image seen in one trial.</summary>
+    /// <param name="voxels"><see cref="VoxelCount"/> values (e.g. z-scored betas, repetitions averaged), in the bundle's voxel order.</param>
+    /// <param name="request">Pipeline and settings; null for the bundle's defaults with caption → img2img.</param>
+    /// <param name="cancellationToken">Cancels between and during network runs.</param>
+    /// <returns>The chosen image with its low-level images, captions, candidates, scores and timings.</returns>
+    /// <exception cref="VoxelCountMismatchException">The vector's length is not <see cref="VoxelCount"/>.</exception>
+    /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle lacks a component the pipeline needs.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public Reconstruction Reconstruct(ReadOnlySpan<float> voxels, ReconstructionRequest? request = null, CancellationToken cancellationToken = default) =>
+        ReconstructTrial(voxels, request, trial: 0, cancellationToken);
+
+    /// <summary>
+    /// Reconstructs every trial (row) of <paramref name="trials"/> in order, yielding each result as it completes. On
+    /// cancellation, the results completed so far have been yielded and the enumeration ends with
+    /// <see cref="OperationCanceledException"/>.
+    /// </summary>
+    /// <param name="trials">trials × <see cref="VoxelCount"/> voxels.</param>
+    /// <param name="request">Pipeline and settings; null for the bundle's defaults.</param>
+    /// <param name="progress">Told after each trial.</param>
+    /// <param name="cancellationToken">Cancels between and during trials.</param>
+    /// <returns>One reconstruction per trial.</returns>
+    /// <exception cref="VoxelCountMismatchException">The matrix has another voxel count.</exception>
+    public async IAsyncEnumerable<Reconstruction> ReconstructAllAsync(
+        VoxelMatrix trials,
+        ReconstructionRequest? request = null,
+        IProgress<ReconstructionProgress>? progress = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        if (trials.VoxelCount != VoxelCount)
+        {
+            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}' ({Subject})", VoxelCount, trials.VoxelCount, "columns of the voxel matrix");
+        }
+
+        var clock = Stopwatch.StartNew();
+        for (var t = 0; t < trials.TrialCount; t++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var row = trials.Row(t).ToArray();
+            var trial = t;
+            var result = await Task.Run(() => ReconstructTrial(row, request, trial, cancellationToken), cancellationToken).ConfigureAwait(false);
+            progress?.Report(new ReconstructionProgress(t + 1, trials.TrialCount, t, clock.Elapsed));
+            yield return result;
+        }
+    }
+
+    /// <summary>Captions an image with the bundle's captioner.</summary>
+    /// <param name="image">Any image.</param>
+    /// <returns>The caption.</returns>
+    /// <exception cref="BundleComponentMissingException">The bundle has no captioner.</exception>
+    public string Caption(RgbImage image) =>
+        (components.Captioner ?? throw Missing(nameof(Caption), "captioner/decoder.onnx")).Caption([image])[0];
+
+    /// <summary>The image encoder's embedding of <paramref name="image"/> (the space voting and retrieval use).</summary>
+    /// <param name="image">Any image.</param>
+    /// <returns>The embedding.</returns>
+    /// <exception cref="BundleComponentMissingException">The bundle has no image encoder.</exception>
+    public float[] EmbedImage(RgbImage image)
+    {
+        if (components.ImageEncoder is null)
+        {
+            throw Missing(nameof(EmbedImage), "image_encoder/model.onnx");
+        }
+
+        return components.EmbedImages([image], CancellationToken.None).Embeddings;
+    }
+
+    /// <summary>The brain's predicted image embedding for one trial (the high-level voxel encoder's retrieval embedding).</summary>
+    /// <param name="voxels"><see cref="VoxelCount"/> values.</param>
+    /// <returns>The embedding, comparable with <see cref="EmbedImage"/>.</returns>
+    /// <exception cref="VoxelCountMismatchException">Wrong length.</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle has no high-level voxel encoder with a retrieval embedding.</exception>
+    public float[] EmbedBrain(ReadOnlySpan<float> voxels)
+    {
+        CheckVoxels(voxels, 0);
+        var encoder = components.VoxelEncoders.FirstOrDefault(e => e.Entry.Role == VoxelEncoderRole.ImageTokens)
+            ?? throw Missing(nameof(EmbedBrain), "a voxel encoder with role 'image_tokens'");
+        return encoder.Encode(voxels, 1).ImageEmbedding?.ToArray()
+            ?? throw new BundleContractException(Bundle.RootPath, [$"{encoder}: has no 'image_embedding' output to retrieve with."]);
+    }
+
+    /// <summary>The <paramref name="k"/> candidate images most similar to the brain's predicted embedding.</summary>
+    /// <param name="voxels"><see cref="VoxelCount"/> values.</param>
+    /// <param name="images">An index of image embeddings (from <see cref="EmbedImage"/>).</param>
+    /// <param name="k">How many hits.</param>
+    /// <returns>The hits, best first.</returns>
+    public RetrievalHit[] Retrieve(ReadOnlySpan<float> voxels, EmbeddingIndex images, int k)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        return images.TopK(EmbedBrain(voxels), k);
+    }
+
+    /// <summary>Releases every session of the bundle. Idempotent.</summary>
+    public void Dispose() => Bundle.Dispose();
+
+    private Reconstruction ReconstructTrial(ReadOnlySpan<float> voxels, ReconstructionRequest? request, int trial, CancellationToken cancellationToken)
+    {
+        CheckVoxels(voxels, trial);
+        request ??= new ReconstructionRequest();
+        if (Missing(request.Pipeline) is { } missing)
+        {
+            throw new BundleComponentMissingException(Bundle.RootPath, missing, [request.Pipeline.ToString()]);
+        }
+
+        var defaults = components.DefaultsFor(request.Pipeline);
+        var filled = request with
+        {
+            Steps = request.Steps ?? defaults.Steps,
+            Strength = request.Strength ?? defaults.Strength,
+            Guidance = request.Guidance ?? defaults.Guidance,
+            Samples = request.Samples ?? defaults.Samples,
+        };
+        ArgumentOutOfRangeException.ThrowIfLessThan(filled.Samples!.Value, 1, nameof(request.Samples));
+        return filled.Pipeline == ReconstructionPipeline.CaptionImg2Img
+            ? CaptionImg2ImgPipeline.Run(components, voxels, filled, cancellationToken)
+            : UnclipPipeline.Run(components, voxels, filled, cancellationToken);
+    }
+
+    private void CheckVoxels(ReadOnlySpan<float> voxels, int trial)
+    {
+        if (voxels.Length != VoxelCount)
+        {
+            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}'", VoxelCount, voxels.Length, $"subject {Subject}");
+        }
+
+        if (!TensorPrimitives.IsFiniteAll(voxels))
+        {
+            for (var v = 0; v < voxels.Length; v++)
+            {
+                if (!float.IsFinite(voxels[v]))
+                {
+                    throw new NonFiniteValueException(trial, v, voxels[v]);
+                }
+            }
+        }
+    }
+
+    private string? Missing(ReconstructionPipeline pipeline)
+    {
+        var missing = Bundle.MissingFor(pipeline == ReconstructionPipeline.CaptionImg2Img ? BundlePipeline.CaptionImg2Img : BundlePipeline.Unclip);
+        return missing.Count > 0 ? missing[0] : null;
+    }
+
+    private BundleComponentMissingException Missing(string operation, string what) =>
+        new(Bundle.RootPath, what, [operation]);
+}
