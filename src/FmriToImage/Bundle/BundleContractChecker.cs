@@ -29,13 +29,7 @@ internal sealed class BundleContractChecker
                 break;
             case BundleComponentKind.ImageEncoder:
                 Expect(component, session, "pixel_values", input: true, FloatTypes, 4);
-                if (Find(session.Outputs, "image_embeds") is null && Find(session.Outputs, "last_hidden_state") is null)
-                {
-                    problems.Add($"{component.RelativePath}: has neither output 'image_embeds' nor 'last_hidden_state' (needs at least one); its outputs: {string.Join(", ", session.Outputs)}.");
-                }
-
-                Optional(component, session.Outputs, "image_embeds", FloatTypes, 2);
-                Optional(component, session.Outputs, "last_hidden_state", FloatTypes, 3);
+                ExpectEither(component, session, ("image_embeds", 2), ("last_hidden_state", 3));
                 break;
             case BundleComponentKind.Unet:
                 Expect(component, session, "sample", input: true, UnetFloatTypes, 4);
@@ -53,13 +47,7 @@ internal sealed class BundleContractChecker
                 break;
             case BundleComponentKind.VaeEncoder:
                 Expect(component, session, "sample", input: true, FloatTypes, 4);
-                if (Find(session.Outputs, "latent_parameters") is null && Find(session.Outputs, "latent_sample") is null)
-                {
-                    problems.Add($"{component.RelativePath}: has neither output 'latent_parameters' (mean ‖ logvar) nor 'latent_sample'; its outputs: {string.Join(", ", session.Outputs)}.");
-                }
-
-                Optional(component, session.Outputs, "latent_parameters", FloatTypes, 4);
-                Optional(component, session.Outputs, "latent_sample", FloatTypes, 4);
+                ExpectEither(component, session, ("latent_parameters", 4), ("latent_sample", 4));
                 break;
             case BundleComponentKind.VaeDecoder:
                 Expect(component, session, "latent_sample", input: true, FloatTypes, 4);
@@ -214,6 +202,18 @@ internal sealed class BundleContractChecker
         }
 
         ElementAndRank(component, node, input ? "input" : "output", types, ranks);
+    }
+
+    /// <summary>At least one of two float outputs must exist; each that exists must have its rank.</summary>
+    private void ExpectEither(BundleComponent component, OrtSession session, (string Name, int Rank) first, (string Name, int Rank) second)
+    {
+        if (Find(session.Outputs, first.Name) is null && Find(session.Outputs, second.Name) is null)
+        {
+            problems.Add($"{component.RelativePath}: has neither output '{first.Name}' nor '{second.Name}' (needs at least one); its outputs: {string.Join(", ", session.Outputs)}.");
+        }
+
+        Optional(component, session.Outputs, first.Name, FloatTypes, first.Rank);
+        Optional(component, session.Outputs, second.Name, FloatTypes, second.Rank);
     }
 
     private void Optional(BundleComponent component, IReadOnlyList<OrtNodeInfo> nodes, string name, OrtTensorElementType[] types, params int[] ranks)

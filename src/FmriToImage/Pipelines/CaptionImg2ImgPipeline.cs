@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FmriToImage.Bundle;
 using FmriToImage.Diffusion;
 using FmriToImage.Imaging;
@@ -16,8 +15,7 @@ internal static class CaptionImg2ImgPipeline
 {
     public static Reconstruction Run(DecoderComponents components, ReadOnlySpan<float> voxels, ReconstructionRequest request, CancellationToken cancellationToken)
     {
-        var timings = new List<KeyValuePair<string, TimeSpan>>();
-        var clock = Stopwatch.StartNew();
+        var clock = new StageClock();
         var models = components.VoxelEncoders.Where(e => e.Entry.Role == VoxelEncoderRole.VaeLatent).ToArray();
         var latentLength = components.LatentLength;
         var modelLatents = new float[models.Length * latentLength];
@@ -26,17 +24,17 @@ internal static class CaptionImg2ImgPipeline
             models[m].Encode(voxels, 1, cancellationToken).Latent!.FlattenTo(modelLatents.AsSpan(m * latentLength, latentLength));
         }
 
-        Lap("voxel encoders");
+        clock.Lap("voxel encoders");
         var lowLevel = components.DecodeImages(modelLatents, models.Length, cancellationToken);
-        Lap("low-level decoding");
+        clock.Lap("low-level decoding");
         var captions = components.Captioner!.Caption(lowLevel, cancellationToken);
-        Lap("captioning");
+        clock.Lap("captioning");
 
         var text = components.TextEncoder!;
         var conditional = text.Encode(captions, cancellationToken).HiddenStates.ToArray();
         var unconditional = text.Encode([string.Empty], cancellationToken).HiddenStates.ToArray();
         var perText = conditional.Length / models.Length;
-        Lap("text encoding");
+        clock.Lap("text encoding");
 
         var samples = request.Samples!.Value;
         var batch = models.Length * samples;
@@ -71,9 +69,9 @@ internal static class CaptionImg2ImgPipeline
                 Eta = request.Eta,
             },
             cancellationToken: cancellationToken);
-        Lap("diffusion");
+        clock.Lap("diffusion");
         var finals = components.DecodeImages(finalLatents, batch, cancellationToken);
-        Lap("decoding");
+        clock.Lap("decoding");
 
         var (lowEmbeddings, dimension) = components.EmbedImages(lowLevel, cancellationToken);
         var (finalEmbeddings, _) = components.EmbedImages(finals, cancellationToken);
@@ -85,7 +83,7 @@ internal static class CaptionImg2ImgPipeline
 
         var scores = new float[batch];
         var chosen = EnsembleVoting.Vote(pairedLow, finalEmbeddings, dimension, scores);
-        Lap("voting");
+        clock.Lap("voting");
 
         var candidates = Enumerable.Range(0, batch)
             .Select(k => new ReconstructionCandidate(models[k / samples].Name, k % samples, finals[k], scores[k], captions[k / samples]))
@@ -98,14 +96,8 @@ internal static class CaptionImg2ImgPipeline
             Captions = captions,
             Candidates = candidates,
             ChosenIndex = chosen,
-            Timings = timings,
+            Timings = clock.Timings,
             Request = request,
         };
-
-        void Lap(string stage)
-        {
-            timings.Add(new(stage, clock.Elapsed));
-            clock.Restart();
-        }
     }
 }

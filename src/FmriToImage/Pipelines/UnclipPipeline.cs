@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FmriToImage.Bundle;
 using FmriToImage.Diffusion;
 using FmriToImage.Imaging;
@@ -15,8 +14,7 @@ internal static class UnclipPipeline
 {
     public static Reconstruction Run(DecoderComponents components, ReadOnlySpan<float> voxels, ReconstructionRequest request, CancellationToken cancellationToken)
     {
-        var timings = new List<KeyValuePair<string, TimeSpan>>();
-        var clock = Stopwatch.StartNew();
+        var clock = new StageClock();
         var high = components.VoxelEncoders.First(e => e.Entry.Role == VoxelEncoderRole.ImageTokens);
         var encoding = high.Encode(voxels, 1, cancellationToken);
         var tokens = encoding.ImageTokens!.ToArray();
@@ -33,9 +31,9 @@ internal static class UnclipPipeline
             low.Encode(voxels, 1, cancellationToken).Latent!.FlattenTo(lowLatent);
         }
 
-        Lap("voxel encoders");
+        clock.Lap("voxel encoders");
         var lowLevel = lowLatent is null ? [] : components.DecodeImages(lowLatent, 1, cancellationToken);
-        Lap("low-level decoding");
+        clock.Lap("low-level decoding");
 
         var samples = request.Samples!.Value;
         var conditioning = new float[samples * tokens.Length];
@@ -63,9 +61,9 @@ internal static class UnclipPipeline
                 Eta = request.Eta,
             },
             cancellationToken: cancellationToken);
-        Lap("diffusion");
+        clock.Lap("diffusion");
         var finals = components.DecodeImages(finalLatents, samples, cancellationToken);
-        Lap("decoding");
+        clock.Lap("decoding");
 
         var (embeddings, dimension) = components.EmbedImages(finals, cancellationToken);
         if (dimension != target.Length)
@@ -75,7 +73,7 @@ internal static class UnclipPipeline
 
         var scores = new float[samples];
         var chosen = EnsembleVoting.SelectClosest(target, embeddings, dimension, scores);
-        Lap("selection");
+        clock.Lap("selection");
 
         return new Reconstruction
         {
@@ -85,14 +83,8 @@ internal static class UnclipPipeline
             Captions = [],
             Candidates = Enumerable.Range(0, samples).Select(s => new ReconstructionCandidate(high.Name, s, finals[s], scores[s], null)).ToArray(),
             ChosenIndex = chosen,
-            Timings = timings,
+            Timings = clock.Timings,
             Request = request with { Strength = lowLatent is null ? 1.0 : strength },
         };
-
-        void Lap(string stage)
-        {
-            timings.Add(new(stage, clock.Elapsed));
-            clock.Restart();
-        }
     }
 }

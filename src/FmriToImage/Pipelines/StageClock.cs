@@ -1,0 +1,19 @@
+using System.Diagnostics;
+
+namespace FmriToImage.Pipelines;
+
+/// <summary>Wall time per pipeline stage, in execution order, for <see cref="Reconstruction.Timings"/>.</summary>
+internal sealed class StageClock
+{
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly List<KeyValuePair<string, TimeSpan>> timings = [];
+
+    public IReadOnlyList<KeyValuePair<string, TimeSpan>> Timings => timings;
+
+    /// <summary>Records the time since the previous lap under <paramref name="stage"/>.</summary>
+    public void Lap(string stage)
+    {
+        timings.Add(new(stage, clock.Elapsed));
+        clock.Restart();
+    }
+}
