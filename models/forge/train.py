@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .zoo import data, metrics, stages
+from .zoo import data, metrics, report, stages
 from .zoo.export import export_bundle
 from .zoo.sampling import img2img
 from .zoo.tokenizers import Bpe, Words
@@ -31,6 +31,8 @@ def parse() -> argparse.Namespace:
     p.add_argument("--rois", default="samples/data/nsd-mini", help="folder with the ROI volumes and ctabs (NSD layout)")
     p.add_argument("--out", default="models/demo")
     p.add_argument("--metrics", default="models/forge/zoo-metrics.json")
+    p.add_argument("--docs", default="docs/demo-world.md", help="report whose model-zoo section is (re)written")
+    p.add_argument("--report-only", action="store_true", help="only rewrite the docs section from --metrics")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--scale", type=float, default=1.0, help="multiplies every epoch count (e.g. 0.1 for a smoke run)")
@@ -43,6 +45,9 @@ def epochs(n: int, scale: float) -> int:
 
 def main() -> None:
     a = parse()
+    if a.report_only:
+        report.write(json.loads(Path(a.metrics).read_text()), Path(a.docs))
+        return
     torch.set_num_threads(a.threads)
     t0 = time.time()
     w = data.load(a.world, a.rois, seed=a.seed)
@@ -157,8 +162,12 @@ def main() -> None:
     times["export"] = time.time() - s
     times["total"] = time.time() - t0
     m["seconds"] = {k: round(v, 1) for k, v in times.items()}
+    m["pipelines"] = pipelines
+    m["pipeline_val_images"] = 48
+    m["splits"] = f"{len(tr)} training / {len(va)} validation / {len(te)} test images"
     m["bundle_bytes"] = sum(p.stat().st_size for p in Path(a.out).rglob("*") if p.is_file())
     Path(a.metrics).write_text(json.dumps(m, indent=2, sort_keys=True) + "\n")
+    report.write(m, Path(a.docs))
     stages.log(f"done: {a.out} ({m['bundle_bytes'] / 1e6:.1f} MB), metrics in {a.metrics}", t0)
 
 
