@@ -24,6 +24,21 @@ def batches(n: int, size: int, g: torch.Generator):
         yield order[i:i + size]
 
 
+def optimiser(params, lr: float, weight_decay: float, total_steps: int, warmup: float):
+    """AdamW with a one-cycle learning-rate schedule; returns update(loss) → loss value (one optimiser step)."""
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=total_steps, pct_start=warmup)
+
+    def update(loss: torch.Tensor) -> float:
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        return loss.item()
+
+    return update
+
+
 def log(msg: str, t0: float) -> None:
     print(f"[{time.time() - t0:7.1f} s] {msg}", flush=True)
 
@@ -32,10 +47,8 @@ def log(msg: str, t0: float) -> None:
 def train_vae(x: np.ndarray, epochs: int, seed: int, t0: float, kl_weight: float = 1e-4):
     g = seed_all(seed)
     enc, dec = nets.VaeEncoder(), nets.VaeDecoder()
-    opt = torch.optim.AdamW(list(enc.parameters()) + list(dec.parameters()), lr=2e-3, weight_decay=0.0)
+    update = optimiser(list(enc.parameters()) + list(dec.parameters()), 2e-3, 0.0, epochs * ((len(x) + 31) // 32), 0.1)
     data = torch.from_numpy(x)
-    steps = epochs * ((len(x) + 31) // 32)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 2e-3, total_steps=steps, pct_start=0.1)
     for ep in range(epochs):
         tot = 0.0
         for idx in batches(len(x), 32, g):
@@ -47,11 +60,7 @@ def train_vae(x: np.ndarray, epochs: int, seed: int, t0: float, kl_weight: float
             rec = dec(z)
             kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).sum(dim=(1, 2, 3)).mean() / b[0].numel()
             loss = F.l1_loss(rec, b) + F.mse_loss(rec, b) + kl_weight * kl
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            tot += loss.item() * len(idx)
+            tot += update(loss) * len(idx)
         log(f"vae epoch {ep + 1}/{epochs} loss {tot / len(x):.4f}", t0)
     enc.eval()
     dec.eval()
@@ -84,9 +93,8 @@ def train_clip(pixels: np.ndarray, ids: np.ndarray, vocab: int, eos: int, epochs
     img, txt = nets.ClipImage(), nets.ClipText(vocab, eos, ids.shape[1])
     scale = torch.nn.Parameter(torch.tensor(np.log(1 / 0.07), dtype=torch.float32))
     params = list(img.parameters()) + list(txt.parameters()) + [scale]
-    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.05)
     size = 128
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 1e-3, total_steps=epochs * ((len(ids) + size - 1) // size), pct_start=0.1)
+    update = optimiser(params, 1e-3, 0.05, epochs * ((len(ids) + size - 1) // size), 0.1)
     P, T = torch.from_numpy(pixels), torch.from_numpy(ids)
     for ep in range(epochs):
         tot = 0.0
@@ -99,11 +107,7 @@ def train_clip(pixels: np.ndarray, ids: np.ndarray, vocab: int, eos: int, epochs
             same = (T[idx][:, None, :] == T[idx][None, :, :]).all(-1).float()
             target = same / same.sum(1, keepdim=True)
             loss = 0.5 * (torch.sum(-target * F.log_softmax(logits, 1), 1).mean() + torch.sum(-target * F.log_softmax(logits.T, 1), 1).mean())
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            tot += loss.item() * len(idx)
+            tot += update(loss) * len(idx)
         log(f"clip epoch {ep + 1}/{epochs} loss {tot / len(ids):.4f}", t0)
     img.eval()
     txt.eval()
@@ -129,20 +133,15 @@ def train_lowlevel(voxels: np.ndarray, targets: np.ndarray, keep: np.ndarray | N
     model = nets.LowLevelEncoder(voxels.shape[1])
     mask = torch.zeros(voxels.shape[1])
     mask[torch.from_numpy(keep) if keep is not None else slice(None)] = 1
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
     size = 128
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 1e-3, total_steps=epochs * ((len(voxels) + size - 1) // size), pct_start=0.1)
+    update = optimiser(model.parameters(), 1e-3, 0.05, epochs * ((len(voxels) + size - 1) // size), 0.1)
     V, Y = torch.from_numpy(voxels) * mask, torch.from_numpy(targets)
     model.train()
     for ep in range(epochs):
         tot = 0.0
         for idx in batches(len(V), size, g):
             loss = F.l1_loss(model(V[idx]), Y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            tot += loss.item() * len(idx)
+            tot += update(loss) * len(idx)
         if ep == epochs - 1 or ep % 10 == 0:
             log(f"{name} epoch {ep + 1}/{epochs} L1 {tot / len(V):.4f}", t0)
     model.eval()
@@ -166,9 +165,8 @@ def train_unet(latents: np.ndarray, text_ctx: np.ndarray, image_ctx: np.ndarray,
     g = seed_all(seed)
     model = nets.UNet(ctx_dim=text_ctx.shape[2])
     ac = alphas_cumprod()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     size = 128
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 1e-3, total_steps=epochs * ((len(latents) + size - 1) // size), pct_start=0.05)
+    update = optimiser(model.parameters(), 1e-3, 0.01, epochs * ((len(latents) + size - 1) // size), 0.05)
     X, TC, IC = torch.from_numpy(latents), torch.from_numpy(text_ctx), torch.from_numpy(image_ctx)
     TU = torch.from_numpy(text_uncond)
     for ep in range(epochs):
@@ -185,11 +183,7 @@ def train_unet(latents: np.ndarray, text_ctx: np.ndarray, image_ctx: np.ndarray,
             ic = IC[idx[half:]] * keep[half:]
             pred = torch.cat([model(xt[:half], t[:half].float(), tc), model(xt[half:], t[half:].float(), ic)])
             loss = F.mse_loss(pred, noise)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            tot += loss.item() * len(idx)
+            tot += update(loss) * len(idx)
         if ep == epochs - 1 or ep % 5 == 0:
             log(f"unet epoch {ep + 1}/{epochs} loss {tot / len(X):.4f}", t0)
     model.eval()
@@ -201,9 +195,8 @@ def train_captioner(pixels: np.ndarray, ids: np.ndarray, vocab: int, pad: int, e
     g = seed_all(seed)
     vis, dec = nets.CapVision(), nets.CapDecoder(vocab, ids.shape[1])
     params = list(vis.parameters()) + list(dec.parameters())
-    opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=0.01)
     size = 64
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 2e-3, total_steps=epochs * ((len(ids) + size - 1) // size), pct_start=0.1)
+    update = optimiser(params, 2e-3, 0.01, epochs * ((len(ids) + size - 1) // size), 0.1)
     P, T = torch.from_numpy(pixels), torch.from_numpy(ids)
     for ep in range(epochs):
         tot = 0.0
@@ -211,11 +204,7 @@ def train_captioner(pixels: np.ndarray, ids: np.ndarray, vocab: int, pad: int, e
             seq = T[idx]
             logits = dec(seq[:, :-1], vis(P[idx]))
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), seq[:, 1:].reshape(-1), ignore_index=pad)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            tot += loss.item() * len(idx)
+            tot += update(loss) * len(idx)
         log(f"captioner epoch {ep + 1}/{epochs} loss {tot / len(ids):.4f}", t0)
     vis.eval()
     dec.eval()
@@ -242,9 +231,8 @@ def train_highlevel(voxels: np.ndarray, tokens: np.ndarray, embeds: np.ndarray, 
     """MSE to the CLIP image tokens + symmetric InfoNCE between image_embedding and the CLIP image_embeds."""
     g = seed_all(seed)
     model = nets.HighLevelEncoder(voxels.shape[1], tokens.shape[1], tokens.shape[2], embeds.shape[1])
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
     size = 128
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 1e-3, total_steps=epochs * ((len(voxels) + size - 1) // size), pct_start=0.1)
+    update = optimiser(model.parameters(), 1e-3, 0.05, epochs * ((len(voxels) + size - 1) // size), 0.1)
     V, TK, E = torch.from_numpy(voxels), torch.from_numpy(tokens), F.normalize(torch.from_numpy(embeds), dim=-1)
     model.train()
     for ep in range(epochs):
@@ -256,11 +244,7 @@ def train_highlevel(voxels: np.ndarray, tokens: np.ndarray, embeds: np.ndarray, 
             target = same / same.sum(1, keepdim=True)
             nce = 0.5 * (torch.sum(-target * F.log_softmax(logits, 1), 1).mean() + torch.sum(-target * F.log_softmax(logits.T, 1), 1).mean())
             loss = nce + mse_weight * F.mse_loss(tk, TK[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            tot += loss.item() * len(idx)
+            tot += update(loss) * len(idx)
         if ep == epochs - 1 or ep % 10 == 0:
             log(f"highlevel epoch {ep + 1}/{epochs} loss {tot / len(V):.4f}", t0)
     model.eval()
