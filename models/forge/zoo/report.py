@@ -10,6 +10,24 @@ def pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+def notes(m: dict) -> str:
+    """Plain statements about where a measure does not beat its baseline or a choice sits at the grid's edge."""
+    out = []
+    low = m["lowlevel"]
+    if low["bagged_mean"]["ssim"] <= low["mean_image_baseline"]["ssim"]:
+        out.append(f"- **SSIM does not beat the mean image** ({low['bagged_mean']['ssim']:.3f} vs "
+                   f"{low['mean_image_baseline']['ssim']:.3f}): the flat, blurred mean scene scores well on SSIM's "
+                   f"luminance/contrast terms for these simple scenes, while decoded predicted latents carry VAE "
+                   f"artefacts; PixCorr beats it clearly. Not fixed in this budget (more low-level epochs, an MSE term "
+                   f"or a smoother decoder are the candidates).")
+    lows = min(float(k.split("strength=")[1].split()[0]) for k in m["pipeline_search"] if "strength=" in k)
+    for name, p in m["pipelines"].items():
+        if p["strength"] == lows:
+            out.append(f"- {name}: the chosen strength {p['strength']} is the lowest in the grid; lower strengths "
+                       f"were not tried.")
+    return "Notes:\n\n" + "\n".join(out) if out else ""
+
+
 def section(m: dict) -> str:
     low = m["lowlevel"]
     rows = "\n".join(f"| {name} | {v['pixcorr']:.3f} | {v['ssim']:.3f} |" for name, v in low.items())
@@ -68,6 +86,8 @@ image tokens; unconditional = zero tokens. Chosen: caption_img2img strength {p['
 | configuration | score |
 |---|---|
 {search}
+
+{notes(m)}
 
 No diffusion prior was trained (not measured: the time budget went to the parts the two pipelines need);
 `prior/` is absent and the unCLIP path uses the high-level encoder's tokens directly.
