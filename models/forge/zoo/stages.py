@@ -39,6 +39,12 @@ def optimiser(params, lr: float, weight_decay: float, total_steps: int, warmup: 
     return update
 
 
+def soft_info_nce(logits: torch.Tensor, same: torch.Tensor) -> torch.Tensor:
+    """Symmetric InfoNCE whose targets spread evenly over every positive (same[i, j] = 1: pair i, j match)."""
+    target = same / same.sum(1, keepdim=True)
+    return 0.5 * (torch.sum(-target * F.log_softmax(logits, 1), 1).mean() + torch.sum(-target * F.log_softmax(logits.T, 1), 1).mean())
+
+
 def log(msg: str, t0: float) -> None:
     print(f"[{time.time() - t0:7.1f} s] {msg}", flush=True)
 
@@ -105,8 +111,7 @@ def train_clip(pixels: np.ndarray, ids: np.ndarray, vocab: int, eos: int, epochs
             logits = scale.exp().clamp(max=100) * ie @ te.T
             # identical captions in one batch are all positives
             same = (T[idx][:, None, :] == T[idx][None, :, :]).all(-1).float()
-            target = same / same.sum(1, keepdim=True)
-            loss = 0.5 * (torch.sum(-target * F.log_softmax(logits, 1), 1).mean() + torch.sum(-target * F.log_softmax(logits.T, 1), 1).mean())
+            loss = soft_info_nce(logits, same)
             tot += update(loss) * len(idx)
         log(f"clip epoch {ep + 1}/{epochs} loss {tot / len(ids):.4f}", t0)
     img.eval()
@@ -241,8 +246,7 @@ def train_highlevel(voxels: np.ndarray, tokens: np.ndarray, embeds: np.ndarray, 
             tk, em = model(V[idx])
             logits = F.normalize(em, dim=-1) @ E[idx].T / 0.05
             same = (E[idx] @ E[idx].T > 0.9999).float()
-            target = same / same.sum(1, keepdim=True)
-            nce = 0.5 * (torch.sum(-target * F.log_softmax(logits, 1), 1).mean() + torch.sum(-target * F.log_softmax(logits.T, 1), 1).mean())
+            nce = soft_info_nce(logits, same)
             loss = nce + mse_weight * F.mse_loss(tk, TK[idx])
             tot += update(loss) * len(idx)
         if ep == epochs - 1 or ep % 10 == 0:
