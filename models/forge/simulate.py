@@ -267,7 +267,8 @@ same pipeline trained on shuffled image–voxel pairs.
 
 {report.table(["target", *names], dec_rows)}
 """
-        writer.write_text(self.docs / "demo-world.md", md)
+        report_path = self.docs / "demo-world.md"
+        writer.write_text(report_path, md + writer.split_report(report_path)[1])   # keeps the model-zoo section
 
 
 def _med(a: np.ndarray) -> float:
@@ -281,7 +282,8 @@ def _hash_outputs(out: Path, mini: Path | None, docs: Path | None) -> dict:
     if mini:
         m["mini"] = writer.hash_tree(mini, skip=("README.md", "SHA256SUMS"))
     if docs:
-        m["docs"] = {p: writer.sha256(docs / p) for p in ("demo-world.md", "demo-world-stimuli.png", "demo-world-rois.png")}
+        m["docs"] = {p: (writer.report_sha256 if p.endswith(".md") else writer.sha256)(docs / p)
+                     for p in ("demo-world.md", "demo-world-stimuli.png", "demo-world-rois.png")}
     return m
 
 
@@ -316,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             print("config differs from the manifest's", file=sys.stderr)
             return 1
         committed = {"mini": writer.hash_tree(args.mini, skip=("README.md", "SHA256SUMS")),
-                     "docs": {p: writer.sha256(args.docs / p) for p in manifest["docs"]}}
+                     "docs": {p: (writer.report_sha256 if p.endswith(".md") else writer.sha256)(args.docs / p) for p in manifest["docs"]}}
         with tempfile.TemporaryDirectory(prefix="forge-check-") as tmp:
             tmp = Path(tmp)
             Forge(cfg, tmp / "full", tmp / "mini", tmp / "docs").run()

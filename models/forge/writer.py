@@ -200,3 +200,22 @@ def hash_tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
 def write_sha256sums(path: Path, hashes: dict[str, str]) -> None:
     """`sha256sum -c` format: "<hex>  <relative path>"."""
     write_text(path, "".join(f"{h}  {rel}\n" for rel, h in sorted(hashes.items())))
+
+
+# docs/demo-world.md is shared: the forge writes everything above this marker, models.forge.train (issue 7) the
+# model-zoo section from it on. The manifest hashes only the forge's part, so either can be regenerated alone.
+ZOO_MARKER = "<!-- model zoo: written by models.forge.train -->"
+
+
+def split_report(path: Path) -> tuple[str, str]:
+    """(forge part, zoo part starting at ZOO_MARKER or "") of an existing report; ("", "") if absent."""
+    if not path.exists():
+        return "", ""
+    text = path.read_bytes().decode("utf-8")
+    at = text.find(ZOO_MARKER)
+    return (text, "") if at < 0 else (text[:at], text[at:])
+
+
+def report_sha256(path: Path) -> str:
+    """sha256 of the forge's part of the report (everything before ZOO_MARKER)."""
+    return hashlib.sha256(split_report(path)[0].encode("utf-8")).hexdigest()

@@ -1,0 +1,116 @@
+using FmriToImage.Bundle;
+using FmriToImage.Imaging;
+using System.Numerics.Tensors;
+using FmriToImage.Models;
+
+namespace FmriToImage.Tests.Bundle;
+
+/// <summary>
+/// The trained demo bundle <c>models/demo/</c> (written by <c>/usr/bin/python3 -m models.forge.train</c>) opens,
+/// passes every contract check and runs through each wrapper once. Golden token ids come from the Python trainer's
+/// own tokenizer (models/forge/zoo/tokenizers.py), independent of the C# code.
+/// </summary>
+public sealed class DemoBundleTests
+{
+    private static string DemoBundle()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "FmriToImage.sln")))
+            {
+                return Path.Combine(dir.FullName, "models", "demo");
+            }
+        }
+
+        throw new DirectoryNotFoundException($"No FmriToImage.sln above {AppContext.BaseDirectory}.");
+    }
+
+    [Fact]
+    public void The_demo_bundle_opens_validates_and_serves_both_brain_pipelines()
+    {
+        using var bundle = ModelBundle.Open(DemoBundle());
+        bundle.Validate();
+
+        Assert.Equal("subj01", bundle.Decoder!.Subject);
+        Assert.Equal(["lowlevel_all", "lowlevel_set1", "lowlevel_set2", "lowlevel_set3", "highlevel"], bundle.VoxelEncoders.Select(v => v.Entry.Name));
+        Assert.Equal(VoxelEncoderInput.RoiZeroFilled, bundle.VoxelEncoders[1].Entry.Input);
+        Assert.Equal(["Set1", "Set2", "Set3"], bundle.Decoder.Masks.RoiSets.Keys.Order());
+        foreach (var pipeline in Enum.GetValues<BundlePipeline>())
+        {
+            Assert.Empty(bundle.MissingFor(pipeline));
+        }
+    }
+
+    [Fact]
+    public void The_demo_tokenizer_matches_the_python_trainer()
+    {
+        // Ids from models/forge/zoo/tokenizers.py (Bpe.encode, context 20) on the exported vocab.json/merges.txt;
+        // "turquoise" is not a training word, so it falls back to the byte-level merges.
+        using var bundle = ModelBundle.Open(DemoBundle());
+        var tokenizer = ClipTextEncoder.FromBundle(bundle).Tokenizer;
+        Assert.Equal(20, tokenizer.ContextLength);
+        Assert.Equal([613, 353, 519, 571, 557, 531, 598, 614, 614, 614, 614, 614, 614, 614, 614, 614, 614, 614, 614, 614], tokenizer.Encode("a small red circle on grass").Ids);
+        Assert.Equal([613, 353, 528, 116, 526, 551, 111, 105, 115, 357, 549, 604, 580, 353, 559, 614, 614, 614, 614, 614], tokenizer.Encode("a large turquoise figure right of a face").Ids);
+    }
+
+    [Fact]
+    public void Every_wrapper_runs_once_on_the_demo_bundle()
+    {
+        using var bundle = ModelBundle.Open(DemoBundle());
+        int voxels = bundle.Decoder!.VoxelCount;
+
+        var encoders = VoxelEncoder.FromBundle(bundle);
+        var input = new float[2 * voxels];
+        for (var i = 0; i < input.Length; i++)
+        {
+            input[i] = MathF.Sin(i * 0.37f);
+        }
+
+        Tensor<float>? latent = null, tokens = null;
+        foreach (var encoder in encoders)
+        {
+            var encoding = encoder.Encode(input, 2);
+            latent ??= encoding.Latent;
+            tokens ??= encoding.ImageTokens;
+        }
+
+        Assert.Equal([2, 4, 8, 8], latent!.Lengths.ToArray());
+        Assert.Equal([2, 17, 64], tokens!.Lengths.ToArray());
+
+        using var unet = UNet.FromBundle(bundle, 64, 64);
+        var noisePrediction = new float[2 * unet.LatentLength];
+        unet.Denoise(latent.ToArray(), 2, 501, tokens.ToArray(), noisePrediction, CancellationToken.None);
+        Assert.All(noisePrediction, v => Assert.True(float.IsFinite(v)));
+
+        var text = ClipTextEncoder.FromBundle(bundle).Encode(["a small red circle on grass", ""]);
+        Assert.Equal([2, 20, 64], text.HiddenStates.Lengths.ToArray());
+        unet.Denoise(latent.ToArray(), 2, 501, text.HiddenStates.ToArray(), noisePrediction, CancellationToken.None);
+        Assert.All(noisePrediction, v => Assert.True(float.IsFinite(v)));
+
+        var images = VaeDecoder.FromBundle(bundle).Decode(latent.ToArray(), 2, 8, 8);
+        Assert.Equal([2, 3, 64, 64], images.Lengths.ToArray());
+
+        var captioner = Captioner.FromBundle(bundle);
+        var caption = captioner.Caption([SkyWithRedDisc()]).Single();
+        var vocabulary = File.ReadAllLines(Path.Combine(DemoBundle(), "captioner", "vocab.txt")).ToHashSet();
+        Assert.NotEmpty(caption);
+        Assert.All(caption.Split(' '), word => Assert.Contains(word, vocabulary));
+    }
+
+    private static RgbImage SkyWithRedDisc()
+    {
+        var pixels = new byte[64 * 64 * 3];
+        for (var y = 0; y < 64; y++)
+        {
+            for (var x = 0; x < 64; x++)
+            {
+                var inside = (x - 32) * (x - 32) + (y - 30) * (y - 30) < 100;
+                pixels[(y * 64 + x) * 3] = inside ? (byte)220 : (byte)120;
+                pixels[(y * 64 + x) * 3 + 1] = inside ? (byte)30 : (byte)170;
+                pixels[(y * 64 + x) * 3 + 2] = inside ? (byte)30 : (byte)230;
+            }
+        }
+
+        return new RgbImage(64, 64, pixels);
+    }
+}
