@@ -12,18 +12,7 @@ namespace FmriToImage.Tests.Bundle;
 /// </summary>
 public sealed class DemoBundleTests
 {
-    private static string DemoBundle()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FmriToImage.sln")))
-            {
-                return Path.Combine(dir.FullName, "models", "demo");
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No FmriToImage.sln above {AppContext.BaseDirectory}.");
-    }
+    private static string DemoBundle() => TestFiles.RepoPath("models", "demo");
 
     [Fact]
     public void The_demo_bundle_opens_validates_and_serves_both_brain_pipelines()
