@@ -86,6 +86,54 @@ public sealed class DemoBundleTests
         Assert.All(caption.Split(' '), word => Assert.Contains(word, vocabulary));
     }
 
+    [Fact]
+    public void Altered_copies_of_the_demo_bundle_each_fail_naming_the_cause()
+    {
+        // A flipped byte: the checksum names the file.
+        using (var copy = DemoCopy())
+        {
+            var unet = Path.Combine(copy.Root, "unet", "model.onnx");
+            var bytes = File.ReadAllBytes(unet);
+            bytes[^100] ^= 0x10;
+            File.WriteAllBytes(unet, bytes);
+            Assert.Equal(unet, Assert.Throws<BundleIntegrityException>(() => ModelBundle.Open(copy.Root)).FilePath);
+        }
+
+        // A renamed input (a UNet export whose latent input is called 'latents'): the contract names it.
+        using (var copy = DemoCopy())
+        {
+            copy.ReplaceWithVariant("unet/model.onnx", "unet_renamed_input.onnx");
+            var error = Assert.Throws<BundleContractException>(() => ModelBundle.Open(copy.Root));
+            Assert.Contains(error.Problems, p => p.StartsWith("unet/model.onnx: no input named 'sample'", StringComparison.Ordinal));
+        }
+
+        // A wrong voxel count in the manifest: every encoder's input disagrees, with both numbers.
+        using (var copy = DemoCopy())
+        {
+            copy.EditManifest(m => m["voxel_count"] = 2000);
+            var error = Assert.Throws<BundleContractException>(() => ModelBundle.Open(copy.Root));
+            Assert.Contains(error.Problems, p => p.Contains("voxel_encoders/lowlevel_all.onnx: input 'voxels' takes 2534 voxels", StringComparison.Ordinal) && p.Contains("2000", StringComparison.Ordinal));
+        }
+
+        // A path escaping the folder.
+        using (var copy = DemoCopy())
+        {
+            copy.EditManifest(m => m["voxel_encoders"]![0]!["file"] = "../../etc/passwd");
+            Assert.Contains("leaves the bundle folder", Assert.Throws<BundleFormatException>(() => ModelBundle.Open(copy.Root)).Message);
+        }
+
+        // A missing file: named, with the pipelines that need it.
+        using (var copy = DemoCopy())
+        {
+            File.Delete(Path.Combine(copy.Root, "captioner", "decoder.onnx"));
+            var error = Assert.Throws<BundleComponentMissingException>(() => ModelBundle.Open(copy.Root));
+            Assert.Equal("captioner/decoder.onnx", error.RelativePath);
+            Assert.Contains("CaptionImg2Img", error.NeededBy);
+        }
+    }
+
+    private static TempBundle DemoCopy() => new(DemoBundle());
+
     private static RgbImage SkyWithRedDisc()
     {
         var pixels = new byte[64 * 64 * 3];

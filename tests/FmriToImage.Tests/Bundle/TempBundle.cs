@@ -3,13 +3,13 @@ using System.Text.Json.Nodes;
 
 namespace FmriToImage.Tests.Bundle;
 
-/// <summary>A writable copy of the tiny fixture bundle (tests/fixtures/make_bundle.py) in a temporary folder.</summary>
+/// <summary>A writable copy of a bundle (by default the tiny fixture bundle of tests/fixtures/make_bundle.py) in a temporary folder.</summary>
 internal sealed class TempBundle : IDisposable
 {
-    public TempBundle()
+    public TempBundle(string? source = null)
     {
         Root = Path.Combine(Path.GetTempPath(), $"fmri2img-bundle-{Guid.NewGuid():N}");
-        Copy(TestFiles.Fixture("bundle", "tiny"), Root);
+        Copy(source ?? TestFiles.Fixture("bundle", "tiny"), Root);
     }
 
     public string Root { get; }
