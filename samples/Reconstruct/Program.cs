@@ -10,6 +10,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using FmriToImage;
+using FmriToImage.Data.Nsd;
 using FmriToImage.Evaluation;
 using FmriToImage.Imaging;
 using FmriToImage.Onnx;
@@ -107,7 +108,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         }
     }
 
-    var test = TestTrials.Load(dataPath, subject, parse.GetValue(limitOption));
+    var test = NsdTestSet.Load(dataPath, subject, parse.GetValue(limitOption));
     if (test.Voxels.VoxelCount != decoder.VoxelCount)
     {
         throw new VoxelCountMismatchException($"the data in '{dataPath}' for {expectedSubject}", decoder.VoxelCount, test.Voxels.VoxelCount, $"bundle '{bundlePath}' expects {decoder.VoxelCount}");

@@ -1,17 +1,33 @@
-using FmriToImage.Data;
 using FmriToImage.Data.Hdf5;
 using FmriToImage.Imaging;
 
-namespace FmriToImage.Samples.Reconstruct;
+namespace FmriToImage.Data.Nsd;
 
 /// <summary>
-/// The shared test images of one subject from an NSD-layout root (the demo's samples/data/nsd-mini or a forge world):
-/// the MindEye2-style renorm betas (nsdgeneral, z-scored per session) of every repetition, averaged per image as
-/// MindEye evaluates, and the seen images from nsd_stimuli.hdf5.
+/// The shared test images of one subject, as MindEye evaluates them: the MindEye2-style preprocessed betas
+/// (<c>betas_all_subjNN_fp32_renorm.hdf5</c>: nsdgeneral voxels, z-scored per session, one row per trial) of every
+/// repetition averaged per image, and the seen images from <c>nsd_stimuli.hdf5</c>.
 /// </summary>
-internal sealed record TestTrials(int[] ImageIds, VoxelMatrix Voxels, RgbImage[] GroundTruth)
+/// <remarks>
+/// The trial → image table is <c>nsddata/experiments/nsd/nsd_trials.csv</c> with the columns <c>subject</c>,
+/// <c>global_trial</c> (the renorm file's row), <c>nsdId</c> and <c>shared1000</c> — what the demo world writes
+/// (samples/data/nsd-mini/README.md). For the real data set, write that table from <c>nsd_expdesign.mat</c> and the
+/// MindEye2 behavioural arrays.
+/// </remarks>
+/// <param name="ImageIds">The nsdId of each test image, ascending.</param>
+/// <param name="Voxels">One row per test image: its repetitions' voxel vectors averaged.</param>
+/// <param name="GroundTruth">The seen image of each test image.</param>
+public sealed record NsdTestSet(int[] ImageIds, VoxelMatrix Voxels, RgbImage[] GroundTruth)
 {
-    public static TestTrials Load(string root, int subject, int? limit)
+    /// <summary>Loads the test images of <paramref name="subject"/> from an NSD-layout root.</summary>
+    /// <param name="root">The data root, e.g. samples/data/nsd-mini.</param>
+    /// <param name="subject">The subject number (1 = subj01).</param>
+    /// <param name="limit">Load only the first N test images (by nsdId), or null for all.</param>
+    /// <returns>The test set.</returns>
+    /// <exception cref="FileNotFoundException">A needed file is missing (the message names it).</exception>
+    /// <exception cref="InvalidDataException">The table has no shared test trials for the subject.</exception>
+    /// <exception cref="FormatException">The table lacks a column.</exception>
+    public static NsdTestSet Load(string root, int subject, int? limit = null)
     {
         var renormPath = Path.Combine(root, $"betas_all_subj{subject:00}_fp32_renorm.hdf5");
         var trialsPath = Path.Combine(root, "nsddata", "experiments", "nsd", "nsd_trials.csv");
@@ -68,6 +84,6 @@ internal sealed record TestTrials(int[] ImageIds, VoxelMatrix Voxels, RgbImage[]
             return new RgbImage(width, height, pixels.Select(v => (byte)v).ToArray());
         }).ToArray();
 
-        return new TestTrials(byImage.Select(g => g.Key).ToArray(), new VoxelMatrix(averaged, byImage.Length, voxels), images);
+        return new NsdTestSet(byImage.Select(g => g.Key).ToArray(), new VoxelMatrix(averaged, byImage.Length, voxels), images);
     }
 }
