@@ -52,9 +52,7 @@ internal static class CaptionImg2ImgPipeline
             }
         }
 
-        using var unet = components.CreateUNet();
-        var sampler = new Sampler(new DdimScheduler(components.SchedulerConfig), unet);
-        var finalLatents = sampler.Sample(
+        var finalLatents = components.Diffuse(
             new DiffusionRequest
             {
                 BatchSize = batch,
@@ -68,7 +66,7 @@ internal static class CaptionImg2ImgPipeline
                 Strength = request.Strength!.Value,
                 Eta = request.Eta,
             },
-            cancellationToken: cancellationToken);
+            cancellationToken);
         clock.Lap("diffusion");
         var finals = components.DecodeImages(finalLatents, batch, cancellationToken);
         clock.Lap("decoding");

@@ -49,8 +49,19 @@ internal sealed class DecoderComponents
     public int? TokenWidth { get; }
 
     /// <summary>A UNet wrapper with its own bound buffers: one per reconstruction, so concurrent calls never share them.</summary>
-    public UNet CreateUNet() =>
+    private UNet CreateUNet() =>
         new(Bundle.Unet!.Session, LatentChannels, LatentHeight, LatentWidth, TokenWidth);
+
+    /// <summary>
+    /// Runs the denoising loop for <paramref name="request"/> with a UNet wrapper of its own (so concurrent calls never
+    /// share bound buffers) and returns the final scaled latents.
+    /// </summary>
+    public float[] Diffuse(DiffusionRequest request, CancellationToken cancellationToken)
+    {
+        using var unet = CreateUNet();
+        var sampler = new Sampler(new DdimScheduler(SchedulerConfig), unet);
+        return sampler.Sample(request, cancellationToken: cancellationToken);
+    }
 
     /// <summary>The bundle's defaults for <paramref name="pipeline"/>, or library defaults when the manifest has none.</summary>
     public PipelineDefaults DefaultsFor(ReconstructionPipeline pipeline)

@@ -44,9 +44,7 @@ internal static class UnclipPipeline
             lowLatent?.CopyTo(initLatents.AsSpan(s * latentLength));
         }
 
-        using var unet = components.CreateUNet();
-        var sampler = new Sampler(new DdimScheduler(components.SchedulerConfig), unet);
-        var finalLatents = sampler.Sample(
+        var finalLatents = components.Diffuse(
             new DiffusionRequest
             {
                 BatchSize = samples,
@@ -60,7 +58,7 @@ internal static class UnclipPipeline
                 Strength = lowLatent is null ? 1.0 : strength,
                 Eta = request.Eta,
             },
-            cancellationToken: cancellationToken);
+            cancellationToken);
         clock.Lap("diffusion");
         var finals = components.DecodeImages(finalLatents, samples, cancellationToken);
         clock.Lap("decoding");
