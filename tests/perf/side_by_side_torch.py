@@ -1,0 +1,282 @@
+#!/usr/bin/python3
+"""FmriToImage ÷ PyTorch wall time per reconstruction, same networks, same weights, same trials, one run, one machine.
+
+    /usr/bin/python3 tests/perf/side_by_side_torch.py [--trials 20] [--warmup 2] [--threads 2] [--rounds 1]
+                                                      [--bundle models/demo] [--out artifacts/perf/side-by-side]
+
+1. Runs the FmriToImage half (`dotnet run -c Release --project tests/FmriToImage.Benchmarks -- side-by-side ...`):
+   BrainDecoder.Reconstruct, caption -> img2img with the bundle's defaults, on the first warmup + trials test images
+   of samples/data/nsd-mini; it writes the voxels it used, its outputs, and each network's inputs/outputs on trial 0.
+2. Loads the same bundle's networks into the forge's PyTorch modules with the bundle's ONNX weights (torch_bundle.py),
+   checks each network against FmriToImage's output on the same input, then runs the same stages in PyTorch under
+   torch.no_grad() with the same thread count: low-level voxel encoders -> VAE decode -> captioner (batched greedy
+   decoding, the forge's way) -> CLIP text encoder -> DDIM img2img with classifier-free guidance, all candidates in one
+   batch (a diffusers-style loop) -> VAE decode -> CLIP image embeddings and cosine voting.
+3. Checks the end results agree (captions, chosen candidate, images) and prints median and mean per reconstruction
+   of both and the ratio FmriToImage ÷ PyTorch (below 1: FmriToImage is faster). Warm-up trials are not timed.
+
+With --rounds R > 1 the two halves alternate R times (the machine may be shared; the ratio of medians is reported per
+round and overall). The diffusion start noise is FmriToImage's (seed 0, written to noise.npy), so both halves compute
+the same images; drawing it with torch.randn instead costs the same.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import torch_bundle
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bundle", default="models/demo")
+    p.add_argument("--data", default="samples/data/nsd-mini")
+    p.add_argument("--out", default="artifacts/perf/side-by-side")
+    p.add_argument("--trials", type=int, default=20)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--no-build", action="store_true", help="pass --no-build to dotnet run (already built in Release)")
+    return p.parse_args()
+
+
+# ---------------------------------------------------------------- the PyTorch pipeline
+def alphas_cumprod(s: dict) -> torch.Tensor:
+    unsupported = {k: s.get(k) for k, ok in [("beta_schedule", "scaled_linear"), ("prediction_type", "epsilon"),
+                                             ("timestep_spacing", "leading"), ("clip_sample", False)] if s.get(k, ok) != ok}
+    if unsupported or s.get("trained_betas") is not None:
+        raise NotImplementedError(f"scheduler_config.json: {unsupported or 'trained_betas'} is not implemented by this comparison")
+    betas = torch.linspace(s["beta_start"] ** 0.5, s["beta_end"] ** 0.5, s["num_train_timesteps"], dtype=torch.float64) ** 2
+    return torch.cumprod(1 - betas, 0)
+
+
+def img2img(nb: torch_bundle.TorchBundle, ac: torch.Tensor, init, cond, uncond, noise, steps: int, strength: float, guidance: float):
+    """DDIM (eta 0) img2img with classifier-free guidance, unconditional half first, as diffusers' pipeline runs it."""
+    s = nb.scheduler
+    ratio = s["num_train_timesteps"] // steps
+    timesteps = [t * ratio + s["steps_offset"] for t in range(steps - 1, -1, -1)]
+    timesteps = timesteps[max(steps - min(int(steps * strength), steps), 0):]
+    final = 1.0 if s["set_alpha_to_one"] else float(ac[0])
+    ac = ac.tolist()
+    x = ac[timesteps[0]] ** 0.5 * init + (1 - ac[timesteps[0]]) ** 0.5 * noise
+    context = torch.cat([uncond, cond])
+    for t in timesteps:
+        eps_u, eps_c = nb.unet(torch.cat([x, x]), torch.tensor(float(t)), context).chunk(2)
+        eps = eps_u + guidance * (eps_c - eps_u)
+        a_t, a_p = ac[t], (ac[t - ratio] if t - ratio >= 0 else final)
+        x0 = (x - (1 - a_t) ** 0.5 * eps) / a_t ** 0.5
+        x = a_p ** 0.5 * x0 + (1 - a_p) ** 0.5 * eps
+    return x
+
+
+def to_uint8(sample: torch.Tensor) -> torch.Tensor:
+    """VAE output in [-1, 1], NCHW -> uint8 NHWC (round half to even, as the library)."""
+    return ((sample + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+
+
+def caption(nb: torch_bundle.TorchBundle, images: torch.Tensor) -> list[str]:
+    """Greedy decoding, whole prefix re-run each step, all images in one batch."""
+    emb = nb.cap_vision(nb.cap_preprocess(images))
+    ids = torch.full((len(images), 1), nb.cap_bos, dtype=torch.int64)
+    done = torch.zeros(len(images), dtype=torch.bool)
+    while ids.shape[1] < nb.cap_max_length and not done.all():
+        nxt = nb.cap_decoder(ids, emb)[:, -1].argmax(-1)
+        nxt = torch.where(done, torch.full_like(nxt, nb.cap_eos), nxt)
+        ids = torch.cat([ids, nxt[:, None]], 1)
+        done |= nxt == nb.cap_eos
+    return [nb.decode_caption(row) for row in ids.tolist()]
+
+
+def encode_text(nb: torch_bundle.TorchBundle, texts: list[str]) -> torch.Tensor:
+    ids = torch.tensor([nb.bpe.encode(t, nb.text_length) for t in texts], dtype=torch.int64)
+    return nb.text_encoder(ids)[0]
+
+
+@torch.no_grad()
+def reconstruct(nb: torch_bundle.TorchBundle, ac: torch.Tensor, voxels: np.ndarray, noise: torch.Tensor, laps: dict | None = None):
+    """One trial, caption -> img2img -> CLIP voting; returns (finals uint8, low-level uint8, captions, scores, chosen)."""
+    clock = [time.perf_counter()]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        if laps is not None:
+            laps.setdefault(stage, []).append(now - clock[0])
+        clock[0] = now
+
+    p = nb.pipeline
+    v = torch.from_numpy(voxels)[None]
+    latents = torch.cat([m.net(v if m.mask is None else v * m.mask) for m in nb.lowlevel])
+    lap("voxel encoders")
+    low = to_uint8(nb.vae_decoder(latents / nb.scaling_factor))
+    lap("low-level decoding")
+    captions = caption(nb, low)
+    lap("captioning")
+    cond = encode_text(nb, captions)
+    uncond = encode_text(nb, [""])
+    lap("text encoding")
+    samples = p["samples"]
+    k = len(captions) * samples
+    final = img2img(nb, ac, latents.repeat_interleave(samples, 0), cond.repeat_interleave(samples, 0), uncond.expand(k, -1, -1),
+                    noise, p["steps"], p["strength"], p["guidance"])
+    lap("diffusion")
+    finals = to_uint8(nb.vae_decoder(final / nb.scaling_factor))
+    lap("decoding")
+    e_low = nb.image_encoder(nb.clip_preprocess(low))[0].repeat_interleave(samples, 0)
+    e_fin = nb.image_encoder(nb.clip_preprocess(finals))[0]
+    scores = torch.nn.functional.cosine_similarity(e_low, e_fin, dim=1)
+    chosen = int(scores.argmax())
+    lap("voting")
+    return finals.numpy(), low.numpy(), captions, scores.numpy(), chosen
+
+
+# ---------------------------------------------------------------- checks
+def compare(name: str, ours: np.ndarray, theirs: np.ndarray, tolerance: float) -> str:
+    """Fails unless max |FmriToImage − PyTorch| ≤ tolerance × max(1, max |PyTorch|)."""
+    if ours.shape != theirs.shape:
+        raise AssertionError(f"{name}: FmriToImage {ours.shape} vs PyTorch {theirs.shape}")
+    diff = float(np.max(np.abs(ours.astype(np.float64) - theirs.astype(np.float64))))
+    scale = max(1.0, float(np.max(np.abs(theirs))))
+    if not diff <= tolerance * scale:
+        raise AssertionError(f"{name}: max |difference| {diff:.3g} exceeds {tolerance:g} × {scale:.3g}")
+    return f"{name:<34} max |diff| {diff:.2e}"
+
+
+@torch.no_grad()
+def check_networks(nb: torch_bundle.TorchBundle, folder: Path) -> list[str]:
+    """Each network on FmriToImage's own input for it, output against FmriToImage's output (trial 0)."""
+    load = lambda name: np.load(folder / f"{name}.npy")  # noqa: E731
+    lines = []
+    v = torch.from_numpy(load("voxels"))[None]
+    names = json.loads((folder / "lowlevel_encoders.json").read_text())
+    if names != [m.name for m in nb.lowlevel]:
+        raise AssertionError(f"low-level encoders: FmriToImage ran {names}, the bundle lists {[m.name for m in nb.lowlevel]}")
+    latents = torch.cat([m.net(v if m.mask is None else v * m.mask) for m in nb.lowlevel]).numpy()
+    lines.append(compare("voxel encoders (latent)", load("lowlevel_latents"), latents, 1e-4))
+    decoded = nb.vae_decoder(torch.from_numpy(load("lowlevel_latents")) / nb.scaling_factor)
+    lines.append(compare("VAE decoder (sample)", load("vae_decoded"), decoded.numpy(), 1e-4))
+    images = torch.from_numpy(load("lowlevel_images"))
+    lines.append(compare("image conversion (uint8)", load("lowlevel_images"), to_uint8(torch.from_numpy(load("vae_decoded"))).numpy(), 1))
+    ours_ids = json.loads((folder / "caption_ids.json").read_text())
+    theirs = caption(nb, images)
+    ours = json.loads((folder / "captions.json").read_text())
+    if ours != theirs:
+        raise AssertionError(f"captioner: FmriToImage {ours} vs PyTorch {theirs} (ids {ours_ids})")
+    lines.append(f"{'captioner (greedy ids -> text)':<34} identical: {theirs}")
+    ids = np.array([nb.bpe.encode(t, nb.text_length) for t in ours + [""]], np.int64)
+    if not np.array_equal(ids, load("text_ids")):
+        raise AssertionError(f"CLIP tokenizer: FmriToImage {load('text_ids').tolist()} vs the forge's Bpe {ids.tolist()}")
+    lines.append(f"{'CLIP tokenizer (ids)':<34} identical")
+    lines.append(compare("text encoder (last_hidden_state)", load("text_hidden"), encode_text(nb, ours).numpy(), 1e-4))
+    lines.append(compare("text encoder, empty caption", load("empty_hidden"), encode_text(nb, [""]).numpy(), 1e-4))
+    out = nb.unet(torch.from_numpy(load("unet_sample")), torch.tensor(float(load("unet_timestep"))), torch.from_numpy(load("unet_context")))
+    lines.append(compare("UNet (one guided step, batch 2N)", load("unet_out"), out.numpy(), 1e-4))
+    emb = nb.image_encoder(nb.clip_preprocess(images))[0]
+    lines.append(compare("image encoder (image_embeds)", load("image_embeds"), emb.numpy(), 1e-4))
+    return lines
+
+
+def check_results(folder: Path, theirs: list) -> list[str]:
+    finals = np.load(folder / "final_images.npy")
+    low = np.load(folder / "lowlevel_images.npy")
+    chosen = np.load(folder / "chosen.npy")
+    scores = np.load(folder / "scores.npy")
+    captions = json.loads((folder / "captions.json").read_text())
+    diffs = []
+    for t, (f, lo, caps, sc, ch) in enumerate(theirs):
+        if caps != captions[t]:
+            raise AssertionError(f"trial {t}: captions FmriToImage {captions[t]} vs PyTorch {caps}")
+        if ch != chosen[t]:
+            raise AssertionError(f"trial {t}: chosen candidate FmriToImage {chosen[t]} vs PyTorch {ch} (scores {scores[t]} vs {sc})")
+        diffs.append((np.abs(finals[t].astype(int) - f.astype(int)), np.abs(low[t].astype(int) - lo.astype(int)), np.abs(scores[t] - sc)))
+    final_d = np.stack([d[0] for d in diffs])
+    low_d = np.stack([d[1] for d in diffs])
+    return [f"{len(theirs)} trials: captions and chosen candidates identical",
+            f"final images: max |diff| {final_d.max()} grey levels, mean {final_d.mean():.4f}, {np.mean(final_d > 1) * 100:.3f} % of values differ by > 1",
+            f"low-level images: max |diff| {low_d.max()}, mean {low_d.mean():.4f}",
+            f"voting scores: max |diff| {max(float(d[2].max()) for d in diffs):.2e}"]
+
+
+# ---------------------------------------------------------------- timing
+def run_dotnet(a: argparse.Namespace, out: Path) -> dict:
+    cmd = ["dotnet", "run", "-c", "Release", "--project", "tests/FmriToImage.Benchmarks"] + (["--no-build"] if a.no_build else []) + [
+        "--", "side-by-side", "--bundle", a.bundle, "--data", a.data, "--out", str(out), "--trials", str(a.trials),
+        "--warmup", str(a.warmup), "--threads", str(a.threads)]
+    print("$", " ".join(cmd), flush=True)
+    subprocess.run(cmd, cwd=REPO, check=True)
+    return json.loads((out / "timings.json").read_text())
+
+
+def run_torch(nb, ac, voxels, noise, a) -> tuple[list[float], list, dict]:
+    for t in range(a.warmup):
+        reconstruct(nb, ac, voxels[t], noise)
+    seconds, results, laps = [], [], {}
+    for t in range(a.warmup, a.warmup + a.trials):
+        start = time.perf_counter()
+        results.append(reconstruct(nb, ac, voxels[t], noise, laps))
+        seconds.append(time.perf_counter() - start)
+    return seconds, results, laps
+
+
+def main() -> int:
+    a = parse()
+    torch.set_num_threads(a.threads)
+    out = (REPO / a.out).resolve()
+    nb = torch_bundle.load(REPO / a.bundle)
+    ac = alphas_cumprod(nb.scheduler)
+    rounds = []
+    for r in range(a.rounds):
+        ours = run_dotnet(a, out)
+        voxels = np.load(out / "voxels.npy")
+        noise = torch.from_numpy(np.load(out / "noise.npy"))
+        if r == 0:
+            print("\nPer network, trial 0, PyTorch on FmriToImage's inputs (tolerance 1e-4 × max(1, |output|)):")
+            for line in check_networks(nb, out / "networks"):
+                print("  " + line)
+        seconds, results, laps = run_torch(nb, ac, voxels, noise, a)
+        if r == 0:
+            print("\nEnd to end, the timed trials:")
+            for line in check_results(out, results):
+                print("  " + line)
+        rounds.append((ours, seconds, laps))
+        print(f"\nround {r + 1}: FmriToImage median {ours['median_seconds'] * 1e3:.1f} ms, PyTorch median {statistics.median(seconds) * 1e3:.1f} ms, "
+              f"ratio {ours['median_seconds'] / statistics.median(seconds):.3f}", flush=True)
+
+    cs = [s for o, _, _ in rounds for s in o["seconds_per_trial"]]
+    ts = [s for _, t, _ in rounds for s in t]
+    ours = rounds[-1][0]
+    print(f"\nMachine: {cpu()}; torch {torch.__version__} ({torch.get_num_threads()} threads), ONNX Runtime {ours['onnxruntime']} "
+          f"({ours['intra_op_threads']} intra-op threads)")
+    print(f"Caption -> img2img on {a.bundle}: {ours['candidates']} candidates, {ours['steps']} steps × strength {ours['strength']}, "
+          f"guidance {ours['guidance']}; {a.trials} trials × {a.rounds} round(s) after {a.warmup} warm-up each\n")
+    print(f"{'per reconstruction':<22}{'median ms':>11}{'mean ms':>10}")
+    print(f"{'FmriToImage':<22}{statistics.median(cs) * 1e3:>11.1f}{statistics.mean(cs) * 1e3:>10.1f}")
+    print(f"{'PyTorch':<22}{statistics.median(ts) * 1e3:>11.1f}{statistics.mean(ts) * 1e3:>10.1f}")
+    print(f"{'ratio FmriToImage/PyTorch':<22}{statistics.median(cs) / statistics.median(ts):>11.3f}{statistics.mean(cs) / statistics.mean(ts):>10.3f}\n")
+    print(f"{'stage (median ms)':<22}{'FmriToImage':>12}{'PyTorch':>10}")
+    for stage, value in ours["stage_median_seconds"].items():
+        torch_stage = statistics.median([x for _, _, laps in rounds for x in laps.get(stage, [])])
+        print(f"{stage:<22}{value * 1e3:>12.1f}{torch_stage * 1e3:>10.1f}")
+    summary = {"fmritoimage_seconds": cs, "pytorch_seconds": ts, "ratio_of_medians": statistics.median(cs) / statistics.median(ts),
+               "ratio_of_means": statistics.mean(cs) / statistics.mean(ts), "rounds": a.rounds, "trials": a.trials}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return 0
+
+
+def cpu() -> str:
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "unknown CPU")
+    return f"{model} × {info.count('processor')}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
