@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -47,6 +48,9 @@ def parse() -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--no-build", action="store_true", help="pass --no-build to dotnet run (already built in Release)")
+    p.add_argument("--torch-blas", help="also time PyTorch with the libblas.so.3 in this folder (e.g. OpenBLAS unpacked from "
+                                        "Debian's libopenblas0-pthread), loaded through LD_LIBRARY_PATH")
+    p.add_argument("--torch-half", help=argparse.SUPPRESS)  # internal: run only the PyTorch half, results labelled so
     return p.parse_args()
 
 
@@ -216,7 +220,14 @@ def run_dotnet(a: argparse.Namespace, out: Path) -> dict:
     return json.loads((out / "timings.json").read_text())
 
 
-def run_torch(nb, ac, voxels, noise, a) -> tuple[list[float], list, dict]:
+def torch_half(a: argparse.Namespace, out: Path) -> int:
+    """The PyTorch half in its own process (so a BLAS chosen by LD_LIBRARY_PATH applies): checks, then times."""
+    torch.set_num_threads(a.threads)
+    nb = torch_bundle.load(REPO / a.bundle)
+    ac = alphas_cumprod(nb.scheduler)
+    voxels = np.load(out / "voxels.npy")
+    noise = torch.from_numpy(np.load(out / "noise.npy"))
+    checks = check_networks(nb, out / "networks")
     for t in range(a.warmup):
         reconstruct(nb, ac, voxels[t], noise)
     seconds, results, laps = [], [], {}
@@ -224,52 +235,71 @@ def run_torch(nb, ac, voxels, noise, a) -> tuple[list[float], list, dict]:
         start = time.perf_counter()
         results.append(reconstruct(nb, ac, voxels[t], noise, laps))
         seconds.append(time.perf_counter() - start)
-    return seconds, results, laps
+    checks += check_results(out, results)
+    (out / f"torch-{a.torch_half}.json").write_text(json.dumps({"seconds_per_trial": seconds, "laps": laps, "checks": checks,
+                                                               "torch": torch.__version__, "threads": torch.get_num_threads()}))
+    return 0
+
+
+def run_torch(a: argparse.Namespace, out: Path, label: str, blas: str | None) -> dict:
+    env = dict(os.environ)
+    if blas:
+        env["LD_LIBRARY_PATH"] = blas + os.pathsep + env.get("LD_LIBRARY_PATH", "")
+        env["OPENBLAS_NUM_THREADS"] = str(a.threads)
+    cmd = [sys.executable, "-W", "ignore", __file__, "--torch-half", label, "--bundle", a.bundle, "--out", str(out),
+           "--trials", str(a.trials), "--warmup", str(a.warmup), "--threads", str(a.threads)]
+    subprocess.run(cmd, cwd=REPO, check=True, env=env)
+    return json.loads((out / f"torch-{label}.json").read_text())
 
 
 def main() -> int:
     a = parse()
-    torch.set_num_threads(a.threads)
     out = (REPO / a.out).resolve()
-    nb = torch_bundle.load(REPO / a.bundle)
-    ac = alphas_cumprod(nb.scheduler)
+    if a.torch_half:
+        return torch_half(a, out)
+    halves = [("as installed", None)] + ([("OpenBLAS", a.torch_blas)] if a.torch_blas else [])
     rounds = []
     for r in range(a.rounds):
         ours = run_dotnet(a, out)
-        voxels = np.load(out / "voxels.npy")
-        noise = torch.from_numpy(np.load(out / "noise.npy"))
+        theirs = {label: run_torch(a, out, label, blas) for label, blas in halves}
         if r == 0:
-            print("\nPer network, trial 0, PyTorch on FmriToImage's inputs (tolerance 1e-4 × max(1, |output|)):")
-            for line in check_networks(nb, out / "networks"):
-                print("  " + line)
-        seconds, results, laps = run_torch(nb, ac, voxels, noise, a)
-        if r == 0:
-            print("\nEnd to end, the timed trials:")
-            for line in check_results(out, results):
-                print("  " + line)
-        rounds.append((ours, seconds, laps))
-        print(f"\nround {r + 1}: FmriToImage median {ours['median_seconds'] * 1e3:.1f} ms, PyTorch median {statistics.median(seconds) * 1e3:.1f} ms, "
-              f"ratio {ours['median_seconds'] / statistics.median(seconds):.3f}", flush=True)
+            for label, result in theirs.items():
+                print(f"\nPyTorch ({label}) against FmriToImage — per network on trial 0's inputs (tolerance 1e-4 × max(1, |output|)), "
+                      f"then the timed trials end to end:")
+                for line in result["checks"]:
+                    print("  " + line)
+        rounds.append((ours, theirs))
+        print(f"\nround {r + 1}: FmriToImage median {ours['median_seconds'] * 1e3:.1f} ms; " + "; ".join(
+            f"PyTorch ({label}) median {statistics.median(t['seconds_per_trial']) * 1e3:.1f} ms, ratio "
+            f"{ours['median_seconds'] / statistics.median(t['seconds_per_trial']):.3f}" for label, t in theirs.items()), flush=True)
 
-    cs = [s for o, _, _ in rounds for s in o["seconds_per_trial"]]
-    ts = [s for _, t, _ in rounds for s in t]
     ours = rounds[-1][0]
-    print(f"\nMachine: {cpu()}; torch {torch.__version__} ({torch.get_num_threads()} threads), ONNX Runtime {ours['onnxruntime']} "
-          f"({ours['intra_op_threads']} intra-op threads)")
+    cs = [s for o, _ in rounds for s in o["seconds_per_trial"]]
+    ts = {label: [s for _, t in rounds for s in t[label]["seconds_per_trial"]] for label, _ in halves}
+    print(f"\nMachine: {cpu()}; torch {rounds[-1][1]['as installed']['torch']} ({a.threads} threads; BLAS as installed: {system_blas()}), "
+          f"ONNX Runtime {ours['onnxruntime']} ({ours['intra_op_threads']} intra-op threads)")
     print(f"Caption -> img2img on {a.bundle}: {ours['candidates']} candidates, {ours['steps']} steps × strength {ours['strength']}, "
-          f"guidance {ours['guidance']}; {a.trials} trials × {a.rounds} round(s) after {a.warmup} warm-up each\n")
-    print(f"{'per reconstruction':<22}{'median ms':>11}{'mean ms':>10}")
-    print(f"{'FmriToImage':<22}{statistics.median(cs) * 1e3:>11.1f}{statistics.mean(cs) * 1e3:>10.1f}")
-    print(f"{'PyTorch':<22}{statistics.median(ts) * 1e3:>11.1f}{statistics.mean(ts) * 1e3:>10.1f}")
-    print(f"{'ratio FmriToImage/PyTorch':<22}{statistics.median(cs) / statistics.median(ts):>11.3f}{statistics.mean(cs) / statistics.mean(ts):>10.3f}\n")
-    print(f"{'stage (median ms)':<22}{'FmriToImage':>12}{'PyTorch':>10}")
-    for stage, value in ours["stage_median_seconds"].items():
-        torch_stage = statistics.median([x for _, _, laps in rounds for x in laps.get(stage, [])])
-        print(f"{stage:<22}{value * 1e3:>12.1f}{torch_stage * 1e3:>10.1f}")
-    summary = {"fmritoimage_seconds": cs, "pytorch_seconds": ts, "ratio_of_medians": statistics.median(cs) / statistics.median(ts),
-               "ratio_of_means": statistics.mean(cs) / statistics.mean(ts), "rounds": a.rounds, "trials": a.trials}
+          f"guidance {ours['guidance']}; {a.trials} trials × {a.rounds} round(s), {a.warmup} warm-up trials untimed per run\n")
+    print(f"{'per reconstruction':<34}{'median ms':>11}{'mean ms':>10}{'FmriToImage ÷ it (median, mean)':>34}")
+    print(f"{'FmriToImage':<34}{statistics.median(cs) * 1e3:>11.1f}{statistics.mean(cs) * 1e3:>10.1f}")
+    for label, values in ts.items():
+        print(f"{'PyTorch (' + label + ')':<34}{statistics.median(values) * 1e3:>11.1f}{statistics.mean(values) * 1e3:>10.1f}"
+              f"{statistics.median(cs) / statistics.median(values):>24.3f}{statistics.mean(cs) / statistics.mean(values):>10.3f}")
+    print(f"\n{'stage (median ms)':<22}{'FmriToImage':>12}" + "".join(f"{'PyTorch (' + label + ')':>26}" for label in ts))
+    for stage in ours["stage_seconds"]:
+        ours_stage = statistics.median([o["stage_seconds"][stage][i] for o, _ in rounds for i in range(a.trials)])
+        print(f"{stage:<22}{ours_stage * 1e3:>12.1f}" + "".join(
+            f"{statistics.median([x for _, t in rounds for x in t[label]['laps'][stage]]) * 1e3:>26.1f}" for label in ts))
+    summary = {"fmritoimage_seconds": cs, "pytorch_seconds": ts, "rounds": a.rounds, "trials": a.trials,
+               "ratio_of_medians": {label: statistics.median(cs) / statistics.median(v) for label, v in ts.items()},
+               "ratio_of_means": {label: statistics.mean(cs) / statistics.mean(v) for label, v in ts.items()}}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return 0
+
+
+def system_blas() -> str:
+    lib = Path("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+    return str(lib.resolve()) if lib.exists() else "unknown"
 
 
 def cpu() -> str:

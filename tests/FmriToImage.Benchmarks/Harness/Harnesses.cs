@@ -6,6 +6,7 @@ internal static class Harnesses
     private static readonly Dictionary<string, Func<HarnessArguments, int>> ByName = new(StringComparer.Ordinal)
     {
         ["side-by-side"] = SideBySideHarness.Run,
+        ["ort-tuning"] = OrtTuningHarness.Run,
     };
 
     /// <summary>The harness called <paramref name="name"/>, or null when it is none (then BenchmarkDotNet runs).</summary>

@@ -86,9 +86,9 @@ internal static class SideBySideHarness
             ["seconds_per_trial"] = seconds,
             ["median_seconds"] = TimingSummary.Median(seconds),
             ["mean_seconds"] = seconds.Average(),
-            ["stage_median_seconds"] = first.Timings.Select(s => s.Key).ToDictionary(
+            ["stage_seconds"] = first.Timings.Select(s => s.Key).ToDictionary(
                 stage => stage,
-                stage => TimingSummary.Median(results.Select(r => r.Timings.First(p => p.Key == stage).Value.TotalSeconds).ToArray())),
+                stage => results.Select(r => r.Timings.First(p => p.Key == stage).Value.TotalSeconds).ToArray()),
         };
         File.WriteAllText(Path.Combine(output, "timings.json"), JsonSerializer.Serialize(timings, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"FmriToImage: {trials} trials after {warmup} warm-up, median {TimingSummary.Median(seconds) * 1e3:F1} ms, mean {seconds.Average() * 1e3:F1} ms per reconstruction ({output})");
