@@ -15,6 +15,14 @@
 3. Checks the end results agree (captions, chosen candidate, images) and prints median and mean per reconstruction
    of both and the ratio FmriToImage ÷ PyTorch (below 1: FmriToImage is faster). Warm-up trials are not timed.
 
+With --torch-blas DIR the PyTorch half runs a second time with the libblas.so.3 in DIR first on LD_LIBRARY_PATH:
+Debian's python3-torch runs Linear layers on the system BLAS, which is netlib's unoptimised reference BLAS unless an
+optimised one is installed; e.g. OpenBLAS without installing it (the system's BLAS choice stays as it is):
+    apt-get download libopenblas0-pthread && dpkg -x libopenblas0-pthread_*.deb /tmp/openblas
+    ... --torch-blas /tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread
+--device cuda runs ONNX Runtime's CUDA provider (required: no CPU fallback) and the torch modules on cuda:0; it needs
+the CUDA provider libraries beside libonnxruntime (docs/performance.md) and a CUDA build of torch.
+
 With --rounds R > 1 the two halves alternate R times (the machine may be shared; the ratio of medians is reported per
 round and overall). The diffusion start noise is FmriToImage's (seed 0, written to noise.npy), so both halves compute
 the same images; drawing it with torch.randn instead costs the same.
@@ -47,6 +55,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="cuda: ONNX Runtime's CUDA provider (required, no fallback) and torch on cuda:0 (needs a CUDA build of torch; Debian's has none)")
     p.add_argument("--no-build", action="store_true", help="pass --no-build to dotnet run (already built in Release)")
     p.add_argument("--torch-blas", help="also time PyTorch with the libblas.so.3 in this folder (e.g. OpenBLAS unpacked from "
                                         "Debian's libopenblas0-pthread), loaded through LD_LIBRARY_PATH")
@@ -75,7 +84,7 @@ def img2img(nb: torch_bundle.TorchBundle, ac: torch.Tensor, init, cond, uncond, 
     x = ac[timesteps[0]] ** 0.5 * init + (1 - ac[timesteps[0]]) ** 0.5 * noise
     context = torch.cat([uncond, cond])
     for t in timesteps:
-        eps_u, eps_c = nb.unet(torch.cat([x, x]), torch.tensor(float(t)), context).chunk(2)
+        eps_u, eps_c = nb.unet(torch.cat([x, x]), torch.tensor(float(t), device=x.device), context).chunk(2)
         eps = eps_u + guidance * (eps_c - eps_u)
         a_t, a_p = ac[t], (ac[t - ratio] if t - ratio >= 0 else final)
         x0 = (x - (1 - a_t) ** 0.5 * eps) / a_t ** 0.5
@@ -91,8 +100,8 @@ def to_uint8(sample: torch.Tensor) -> torch.Tensor:
 def caption(nb: torch_bundle.TorchBundle, images: torch.Tensor) -> list[str]:
     """Greedy decoding, whole prefix re-run each step, all images in one batch."""
     emb = nb.cap_vision(nb.cap_preprocess(images))
-    ids = torch.full((len(images), 1), nb.cap_bos, dtype=torch.int64)
-    done = torch.zeros(len(images), dtype=torch.bool)
+    ids = torch.full((len(images), 1), nb.cap_bos, dtype=torch.int64, device=nb.device)
+    done = torch.zeros(len(images), dtype=torch.bool, device=nb.device)
     while ids.shape[1] < nb.cap_max_length and not done.all():
         nxt = nb.cap_decoder(ids, emb)[:, -1].argmax(-1)
         nxt = torch.where(done, torch.full_like(nxt, nb.cap_eos), nxt)
@@ -102,7 +111,7 @@ def caption(nb: torch_bundle.TorchBundle, images: torch.Tensor) -> list[str]:
 
 
 def encode_text(nb: torch_bundle.TorchBundle, texts: list[str]) -> torch.Tensor:
-    ids = torch.tensor([nb.bpe.encode(t, nb.text_length) for t in texts], dtype=torch.int64)
+    ids = torch.tensor([nb.bpe.encode(t, nb.text_length) for t in texts], dtype=torch.int64, device=nb.device)
     return nb.text_encoder(ids)[0]
 
 
@@ -118,7 +127,7 @@ def reconstruct(nb: torch_bundle.TorchBundle, ac: torch.Tensor, voxels: np.ndarr
         clock[0] = now
 
     p = nb.pipeline
-    v = torch.from_numpy(voxels)[None]
+    v = torch.from_numpy(voxels)[None].to(nb.device)
     latents = torch.cat([m.net(v if m.mask is None else v * m.mask) for m in nb.lowlevel])
     lap("voxel encoders")
     low = to_uint8(nb.vae_decoder(latents / nb.scaling_factor))
@@ -140,7 +149,7 @@ def reconstruct(nb: torch_bundle.TorchBundle, ac: torch.Tensor, voxels: np.ndarr
     scores = torch.nn.functional.cosine_similarity(e_low, e_fin, dim=1)
     chosen = int(scores.argmax())
     lap("voting")
-    return finals.numpy(), low.numpy(), captions, scores.numpy(), chosen
+    return finals.cpu().numpy(), low.cpu().numpy(), captions, scores.cpu().numpy(), chosen
 
 
 # ---------------------------------------------------------------- checks
@@ -159,17 +168,18 @@ def compare(name: str, ours: np.ndarray, theirs: np.ndarray, tolerance: float) -
 def check_networks(nb: torch_bundle.TorchBundle, folder: Path) -> list[str]:
     """Each network on FmriToImage's own input for it, output against FmriToImage's output (trial 0)."""
     load = lambda name: np.load(folder / f"{name}.npy")  # noqa: E731
+    tensor = lambda name: torch.from_numpy(load(name)).to(nb.device)  # noqa: E731
     lines = []
-    v = torch.from_numpy(load("voxels"))[None]
+    v = tensor("voxels")[None]
     names = json.loads((folder / "lowlevel_encoders.json").read_text())
     if names != [m.name for m in nb.lowlevel]:
         raise AssertionError(f"low-level encoders: FmriToImage ran {names}, the bundle lists {[m.name for m in nb.lowlevel]}")
-    latents = torch.cat([m.net(v if m.mask is None else v * m.mask) for m in nb.lowlevel]).numpy()
+    latents = torch.cat([m.net(v if m.mask is None else v * m.mask) for m in nb.lowlevel]).cpu().numpy()
     lines.append(compare("voxel encoders (latent)", load("lowlevel_latents"), latents, 1e-4))
-    decoded = nb.vae_decoder(torch.from_numpy(load("lowlevel_latents")) / nb.scaling_factor)
-    lines.append(compare("VAE decoder (sample)", load("vae_decoded"), decoded.numpy(), 1e-4))
-    images = torch.from_numpy(load("lowlevel_images"))
-    lines.append(compare("image conversion (uint8)", load("lowlevel_images"), to_uint8(torch.from_numpy(load("vae_decoded"))).numpy(), 1))
+    decoded = nb.vae_decoder(tensor("lowlevel_latents") / nb.scaling_factor)
+    lines.append(compare("VAE decoder (sample)", load("vae_decoded"), decoded.cpu().numpy(), 1e-4))
+    images = tensor("lowlevel_images")
+    lines.append(compare("image conversion (uint8)", load("lowlevel_images"), to_uint8(tensor("vae_decoded")).cpu().numpy(), 1))
     ours_ids = json.loads((folder / "caption_ids.json").read_text())
     theirs = caption(nb, images)
     ours = json.loads((folder / "captions.json").read_text())
@@ -180,12 +190,12 @@ def check_networks(nb: torch_bundle.TorchBundle, folder: Path) -> list[str]:
     if not np.array_equal(ids, load("text_ids")):
         raise AssertionError(f"CLIP tokenizer: FmriToImage {load('text_ids').tolist()} vs the forge's Bpe {ids.tolist()}")
     lines.append(f"{'CLIP tokenizer (ids)':<34} identical")
-    lines.append(compare("text encoder (last_hidden_state)", load("text_hidden"), encode_text(nb, ours).numpy(), 1e-4))
-    lines.append(compare("text encoder, empty caption", load("empty_hidden"), encode_text(nb, [""]).numpy(), 1e-4))
-    out = nb.unet(torch.from_numpy(load("unet_sample")), torch.tensor(float(load("unet_timestep"))), torch.from_numpy(load("unet_context")))
-    lines.append(compare("UNet (one guided step, batch 2N)", load("unet_out"), out.numpy(), 1e-4))
+    lines.append(compare("text encoder (last_hidden_state)", load("text_hidden"), encode_text(nb, ours).cpu().numpy(), 1e-4))
+    lines.append(compare("text encoder, empty caption", load("empty_hidden"), encode_text(nb, [""]).cpu().numpy(), 1e-4))
+    out = nb.unet(tensor("unet_sample"), torch.tensor(float(load("unet_timestep")), device=nb.device), tensor("unet_context"))
+    lines.append(compare("UNet (one guided step, batch 2N)", load("unet_out"), out.cpu().numpy(), 1e-4))
     emb = nb.image_encoder(nb.clip_preprocess(images))[0]
-    lines.append(compare("image encoder (image_embeds)", load("image_embeds"), emb.numpy(), 1e-4))
+    lines.append(compare("image encoder (image_embeds)", load("image_embeds"), emb.cpu().numpy(), 1e-4))
     return lines
 
 
@@ -214,7 +224,7 @@ def check_results(folder: Path, theirs: list) -> list[str]:
 def run_dotnet(a: argparse.Namespace, out: Path) -> dict:
     cmd = ["dotnet", "run", "-c", "Release", "--project", "tests/FmriToImage.Benchmarks"] + (["--no-build"] if a.no_build else []) + [
         "--", "side-by-side", "--bundle", a.bundle, "--data", a.data, "--out", str(out), "--trials", str(a.trials),
-        "--warmup", str(a.warmup), "--threads", str(a.threads)]
+        "--warmup", str(a.warmup), "--threads", str(a.threads), "--device", a.device]
     print("$", " ".join(cmd), flush=True)
     subprocess.run(cmd, cwd=REPO, check=True)
     return json.loads((out / "timings.json").read_text())
@@ -223,10 +233,10 @@ def run_dotnet(a: argparse.Namespace, out: Path) -> dict:
 def torch_half(a: argparse.Namespace, out: Path) -> int:
     """The PyTorch half in its own process (so a BLAS chosen by LD_LIBRARY_PATH applies): checks, then times."""
     torch.set_num_threads(a.threads)
-    nb = torch_bundle.load(REPO / a.bundle)
+    nb = torch_bundle.load(REPO / a.bundle).to(a.device)
     ac = alphas_cumprod(nb.scheduler)
     voxels = np.load(out / "voxels.npy")
-    noise = torch.from_numpy(np.load(out / "noise.npy"))
+    noise = torch.from_numpy(np.load(out / "noise.npy")).to(nb.device)
     checks = check_networks(nb, out / "networks")
     for t in range(a.warmup):
         reconstruct(nb, ac, voxels[t], noise)
@@ -237,7 +247,8 @@ def torch_half(a: argparse.Namespace, out: Path) -> int:
         seconds.append(time.perf_counter() - start)
     checks += check_results(out, results)
     (out / f"torch-{a.torch_half}.json").write_text(json.dumps({"seconds_per_trial": seconds, "laps": laps, "checks": checks,
-                                                               "torch": torch.__version__, "threads": torch.get_num_threads()}))
+                                                               "torch": torch.__version__, "threads": torch.get_num_threads(),
+                                                               "blas": loaded_blas()}))
     return 0
 
 
@@ -247,7 +258,7 @@ def run_torch(a: argparse.Namespace, out: Path, label: str, blas: str | None) ->
         env["LD_LIBRARY_PATH"] = blas + os.pathsep + env.get("LD_LIBRARY_PATH", "")
         env["OPENBLAS_NUM_THREADS"] = str(a.threads)
     cmd = [sys.executable, "-W", "ignore", __file__, "--torch-half", label, "--bundle", a.bundle, "--out", str(out),
-           "--trials", str(a.trials), "--warmup", str(a.warmup), "--threads", str(a.threads)]
+           "--trials", str(a.trials), "--warmup", str(a.warmup), "--threads", str(a.threads), "--device", a.device]
     subprocess.run(cmd, cwd=REPO, check=True, env=env)
     return json.loads((out / f"torch-{label}.json").read_text())
 
@@ -276,8 +287,10 @@ def main() -> int:
     ours = rounds[-1][0]
     cs = [s for o, _ in rounds for s in o["seconds_per_trial"]]
     ts = {label: [s for _, t in rounds for s in t[label]["seconds_per_trial"]] for label, _ in halves}
-    print(f"\nMachine: {cpu()}; torch {rounds[-1][1]['as installed']['torch']} ({a.threads} threads; BLAS as installed: {system_blas()}), "
-          f"ONNX Runtime {ours['onnxruntime']} ({ours['intra_op_threads']} intra-op threads)")
+    print(f"\nMachine: {cpu()}; torch {rounds[-1][1]['as installed']['torch']} ({a.threads} threads), "
+          f"ONNX Runtime {ours['onnxruntime']} ({ours['intra_op_threads']} intra-op threads), device {a.device}")
+    for label, result in rounds[-1][1].items():
+        print(f"PyTorch ({label}) ran with BLAS {result['blas']}")
     print(f"Caption -> img2img on {a.bundle}: {ours['candidates']} candidates, {ours['steps']} steps × strength {ours['strength']}, "
           f"guidance {ours['guidance']}; {a.trials} trials × {a.rounds} round(s), {a.warmup} warm-up trials untimed per run\n")
     print(f"{'per reconstruction':<34}{'median ms':>11}{'mean ms':>10}{'FmriToImage ÷ it (median, mean)':>34}")
@@ -297,9 +310,11 @@ def main() -> int:
     return 0
 
 
-def system_blas() -> str:
-    lib = Path("/usr/lib/x86_64-linux-gnu/libblas.so.3")
-    return str(lib.resolve()) if lib.exists() else "unknown"
+def loaded_blas() -> str:
+    """The BLAS library this process mapped (torch's Linear layers run on it)."""
+    maps = Path("/proc/self/maps")
+    libs = {line.split()[-1] for line in maps.read_text().splitlines() if "blas" in line} if maps.exists() else set()
+    return ", ".join(sorted(str(Path(lib).resolve()) for lib in libs)) or "unknown"
 
 
 def cpu() -> str:

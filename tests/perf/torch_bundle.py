@@ -124,6 +124,9 @@ class Preprocess:
         return Preprocess(float(c["rescale_factor"]), torch.tensor(c["image_mean"]).reshape(1, 3, 1, 1),
                           torch.tensor(c["image_std"]).reshape(1, 3, 1, 1))
 
+    def to(self, device: torch.device) -> "Preprocess":
+        return Preprocess(self.scale, self.mean.to(device), self.std.to(device))
+
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 NHWC -> normalised float NCHW."""
         return (images.permute(0, 3, 1, 2).to(torch.float32) * self.scale - self.mean) / self.std
@@ -150,6 +153,18 @@ class TorchBundle:
     scheduler: dict
     pipeline: dict  # fmri_decoder.json pipelines.caption_img2img
     sources: dict[str, dict[str, str]]  # network -> parameter -> initializer
+    device: torch.device = torch.device("cpu")
+
+    def to(self, device: str | torch.device) -> "TorchBundle":
+        """Moves every network, mask and normalisation constant to device (e.g. "cuda"), in place."""
+        self.device = torch.device(device)
+        for m in self.lowlevel:
+            m.net.to(self.device)
+            m.mask = None if m.mask is None else m.mask.to(self.device)
+        for net in (self.vae_decoder, self.cap_vision, self.cap_decoder, self.text_encoder, self.unet, self.image_encoder):
+            net.to(self.device)
+        self.cap_preprocess, self.clip_preprocess = self.cap_preprocess.to(self.device), self.clip_preprocess.to(self.device)
+        return self
 
     def decode_caption(self, ids: list[int]) -> str:
         words = []

@@ -7,6 +7,7 @@ internal static class Harnesses
     {
         ["side-by-side"] = SideBySideHarness.Run,
         ["ort-tuning"] = OrtTuningHarness.Run,
+        ["memory"] = MemoryHarness.Run,
     };
 
     /// <summary>The harness called <paramref name="name"/>, or null when it is none (then BenchmarkDotNet runs).</summary>
