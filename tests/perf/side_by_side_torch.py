@@ -121,6 +121,8 @@ def reconstruct(nb: torch_bundle.TorchBundle, ac: torch.Tensor, voxels: np.ndarr
     clock = [time.perf_counter()]
 
     def lap(stage: str) -> None:
+        if nb.device.type == "cuda":
+            torch.cuda.synchronize()
         now = time.perf_counter()
         if laps is not None:
             laps.setdefault(stage, []).append(now - clock[0])

@@ -4,7 +4,8 @@ namespace FmriToImage.Onnx;
 
 /// <summary>
 /// How a session is built: threads, graph optimisation, memory behaviour, execution provider policy and free-form
-/// ONNX Runtime configuration entries. Immutable; defaults are ONNX Runtime's own except where noted.
+/// ONNX Runtime configuration entries. Immutable; defaults are ONNX Runtime's own except where noted
+/// (<see cref="AllowSpinning"/>).
 /// </summary>
 public sealed record OrtSessionOptions
 {
@@ -19,6 +20,16 @@ public sealed record OrtSessionOptions
 
     /// <summary>How much the graph is rewritten before running (default <see cref="OrtGraphOptimizationLevel.All"/>).</summary>
     public OrtGraphOptimizationLevel GraphOptimizationLevel { get; init; } = OrtGraphOptimizationLevel.All;
+
+    /// <summary>
+    /// Whether the session's intra-op worker threads spin (busy-wait) for more work after a parallel section instead
+    /// of sleeping (<c>session.intra_op.allow_spinning</c>). Default false, unlike ONNX Runtime's default: every session
+    /// has its own thread pool, and a pipeline hops between a dozen sessions, so the workers of the session that just
+    /// ran spin on cores the next session needs. Measured on the demo bundle (2-core VM, docs/performance.md, "ONNX
+    /// Runtime tuning"): a whole reconstruction takes 109 ms without spinning and 256 ms with it at 2 intra-op threads.
+    /// An entry for the same key in <see cref="ConfigEntries"/> takes precedence.
+    /// </summary>
+    public bool AllowSpinning { get; init; }
 
     /// <summary>Sequential (default) or parallel execution of independent nodes.</summary>
     public OrtExecutionMode ExecutionMode { get; init; } = OrtExecutionMode.Sequential;

@@ -3,6 +3,9 @@ namespace FmriToImage.Onnx;
 /// <summary>Turns an <see cref="OrtSessionOptions"/> record into settings on a native <c>OrtSessionOptions</c>.</summary>
 internal static unsafe class SessionOptionsBuilder
 {
+    /// <summary>ONNX Runtime's session configuration key behind <see cref="OrtSessionOptions.AllowSpinning"/>.</summary>
+    public const string AllowSpinningKey = "session.intra_op.allow_spinning";
+
     /// <summary>Applies every setting except the execution provider.</summary>
     public static void Apply(nint native, OrtSessionOptions options, string modelName)
     {
@@ -51,6 +54,11 @@ internal static unsafe class SessionOptionsBuilder
         if (options.ExecutionProvider == ExecutionProviderPolicy.RequireCuda)
         {
             AddConfigEntry(native, "session.disable_cpu_ep_fallback", "1", context);
+        }
+
+        if (!options.ConfigEntries.ContainsKey(AllowSpinningKey))
+        {
+            AddConfigEntry(native, AllowSpinningKey, options.AllowSpinning ? "1" : "0", context);
         }
 
         foreach (var (key, value) in options.ConfigEntries)

@@ -52,6 +52,6 @@ internal static class MemoryHarness
         var heap = GC.GetTotalMemory(forceFullCollection: false);
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"trials {trials,4} ({when,8}): working set {process.WorkingSet64 / 1048576.0,7:F1} MiB, peak {process.PeakWorkingSet64 / 1048576.0,7:F1} MiB, managed heap {heap / 1048576.0,6:F1} MiB, GCs gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}"));
+            $"trials {trials,4} ({when,8}): working set {process.WorkingSet64 / 1048576.0,7:F1} MiB, peak {process.PeakWorkingSet64 / 1048576.0,7:F1} MiB, managed heap {heap / 1048576.0,6:F1} MiB, GCs gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, GC pauses {GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms"));
     }
 }

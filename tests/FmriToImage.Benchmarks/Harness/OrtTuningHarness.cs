@@ -13,12 +13,12 @@ namespace FmriToImage.Benchmarks.Harness;
 /// ONNX Runtime settings measured on the demo bundle (docs/performance.md, "ONNX Runtime tuning"):
 /// <list type="bullet">
 /// <item><c>--experiment sessions</c>: whole caption → img2img reconstructions per trial under each session setting
-/// (threads, graph optimisation level, memory pattern, arena, spinning), configurations interleaved round by round so
+/// (threads, spinning, graph optimisation level, memory pattern, arena), configurations interleaved round by round so
 /// that a busy neighbour hurts all of them alike;</item>
 /// <item><c>--experiment load</c>: session creation per bundle file from the original graph at level All against an
 /// optimised-model cache opened with optimisations off, and <see cref="BrainDecoder.Load"/> as a whole;</item>
 /// <item><c>--experiment batch</c>: the denoising loop with every candidate and both guidance halves in one UNet batch
-/// against CFG halves run separately and against one loop per bagged model.</item>
+/// against CFG halves run separately and against one loop per bagged model (<c>--spinning on|off</c>).</item>
 /// </list>
 /// </summary>
 internal static class OrtTuningHarness
@@ -33,14 +33,21 @@ internal static class OrtTuningHarness
         var rounds = args.Integer("rounds", 3);
         var output = args.Text("out", "artifacts/perf/ort-tuning");
         var only = args.Text("only", string.Empty);
+        var spinning = args.Text("spinning", "off") switch
+        {
+            "on" => true,
+            "off" => false,
+            var other => throw new ArgumentException($"--spinning must be on or off, not '{other}'."),
+        };
         args.RejectUnknown();
         Directory.CreateDirectory(output);
         object result = experiment switch
         {
             "sessions" => Sessions(bundlePath, dataPath, trials, warmup, rounds, only),
             "load" => Load(bundlePath, rounds, output),
-            "batch" => Batches(bundlePath, trials, rounds),
-            _ => throw new ArgumentException($"--experiment must be sessions, load or batch, not '{experiment}'."),
+            "batch" => Batches(bundlePath, trials, rounds, spinning),
+            "networks" => Networks(bundlePath, trials, rounds, only),
+            _ => throw new ArgumentException($"--experiment must be sessions, load, batch or networks, not '{experiment}'."),
         };
         File.WriteAllText(Path.Combine(output, experiment + ".json"), JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
         return 0;
@@ -50,19 +57,19 @@ internal static class OrtTuningHarness
     private static IReadOnlyList<(string Name, OrtSessionOptions Options)> Configurations()
     {
         var two = new OrtSessionOptions { IntraOpThreads = 2 };
-        var noSpin = new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = "0" };
         return
         [
-            ("library default (0 = ORT picks, All, pattern on)", new OrtSessionOptions()),
-            ("intra-op threads 1", new OrtSessionOptions { IntraOpThreads = 1 }),
-            ("intra-op threads 2", two),
+            ("ORT's defaults (threads 0, All, pattern, spinning)", new OrtSessionOptions { AllowSpinning = true }),
+            ("threads 1, spinning", new OrtSessionOptions { IntraOpThreads = 1, AllowSpinning = true }),
+            ("threads 2, spinning", two with { AllowSpinning = true }),
+            ("library default (threads 0, no spinning)", new OrtSessionOptions()),
+            ("threads 1", new OrtSessionOptions { IntraOpThreads = 1 }),
+            ("threads 2", two),
             ("threads 2, optimisation off", two with { GraphOptimizationLevel = OrtGraphOptimizationLevel.DisableAll }),
             ("threads 2, basic", two with { GraphOptimizationLevel = OrtGraphOptimizationLevel.Basic }),
             ("threads 2, extended", two with { GraphOptimizationLevel = OrtGraphOptimizationLevel.Extended }),
             ("threads 2, memory pattern off", two with { EnableMemoryPattern = false }),
             ("threads 2, CPU arena off", two with { EnableCpuMemoryArena = false }),
-            ("threads 2, no spinning", two with { ConfigEntries = noSpin }),
-            ("threads 1, no spinning", new OrtSessionOptions { IntraOpThreads = 1, ConfigEntries = noSpin }),
         ];
     }
 
@@ -179,9 +186,9 @@ internal static class OrtTuningHarness
         };
     }
 
-    private static object Batches(string bundlePath, int loops, int rounds)
+    private static object Batches(string bundlePath, int loops, int rounds, bool spinning)
     {
-        using var bundle = ModelBundle.Open(bundlePath, new ModelBundleOptions { SessionOptions = new OrtSessionOptions { IntraOpThreads = 2 } });
+        using var bundle = ModelBundle.Open(bundlePath, new ModelBundleOptions { SessionOptions = new OrtSessionOptions { IntraOpThreads = 2, AllowSpinning = spinning } });
         var defaults = bundle.Decoder!.Pipelines["caption_img2img"];
         var models = bundle.Decoder.VoxelEncoders.Count(e => e.Role == VoxelEncoderRole.VaeLatent);
         var vae = VaeDecoder.FromBundle(bundle);
@@ -219,6 +226,11 @@ internal static class OrtTuningHarness
         var variants = new (string Name, Action Run)[]
         {
             ($"one loop, {candidates} candidates, CFG in the batch (UNet batch {2 * candidates})", () => new Sampler(new DdimScheduler(LoadScheduler(bundle)), unet).Sample(all)),
+            ($"one loop as the pipeline runs it: a new UNet wrapper (new binding) per loop", () =>
+            {
+                using var fresh = new UNet(bundle.Unet.Session, vae.LatentChannels, side, side, tokenWidth);
+                new Sampler(new DdimScheduler(LoadScheduler(bundle)), fresh).Sample(all);
+            }),
             ($"one loop, {candidates} candidates, CFG halves separately (2 × batch {candidates})", () => new Sampler(new DdimScheduler(LoadScheduler(bundle)), split).Sample(all)),
             ($"{candidates} loops, one per candidate, CFG in the batch (batch 2)", () => Repeat(candidates, () => new Sampler(new DdimScheduler(LoadScheduler(bundle)), unet).Sample(one))),
             ($"{candidates} loops, CFG halves separately (2 × batch 1)", () => Repeat(candidates, () => new Sampler(new DdimScheduler(LoadScheduler(bundle)), split).Sample(one))),
@@ -243,13 +255,88 @@ internal static class OrtTuningHarness
         }
 
         var steps = defaults.Steps - Sampler.Img2ImgStartIndex(defaults.Steps, defaults.Strength);
-        Console.WriteLine($"Denoising {candidates} candidates, {steps} steps, guidance {defaults.Guidance}, demo UNet, 2 intra-op threads; median of {rounds} × {loops} loops");
+        Console.WriteLine($"Denoising {candidates} candidates, {steps} steps, guidance {defaults.Guidance}, demo UNet, 2 intra-op threads, spinning {(spinning ? "on" : "off")}; median of {rounds} × {loops} loops");
         foreach (var (name, _) in variants)
         {
             Console.WriteLine($"{name,-72} {TimingSummary.Median(seconds[name]) * 1e3,8:F1} ms");
         }
 
         return variants.ToDictionary(v => v.Name, v => new { median_ms = TimingSummary.Median(seconds[v.Name]) * 1e3, mean_ms = seconds[v.Name].Average() * 1e3 });
+    }
+
+    /// <summary>One run of each network at the shapes the caption → img2img pipeline gives it, per session setting.</summary>
+    private static object Networks(string bundlePath, int runs, int rounds, string only)
+    {
+        DecoderManifest manifest;
+        using (var bundle = ModelBundle.Open(bundlePath))
+        {
+            manifest = bundle.Decoder!;
+        }
+
+        var lowLevel = manifest.VoxelEncoders.First(e => e.Role == VoxelEncoderRole.VaeLatent).File;
+        var candidates = manifest.VoxelEncoders.Count(e => e.Role == VoxelEncoderRole.VaeLatent);
+        var noise = new GaussianNoiseSource(5);
+        OrtValue Floats(params long[] shape)
+        {
+            var values = new float[(int)shape.Aggregate(1L, (a, b) => a * b)];
+            noise.Fill(values);
+            return OrtValue.CreateTensor(values, shape);
+        }
+
+        // network, file, inputs (the pipeline's shapes for the demo bundle: 4 candidates, 64×64 images, latents 4×8×8, 20 tokens)
+        var cases = new (string Name, string File, Func<NamedOrtValue[]> Inputs)[]
+        {
+            ("voxel encoder, 1 trial", lowLevel, () => [new("voxels", Floats(1, manifest.VoxelCount))]),
+            ($"VAE decoder, batch {candidates}", "vae_decoder/model.onnx", () => [new("latent_sample", Floats(candidates, 4, 8, 8))]),
+            ($"captioner vision, batch {candidates}", "captioner/vision.onnx", () => [new("pixel_values", Floats(candidates, 3, 64, 64))]),
+            ("captioner decoder, 1 image, 10 tokens", "captioner/decoder.onnx", () => [new("input_ids", OrtValue.CreateTensor(new long[10], [1, 10])), new("image_embeds", Floats(1, 16, 64))]),
+            ($"text encoder, batch {candidates}", "text_encoder/model.onnx", () => [new("input_ids", OrtValue.CreateTensor(new long[candidates * 20], [candidates, 20]))]),
+            ($"UNet, batch {2 * candidates}", "unet/model.onnx", () => [new("sample", Floats(2 * candidates, 4, 8, 8)), new("timestep", OrtValue.CreateTensor(new[] { 501f }, ReadOnlySpan<long>.Empty)), new("encoder_hidden_states", Floats(2 * candidates, 20, 64))]),
+            ($"image encoder, batch {candidates}", "image_encoder/model.onnx", () => [new("pixel_values", Floats(candidates, 3, 64, 64))]),
+        };
+        var configurations = Configurations().Where(c => only.Length == 0 || c.Name.Contains(only, StringComparison.Ordinal)).ToArray();
+        var seconds = new Dictionary<(string, string), List<double>>();
+        for (var r = 0; r < rounds; r++)
+        {
+            foreach (var (config, options) in configurations)
+            {
+                foreach (var (name, file, inputs) in cases)
+                {
+                    using var session = OrtSession.Open(Path.Combine(bundlePath, file), options);
+                    var values = inputs();
+                    try
+                    {
+                        for (var w = 0; w < 3; w++)
+                        {
+                            session.Run(values).Dispose();
+                        }
+
+                        var list = seconds.TryGetValue((config, name), out var l) ? l : seconds[(config, name)] = [];
+                        for (var i = 0; i < runs; i++)
+                        {
+                            var clock = Stopwatch.StartNew();
+                            session.Run(values).Dispose();
+                            list.Add(clock.Elapsed.TotalSeconds);
+                        }
+                    }
+                    finally
+                    {
+                        foreach (var value in values)
+                        {
+                            value.Value.Dispose();
+                        }
+                    }
+                }
+            }
+        }
+
+        Console.WriteLine($"{"median ms per run",-50} " + string.Join(" ", cases.Select(c => c.Name.Split(',')[0].PadLeft(12)[..12])));
+        foreach (var (config, _) in configurations)
+        {
+            Console.WriteLine($"{config,-50} " + string.Join(" ", cases.Select(c => (TimingSummary.Median(seconds[(config, c.Name)]) * 1e3).ToString("F2", CultureInfo.InvariantCulture).PadLeft(12))));
+        }
+
+        return configurations.ToDictionary(c => c.Name, c => cases.ToDictionary(n => n.Name, n => TimingSummary.Median(seconds[(c.Name, n.Name)]) * 1e3));
     }
 
     private static DdimSchedulerConfig LoadScheduler(ModelBundle bundle) =>

@@ -124,6 +124,40 @@ public sealed class OrtSessionTests
         }
     }
 
+    /// <summary>
+    /// The binding turns intra-op spinning off unless asked (docs/performance.md measures why); ONNX Runtime's verbose
+    /// log of the session options shows what it received.
+    /// </summary>
+    [Theory]
+    [InlineData(false, null, "0")]
+    [InlineData(true, null, "1")]
+    [InlineData(false, "1", "1")]
+    public void Intra_op_spinning_is_off_unless_asked_and_a_config_entry_wins(bool allowSpinning, string? entry, string expected)
+    {
+        Assert.False(new OrtSessionOptions().AllowSpinning);
+        var logId = $"spinning-{Guid.NewGuid():N}";
+        var recorder = new RecordingLogger();
+        var previous = OnnxRuntime.Logger;
+        OnnxRuntime.Logger = recorder;
+        try
+        {
+            var entries = entry is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = entry };
+            using var session = OrtSession.Open(TestFiles.OnnxModel("add.onnx"), new OrtSessionOptions { AllowSpinning = allowSpinning, ConfigEntries = entries, LogLevel = Microsoft.Extensions.Logging.LogLevel.Trace, LogId = logId });
+        }
+        finally
+        {
+            OnnxRuntime.Logger = previous;
+        }
+
+        string options;
+        lock (recorder.Entries)
+        {
+            options = recorder.Entries.Select(e => e.Message).Single(m => m.Contains(logId, StringComparison.Ordinal) && m.Contains("config_options", StringComparison.Ordinal));
+        }
+
+        Assert.Contains($"session.intra_op.allow_spinning: {expected} ", options, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Dispose_is_idempotent_and_use_after_dispose_is_refused()
     {
