@@ -17,7 +17,8 @@
 
 With --torch-blas DIR the PyTorch half runs a second time with the libblas.so.3 in DIR first on LD_LIBRARY_PATH:
 Debian's python3-torch runs Linear layers on the system BLAS, which is netlib's unoptimised reference BLAS unless an
-optimised one is installed; e.g. OpenBLAS without installing it (the system's BLAS choice stays as it is):
+optimised one is installed; e.g. OpenBLAS without installing it (the system's BLAS choice stays as it is), run with
+OPENBLAS_NUM_THREADS=1 so that torch's own --threads are the only parallelism:
     apt-get download libopenblas0-pthread && dpkg -x libopenblas0-pthread_*.deb /tmp/openblas
     ... --torch-blas /tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread
 --device cuda runs ONNX Runtime's CUDA provider (required: no CPU fallback) and the torch modules on cuda:0; it needs
@@ -258,7 +259,9 @@ def run_torch(a: argparse.Namespace, out: Path, label: str, blas: str | None) ->
     env = dict(os.environ)
     if blas:
         env["LD_LIBRARY_PATH"] = blas + os.pathsep + env.get("LD_LIBRARY_PATH", "")
-        env["OPENBLAS_NUM_THREADS"] = str(a.threads)
+        # torch parallelises each operator over its own OpenMP threads; OpenBLAS threads on top oversubscribe the cores
+        # (measured on the 2-core VM: 330 ms per reconstruction with 2 OpenBLAS threads, 122 ms with 1).
+        env["OPENBLAS_NUM_THREADS"] = "1"
     cmd = [sys.executable, "-W", "ignore", __file__, "--torch-half", label, "--bundle", a.bundle, "--out", str(out),
            "--trials", str(a.trials), "--warmup", str(a.warmup), "--threads", str(a.threads), "--device", a.device]
     subprocess.run(cmd, cwd=REPO, check=True, env=env)
