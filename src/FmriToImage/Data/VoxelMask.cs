@@ -1,3 +1,5 @@
+using FmriToImage.Data.Nifti;
+
 namespace FmriToImage.Data;
 
 /// <summary>
@@ -24,6 +26,34 @@ public sealed class VoxelMask
         Dimensions = dimensions;
         _inside = inside;
         Count = inside.Count(b => b);
+    }
+
+    /// <summary>
+    /// Reads a mask volume: the voxels of a 3-D NIfTI whose value is above 0 are inside (NSD's <c>nsdgeneral.nii.gz</c>
+    /// and a bundle's <c>masks/nsdgeneral.nii.gz</c>: 1 inside, 0 outside, −1 outside the brain).
+    /// </summary>
+    /// <param name="path">A .nii or .nii.gz file with one volume.</param>
+    /// <returns>The mask on the file's grid.</returns>
+    /// <exception cref="NiftiFormatException">The file is malformed.</exception>
+    /// <exception cref="DataShapeException">The file holds more than one volume.</exception>
+    public static VoxelMask FromNifti(string path)
+    {
+        using var reader = NiftiReader.Open(path);
+        var header = reader.Header;
+        if (header.VolumeCount != 1)
+        {
+            throw new DataShapeException(path, "one 3-D mask volume", $"dimensions ({string.Join(", ", header.Dimensions)})");
+        }
+
+        var values = new float[header.VoxelsPerVolume];
+        reader.ReadVolume(0, values);
+        var inside = new bool[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            inside[i] = values[i] > 0;
+        }
+
+        return new VoxelMask(header.Grid, inside);
     }
 
     /// <summary>The grid size (X, Y, Z).</summary>
