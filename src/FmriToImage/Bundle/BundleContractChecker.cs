@@ -169,17 +169,16 @@ internal sealed class BundleContractChecker
             DynamicBatch(component, session, name, allowOne: true);
         }
 
+        // One T and one D across sample, encoder_hidden_states and out_sample (this session: it may be opening lazily).
         foreach (var (axis, what) in new[] { (1, "token count T"), (2, "token width D") })
         {
-            if (FixedDim(component, "sample", true, axis) is { } size)
+            var dims = new[] { ("sample", true), ("encoder_hidden_states", true), ("out_sample", false) }
+                .Select(n => (n.Item1, n.Item2, Node: Find(n.Item2 ? session.Inputs : session.Outputs, n.Item1)))
+                .Where(n => n.Node is not null && n.Node.Rank > axis && n.Node.Dimensions[axis] >= 0)
+                .ToArray();
+            foreach (var other in dims.Skip(1).Where(d => d.Node!.Dimensions[axis] != dims[0].Node!.Dimensions[axis]))
             {
-                var source = $"its input 'sample' ({what} {size})";
-                AgreeDim(component, "encoder_hidden_states", true, axis, size, source);
-                AgreeDim(component, "out_sample", false, axis, size, source);
-            }
-            else if (FixedDim(component, "encoder_hidden_states", true, axis) is { } contextSize)
-            {
-                AgreeDim(component, "out_sample", false, axis, contextSize, $"its input 'encoder_hidden_states' ({what} {contextSize})");
+                problems.Add($"{component.RelativePath}: {(other.Item2 ? "input" : "output")} '{other.Item1}' {other.Node!.ShapeText} has {other.Node.Dimensions[axis]} at axis {axis} but its {(dims[0].Item2 ? "input" : "output")} '{dims[0].Item1}' ({what} {dims[0].Node!.Dimensions[axis]}) needs {dims[0].Node!.Dimensions[axis]}.");
             }
         }
 
