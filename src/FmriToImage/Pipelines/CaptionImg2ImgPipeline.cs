@@ -1,5 +1,4 @@
 using FmriToImage.Bundle;
-using FmriToImage.Diffusion;
 using FmriToImage.Imaging;
 
 namespace FmriToImage.Pipelines;
@@ -86,24 +85,7 @@ internal static class CaptionImg2ImgPipeline
                 }
             }
 
-            var finalLatents = components.Diffuse(
-                new DiffusionRequest
-                {
-                    BatchSize = batch,
-                    LatentLength = latentLength,
-                    Noise = new GaussianNoiseSource(request.Seed),
-                    Conditioning = conditioning,
-                    UnconditionalConditioning = unconditioning,
-                    InitLatents = initLatents,
-                    NumInferenceSteps = request.Steps!.Value,
-                    GuidanceScale = request.Guidance!.Value,
-                    Strength = request.Strength!.Value,
-                    Eta = request.Eta,
-                },
-                cancellationToken);
-            clock.Lap("diffusion");
-            var finals = components.DecodeImages(finalLatents, batch, cancellationToken);
-            clock.Lap("decoding");
+            var finals = components.Generate(request, batch, conditioning, unconditioning, initLatents, clock, cancellationToken);
 
             var (finalEmbeddings, _) = components.EmbedImages(finals, cancellationToken);
             var pairedLow = new float[batch * dimension];

@@ -75,14 +75,37 @@ internal sealed class DecoderComponents
         new(Bundle.Unet!.Session, LatentChannels, LatentHeight, LatentWidth, TokenWidth);
 
     /// <summary>
-    /// Runs the denoising loop for <paramref name="request"/> with a UNet wrapper of its own (so concurrent calls never
-    /// share bound buffers) and returns the final scaled latents.
+    /// One trial's images: the request's denoising loop over <paramref name="batch"/> latents (img2img from
+    /// <paramref name="initLatents"/> unless empty; noise from the request's seed) with a UNet wrapper of its own, so
+    /// concurrent calls never share bound buffers, then the VAE decoding; laps "diffusion" and "decoding".
     /// </summary>
-    public float[] Diffuse(DiffusionRequest request, CancellationToken cancellationToken)
+    public Imaging.RgbImage[] Generate(ReconstructionRequest request, int batch, float[] conditioning, float[] unconditioning, float[] initLatents, StageClock clock, CancellationToken cancellationToken)
     {
-        using var unet = CreateUNet();
-        var sampler = new Sampler(new DdimScheduler(SchedulerConfig), unet);
-        return sampler.Sample(request, cancellationToken: cancellationToken);
+        float[] latents;
+        using (var unet = CreateUNet())
+        {
+            var sampler = new Sampler(new DdimScheduler(SchedulerConfig), unet);
+            latents = sampler.Sample(
+                new DiffusionRequest
+                {
+                    BatchSize = batch,
+                    LatentLength = LatentLength,
+                    Noise = new GaussianNoiseSource(request.Seed),
+                    Conditioning = conditioning,
+                    UnconditionalConditioning = unconditioning,
+                    InitLatents = initLatents,
+                    NumInferenceSteps = request.Steps!.Value,
+                    GuidanceScale = request.Guidance!.Value,
+                    Strength = request.Strength!.Value,
+                    Eta = request.Eta,
+                },
+                cancellationToken: cancellationToken);
+        }
+
+        clock.Lap("diffusion");
+        var images = DecodeImages(latents, batch, cancellationToken);
+        clock.Lap("decoding");
+        return images;
     }
 
     /// <summary>The bundle's defaults for <paramref name="pipeline"/>, or library defaults when the manifest has none.</summary>

@@ -1,5 +1,4 @@
 using FmriToImage.Bundle;
-using FmriToImage.Diffusion;
 using FmriToImage.Imaging;
 
 namespace FmriToImage.Pipelines;
@@ -68,24 +67,7 @@ internal static class UnclipPipeline
                 lowLatents?.AsSpan(trial * latentLength, latentLength).CopyTo(initLatents.AsSpan(s * latentLength));
             }
 
-            var finalLatents = components.Diffuse(
-                new DiffusionRequest
-                {
-                    BatchSize = samples,
-                    LatentLength = latentLength,
-                    Noise = new GaussianNoiseSource(request.Seed),
-                    Conditioning = conditioning,
-                    UnconditionalConditioning = new float[conditioning.Length],
-                    InitLatents = initLatents,
-                    NumInferenceSteps = request.Steps!.Value,
-                    GuidanceScale = request.Guidance!.Value,
-                    Strength = request.Strength!.Value,
-                    Eta = request.Eta,
-                },
-                cancellationToken);
-            clock.Lap("diffusion");
-            var finals = components.DecodeImages(finalLatents, samples, cancellationToken);
-            clock.Lap("decoding");
+            var finals = components.Generate(request, samples, conditioning, new float[conditioning.Length], initLatents, clock, cancellationToken);
 
             var (embeddings, dimension) = components.EmbedImages(finals, cancellationToken);
             if (dimension != dimensionTarget)
