@@ -28,10 +28,12 @@ namespace FmriToImage;
 public sealed class BrainDecoder : IDisposable
 {
     private readonly DecoderComponents components;
+    private readonly int trialBatchSize;
 
-    private BrainDecoder(ModelBundle bundle)
+    private BrainDecoder(ModelBundle bundle, int trialBatchSize)
     {
         Bundle = bundle;
+        this.trialBatchSize = trialBatchSize;
         components = new DecoderComponents(bundle);
         AvailablePipelines = Enum.GetValues<ReconstructionPipeline>().Where(p => Missing(p) is null).ToArray();
     }
@@ -48,6 +50,9 @@ public sealed class BrainDecoder : IDisposable
     /// <summary>The pipelines this bundle has every component for.</summary>
     public IReadOnlyList<ReconstructionPipeline> AvailablePipelines { get; }
 
+    /// <summary>Whether the bundle has a diffusion prior (<c>prior/model.onnx</c>), which unCLIP then uses by default.</summary>
+    public bool HasPrior => components.HasPrior;
+
     /// <summary>Opens a bundle, checks it whole, and prepares its networks.</summary>
     /// <param name="bundlePath">The bundle folder (e.g. models/demo).</param>
     /// <param name="options">Execution provider, threads, logging; null for the defaults (CPU).</param>
@@ -57,9 +62,11 @@ public sealed class BrainDecoder : IDisposable
     /// <exception cref="BundleComponentMissingException">A file is missing, or the bundle has no brain part (<c>fmri_decoder.json</c>).</exception>
     /// <exception cref="BundleContractException">Graphs or configs do not fit the contract (every problem listed).</exception>
     /// <exception cref="ExecutionProviderUnavailableException">CUDA was required and could not be used.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="BrainDecoderOptions.TrialBatchSize"/> is below 1.</exception>
     public static BrainDecoder Load(string bundlePath, BrainDecoderOptions? options = null)
     {
         options ??= new BrainDecoderOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.TrialBatchSize, 1, nameof(options.TrialBatchSize));
         var sessionOptions = options.SessionOptions ?? new OrtSessionOptions { ExecutionProvider = options.ExecutionProvider, IntraOpThreads = options.IntraOpThreads };
         var bundle = ModelBundle.Open(bundlePath, new ModelBundleOptions { SessionOptions = sessionOptions, VerifyChecksums = options.VerifyChecksums, Logger = options.Logger });
         try
@@ -69,7 +76,7 @@ public sealed class BrainDecoder : IDisposable
                 throw new BundleComponentMissingException(bundle.RootPath, ModelBundle.DecoderManifestFileName, [nameof(ReconstructionPipeline.CaptionImg2Img), nameof(ReconstructionPipeline.Unclip)]);
             }
 
-            return new BrainDecoder(bundle);
+            return new BrainDecoder(bundle, options.TrialBatchSize);
         }
         catch
         {
@@ -85,22 +92,31 @@ public sealed class BrainDecoder : IDisposable
     /// <returns>The chosen image with its low-level images, captions, candidates, scores and timings.</returns>
     /// <exception cref="VoxelCountMismatchException">The vector's length is not <see cref="VoxelCount"/>.</exception>
     /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
-    /// <exception cref="BundleComponentMissingException">The bundle lacks a component the pipeline needs.</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle lacks a component the pipeline needs (or the prior <see cref="ReconstructionRequest.UsePrior"/> asks for).</exception>
+    /// <exception cref="ArgumentException">A request setting is out of range or does not apply to the pipeline.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    public Reconstruction Reconstruct(ReadOnlySpan<float> voxels, ReconstructionRequest? request = null, CancellationToken cancellationToken = default) =>
-        ReconstructTrial(voxels, request, trial: 0, cancellationToken);
+    public Reconstruction Reconstruct(ReadOnlySpan<float> voxels, ReconstructionRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        CheckVoxels(voxels, 0);
+        return Prepare(voxels, 1, FillDefaults(request), cancellationToken).Complete(0, cancellationToken);
+    }
 
     /// <summary>
-    /// Reconstructs every trial (row) of <paramref name="trials"/> in order, yielding each result as it completes. On
-    /// cancellation, the results completed so far have been yielded and the enumeration ends with
-    /// <see cref="OperationCanceledException"/>.
+    /// Reconstructs every trial (row) of <paramref name="trials"/> in order, yielding each result as it completes. The
+    /// stages before the diffusion (voxel encoders, prior, low-level decoding, captioning, text and image encoding) run
+    /// for <see cref="BrainDecoderOptions.TrialBatchSize"/> trials at once; each trial's diffusion, decoding and
+    /// selection then run on their own, so results stream trial by trial. Each result equals what
+    /// <see cref="Reconstruct"/> gives for that row (images within one grey level where batching changes a kernel's
+    /// memory alignment; docs/pipelines.md). On cancellation, the results completed so far have been yielded and the
+    /// enumeration ends with <see cref="OperationCanceledException"/>.
     /// </summary>
-    /// <param name="trials">trials × <see cref="VoxelCount"/> voxels.</param>
+    /// <param name="trials">trials × <see cref="VoxelCount"/> voxels; every row is checked before any network runs.</param>
     /// <param name="request">Pipeline and settings; null for the bundle's defaults.</param>
     /// <param name="progress">Told after each trial.</param>
     /// <param name="cancellationToken">Cancels between and during trials.</param>
-    /// <returns>One reconstruction per trial.</returns>
+    /// <returns>One reconstruction per trial, in row order.</returns>
     /// <exception cref="VoxelCountMismatchException">The matrix has another voxel count.</exception>
+    /// <exception cref="NonFiniteValueException">A voxel of some row is NaN or infinite (its trial and voxel are named).</exception>
     public async IAsyncEnumerable<Reconstruction> ReconstructAllAsync(
         VoxelMatrix trials,
         ReconstructionRequest? request = null,
@@ -113,15 +129,26 @@ public sealed class BrainDecoder : IDisposable
             throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}' ({Subject})", VoxelCount, trials.VoxelCount, "columns of the voxel matrix");
         }
 
-        var clock = Stopwatch.StartNew();
         for (var t = 0; t < trials.TrialCount; t++)
         {
+            CheckVoxels(trials.Row(t), t);
+        }
+
+        var filled = FillDefaults(request);
+        var clock = Stopwatch.StartNew();
+        for (var start = 0; start < trials.TrialCount; start += trialBatchSize)
+        {
             cancellationToken.ThrowIfCancellationRequested();
-            var row = trials.Row(t).ToArray();
-            var trial = t;
-            var result = await Task.Run(() => ReconstructTrial(row, request, trial, cancellationToken), cancellationToken).ConfigureAwait(false);
-            progress?.Report(new ReconstructionProgress(t + 1, trials.TrialCount, t, clock.Elapsed));
-            yield return result;
+            var count = Math.Min(trialBatchSize, trials.TrialCount - start);
+            var rows = trials.Values.Slice(start * VoxelCount, count * VoxelCount).ToArray();
+            var prepared = await Task.Run(() => Prepare(rows, count, filled, cancellationToken), cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < count; i++)
+            {
+                var trial = i;
+                var result = await Task.Run(() => prepared.Complete(trial, cancellationToken), cancellationToken).ConfigureAwait(false);
+                progress?.Report(new ReconstructionProgress(start + i + 1, trials.TrialCount, start + i, clock.Elapsed));
+                yield return result;
+            }
         }
     }
 
@@ -154,10 +181,54 @@ public sealed class BrainDecoder : IDisposable
     public float[] EmbedBrain(ReadOnlySpan<float> voxels)
     {
         CheckVoxels(voxels, 0);
-        var encoder = components.VoxelEncoders.FirstOrDefault(e => e.Entry.Role == VoxelEncoderRole.ImageTokens)
-            ?? throw Missing(nameof(EmbedBrain), "a voxel encoder with role 'image_tokens'");
-        return encoder.Encode(voxels, 1).ImageEmbedding?.ToArray()
-            ?? throw new BundleContractException(Bundle.RootPath, [$"{encoder}: has no 'image_embedding' output to retrieve with."]);
+        return EmbedBrainRows(voxels, 1);
+    }
+
+    /// <summary>
+    /// The brain's predicted image embedding for every trial (row) of <paramref name="trials"/>, computed
+    /// <see cref="BrainDecoderOptions.TrialBatchSize"/> trials per encoder run.
+    /// </summary>
+    /// <param name="trials">trials × <see cref="VoxelCount"/> voxels.</param>
+    /// <returns>trials × E floats, row t being <see cref="EmbedBrain(ReadOnlySpan{float})"/> of row t.</returns>
+    /// <exception cref="VoxelCountMismatchException">The matrix has another voxel count.</exception>
+    /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle has no high-level voxel encoder with a retrieval embedding.</exception>
+    public float[] EmbedBrain(VoxelMatrix trials)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        if (trials.VoxelCount != VoxelCount)
+        {
+            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}' ({Subject})", VoxelCount, trials.VoxelCount, "columns of the voxel matrix");
+        }
+
+        for (var t = 0; t < trials.TrialCount; t++)
+        {
+            CheckVoxels(trials.Row(t), t);
+        }
+
+        var embeddings = new List<float>();
+        for (var start = 0; start < trials.TrialCount; start += trialBatchSize)
+        {
+            var count = Math.Min(trialBatchSize, trials.TrialCount - start);
+            embeddings.AddRange(EmbedBrainRows(trials.Values.Slice(start * VoxelCount, count * VoxelCount), count));
+        }
+
+        return embeddings.ToArray();
+    }
+
+    /// <summary>The image encoder's embeddings of <paramref name="images"/>, in one run.</summary>
+    /// <param name="images">Images of any sizes (each is preprocessed to the encoder's input size).</param>
+    /// <returns>images × E floats, row i being <see cref="EmbedImage"/> of image i.</returns>
+    /// <exception cref="BundleComponentMissingException">The bundle has no image encoder.</exception>
+    public float[] EmbedImages(IReadOnlyList<RgbImage> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (components.ImageEncoder is null)
+        {
+            throw Missing(nameof(EmbedImages), "image_encoder/model.onnx");
+        }
+
+        return images.Count == 0 ? [] : components.EmbedImages(images, CancellationToken.None).Embeddings;
     }
 
     /// <summary>The <paramref name="k"/> candidate images most similar to the brain's predicted embedding.</summary>
@@ -174,9 +245,17 @@ public sealed class BrainDecoder : IDisposable
     /// <summary>Releases every session of the bundle. Idempotent.</summary>
     public void Dispose() => Bundle.Dispose();
 
-    private Reconstruction ReconstructTrial(ReadOnlySpan<float> voxels, ReconstructionRequest? request, int trial, CancellationToken cancellationToken)
+    private float[] EmbedBrainRows(ReadOnlySpan<float> rows, int count)
     {
-        CheckVoxels(voxels, trial);
+        var encoder = components.VoxelEncoders.FirstOrDefault(e => e.Entry.Role == VoxelEncoderRole.ImageTokens)
+            ?? throw Missing(nameof(EmbedBrain), "a voxel encoder with role 'image_tokens'");
+        return encoder.Encode(rows, count).ImageEmbedding?.ToArray()
+            ?? throw new BundleContractException(Bundle.RootPath, [$"{encoder}: has no 'image_embedding' output to retrieve with."]);
+    }
+
+    /// <summary>The request with every default filled in from the bundle, checked before any network runs.</summary>
+    private ReconstructionRequest FillDefaults(ReconstructionRequest? request)
+    {
         request ??= new ReconstructionRequest();
         if (Missing(request.Pipeline) is { } missing)
         {
@@ -192,10 +271,48 @@ public sealed class BrainDecoder : IDisposable
             Samples = request.Samples ?? defaults.Samples,
         };
         ArgumentOutOfRangeException.ThrowIfLessThan(filled.Samples!.Value, 1, nameof(request.Samples));
-        return filled.Pipeline == ReconstructionPipeline.CaptionImg2Img
-            ? CaptionImg2ImgPipeline.Run(components, voxels, filled, cancellationToken)
-            : UnclipPipeline.Run(components, voxels, filled, cancellationToken);
+        if (request.Pipeline != ReconstructionPipeline.Unclip)
+        {
+            if (request.UsePrior == true)
+            {
+                throw new ArgumentException($"UsePrior applies to the Unclip pipeline; {request.Pipeline} has no prior.", nameof(request));
+            }
+
+            return filled with { UsePrior = false, PriorSteps = null, PriorEta = null };
+        }
+
+        var usePrior = request.UsePrior ?? components.HasPrior;
+        if (!usePrior)
+        {
+            return filled with { UsePrior = false, PriorSteps = null, PriorEta = null };
+        }
+
+        if (!components.HasPrior)
+        {
+            throw new BundleComponentMissingException(Bundle.RootPath, "prior/model.onnx", ["Unclip with UsePrior = true"]);
+        }
+
+        var steps = request.PriorSteps ?? defaults.PriorSteps;
+        var trainSteps = components.PriorSchedulerConfig!.NumTrainTimesteps;
+        if (steps < 1 || steps > trainSteps)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), steps, $"PriorSteps must lie in [1, {trainSteps}] (num_train_timesteps of {ModelBundle.PriorSchedulerConfigPath}); it is {steps}.");
+        }
+
+        var eta = request.PriorEta ?? (float)defaults.PriorEta;
+        if (!float.IsFinite(eta) || eta < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), eta, $"PriorEta must be a finite number >= 0; it is {eta}.");
+        }
+
+        return filled with { UsePrior = true, PriorSteps = steps, PriorEta = eta };
     }
+
+    /// <summary>Runs the batched stages of the request's pipeline for <paramref name="count"/> checked trials.</summary>
+    private PreparedTrials Prepare(ReadOnlySpan<float> rows, int count, ReconstructionRequest filled, CancellationToken cancellationToken) =>
+        filled.Pipeline == ReconstructionPipeline.CaptionImg2Img
+            ? CaptionImg2ImgPipeline.Prepare(components, rows, count, filled, cancellationToken)
+            : UnclipPipeline.Prepare(components, rows, count, filled, cancellationToken);
 
     private void CheckVoxels(ReadOnlySpan<float> voxels, int trial)
     {

@@ -26,7 +26,14 @@ public sealed record Reconstruction
     /// <summary>The model whose candidate was chosen.</summary>
     public string ChosenModel => Candidates[ChosenIndex].Model;
 
-    /// <summary>Wall time per stage (e.g. "voxel encoders", "captioning", "diffusion", "voting"), in execution order.</summary>
+    /// <summary>Whether the bundle's diffusion prior produced the UNet's conditioning (unCLIP; see <see cref="ReconstructionRequest.UsePrior"/>).</summary>
+    public required bool UsedPrior { get; init; }
+
+    /// <summary>
+    /// Wall time per stage (e.g. "voxel encoders", "prior", "captioning", "diffusion", "voting"), in execution order.
+    /// Stages that <see cref="BrainDecoder.ReconstructAllAsync"/> runs for several trials at once (everything before
+    /// "diffusion") record this trial's share: the batch's time divided by its trials.
+    /// </summary>
     public required IReadOnlyList<KeyValuePair<string, TimeSpan>> Timings { get; init; }
 
     /// <summary>The settings actually used, defaults filled in from the bundle.</summary>

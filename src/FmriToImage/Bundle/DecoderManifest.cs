@@ -114,4 +114,17 @@ public sealed record PipelineDefaults
 
     /// <summary>Samples drawn per voxel encoder (bagging) or per trial (unCLIP best-of-N).</summary>
     public int Samples { get; init; } = 1;
+
+    /// <summary>
+    /// unCLIP with a diffusion prior: DDIM steps of the prior loop (<c>prior_steps</c>, default 20, the step count
+    /// MindEye2 samples its prior with).
+    /// </summary>
+    public int PriorSteps { get; init; } = 20;
+
+    /// <summary>
+    /// unCLIP with a diffusion prior: DDIM η of the prior loop (<c>prior_eta</c>, default 0: deterministic DDIM, whose
+    /// few-step samples the DDIM paper found better than stochastic ones, and which makes the prior's output depend on
+    /// the seed only through its initial noise).
+    /// </summary>
+    public double PriorEta { get; init; }
 }

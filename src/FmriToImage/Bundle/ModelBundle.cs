@@ -25,6 +25,9 @@ public sealed class ModelBundle : IDisposable
     /// <summary>The diffusers index's file name.</summary>
     public const string ModelIndexFileName = "model_index.json";
 
+    /// <summary>The diffusion prior's own scheduler config (required beside <c>prior/model.onnx</c>).</summary>
+    public const string PriorSchedulerConfigPath = "prior/scheduler_config.json";
+
     private static readonly JsonSerializerOptions ManifestJson = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

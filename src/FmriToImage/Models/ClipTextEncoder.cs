@@ -84,10 +84,10 @@ public sealed class ClipTextEncoder
     private OrtValue Ids<T>(IReadOnlyList<string> texts, int length)
         where T : unmanaged
     {
-        var buffer = new T[texts.Count * length];
+        var buffer = AlignedPinnedMemory.Allocate<T>(texts.Count * length);
         for (var b = 0; b < texts.Count; b++)
         {
-            var row = buffer.AsSpan(b * length, length);
+            var row = buffer.Span.Slice(b * length, length);
             if (typeof(T) == typeof(long))
             {
                 Tokenizer.EncodeInto(texts[b], System.Runtime.InteropServices.MemoryMarshal.Cast<T, long>(row));

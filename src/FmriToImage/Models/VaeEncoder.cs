@@ -75,7 +75,7 @@ public sealed class VaeEncoder
             throw new ArgumentException($"{session.ModelName}: {batch} images of 3×{height}×{width} need {expected} floats, got {images.Length}.", nameof(images));
         }
 
-        using var input = OrtValue.CreateTensor(images.ToArray(), [batch, 3, height, width]);
+        using var input = OrtValue.CreateAlignedTensor(images, [batch, 3, height, width]);
         using var outputs = session.Run([new("sample", input)], [outputsParameters ? "latent_parameters" : "latent_sample"], cancellationToken: cancellationToken);
         var result = outputs[0];
         var shape = result.Shape;

@@ -137,6 +137,48 @@ public sealed unsafe class OrtValue : IDisposable
         return CreateTensor(new Memory<T>(data), shape);
     }
 
+    /// <summary>
+    /// Copies <paramref name="data"/> into a new 64-byte aligned pinned buffer (<see cref="AlignedPinnedMemory"/>) and
+    /// wraps it as a tensor: the input form that gives the same bits for the same numbers wherever the caller's copy
+    /// sits. The value keeps the buffer alive; the garbage collector frees it after the value is disposed.
+    /// </summary>
+    /// <typeparam name="T">A supported element type of 1, 2, 4 or 8 bytes.</typeparam>
+    /// <param name="data">Exactly the elements the shape needs, row-major.</param>
+    /// <param name="shape">The dimensions, each ≥ 0.</param>
+    /// <returns>A value the caller disposes.</returns>
+    /// <exception cref="TensorContractException"><paramref name="data"/> does not hold exactly the elements the shape needs.</exception>
+    public static OrtValue CreateAlignedTensor<T>(ReadOnlySpan<T> data, ReadOnlySpan<long> shape)
+        where T : unmanaged
+    {
+        var count = TensorShape.ElementCount(shape, "CreateAlignedTensor");
+        if (data.Length != count)
+        {
+            throw new TensorContractException(
+                $"CreateAlignedTensor: {data.Length} {OrtTensorElementTypes.Name(OrtTensorElementTypes.Of<T>())} elements given but shape {TensorShape.Format(shape)} needs {count}.");
+        }
+
+        return CreateTensor(AlignedPinnedMemory.CopyOf(data), shape);
+    }
+
+    /// <summary>A 64-byte aligned copy of <paramref name="tensor"/> as a value of the same shape; see <see cref="CreateAlignedTensor{T}(ReadOnlySpan{T}, ReadOnlySpan{long})"/>.</summary>
+    /// <typeparam name="T">A supported element type of 1, 2, 4 or 8 bytes.</typeparam>
+    /// <param name="tensor">The tensor to copy.</param>
+    /// <returns>A value the caller disposes.</returns>
+    public static OrtValue CreateAlignedTensor<T>(Tensor<T> tensor)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        var memory = AlignedPinnedMemory.Allocate<T>(checked((int)tensor.FlattenedLength));
+        tensor.FlattenTo(memory.Span);
+        var shape = new long[tensor.Rank];
+        for (var i = 0; i < shape.Length; i++)
+        {
+            shape[i] = tensor.Lengths[i];
+        }
+
+        return CreateTensor(memory, shape);
+    }
+
     /// <summary>A tensor whose memory ONNX Runtime allocates on the CPU (contents undefined until written).</summary>
     /// <typeparam name="T">A supported element type.</typeparam>
     /// <param name="shape">The dimensions, each ≥ 0.</param>
