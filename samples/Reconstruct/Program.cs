@@ -210,6 +210,11 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     }
 
     AnsiConsole.MarkupLineInterpolated($"{decoder.Subject}: {trials.Description}; shard {shardIndex}/{shardCount} has {mine.Length}, {todo.Count} to do; pipeline {request.Pipeline}.");
+    var noRetrieval = trials.GroundTruth is null ? null : RetrievalSupport.WhyUnavailable(decoder);
+    if (noRetrieval is not null)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[yellow]No retrieval metrics: {noRetrieval}.[/]");
+    }
 
     // Every trial to do in one ReconstructAllAsync: its encoder stages run BrainDecoderOptions.TrialBatchSize trials at once.
     await AnsiConsole.Progress()
@@ -286,7 +291,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
 
     if (trials.GroundTruth is not null && rows.Length >= 2)
     {
-        AddFeatureMetrics(decoder, trials, rows, metrics, notes);
+        AddFeatureMetrics(decoder, trials, rows, noRetrieval, metrics, notes);
     }
 
     var table = new Table().AddColumn("metric").AddColumn("value").AddColumn("chance");
@@ -332,7 +337,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
 
 // Two-way identification and retrieval, in the bundle's image-embedding space. What the bundle cannot compute is
 // skipped with a note, never an error after the whole run.
-void AddFeatureMetrics(BrainDecoder decoder, TrialSet trials, ReportTrial[] rows, List<(string Name, string Value, string Chance)> metrics, List<string> notes)
+void AddFeatureMetrics(BrainDecoder decoder, TrialSet trials, ReportTrial[] rows, string? noRetrieval, List<(string Name, string Value, string Chance)> metrics, List<string> notes)
 {
     if (decoder.Bundle.ImageEncoder is null)
     {
@@ -344,6 +349,12 @@ void AddFeatureMetrics(BrainDecoder decoder, TrialSet trials, ReportTrial[] rows
     var finalFeatures = EmbedImagesInBatches(decoder, rows.Select(r => r.Final).ToArray());
     var dimension = truthFeatures.Length / rows.Length;
     metrics.Add(("two-way identification (bundle image encoder)", Format(TwoWayIdentification.Compute(truthFeatures, finalFeatures, dimension)), "0.500"));
+    if (noRetrieval is not null)
+    {
+        notes.Add($"No retrieval: {noRetrieval}.");
+        return;
+    }
+
     float[] brain;
     try
     {
