@@ -37,6 +37,14 @@ window.addEventListener('load', () => {
     const table = document.querySelector('table#metrics');
     rows = table ? table.querySelectorAll('tr').length - 1 : 0;
     if (rows < 1) problems.push('no metrics table (table#metrics) with rows');
+    // Every metric's value is a finite number ("NaN", "Infinity" or an empty cell is a broken computation).
+    for (const row of table ? Array.from(table.querySelectorAll('tr')).slice(1) : []) {
+      const cells = row.querySelectorAll('td');
+      const value = cells.length > 1 ? cells[1].textContent.trim() : '';
+      if (!/^-?\d+(\.\d+)?$/.test(value) || !Number.isFinite(Number(value))) {
+        problems.push(`metric '${cells.length > 0 ? cells[0].textContent.trim() : '?'}' has the value '${value}', not a finite number`);
+      }
+    }
     const plot = document.querySelector('svg#plot');
     if (!(plot instanceof SVGSVGElement)) problems.push('no inline SVG plot (svg#plot)');
     else if ((bars = plot.querySelectorAll('rect').length) < 1) problems.push('the plot has no bars');

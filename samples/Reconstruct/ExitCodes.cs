@@ -9,7 +9,11 @@ internal static class ExitCodes
     /// <summary>An unexpected error: a bug (System.CommandLine prints the exception and its stack trace).</summary>
     public const int UnexpectedError = 1;
 
-    /// <summary>Wrong usage: an unknown option or value, a value out of range, a --data file of an unknown kind.</summary>
+    /// <summary>
+    /// Wrong usage: an unknown option or value, a value out of range (also one only the bundle bounds, such as --steps
+    /// beyond its scheduler's training steps), a --data file of an unknown kind, --resume over trials of another bundle
+    /// or other settings.
+    /// </summary>
     public const int Usage = 2;
 
     /// <summary>The --bundle folder or the --data path does not exist.</summary>
@@ -30,7 +34,8 @@ internal static class ExitCodes
         Exit codes:
           {Success}    success
           {UnexpectedError}    unexpected error (a bug; the stack trace is printed)
-          {Usage}    usage: unknown option or value, value out of range, --data file of an unknown kind
+          {Usage}    usage: unknown option or value, value out of range (for the bundle too), --data file of an unknown kind,
+               --resume over trials made with another bundle or other settings
           {PathNotFound}    the --bundle folder or the --data path does not exist
           {Invalid}    the bundle or a data file is invalid (malformed, incomplete, checksum or graph contract, NaN values)
           {DataDoesNotFitBundle}    the data do not fit the bundle (subject, voxel count, grid, array rank)

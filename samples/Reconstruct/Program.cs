@@ -62,6 +62,13 @@ guidanceOption.Validators.Add(r =>
     }
 });
 
+// Images per EmbedImages run when the job evaluates.
+const int ImageEmbeddingBatch = 16;
+
+// Set once the first trial is reconstructed: an ArgumentException before that is the request's settings out of range
+// (the library validates them before any network runs), so exit 2, not a bug.
+var trialsRan = false;
+
 var root = new RootCommand("Reconstruct seen images from fMRI with a model bundle, and evaluate them.\n\n" + ExitCodes.Description)
 {
     bundleOption, dataOption, subjectOption, pipelineOption, stepsOption, strengthOption, guidanceOption, samplesOption,
@@ -109,6 +116,11 @@ root.SetAction(async (parse, cancellationToken) =>
     {
         AnsiConsole.MarkupLine("[yellow]Cancelled; finished trials are in the output folder (use --resume).[/]");
         return ExitCodes.Cancelled;
+    }
+    catch (ArgumentException e) when (!trialsRan && e is not ArgumentNullException)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]A setting is out of range: {e.Message}[/]");
+        return ExitCodes.Usage;
     }
     catch (Exception e) when (e is VoxelCountMismatchException or DataShapeException)
     {
@@ -178,76 +190,89 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     };
 
     var trialsFolder = Directory.CreateDirectory(Path.Combine(output, "trials")).FullName;
+    var outputs = trials.Keys.Select(key => new TrialOutputs(trialsFolder, key)).ToArray();
     var mine = Enumerable.Range(0, trials.Keys.Length).Where(k => k % shardCount == shardIndex).ToArray();
     var resume = parse.GetValue(resumeOption);
-    var todo = mine.Where(k => !resume || !File.Exists(Path.Combine(trialsFolder, $"{trials.Keys[k]}.json"))).ToArray();
-    AnsiConsole.MarkupLineInterpolated($"{decoder.Subject}: {trials.Description}; shard {shardIndex}/{shardCount} has {mine.Length}, {todo.Length} to do; pipeline {request.Pipeline}.");
+    var identity = RunIdentity.Of(decoder, request);
+    var todo = new List<int>();
+    foreach (var k in mine)
+    {
+        var record = resume ? outputs[k].ReadRecord() : null;
+        if (!outputs[k].IsComplete(record))
+        {
+            todo.Add(k);
+        }
+        else if (record!.Run != identity)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]--resume: '{outputs[k].Json}' is another run's trial: {identity.DifferenceFrom(record.Run)}.[/] Pass the same bundle and settings, another --out, or drop --resume to redo every trial.");
+            return ExitCodes.Usage;
+        }
+    }
 
+    AnsiConsole.MarkupLineInterpolated($"{decoder.Subject}: {trials.Description}; shard {shardIndex}/{shardCount} has {mine.Length}, {todo.Count} to do; pipeline {request.Pipeline}.");
+    var noRetrieval = trials.GroundTruth is null ? null : RetrievalSupport.WhyUnavailable(decoder);
+    if (noRetrieval is not null)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[yellow]No retrieval metrics: {noRetrieval}.[/]");
+    }
+
+    // Every trial to do in one ReconstructAllAsync: its encoder stages run BrainDecoderOptions.TrialBatchSize trials at once.
     await AnsiConsole.Progress()
         .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
         .StartAsync(async context =>
         {
-            var bar = context.AddTask("reconstructing", maxValue: Math.Max(1, todo.Length));
-            foreach (var k in todo)
+            var bar = context.AddTask(todo.Count > 0 ? trials.Labels[todo[0]] : "nothing to do", maxValue: Math.Max(1, todo.Count));
+            var progress = new ProgressBarReporter(bar, todo.Select(k => trials.Labels[k]).ToArray());
+            var i = 0;
+            var started = DateTime.UtcNow;
+            await foreach (var result in decoder.ReconstructAllAsync(trials.Voxels.SelectRows(todo), request, progress, cancellationToken))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var key = trials.Keys[k];
-                bar.Description = trials.Labels[k];
-                var started = DateTime.UtcNow;
-                var voxels = trials.Voxels.Row(k).ToArray();
-                var result = await Task.Run(() => decoder.Reconstruct(voxels, request, cancellationToken), cancellationToken);
-                result.Image.SavePng(Path.Combine(trialsFolder, $"{key}.png"));
+                trialsRan = true;
+                var k = todo[i++];
+                var files = outputs[k];
+                result.Image.SavePng(files.Final);
                 if (result.LowLevelImages.Count > 0)
                 {
                     result.LowLevelImages[result.Pipeline == ReconstructionPipeline.CaptionImg2Img ? result.ChosenIndex / Math.Max(1, result.Candidates.Count / result.LowLevelImages.Count) : 0]
-                        .SavePng(Path.Combine(trialsFolder, $"{key}_lowlevel.png"));
+                        .SavePng(files.LowLevel);
                 }
 
                 for (var c = 0; c < result.Candidates.Count; c++)
                 {
-                    result.Candidates[c].Image.SavePng(Path.Combine(trialsFolder, $"{key}_candidate{c}.png"));
+                    result.Candidates[c].Image.SavePng(files.Candidate(c));
                 }
 
+                var finished = DateTime.UtcNow;
                 var record = new TrialResult(
-                    key,
+                    trials.Keys[k],
                     trials.Labels[k],
                     result.Pipeline.ToString(),
                     result.ChosenIndex,
                     result.Candidates.Select(c => new TrialResult.Candidate(c.Model, c.Sample, c.Score, c.Caption)).ToArray(),
                     result.Captions.ToArray(),
-                    (DateTime.UtcNow - started).TotalSeconds);
-                await File.WriteAllTextAsync(Path.Combine(trialsFolder, $"{key}.json"), JsonSerializer.Serialize(record), cancellationToken);
-                bar.Increment(1);
+                    (finished - started).TotalSeconds,
+                    identity,
+                    result.Request);
+                started = finished;
+                await File.WriteAllTextAsync(files.Json, JsonSerializer.Serialize(record), cancellationToken);
             }
 
             bar.Value = bar.MaxValue;
         });
 
     // Evaluate every finished trial of this shard.
-    var done = mine.Where(k => File.Exists(Path.Combine(trialsFolder, $"{trials.Keys[k]}.json"))).ToArray();
-    var rows = done.Select(k =>
+    var rows = mine.Select(k => (Row: k, Record: outputs[k].ReadRecord())).Where(t => outputs[t.Row].IsComplete(t.Record)).Select(t =>
     {
-        var key = trials.Keys[k];
-        var record = JsonSerializer.Deserialize<TrialResult>(File.ReadAllText(Path.Combine(trialsFolder, $"{key}.json")))!;
-        var final = RgbImage.LoadPng(Path.Combine(trialsFolder, $"{key}.png"));
-        var lowPath = Path.Combine(trialsFolder, $"{key}_lowlevel.png");
-        var candidates = Enumerable.Range(0, record.Candidates.Length)
-            .Select(c => Path.Combine(trialsFolder, $"{key}_candidate{c}.png"))
-            .Where(File.Exists)
-            .Select(RgbImage.LoadPng)
-            .ToArray();
+        var (k, record) = (t.Row, t.Record!);
+        var files = outputs[k];
+        var final = RgbImage.LoadPng(files.Final);
+        var candidates = Enumerable.Range(0, record.Candidates.Length).Select(c => RgbImage.LoadPng(files.Candidate(c))).ToArray();
         var truth = trials.GroundTruth?[k];
-        return new ReportTrial(
-            record,
-            truth,
-            File.Exists(lowPath) ? RgbImage.LoadPng(lowPath) : null,
-            final,
-            candidates,
-            truth is null ? null : PixelCorrelation.Compute(truth, final),
-            truth is null ? null : StructuralSimilarity.Compute(truth, final),
-            k);
+        var (pixCorr, ssim) = truth is null ? (default(double?), default(double?)) : ImageComparison.Compare(truth, final);
+        return new ReportTrial(record, truth, File.Exists(files.LowLevel) ? RgbImage.LoadPng(files.LowLevel) : null, final, candidates, pixCorr, ssim, k);
     }).ToArray();
 
+    var notes = new List<string>();
     var metrics = new List<(string Name, string Value, string Chance)>
     {
         ("trials", rows.Length.ToString(CultureInfo.InvariantCulture), "-"),
@@ -259,24 +284,14 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
 
     if (trials.GroundTruth is not null && rows.Length > 0)
     {
+        // Both at the seen image's size: the reconstruction is resampled to it (ImageComparison).
         metrics.Add(("PixCorr", Format(rows.Average(r => r.PixCorr!.Value)), "0"));
         metrics.Add(("SSIM", Format(rows.Average(r => r.Ssim!.Value)), "-"));
     }
 
     if (trials.GroundTruth is not null && rows.Length >= 2)
     {
-        var truthFeatures = rows.SelectMany(r => decoder.EmbedImage(r.Truth!)).ToArray();
-        var finalFeatures = rows.SelectMany(r => decoder.EmbedImage(r.Final)).ToArray();
-        var dimension = truthFeatures.Length / rows.Length;
-        metrics.Add(("two-way identification (bundle image encoder)", Format(TwoWayIdentification.Compute(truthFeatures, finalFeatures, dimension)), "0.500"));
-        if (decoder.Bundle.VoxelEncoders.Any(v => v.Entry.Role == FmriToImage.Bundle.VoxelEncoderRole.ImageTokens))
-        {
-            var brain = rows.SelectMany(r => decoder.EmbedBrain(trials.Voxels.Row(r.Row))).ToArray();
-            var way = Math.Min(300, rows.Length);
-            var retrieval = RetrievalProtocol.TopOne(brain, truthFeatures, dimension, way: way, draws: way == rows.Length ? 1 : 30);
-            metrics.Add(($"{way}-way image retrieval top-1", Format(retrieval.BrainToImage), Format(retrieval.Chance)));
-            metrics.Add(($"{way}-way brain retrieval top-1", Format(retrieval.ImageToBrain), Format(retrieval.Chance)));
-        }
+        AddFeatureMetrics(decoder, trials, rows, noRetrieval, metrics, notes);
     }
 
     var table = new Table().AddColumn("metric").AddColumn("value").AddColumn("chance");
@@ -291,20 +306,82 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         AnsiConsole.MarkupLineInterpolated($"[yellow]{TrialSet.NoGroundTruth}[/]");
     }
 
+    foreach (var note in notes)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[yellow]{note}[/]");
+    }
+
     var json = metrics.ToDictionary(m => m.Name, m => m.Value);
+    if (notes.Count > 0)
+    {
+        json["notes"] = string.Join(" ", notes);
+    }
+
     json["ground truth"] = trials.GroundTruth is null ? "none (a single data file: no trial → image table)" : "the images seen (NSD-layout data)";
     var jsonOptions = new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-    await File.WriteAllTextAsync(Path.Combine(output, "metrics.json"), JsonSerializer.Serialize(json, jsonOptions), cancellationToken);
+    // A shard writes its own metrics, grid and report (metrics.shard0of4.json, …); after every shard finished, one run
+    // with --resume and no --shard evaluates all trials into metrics.json, grid.png and report.html (README.md).
+    var suffix = shardCount > 1 ? $".shard{shardIndex}of{shardCount}" : "";
+    await File.WriteAllTextAsync(Path.Combine(output, $"metrics{suffix}.json"), JsonSerializer.Serialize(json, jsonOptions), cancellationToken);
     var gridRows = rows.Take(24).Select(r => (IReadOnlyList<RgbImage?>)(r.Truth is null ? [r.LowLevel, r.Final] : [r.Truth, r.LowLevel, r.Final])).ToArray();
     if (gridRows.Length > 0)
     {
-        ImageGrid.Compose(gridRows, spacing: 4, background: (255, 255, 255)).SavePng(Path.Combine(output, "grid.png"));
+        ImageGrid.Compose(gridRows, spacing: 4, background: (255, 255, 255)).SavePng(Path.Combine(output, $"grid{suffix}.png"));
     }
 
-    ReportWriter.Write(Path.Combine(output, "report.html"), $"FmriToImage — {decoder.Subject}, {request.Pipeline}", trials.Description, trials.GroundTruth is not null, metrics, rows);
-    AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}: grid.png, metrics.json, report.html, trials/.");
+    var source = string.Join(" ", [trials.Description + (shardCount > 1 ? $"; shard {shardIndex}/{shardCount} only." : "."), .. notes]);
+    ReportWriter.Write(Path.Combine(output, $"report{suffix}.html"), $"FmriToImage — {decoder.Subject}, {request.Pipeline}", source, trials.GroundTruth is not null, metrics, rows);
+    AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}: grid{suffix}.png, metrics{suffix}.json, report{suffix}.html, trials/.");
     return ExitCodes.Success;
 }
+
+// Two-way identification and retrieval, in the bundle's image-embedding space. What the bundle cannot compute is
+// skipped with a note, never an error after the whole run.
+void AddFeatureMetrics(BrainDecoder decoder, TrialSet trials, ReportTrial[] rows, string? noRetrieval, List<(string Name, string Value, string Chance)> metrics, List<string> notes)
+{
+    if (decoder.Bundle.ImageEncoder is null)
+    {
+        notes.Add("No two-way identification or retrieval: the bundle has no image encoder.");
+        return;
+    }
+
+    var truthFeatures = EmbedImagesInBatches(decoder, rows.Select(r => r.Truth!).ToArray());
+    var finalFeatures = EmbedImagesInBatches(decoder, rows.Select(r => r.Final).ToArray());
+    var dimension = truthFeatures.Length / rows.Length;
+    metrics.Add(("two-way identification (bundle image encoder)", Format(TwoWayIdentification.Compute(truthFeatures, finalFeatures, dimension)), "0.500"));
+    if (noRetrieval is not null)
+    {
+        notes.Add($"No retrieval: {noRetrieval}.");
+        return;
+    }
+
+    float[] brain;
+    try
+    {
+        brain = decoder.EmbedBrain(trials.Voxels.SelectRows(rows.Select(r => r.Row).ToArray()));
+    }
+    catch (Exception e) when (e is FmriToImage.Bundle.BundleComponentMissingException or FmriToImage.Bundle.BundleContractException)
+    {
+        notes.Add($"No retrieval: {e.Message}");
+        return;
+    }
+
+    if (brain.Length != rows.Length * dimension)
+    {
+        notes.Add($"No retrieval: the brain embedding has {brain.Length / rows.Length} values, the image encoder's {dimension}; they are not one space.");
+        return;
+    }
+
+    var way = Math.Min(300, rows.Length);
+    var retrieval = RetrievalProtocol.TopOne(brain, truthFeatures, dimension, way: way, draws: way == rows.Length ? 1 : 30);
+    metrics.Add(($"{way}-way image retrieval top-1", Format(retrieval.BrainToImage), Format(retrieval.Chance)));
+    metrics.Add(($"{way}-way brain retrieval top-1", Format(retrieval.ImageToBrain), Format(retrieval.Chance)));
+}
+
+// The image encoder's embeddings, EmbedImages over ImageEmbeddingBatch images at a time (one run for all 300 test
+// images could exhaust memory with a real CLIP).
+static float[] EmbedImagesInBatches(BrainDecoder decoder, RgbImage[] images) =>
+    images.Chunk(ImageEmbeddingBatch).SelectMany(decoder.EmbedImages).ToArray();
 
 static string Format(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
 

@@ -7,8 +7,10 @@ namespace FmriToImage.Samples.Reconstruct;
 /// <param name="ChosenIndex">The chosen candidate's index in <paramref name="Candidates"/>.</param>
 /// <param name="Candidates">Every candidate (its image is trials/&lt;key&gt;_candidate&lt;i&gt;.png).</param>
 /// <param name="Captions">The low-level images' captions (caption → img2img), else empty.</param>
-/// <param name="Seconds">Wall time of the reconstruction.</param>
-internal sealed record TrialResult(string Key, string Label, string Pipeline, int ChosenIndex, TrialResult.Candidate[] Candidates, string[] Captions, double Seconds)
+/// <param name="Seconds">Wall time of the reconstruction (its share of a batch's encoder stages included).</param>
+/// <param name="Run">The bundle and request that made it (--resume refuses other ones); null in records of older versions.</param>
+/// <param name="Settings">The settings actually used, the bundle's defaults filled in.</param>
+internal sealed record TrialResult(string Key, string Label, string Pipeline, int ChosenIndex, TrialResult.Candidate[] Candidates, string[] Captions, double Seconds, RunIdentity? Run, ReconstructionRequest? Settings)
 {
     /// <summary>The chosen candidate's model.</summary>
     public string ChosenModel => Candidates[ChosenIndex].Model;

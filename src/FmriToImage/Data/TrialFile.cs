@@ -105,19 +105,44 @@ public static class TrialFile
 
     private static TrialFileContents ReadNpy(string path, int voxelCount, int? limit)
     {
-        var shape = NpyFile.ReadHeader(path).Shape;
+        using var stream = File.OpenRead(path);
+        var header = NpyFile.ReadHeader(stream, path);
+        var shape = header.Shape;
         var (trials, width) = shape.Length switch
         {
             1 => (1L, shape[0]),
             2 => (shape[0], shape[1]),
             _ => throw new DataShapeException(path, "(trials, voxels) or (voxels)", Describe(shape)),
         };
-        CheckMatrix(path, shape, trials, width, voxelCount);
-        var all = NpyFile.ReadAsSingle(path);
-        var values = new float[all.FlattenedLength];
-        all.FlattenTo(values);
         int rows = Rows(trials, limit);
-        var data = rows == trials ? values : values.AsSpan(0, rows * voxelCount).ToArray();
+        CheckMatrix(path, shape, trials, rows, width, voxelCount, limit is not null);
+        float[] data;
+        if (header.FortranOrder && shape.Length == 2 && trials > 1)
+        {
+            // Column-major: the first rows are not contiguous; read the whole array (in C order) and keep them.
+            stream.Position = 0;
+            var all = NpyFile.ReadAsSingle(stream, path);
+            var values = new float[all.FlattenedLength];
+            all.FlattenTo(values);
+            data = rows == trials ? values : values.AsSpan(0, rows * voxelCount).ToArray();
+        }
+        else
+        {
+            // Row-major: the first rows are the file's first rows × voxels elements; read only those, a row at a time.
+            data = new float[(long)rows * voxelCount];
+            var row = new byte[checked(voxelCount * header.ElementSize)];
+            stream.Position = header.DataOffset;
+            for (var r = 0; r < rows; r++)
+            {
+                if (stream.ReadAtLeast(row, row.Length, throwOnEndOfStream: false) < row.Length)
+                {
+                    throw new NpyFormatException(path, header.DataOffset, $"the data end inside trial {r} of shape {Describe(shape)}");
+                }
+
+                ElementConverter.ToSingle(row, header.DataType, header.IsBigEndian, data.AsSpan(r * voxelCount, voxelCount));
+            }
+        }
+
         return Finish(new VoxelMatrix(data, rows, voxelCount), TrialFileLayout.Matrix, (int)trials);
     }
 
@@ -129,8 +154,8 @@ public static class TrialFile
         long[] shape = [.. betas.Shape];
         if (shape.Length == 2)
         {
-            CheckMatrix(path, shape, shape[0], shape[1], voxelCount);
             int rows = Rows(shape[0], limit);
+            CheckMatrix(path, shape, shape[0], rows, shape[1], voxelCount, limit is not null);
             var data = new float[(long)rows * voxelCount];
             await betas.ReadHyperslabAsync([0, 0], [rows, voxelCount], null, data, cancellationToken).ConfigureAwait(false);
             return Finish(new VoxelMatrix(data, rows, voxelCount), TrialFileLayout.Matrix, (int)shape[0]);
@@ -163,7 +188,7 @@ public static class TrialFile
         return ZScored(matrix, limit);
     }
 
-    private static void CheckMatrix(string path, long[] shape, long trials, long width, int voxelCount)
+    private static void CheckMatrix(string path, long[] shape, long trials, int rows, long width, int voxelCount, bool limited)
     {
         if (trials < 1)
         {
@@ -176,9 +201,11 @@ public static class TrialFile
             throw new VoxelCountMismatchException("the decoder", voxelCount, width, $"'{path}' has shape {Describe(shape)}; a matrix holds (trials, voxels) in the decoder's voxel order{hint}");
         }
 
-        if (trials * width > Array.MaxLength)
+        // Only the rows kept are read: the limit, not the file's trial count, bounds the read.
+        if ((long)rows * width > Array.MaxLength)
         {
-            throw new DataShapeException(path, $"at most {Array.MaxLength} values in one read", Describe(shape), "split the file, or pass a limit");
+            throw new DataShapeException(path, $"at most {Array.MaxLength} values in one read", $"{rows} trials × {width} voxels of shape {Describe(shape)}",
+                limited ? "split the file, or pass a smaller limit" : "split the file, or pass a limit");
         }
     }
 

@@ -42,6 +42,8 @@ public class TrialFileTests
     [Theory]
     [InlineData("matrix.npy")]
     [InlineData("matrix.h5")]
+    [InlineData("matrix_fortran_f8.npy")]
+    [InlineData("matrix_big_endian_f8.npy")]
     public async Task A_matrix_is_taken_as_is(string name)
     {
         var read = await Read(name);
@@ -54,6 +56,8 @@ public class TrialFileTests
     [Theory]
     [InlineData("matrix.npy")]
     [InlineData("matrix.h5")]
+    [InlineData("matrix_fortran_f8.npy")] // make_trial_file_layout_fixtures.py: column-major, read whole
+    [InlineData("matrix_big_endian_f8.npy")] // row-major: only the first rows are read
     public async Task A_limit_keeps_the_first_trials_of_a_matrix(string name)
     {
         var read = await Read(name, limit: 3);
