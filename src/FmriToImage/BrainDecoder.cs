@@ -270,7 +270,12 @@ public sealed class BrainDecoder : IDisposable
             Guidance = request.Guidance ?? defaults.Guidance,
             Samples = request.Samples ?? defaults.Samples,
         };
-        ArgumentOutOfRangeException.ThrowIfLessThan(filled.Samples!.Value, 1, nameof(request.Samples));
+        var settings = DiffusionSettings.Check(components.SchedulerConfig!, ModelBundle.SchedulerConfigPath, filled.Steps!.Value, filled.Strength!.Value, filled.Guidance!.Value, filled.Samples!.Value, request.Eta);
+        if (settings.Count > 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), settings[0].Actual, string.Join(" ", settings.Select(DiffusionSettings.DescribeRequest)));
+        }
+
         if (request.Pipeline != ReconstructionPipeline.Unclip)
         {
             if (request.UsePrior == true)
@@ -336,7 +341,7 @@ public sealed class BrainDecoder : IDisposable
     private string? Missing(ReconstructionPipeline pipeline)
     {
         var missing = Bundle.MissingFor(pipeline == ReconstructionPipeline.CaptionImg2Img ? BundlePipeline.CaptionImg2Img : BundlePipeline.Unclip);
-        return missing.Count > 0 ? missing[0] : null;
+        return missing.Count > 0 ? missing[0] : components.MissingOutputFor(pipeline);
     }
 
     private BundleComponentMissingException Missing(string operation, string what) =>

@@ -134,6 +134,39 @@ public sealed class BrainDecoderTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Reconstruct(voxels, unclip with { PriorEta = float.NaN }));
     }
 
+    [Theory]
+    [InlineData(1001, null, null, 0f, "ReconstructionRequest.Steps is 1001; it must lie in [1, 1000] (num_train_timesteps of scheduler/scheduler_config.json).")]
+    [InlineData(0, null, null, 0f, "ReconstructionRequest.Steps is 0")]
+    [InlineData(null, 1.5, null, 0f, "ReconstructionRequest.Strength is 1.5; it must lie in [0, 1].")]
+    [InlineData(null, double.NaN, null, 0f, "ReconstructionRequest.Strength is NaN")]
+    [InlineData(null, null, double.PositiveInfinity, 0f, "ReconstructionRequest.Guidance is Infinity; it must be a finite number.")]
+    [InlineData(null, null, null, -0.5f, "ReconstructionRequest.Eta is -0.5; it must be a finite number ≥ 0.")]
+    public void Diffusion_settings_are_checked_before_any_network_runs(int? steps, double? strength, double? guidance, float eta, string expected)
+    {
+        // A cancelled token would stop the first network; the range check must come before it, in both entry points.
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        foreach (var pipeline in new[] { ReconstructionPipeline.CaptionImg2Img, ReconstructionPipeline.Unclip })
+        {
+            var request = new ReconstructionRequest { Pipeline = pipeline, Steps = steps, Strength = strength, Guidance = guidance, Eta = eta };
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Reconstruct(Trial(1), request, cancelled.Token));
+            Assert.Equal("request", error.ParamName);
+            Assert.Contains(expected, error.Message);
+
+            var matrix = new VoxelMatrix(Trial(1).Concat(Trial(2)).ToArray(), 2, 100);
+            Assert.ThrowsAny<ArgumentOutOfRangeException>(() => decoder.ReconstructAllAsync(matrix, request, cancellationToken: cancelled.Token).ToBlockingEnumerable().ToList());
+        }
+    }
+
+    [Fact]
+    public void Every_out_of_range_setting_is_named_at_once()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Reconstruct(Trial(1), new ReconstructionRequest { Steps = 5000, Strength = 2, Samples = 0 }));
+        Assert.Contains("Steps is 5000", error.Message);
+        Assert.Contains("Strength is 2", error.Message);
+        Assert.Contains("Samples is 0", error.Message);
+    }
+
     [Fact]
     public void A_bundle_without_a_prior_runs_unclip_without_one_and_refuses_to_be_asked_for_one()
     {

@@ -25,6 +25,9 @@ public sealed class ModelBundle : IDisposable
     /// <summary>The diffusers index's file name.</summary>
     public const string ModelIndexFileName = "model_index.json";
 
+    /// <summary>The UNet's scheduler config (<c>scheduler/scheduler_config.json</c>, the diffusers layout).</summary>
+    public const string SchedulerConfigPath = "scheduler/scheduler_config.json";
+
     /// <summary>The diffusion prior's own scheduler config (required beside <c>prior/model.onnx</c>).</summary>
     public const string PriorSchedulerConfigPath = "prior/scheduler_config.json";
 
@@ -51,7 +54,7 @@ public sealed class ModelBundle : IDisposable
 
     private static readonly (string Path, BundlePipeline[] NeededBy)[] StandardFiles =
     [
-        ("scheduler/scheduler_config.json", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img, BundlePipeline.Unclip]),
+        (SchedulerConfigPath, [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img, BundlePipeline.Unclip]),
         ("tokenizer/vocab.json", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img]),
         ("tokenizer/merges.txt", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img]),
         ("captioner/vocab.txt", [BundlePipeline.CaptionImg2Img]),
@@ -333,6 +336,12 @@ public sealed class ModelBundle : IDisposable
             if (entry.Input == VoxelEncoderInput.RoiSubset && entry.VoxelCount is null)
             {
                 throw new BundleFormatException(path, $"voxel encoder '{entry.Name}' reads an ROI subset and must state its voxel_count.");
+            }
+
+            // Nsdgeneral and zero-filled encoders are fed the whole vector, so their input length is the top-level count.
+            if (entry.Input != VoxelEncoderInput.RoiSubset && entry.VoxelCount is { } stated && stated != manifest.VoxelCount)
+            {
+                throw new BundleFormatException(path, $"voxel encoder '{entry.Name}' reads the full vector (input {JsonNamingPolicy.SnakeCaseLower.ConvertName(entry.Input.ToString())}) so its voxel_count must be the manifest's voxel_count {manifest.VoxelCount}; it is {stated}.");
             }
         }
 

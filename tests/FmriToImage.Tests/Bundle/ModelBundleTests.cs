@@ -81,6 +81,26 @@ public sealed class ModelBundleTests
         Assert.Contains("voxel_encoders/lowlevel_all.onnx: input 'voxels' takes 99 voxels ([batch, 99]) but fmri_decoder.json says it reads the subject's 100 voxels", problem);
     }
 
+    [Theory]
+    [InlineData("nsdgeneral")]
+    [InlineData("roi_zero_filled")]
+    public void A_full_vector_encoder_stating_another_voxel_count_is_refused_at_open(string input)
+    {
+        // Such an encoder is fed the whole vector, so its own voxel_count must be the manifest's.
+        using var temp = new TempBundle();
+        temp.EditManifest(m =>
+        {
+            m["voxel_encoders"]![0]!["input"] = input;
+            m["voxel_encoders"]![0]!["roi_set"] = "Set1";
+            m["voxel_encoders"]![0]!["voxel_count"] = 99;
+        });
+
+        var error = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root));
+        Assert.EndsWith("fmri_decoder.json", error.FilePath);
+        Assert.Contains("voxel encoder 'lowlevel_all'", error.Message);
+        Assert.Contains("must be the manifest's voxel_count 100; it is 99", error.Message);
+    }
+
     [Fact]
     public void Every_mismatch_is_reported_at_once()
     {
