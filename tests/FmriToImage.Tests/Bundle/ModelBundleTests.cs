@@ -102,6 +102,16 @@ public sealed class ModelBundleTests
     }
 
     [Fact]
+    public void A_captioner_attention_mask_of_an_unusable_type_is_a_contract_problem()
+    {
+        using var temp = new TempBundle();
+        temp.ReplaceWithVariant("captioner/decoder.onnx", "captioner_decoder_bool_mask.onnx");
+
+        var error = Assert.Throws<BundleContractException>(() => ModelBundle.Open(temp.Root));
+        Assert.True(error.Problems.Any(p => p.Contains("captioner/decoder.onnx: input 'attention_mask' is bool", StringComparison.Ordinal) && p.Contains("int64", StringComparison.Ordinal)), string.Join(Environment.NewLine, error.Problems));
+    }
+
+    [Fact]
     public void Every_mismatch_is_reported_at_once()
     {
         using var temp = new TempBundle();
