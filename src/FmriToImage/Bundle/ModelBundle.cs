@@ -320,6 +320,19 @@ public sealed class ModelBundle : IDisposable
             throw new BundleFormatException(path, $"voxel_count is {manifest.VoxelCount}; it must be positive.");
         }
 
+        foreach (var (kind, value) in manifest.Unconditional)
+        {
+            if (!DecoderManifest.SupportedUnconditional.TryGetValue(kind, out var supported))
+            {
+                throw new BundleFormatException(path, $"unconditional.{kind} is not a conditioning kind this library builds; the kinds are {string.Join(", ", DecoderManifest.SupportedUnconditional.Keys)}.");
+            }
+
+            if (!supported.Contains(value))
+            {
+                throw new BundleFormatException(path, $"unconditional.{kind} is \"{value}\"; this library builds only {string.Join(" or ", supported.Select(v => $"\"{v}\""))} for it, so guidance would use an input the UNet was not trained on.");
+            }
+        }
+
         var duplicate = manifest.VoxelEncoders.GroupBy(e => e.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {

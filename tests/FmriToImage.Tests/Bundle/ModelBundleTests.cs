@@ -112,6 +112,28 @@ public sealed class ModelBundleTests
     }
 
     [Fact]
+    public void The_supported_unconditional_inputs_are_read()
+    {
+        using var temp = new TempBundle();
+        temp.EditManifest(m => m["unconditional"] = new JsonObject { ["text"] = "text_encoder last_hidden_state of the empty caption", ["image_tokens"] = "zeros" });
+        using var bundle = ModelBundle.Open(temp.Root);
+        Assert.Equal("zeros", bundle.Decoder!.Unconditional["image_tokens"]);
+    }
+
+    [Theory]
+    [InlineData("image_tokens", "mean_tokens", "unconditional.image_tokens is \"mean_tokens\"; this library builds only \"zeros\"")]
+    [InlineData("text", "negative prompt", "unconditional.text is \"negative prompt\"")]
+    [InlineData("pooled", "zeros", "unconditional.pooled is not a conditioning kind this library builds")]
+    public void An_unconditional_input_the_library_does_not_build_is_refused_at_open(string kind, string value, string expected)
+    {
+        using var temp = new TempBundle();
+        temp.EditManifest(m => m["unconditional"] = new JsonObject { [kind] = value });
+        var error = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root));
+        Assert.EndsWith("fmri_decoder.json", error.FilePath);
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
     public void Every_mismatch_is_reported_at_once()
     {
         using var temp = new TempBundle();
