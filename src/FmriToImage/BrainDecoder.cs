@@ -93,8 +93,12 @@ public sealed class BrainDecoder : IDisposable
     /// <exception cref="VoxelCountMismatchException">The vector's length is not <see cref="VoxelCount"/>.</exception>
     /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
     /// <exception cref="BundleComponentMissingException">The bundle lacks a component the pipeline needs (or the prior <see cref="ReconstructionRequest.UsePrior"/> asks for).</exception>
-    /// <exception cref="ArgumentException">A request setting is out of range or does not apply to the pipeline.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A request setting is out of range (every one is named, with its value and range: steps within the scheduler's <c>num_train_timesteps</c>, strength in [0, 1], finite guidance, samples ≥ 1, η ≥ 0, prior steps and η).</exception>
+    /// <exception cref="ArgumentException">A request setting does not apply to the pipeline (<see cref="ReconstructionRequest.UsePrior"/> on caption → img2img).</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="OrtException">A network run failed in the runtime (e.g. out of memory); nothing the checks above can foresee.</exception>
+    /// <exception cref="BundleContractException">Only with graphs whose embedding widths are dynamic: the high-level encoder's <c>image_embedding</c> and the image encoder's <c>image_embeds</c> turned out to differ in width (fixed widths are compared at <see cref="Load"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The decoder was disposed.</exception>
     public Reconstruction Reconstruct(ReadOnlySpan<float> voxels, ReconstructionRequest? request = null, CancellationToken cancellationToken = default)
     {
         CheckVoxels(voxels, 0);
@@ -117,6 +121,12 @@ public sealed class BrainDecoder : IDisposable
     /// <returns>One reconstruction per trial, in row order.</returns>
     /// <exception cref="VoxelCountMismatchException">The matrix has another voxel count.</exception>
     /// <exception cref="NonFiniteValueException">A voxel of some row is NaN or infinite (its trial and voxel are named).</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle lacks a component or output the pipeline needs.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A request setting is out of range (as for <see cref="Reconstruct"/>); thrown before any trial runs.</exception>
+    /// <exception cref="ArgumentException">A request setting does not apply to the pipeline.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the results completed before have been yielded.</exception>
+    /// <exception cref="OrtException">A network run failed in the runtime.</exception>
+    /// <exception cref="BundleContractException">Dynamic embedding widths turned out to differ (see <see cref="Reconstruct"/>).</exception>
     public async IAsyncEnumerable<Reconstruction> ReconstructAllAsync(
         VoxelMatrix trials,
         ReconstructionRequest? request = null,
@@ -152,19 +162,26 @@ public sealed class BrainDecoder : IDisposable
         }
     }
 
-    /// <summary>Captions an image with the bundle's captioner.</summary>
+    /// <summary>Captions an image with the bundle's captioner. Thread-safe (concurrent calls use their own buffers).</summary>
     /// <param name="image">Any image.</param>
     /// <returns>The caption.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="image"/> is null.</exception>
     /// <exception cref="BundleComponentMissingException">The bundle has no captioner.</exception>
-    public string Caption(RgbImage image) =>
-        (components.Captioner ?? throw Missing(nameof(Caption), "captioner/decoder.onnx")).Caption([image])[0];
+    public string Caption(RgbImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return (components.Captioner ?? throw Missing(nameof(Caption), "captioner/decoder.onnx")).Caption([image])[0];
+    }
 
-    /// <summary>The image encoder's embedding of <paramref name="image"/> (the space voting and retrieval use).</summary>
+    /// <summary>The image encoder's embedding of <paramref name="image"/> (the space voting and retrieval use). Thread-safe.</summary>
     /// <param name="image">Any image.</param>
     /// <returns>The embedding.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="image"/> is null.</exception>
     /// <exception cref="BundleComponentMissingException">The bundle has no image encoder.</exception>
+    /// <exception cref="BundleContractException">The image encoder has no <c>image_embeds</c> output.</exception>
     public float[] EmbedImage(RgbImage image)
     {
+        ArgumentNullException.ThrowIfNull(image);
         if (components.ImageEncoder is null)
         {
             throw Missing(nameof(EmbedImage), "image_encoder/model.onnx");
@@ -177,7 +194,9 @@ public sealed class BrainDecoder : IDisposable
     /// <param name="voxels"><see cref="VoxelCount"/> values.</param>
     /// <returns>The embedding, comparable with <see cref="EmbedImage"/>.</returns>
     /// <exception cref="VoxelCountMismatchException">Wrong length.</exception>
+    /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
     /// <exception cref="BundleComponentMissingException">The bundle has no high-level voxel encoder with a retrieval embedding.</exception>
+    /// <remarks>Thread-safe.</remarks>
     public float[] EmbedBrain(ReadOnlySpan<float> voxels)
     {
         CheckVoxels(voxels, 0);
@@ -216,10 +235,11 @@ public sealed class BrainDecoder : IDisposable
         return embeddings.ToArray();
     }
 
-    /// <summary>The image encoder's embeddings of <paramref name="images"/>, in one run.</summary>
+    /// <summary>The image encoder's embeddings of <paramref name="images"/>, in one run. Thread-safe.</summary>
     /// <param name="images">Images of any sizes (each is preprocessed to the encoder's input size).</param>
     /// <returns>images × E floats, row i being <see cref="EmbedImage"/> of image i.</returns>
     /// <exception cref="BundleComponentMissingException">The bundle has no image encoder.</exception>
+    /// <exception cref="BundleContractException">The image encoder has no <c>image_embeds</c> output.</exception>
     public float[] EmbedImages(IReadOnlyList<RgbImage> images)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -234,11 +254,26 @@ public sealed class BrainDecoder : IDisposable
     /// <summary>The <paramref name="k"/> candidate images most similar to the brain's predicted embedding.</summary>
     /// <param name="voxels"><see cref="VoxelCount"/> values.</param>
     /// <param name="images">An index of image embeddings (from <see cref="EmbedImage"/>).</param>
-    /// <param name="k">How many hits.</param>
+    /// <param name="k">How many hits, 1 … <see cref="EmbeddingIndex.Count"/>.</param>
     /// <returns>The hits, best first.</returns>
+    /// <remarks>Thread-safe. <paramref name="k"/> and, when the encoder's graph fixes it, the embedding width are checked before the encoder runs.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="images"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is outside 1 … the index's count.</exception>
+    /// <exception cref="ArgumentException">The index's embeddings have another width than the brain's (<c>image_embedding</c>).</exception>
+    /// <exception cref="VoxelCountMismatchException">Wrong length.</exception>
+    /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle has no high-level voxel encoder with a retrieval embedding.</exception>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
     public RetrievalHit[] Retrieve(ReadOnlySpan<float> voxels, EmbeddingIndex images, int k)
     {
         ArgumentNullException.ThrowIfNull(images);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(k, images.Count);
+        if (components.BrainEmbeddingWidth is { } width && width != images.Dimension)
+        {
+            throw new ArgumentException($"The index holds {images.Dimension}-float embeddings but the brain's 'image_embedding' has {width}; they must come from one space (build the index with EmbedImage).", nameof(images));
+        }
+
         return images.TopK(EmbedBrain(voxels), k);
     }
 

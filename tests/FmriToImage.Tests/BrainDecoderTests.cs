@@ -215,6 +215,7 @@ public sealed class BrainDecoderTests : IDisposable
         Assert.Equal(3, all.Count);
         Assert.Equal([1, 2, 3], reports.Select(r => r.Completed));
         Assert.Equal([0, 1, 2], reports.Select(r => r.Trial));
+        Assert.All(reports, r => Assert.Equal(3, r.TrialCount));
 
         using var cancellation = new CancellationTokenSource();
         var yielded = 0;
@@ -312,6 +313,20 @@ public sealed class BrainDecoderTests : IDisposable
         });
         Assert.Equal(2, yielded.Count);
         Assert.All(yielded, r => Assert.True(r.UsedPrior));
+    }
+
+    [Fact]
+    public void Retrieval_arguments_are_checked_before_the_encoder_runs()
+    {
+        using var index = EmbeddingIndex.Create(new float[3 * 16].Select((_, i) => MathF.Cos(i)).ToArray(), 16);
+        using var narrow = EmbeddingIndex.Create(new float[3 * 8].Select((_, i) => MathF.Cos(i)).ToArray(), 8);
+        var nan = Trial(1);
+        nan[0] = float.NaN; // would fail in the voxel check, so the errors below come first
+        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Retrieve(nan, index, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Retrieve(nan, index, 4));
+        var width = Assert.Throws<ArgumentException>(() => decoder.Retrieve(nan, narrow, 1));
+        Assert.Contains("8-float embeddings but the brain's 'image_embedding' has 16", width.Message);
+        Assert.Throws<ArgumentNullException>(() => decoder.Caption(null!));
     }
 
     [Fact]

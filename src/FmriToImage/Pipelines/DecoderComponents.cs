@@ -274,6 +274,10 @@ internal sealed class DecoderComponents
     private static string Prefixed(string file, string message) =>
         message.StartsWith(file, StringComparison.Ordinal) ? message : $"{file}: {message}";
 
+    /// <summary>The width E of the high-level voxel encoder's <c>image_embedding</c> when its graph fixes it, else null.</summary>
+    public int? BrainEmbeddingWidth =>
+        (int?)FixedWidth(Bundle.VoxelEncoders.FirstOrDefault(v => v.Entry.Role == VoxelEncoderRole.ImageTokens)?.Component.Session, "image_embedding");
+
     /// <summary>The fixed last dimension of a rank-2 output, or null when absent or symbolic.</summary>
     private static long? FixedWidth(OrtSession? session, string output) =>
         session?.Outputs.FirstOrDefault(o => o.Name == output) is { Rank: 2 } node && node.Dimensions[1] > 0 ? node.Dimensions[1] : null;
