@@ -133,16 +133,7 @@ public sealed class BrainDecoder : IDisposable
         IProgress<ReconstructionProgress>? progress = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(trials);
-        if (trials.VoxelCount != VoxelCount)
-        {
-            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}' ({Subject})", VoxelCount, trials.VoxelCount, "columns of the voxel matrix");
-        }
-
-        for (var t = 0; t < trials.TrialCount; t++)
-        {
-            CheckVoxels(trials.Row(t), t);
-        }
+        CheckMatrix(trials);
 
         var filled = FillDefaults(request);
         var clock = Stopwatch.StartNew();
@@ -214,16 +205,7 @@ public sealed class BrainDecoder : IDisposable
     /// <exception cref="BundleComponentMissingException">The bundle has no high-level voxel encoder with a retrieval embedding.</exception>
     public float[] EmbedBrain(VoxelMatrix trials)
     {
-        ArgumentNullException.ThrowIfNull(trials);
-        if (trials.VoxelCount != VoxelCount)
-        {
-            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}' ({Subject})", VoxelCount, trials.VoxelCount, "columns of the voxel matrix");
-        }
-
-        for (var t = 0; t < trials.TrialCount; t++)
-        {
-            CheckVoxels(trials.Row(t), t);
-        }
+        CheckMatrix(trials);
 
         var embeddings = new List<float>();
         for (var start = 0; start < trials.TrialCount; start += trialBatchSize)
@@ -354,6 +336,21 @@ public sealed class BrainDecoder : IDisposable
             ? CaptionImg2ImgPipeline.Prepare(components, rows, count, filled, cancellationToken)
             : UnclipPipeline.Prepare(components, rows, count, filled, cancellationToken);
 
+    /// <summary>Checks a whole voxel matrix (column count, then every row for NaN/Inf) before any network runs.</summary>
+    private void CheckMatrix(VoxelMatrix trials)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        if (trials.VoxelCount != VoxelCount)
+        {
+            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}' ({Subject})", VoxelCount, trials.VoxelCount, "columns of the voxel matrix");
+        }
+
+        for (var t = 0; t < trials.TrialCount; t++)
+        {
+            CheckVoxels(trials.Row(t), t);
+        }
+    }
+
     private void CheckVoxels(ReadOnlySpan<float> voxels, int trial)
     {
         if (voxels.Length != VoxelCount)
@@ -375,7 +372,7 @@ public sealed class BrainDecoder : IDisposable
 
     private string? Missing(ReconstructionPipeline pipeline)
     {
-        var missing = Bundle.MissingFor(pipeline == ReconstructionPipeline.CaptionImg2Img ? BundlePipeline.CaptionImg2Img : BundlePipeline.Unclip);
+        var missing = Bundle.MissingFor(DecoderComponents.BundlePipelineOf(pipeline));
         return missing.Count > 0 ? missing[0] : components.MissingOutputFor(pipeline);
     }
 

@@ -51,6 +51,7 @@ public sealed class BrainDecoderTests : IDisposable
 
         Assert.Equal(Array.IndexOf(scores, scores.Max()), result.ChosenIndex);
         Assert.Same(result.Candidates[result.ChosenIndex].Image, result.Image);
+        Assert.Same(result.LowLevelImages[result.ChosenIndex], result.ChosenLowLevelImage); // one sample per model here
     }
 
     [Fact]
@@ -61,12 +62,14 @@ public sealed class BrainDecoderTests : IDisposable
 
         Assert.Equal(3, result.Candidates.Count);
         Assert.Single(result.LowLevelImages); // img2img from the low-level latent (strength 0.85 < 1)
+        Assert.Same(result.LowLevelImages[0], result.ChosenLowLevelImage);
         var target = decoder.EmbedBrain(voxels);
         var scores = result.Candidates.Select(c => Cosine(target, decoder.EmbedImage(c.Image))).ToArray();
         Assert.Equal(Array.IndexOf(scores, scores.Max()), result.ChosenIndex);
 
         var fromNoise = decoder.Reconstruct(voxels, new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip, Strength = 1.0 });
         Assert.Empty(fromNoise.LowLevelImages);
+        Assert.Null(fromNoise.ChosenLowLevelImage);
         Assert.Equal(1.0, fromNoise.Request.Strength);
     }
 

@@ -283,8 +283,20 @@ internal sealed class DecoderComponents
         session?.Outputs.FirstOrDefault(o => o.Name == output) is { Rank: 2 } node && node.Dimensions[1] > 0 ? node.Dimensions[1] : null;
 
     /// <summary>The key of a pipeline in the manifest's <c>pipelines</c> object.</summary>
-    public static string ManifestKey(ReconstructionPipeline pipeline) =>
-        pipeline == ReconstructionPipeline.CaptionImg2Img ? "caption_img2img" : "unclip";
+    public static string ManifestKey(ReconstructionPipeline pipeline) => pipeline switch
+    {
+        ReconstructionPipeline.CaptionImg2Img => "caption_img2img",
+        ReconstructionPipeline.Unclip => "unclip",
+        _ => throw new ArgumentOutOfRangeException(nameof(pipeline), pipeline, "not a defined ReconstructionPipeline"),
+    };
+
+    /// <summary>The bundle layer's name for a pipeline (what <see cref="ModelBundle.MissingFor"/> takes).</summary>
+    public static BundlePipeline BundlePipelineOf(ReconstructionPipeline pipeline) => pipeline switch
+    {
+        ReconstructionPipeline.CaptionImg2Img => BundlePipeline.CaptionImg2Img,
+        ReconstructionPipeline.Unclip => BundlePipeline.Unclip,
+        _ => throw new ArgumentOutOfRangeException(nameof(pipeline), pipeline, "not a defined ReconstructionPipeline"),
+    };
 
     /// <summary>
     /// What <paramref name="pipeline"/> needs beyond the bundle's files (outputs a graph may lack), or null: unCLIP
