@@ -45,7 +45,9 @@ public sealed class ModelBundle : IDisposable
         (BundleComponentKind.TextEncoder, "text_encoder", "model.onnx", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img]),
         (BundleComponentKind.ImageEncoder, "image_encoder", "model.onnx", [BundlePipeline.CaptionImg2Img, BundlePipeline.Unclip]),
         (BundleComponentKind.Unet, "unet", "model.onnx", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img, BundlePipeline.Unclip]),
-        (BundleComponentKind.VaeEncoder, "vae_encoder", "model.onnx", [BundlePipeline.CaptionImg2Img]),
+        // No pipeline encodes images to latents (caption → img2img starts from the voxel encoders' latents); the VAE
+        // encoder is optional, for callers that wrap it themselves (VaeEncoder.FromBundle).
+        (BundleComponentKind.VaeEncoder, "vae_encoder", "model.onnx", []),
         (BundleComponentKind.VaeDecoder, "vae_decoder", "model.onnx", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img, BundlePipeline.Unclip]),
         (BundleComponentKind.CaptionerVision, "captioner", "vision.onnx", [BundlePipeline.CaptionImg2Img]),
         (BundleComponentKind.CaptionerDecoder, "captioner", "decoder.onnx", [BundlePipeline.CaptionImg2Img]),

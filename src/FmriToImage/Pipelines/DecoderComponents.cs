@@ -22,11 +22,11 @@ internal sealed class DecoderComponents
     {
         Bundle = bundle;
         VoxelEncoders = VoxelEncoder.FromBundle(bundle);
-        VaeDecoder = VaeDecoder.FromBundle(bundle);
+        VaeDecoder = bundle.VaeDecoder is null ? null : VaeDecoder.FromBundle(bundle);
         ImageEncoder = bundle.ImageEncoder is null ? null : ClipImageEncoder.FromBundle(bundle);
         TextEncoder = bundle.TextEncoder is null ? null : ClipTextEncoder.FromBundle(bundle);
         Captioner = bundle.CaptionerVision is null || bundle.CaptionerDecoder is null ? null : Captioner.FromBundle(bundle);
-        (LatentHeight, LatentWidth) = LatentSize(bundle, VaeDecoder, VoxelEncoders);
+        (LatentHeight, LatentWidth) = VaeDecoder is null ? (0, 0) : LatentSize(bundle, VaeDecoder, VoxelEncoders);
         TokenWidth = (int?)bundle.Unet?.ConfigNumber("cross_attention_dim");
 
         var problems = new List<string>();
@@ -45,7 +45,8 @@ internal sealed class DecoderComponents
 
     public IReadOnlyList<VoxelEncoder> VoxelEncoders { get; }
 
-    public VaeDecoder VaeDecoder { get; }
+    /// <summary>The VAE decoder, or null when the bundle has none (no pipeline is then available; the latent size is 0).</summary>
+    public VaeDecoder? VaeDecoder { get; }
 
     public ClipImageEncoder? ImageEncoder { get; }
 
@@ -56,7 +57,7 @@ internal sealed class DecoderComponents
     /// <summary>The UNet's scheduler (<c>scheduler/scheduler_config.json</c>), or null when the bundle has none (no pipeline is then available).</summary>
     public DdimSchedulerConfig? SchedulerConfig { get; }
 
-    public int LatentChannels => VaeDecoder.LatentChannels;
+    public int LatentChannels => VaeDecoder?.LatentChannels ?? 0;
 
     public int LatentHeight { get; }
 
@@ -98,7 +99,7 @@ internal sealed class DecoderComponents
     private DiffusionPrior CreatePrior()
     {
         int? width = TokenWidth;
-        if (Bundle.Unet is not null)
+        if (Bundle.Unet is not null && VaeDecoder is not null)
         {
             using var unet = CreateUNet();
             width = unet.TokenWidth;
@@ -149,7 +150,7 @@ internal sealed class DecoderComponents
 
     /// <summary>Decodes scaled latents [batch, C, h, w] to images.</summary>
     public Imaging.RgbImage[] DecodeImages(ReadOnlySpan<float> latents, int batch, CancellationToken cancellationToken) =>
-        Imaging.ImageTensor.FromNchw(VaeDecoder.Decode(latents, batch, LatentHeight, LatentWidth, cancellationToken), Imaging.ImageNormalization.SignedUnit);
+        Imaging.ImageTensor.FromNchw(VaeDecoder!.Decode(latents, batch, LatentHeight, LatentWidth, cancellationToken), Imaging.ImageNormalization.SignedUnit);
 
     /// <summary>The image embeddings [count × E] of <paramref name="images"/>, and E.</summary>
     public (float[] Embeddings, int Dimension) EmbedImages(IReadOnlyList<Imaging.RgbImage> images, CancellationToken cancellationToken)
@@ -196,7 +197,7 @@ internal sealed class DecoderComponents
     /// <summary>Builds (and disposes) one UNet and one prior wrapper, so their graph checks run at load.</summary>
     private void CheckDenoisers(List<string> problems)
     {
-        if (Bundle.Unet is not null)
+        if (Bundle.Unet is not null && VaeDecoder is not null)
         {
             try
             {

@@ -59,6 +59,43 @@ public sealed class DecoderComponentsTests
     }
 
     [Fact]
+    public void A_bundle_without_a_vae_encoder_keeps_both_pipelines()
+    {
+        using var temp = new TempBundle();
+        Directory.Delete(temp.PathOf("vae_encoder"), recursive: true);
+        temp.EditManifest(m =>
+        {
+            foreach (var key in m["files"]!.AsObject().Select(p => p.Key).Where(k => k.StartsWith("vae_encoder/", StringComparison.Ordinal)).ToList())
+            {
+                m["files"]!.AsObject().Remove(key);
+            }
+        });
+
+        using var decoder = BrainDecoder.Load(temp.Root);
+        Assert.Equal([ReconstructionPipeline.CaptionImg2Img, ReconstructionPipeline.Unclip], decoder.AvailablePipelines);
+    }
+
+    [Fact]
+    public void A_bundle_without_a_vae_decoder_loads_with_no_pipeline_and_names_it()
+    {
+        // The class promises that missing components make pipelines unavailable, not the load fail.
+        using var temp = new TempBundle();
+        Directory.Delete(temp.PathOf("vae_decoder"), recursive: true);
+        temp.EditManifest(m =>
+        {
+            foreach (var key in m["files"]!.AsObject().Select(p => p.Key).Where(k => k.StartsWith("vae_decoder/", StringComparison.Ordinal)).ToList())
+            {
+                m["files"]!.AsObject().Remove(key);
+            }
+        });
+
+        using var decoder = BrainDecoder.Load(temp.Root);
+        Assert.Empty(decoder.AvailablePipelines);
+        Assert.Equal("vae_decoder/model.onnx", Assert.Throws<BundleComponentMissingException>(() => decoder.Reconstruct(new float[100])).RelativePath);
+        Assert.Equal(16, decoder.EmbedBrain(new float[100]).Length); // what needs no VAE still works
+    }
+
+    [Fact]
     public void A_unet_config_width_the_graph_does_not_have_is_refused_at_load()
     {
         // The graph fixes encoder_hidden_states at width 16; the config claims 24.
