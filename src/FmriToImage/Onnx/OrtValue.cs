@@ -130,9 +130,9 @@ public sealed unsafe class OrtValue : IDisposable
     }
 
     /// <summary>
-    /// Copies <paramref name="data"/> into a new 64-byte aligned pinned buffer (<see cref="AlignedPinnedMemory"/>) and
-    /// wraps it as a tensor: the input form that gives the same bits for the same numbers wherever the caller's copy
-    /// sits. The value keeps the buffer alive; the garbage collector frees it after the value is disposed.
+    /// Copies <paramref name="data"/> into a new 64-byte aligned native buffer and wraps it as a tensor: the input form
+    /// that gives the same bits for the same numbers wherever the caller's copy sits. The value owns the buffer and
+    /// frees it when released (disposed, or finalized), so short-lived inputs never occupy the pinned object heap.
     /// </summary>
     /// <typeparam name="T">A supported element type of 1, 2, 4 or 8 bytes.</typeparam>
     /// <param name="data">Exactly the elements the shape needs, row-major.</param>
@@ -149,7 +149,18 @@ public sealed unsafe class OrtValue : IDisposable
                 $"CreateAlignedTensor: {data.Length} {OrtTensorElementTypes.Name(OrtTensorElementTypes.Of<T>())} elements given but shape {TensorShape.Format(shape)} needs {count}.");
         }
 
-        return CreateTensor(AlignedPinnedMemory.CopyOf(data), shape);
+        // Native memory, freed when the value is released: per-call inputs stay off the pinned object heap.
+        var buffer = new NativeAlignedBuffer<T>(data.Length);
+        try
+        {
+            data.CopyTo(buffer.GetSpan());
+            return CreateTensor(buffer.Memory, shape);
+        }
+        catch
+        {
+            buffer.Free();
+            throw;
+        }
     }
 
     /// <summary>A 64-byte aligned copy of <paramref name="tensor"/> as a value of the same shape; see <see cref="CreateAlignedTensor{T}(ReadOnlySpan{T}, ReadOnlySpan{long})"/>.</summary>
