@@ -155,13 +155,12 @@ public sealed class Captioner
                 if (imageEmbeds is null || imageEmbeds.Shape[0] != open.Count)
                 {
                     imageEmbeds?.Dispose();
-                    var rows = AlignedPinnedMemory.Allocate<float>(open.Count * perImage);
+                    imageEmbeds = OrtValue.CreateZeroedAlignedTensor<float>([open.Count, tokensPerImage, width]);
+                    var rows = imageEmbeds.GetTensorData<float>();
                     for (var r = 0; r < open.Count; r++)
                     {
-                        embeds.GetTensorData<float>().Slice((start + open[r]) * perImage, perImage).CopyTo(rows.Span.Slice(r * perImage, perImage));
+                        embeds.GetTensorData<float>().Slice((start + open[r]) * perImage, perImage).CopyTo(rows.Slice(r * perImage, perImage));
                     }
-
-                    imageEmbeds = OrtValue.CreateTensor(rows, [open.Count, tokensPerImage, width]);
                 }
 
                 using var inputIds = IdTensor(open.Select(o => ids[o]).ToArray(), idType, length);
@@ -203,8 +202,8 @@ public sealed class Captioner
     private static OrtValue IdTensor<T>(List<int>[] rows, int length, Func<int, T> convert)
         where T : unmanaged
     {
-        var memory = AlignedPinnedMemory.Allocate<T>(rows.Length * length);
-        var span = memory.Span;
+        var value = OrtValue.CreateZeroedAlignedTensor<T>([rows.Length, length]);
+        var span = value.GetTensorData<T>();
         for (var r = 0; r < rows.Length; r++)
         {
             for (var k = 0; k < length; k++)
@@ -213,6 +212,6 @@ public sealed class Captioner
             }
         }
 
-        return OrtValue.CreateTensor(memory, [rows.Length, length]);
+        return value;
     }
 }

@@ -171,15 +171,36 @@ public sealed unsafe class OrtValue : IDisposable
         where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        var memory = AlignedPinnedMemory.Allocate<T>(checked((int)tensor.FlattenedLength));
-        tensor.FlattenTo(memory.Span);
         var shape = new long[tensor.Rank];
         for (var i = 0; i < shape.Length; i++)
         {
             shape[i] = tensor.Lengths[i];
         }
 
-        return CreateTensor(memory, shape);
+        var value = CreateZeroedAlignedTensor<T>(shape);
+        tensor.FlattenTo(value.GetTensorData<T>());
+        return value;
+    }
+
+    /// <summary>
+    /// A zeroed tensor in 64-byte aligned native memory that the value owns and frees when released; the caller
+    /// writes it through <see cref="GetTensorData{T}"/>. For per-call inputs (no pinned object heap growth).
+    /// </summary>
+    internal static OrtValue CreateZeroedAlignedTensor<T>(ReadOnlySpan<long> shape)
+        where T : unmanaged
+    {
+        var count = TensorShape.ElementCount(shape, "CreateZeroedAlignedTensor");
+        var buffer = new NativeAlignedBuffer<T>(checked((int)count));
+        try
+        {
+            buffer.GetSpan().Clear();
+            return CreateTensor(buffer.Memory, shape);
+        }
+        catch
+        {
+            buffer.Free();
+            throw;
+        }
     }
 
     /// <summary>A tensor whose memory ONNX Runtime allocates on the CPU (contents undefined until written).</summary>
