@@ -161,7 +161,7 @@ public sealed class BrainDecoder : IDisposable
     public string Caption(RgbImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        return (components.Captioner ?? throw Missing(nameof(Caption), "captioner/decoder.onnx")).Caption([image])[0];
+        return (components.Captioner ?? throw Missing(nameof(Caption), Bundle.CaptionerDecoder is null ? "captioner/decoder.onnx" : DecoderComponents.CaptionerPreprocessor)).Caption([image])[0];
     }
 
     /// <summary>The image encoder's embedding of <paramref name="image"/> (the space voting and retrieval use). Thread-safe.</summary>
@@ -175,7 +175,7 @@ public sealed class BrainDecoder : IDisposable
         ArgumentNullException.ThrowIfNull(image);
         if (components.ImageEncoder is null)
         {
-            throw Missing(nameof(EmbedImage), "image_encoder/model.onnx");
+            throw Missing(nameof(EmbedImage), Bundle.ImageEncoder is null ? "image_encoder/model.onnx" : DecoderComponents.ImageEncoderPreprocessor);
         }
 
         return components.EmbedImages([image], CancellationToken.None).Embeddings;
@@ -227,7 +227,7 @@ public sealed class BrainDecoder : IDisposable
         ArgumentNullException.ThrowIfNull(images);
         if (components.ImageEncoder is null)
         {
-            throw Missing(nameof(EmbedImages), "image_encoder/model.onnx");
+            throw Missing(nameof(EmbedImages), Bundle.ImageEncoder is null ? "image_encoder/model.onnx" : DecoderComponents.ImageEncoderPreprocessor);
         }
 
         return images.Count == 0 ? [] : components.EmbedImages(images, CancellationToken.None).Embeddings;

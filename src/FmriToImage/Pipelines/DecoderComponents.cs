@@ -23,9 +23,9 @@ internal sealed class DecoderComponents
         Bundle = bundle;
         VoxelEncoders = VoxelEncoder.FromBundle(bundle);
         VaeDecoder = bundle.VaeDecoder is null ? null : VaeDecoder.FromBundle(bundle);
-        ImageEncoder = bundle.ImageEncoder is null ? null : ClipImageEncoder.FromBundle(bundle);
+        ImageEncoder = bundle.ImageEncoder is null || !HasFile(bundle, ImageEncoderPreprocessor) ? null : ClipImageEncoder.FromBundle(bundle);
         TextEncoder = bundle.TextEncoder is null ? null : ClipTextEncoder.FromBundle(bundle);
-        Captioner = bundle.CaptionerVision is null || bundle.CaptionerDecoder is null ? null : Captioner.FromBundle(bundle);
+        Captioner = bundle.CaptionerVision is null || bundle.CaptionerDecoder is null || !HasFile(bundle, CaptionerPreprocessor) ? null : Captioner.FromBundle(bundle);
         (LatentHeight, LatentWidth) = VaeDecoder is null ? (0, 0) : LatentSize(bundle, VaeDecoder, VoxelEncoders);
         TokenWidth = (int?)bundle.Unet?.ConfigNumber("cross_attention_dim");
 
@@ -40,6 +40,12 @@ internal sealed class DecoderComponents
             throw new BundleContractException(bundle.RootPath, problems);
         }
     }
+
+    /// <summary>The image encoder's preprocessing; without it the encoder is unusable and the pipelines unavailable.</summary>
+    public const string ImageEncoderPreprocessor = "image_encoder/preprocessor_config.json";
+
+    /// <summary>The captioner's preprocessing; without it caption → img2img is unavailable.</summary>
+    public const string CaptionerPreprocessor = "captioner/preprocessor_config.json";
 
     public ModelBundle Bundle { get; }
 
@@ -271,6 +277,8 @@ internal sealed class DecoderComponents
         }
     }
 
+    private static bool HasFile(ModelBundle bundle, string relativePath) => File.Exists(bundle.ResolvePath(relativePath));
+
     /// <summary>The message with the file named first, once.</summary>
     private static string Prefixed(string file, string message) =>
         message.StartsWith(file, StringComparison.Ordinal) ? message : $"{file}: {message}";
@@ -316,6 +324,16 @@ internal sealed class DecoderComponents
             && !high.Component.Session.Outputs.Any(o => o.Name == "image_embedding"))
         {
             return $"{high.Entry.File}: output 'image_embedding'";
+        }
+
+        if (Bundle.ImageEncoder is not null && ImageEncoder is null)
+        {
+            return ImageEncoderPreprocessor;
+        }
+
+        if (pipeline == ReconstructionPipeline.CaptionImg2Img && Bundle.CaptionerVision is not null && Captioner is null)
+        {
+            return CaptionerPreprocessor;
         }
 
         if (Bundle.ImageEncoder is { } image && !image.Session.Outputs.Any(o => o.Name == "image_embeds"))

@@ -96,6 +96,18 @@ public sealed class DecoderComponentsTests
     }
 
     [Fact]
+    public void A_bundle_without_the_captioners_preprocessor_config_keeps_unclip()
+    {
+        using var temp = new TempBundle();
+        File.Delete(temp.PathOf("captioner/preprocessor_config.json"));
+        temp.EditManifest(m => m["files"]!.AsObject().Remove("captioner/preprocessor_config.json"));
+
+        using var decoder = BrainDecoder.Load(temp.Root);
+        Assert.Equal([ReconstructionPipeline.Unclip], decoder.AvailablePipelines);
+        Assert.Equal("captioner/preprocessor_config.json", Assert.Throws<BundleComponentMissingException>(() => decoder.Reconstruct(new float[100])).RelativePath);
+    }
+
+    [Fact]
     public void A_unet_config_width_the_graph_does_not_have_is_refused_at_load()
     {
         // The graph fixes encoder_hidden_states at width 16; the config claims 24.
