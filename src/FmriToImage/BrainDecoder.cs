@@ -93,8 +93,12 @@ public sealed class BrainDecoder : IDisposable
     /// <exception cref="VoxelCountMismatchException">The vector's length is not <see cref="VoxelCount"/>.</exception>
     /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
     /// <exception cref="BundleComponentMissingException">The bundle lacks a component the pipeline needs (or the prior <see cref="ReconstructionRequest.UsePrior"/> asks for).</exception>
-    /// <exception cref="ArgumentException">A request setting is out of range or does not apply to the pipeline.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A request setting is out of range (every one is named, with its value and range: steps within the scheduler's <c>num_train_timesteps</c>, strength in [0, 1], finite guidance, samples ≥ 1, η ≥ 0, prior steps and η).</exception>
+    /// <exception cref="ArgumentException">A request setting does not apply to the pipeline (<see cref="ReconstructionRequest.UsePrior"/> on caption → img2img).</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="OrtException">A network run failed in the runtime (e.g. out of memory); nothing the checks above can foresee.</exception>
+    /// <exception cref="BundleContractException">Only with graphs whose embedding widths are dynamic: the high-level encoder's <c>image_embedding</c> and the image encoder's <c>image_embeds</c> turned out to differ in width (fixed widths are compared at <see cref="Load"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The decoder was disposed.</exception>
     public Reconstruction Reconstruct(ReadOnlySpan<float> voxels, ReconstructionRequest? request = null, CancellationToken cancellationToken = default)
     {
         CheckVoxels(voxels, 0);
@@ -117,22 +121,19 @@ public sealed class BrainDecoder : IDisposable
     /// <returns>One reconstruction per trial, in row order.</returns>
     /// <exception cref="VoxelCountMismatchException">The matrix has another voxel count.</exception>
     /// <exception cref="NonFiniteValueException">A voxel of some row is NaN or infinite (its trial and voxel are named).</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle lacks a component or output the pipeline needs.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A request setting is out of range (as for <see cref="Reconstruct"/>); thrown before any trial runs.</exception>
+    /// <exception cref="ArgumentException">A request setting does not apply to the pipeline.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the results completed before have been yielded.</exception>
+    /// <exception cref="OrtException">A network run failed in the runtime.</exception>
+    /// <exception cref="BundleContractException">Dynamic embedding widths turned out to differ (see <see cref="Reconstruct"/>).</exception>
     public async IAsyncEnumerable<Reconstruction> ReconstructAllAsync(
         VoxelMatrix trials,
         ReconstructionRequest? request = null,
         IProgress<ReconstructionProgress>? progress = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(trials);
-        if (trials.VoxelCount != VoxelCount)
-        {
-            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}' ({Subject})", VoxelCount, trials.VoxelCount, "columns of the voxel matrix");
-        }
-
-        for (var t = 0; t < trials.TrialCount; t++)
-        {
-            CheckVoxels(trials.Row(t), t);
-        }
+        CheckMatrix(trials);
 
         var filled = FillDefaults(request);
         var clock = Stopwatch.StartNew();
@@ -152,22 +153,29 @@ public sealed class BrainDecoder : IDisposable
         }
     }
 
-    /// <summary>Captions an image with the bundle's captioner.</summary>
+    /// <summary>Captions an image with the bundle's captioner. Thread-safe (concurrent calls use their own buffers).</summary>
     /// <param name="image">Any image.</param>
     /// <returns>The caption.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="image"/> is null.</exception>
     /// <exception cref="BundleComponentMissingException">The bundle has no captioner.</exception>
-    public string Caption(RgbImage image) =>
-        (components.Captioner ?? throw Missing(nameof(Caption), "captioner/decoder.onnx")).Caption([image])[0];
+    public string Caption(RgbImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return (components.Captioner ?? throw Missing(nameof(Caption), Bundle.CaptionerDecoder is null ? "captioner/decoder.onnx" : DecoderComponents.CaptionerPreprocessor)).Caption([image])[0];
+    }
 
-    /// <summary>The image encoder's embedding of <paramref name="image"/> (the space voting and retrieval use).</summary>
+    /// <summary>The image encoder's embedding of <paramref name="image"/> (the space voting and retrieval use). Thread-safe.</summary>
     /// <param name="image">Any image.</param>
     /// <returns>The embedding.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="image"/> is null.</exception>
     /// <exception cref="BundleComponentMissingException">The bundle has no image encoder.</exception>
+    /// <exception cref="BundleContractException">The image encoder has no <c>image_embeds</c> output.</exception>
     public float[] EmbedImage(RgbImage image)
     {
+        ArgumentNullException.ThrowIfNull(image);
         if (components.ImageEncoder is null)
         {
-            throw Missing(nameof(EmbedImage), "image_encoder/model.onnx");
+            throw Missing(nameof(EmbedImage), Bundle.ImageEncoder is null ? "image_encoder/model.onnx" : DecoderComponents.ImageEncoderPreprocessor);
         }
 
         return components.EmbedImages([image], CancellationToken.None).Embeddings;
@@ -177,7 +185,9 @@ public sealed class BrainDecoder : IDisposable
     /// <param name="voxels"><see cref="VoxelCount"/> values.</param>
     /// <returns>The embedding, comparable with <see cref="EmbedImage"/>.</returns>
     /// <exception cref="VoxelCountMismatchException">Wrong length.</exception>
+    /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
     /// <exception cref="BundleComponentMissingException">The bundle has no high-level voxel encoder with a retrieval embedding.</exception>
+    /// <remarks>Thread-safe.</remarks>
     public float[] EmbedBrain(ReadOnlySpan<float> voxels)
     {
         CheckVoxels(voxels, 0);
@@ -195,16 +205,7 @@ public sealed class BrainDecoder : IDisposable
     /// <exception cref="BundleComponentMissingException">The bundle has no high-level voxel encoder with a retrieval embedding.</exception>
     public float[] EmbedBrain(VoxelMatrix trials)
     {
-        ArgumentNullException.ThrowIfNull(trials);
-        if (trials.VoxelCount != VoxelCount)
-        {
-            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}' ({Subject})", VoxelCount, trials.VoxelCount, "columns of the voxel matrix");
-        }
-
-        for (var t = 0; t < trials.TrialCount; t++)
-        {
-            CheckVoxels(trials.Row(t), t);
-        }
+        CheckMatrix(trials);
 
         var embeddings = new List<float>();
         for (var start = 0; start < trials.TrialCount; start += trialBatchSize)
@@ -216,16 +217,17 @@ public sealed class BrainDecoder : IDisposable
         return embeddings.ToArray();
     }
 
-    /// <summary>The image encoder's embeddings of <paramref name="images"/>, in one run.</summary>
+    /// <summary>The image encoder's embeddings of <paramref name="images"/>, in one run. Thread-safe.</summary>
     /// <param name="images">Images of any sizes (each is preprocessed to the encoder's input size).</param>
     /// <returns>images × E floats, row i being <see cref="EmbedImage"/> of image i.</returns>
     /// <exception cref="BundleComponentMissingException">The bundle has no image encoder.</exception>
+    /// <exception cref="BundleContractException">The image encoder has no <c>image_embeds</c> output.</exception>
     public float[] EmbedImages(IReadOnlyList<RgbImage> images)
     {
         ArgumentNullException.ThrowIfNull(images);
         if (components.ImageEncoder is null)
         {
-            throw Missing(nameof(EmbedImages), "image_encoder/model.onnx");
+            throw Missing(nameof(EmbedImages), Bundle.ImageEncoder is null ? "image_encoder/model.onnx" : DecoderComponents.ImageEncoderPreprocessor);
         }
 
         return images.Count == 0 ? [] : components.EmbedImages(images, CancellationToken.None).Embeddings;
@@ -234,11 +236,26 @@ public sealed class BrainDecoder : IDisposable
     /// <summary>The <paramref name="k"/> candidate images most similar to the brain's predicted embedding.</summary>
     /// <param name="voxels"><see cref="VoxelCount"/> values.</param>
     /// <param name="images">An index of image embeddings (from <see cref="EmbedImage"/>).</param>
-    /// <param name="k">How many hits.</param>
+    /// <param name="k">How many hits, 1 … <see cref="EmbeddingIndex.Count"/>.</param>
     /// <returns>The hits, best first.</returns>
+    /// <remarks>Thread-safe. <paramref name="k"/> and, when the encoder's graph fixes it, the embedding width are checked before the encoder runs.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="images"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is outside 1 … the index's count.</exception>
+    /// <exception cref="ArgumentException">The index's embeddings have another width than the brain's (<c>image_embedding</c>).</exception>
+    /// <exception cref="VoxelCountMismatchException">Wrong length.</exception>
+    /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle has no high-level voxel encoder with a retrieval embedding.</exception>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
     public RetrievalHit[] Retrieve(ReadOnlySpan<float> voxels, EmbeddingIndex images, int k)
     {
         ArgumentNullException.ThrowIfNull(images);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(k, images.Count);
+        if (components.BrainEmbeddingWidth is { } width && width != images.Dimension)
+        {
+            throw new ArgumentException($"The index holds {images.Dimension}-float embeddings but the brain's 'image_embedding' has {width}; they must come from one space (build the index with EmbedImage).", nameof(images));
+        }
+
         return images.TopK(EmbedBrain(voxels), k);
     }
 
@@ -270,7 +287,12 @@ public sealed class BrainDecoder : IDisposable
             Guidance = request.Guidance ?? defaults.Guidance,
             Samples = request.Samples ?? defaults.Samples,
         };
-        ArgumentOutOfRangeException.ThrowIfLessThan(filled.Samples!.Value, 1, nameof(request.Samples));
+        var settings = DiffusionSettings.Check(components.SchedulerConfig!, ModelBundle.SchedulerConfigPath, filled.Steps!.Value, filled.Strength!.Value, filled.Guidance!.Value, filled.Samples!.Value, request.Eta);
+        if (settings.Count > 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), settings[0].Actual, string.Join(" ", settings.Select(DiffusionSettings.DescribeRequest)));
+        }
+
         if (request.Pipeline != ReconstructionPipeline.Unclip)
         {
             if (request.UsePrior == true)
@@ -314,6 +336,21 @@ public sealed class BrainDecoder : IDisposable
             ? CaptionImg2ImgPipeline.Prepare(components, rows, count, filled, cancellationToken)
             : UnclipPipeline.Prepare(components, rows, count, filled, cancellationToken);
 
+    /// <summary>Checks a whole voxel matrix (column count, then every row for NaN/Inf) before any network runs.</summary>
+    private void CheckMatrix(VoxelMatrix trials)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        if (trials.VoxelCount != VoxelCount)
+        {
+            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}' ({Subject})", VoxelCount, trials.VoxelCount, "columns of the voxel matrix");
+        }
+
+        for (var t = 0; t < trials.TrialCount; t++)
+        {
+            CheckVoxels(trials.Row(t), t);
+        }
+    }
+
     private void CheckVoxels(ReadOnlySpan<float> voxels, int trial)
     {
         if (voxels.Length != VoxelCount)
@@ -335,8 +372,8 @@ public sealed class BrainDecoder : IDisposable
 
     private string? Missing(ReconstructionPipeline pipeline)
     {
-        var missing = Bundle.MissingFor(pipeline == ReconstructionPipeline.CaptionImg2Img ? BundlePipeline.CaptionImg2Img : BundlePipeline.Unclip);
-        return missing.Count > 0 ? missing[0] : null;
+        var missing = Bundle.MissingFor(DecoderComponents.BundlePipelineOf(pipeline));
+        return missing.Count > 0 ? missing[0] : components.MissingOutputFor(pipeline);
     }
 
     private BundleComponentMissingException Missing(string operation, string what) =>

@@ -26,6 +26,18 @@ public sealed record Reconstruction
     /// <summary>The model whose candidate was chosen.</summary>
     public string ChosenModel => Candidates[ChosenIndex].Model;
 
+    /// <summary>
+    /// The low-level image the chosen image started from, or null when none ran: for caption → img2img the chosen
+    /// candidate's model's (candidates are ordered model by model, <see cref="ReconstructionRequest.Samples"/> each);
+    /// for unCLIP the single low-level image every sample started from.
+    /// </summary>
+    public RgbImage? ChosenLowLevelImage => LowLevelImages.Count switch
+    {
+        0 => null,
+        _ when Pipeline == ReconstructionPipeline.CaptionImg2Img => LowLevelImages[ChosenIndex / Math.Max(1, Candidates.Count / LowLevelImages.Count)],
+        _ => LowLevelImages[0],
+    };
+
     /// <summary>Whether the bundle's diffusion prior produced the UNet's conditioning (unCLIP; see <see cref="ReconstructionRequest.UsePrior"/>).</summary>
     public required bool UsedPrior { get; init; }
 

@@ -51,6 +51,7 @@ public sealed class BrainDecoderTests : IDisposable
 
         Assert.Equal(Array.IndexOf(scores, scores.Max()), result.ChosenIndex);
         Assert.Same(result.Candidates[result.ChosenIndex].Image, result.Image);
+        Assert.Same(result.LowLevelImages[result.ChosenIndex], result.ChosenLowLevelImage); // one sample per model here
     }
 
     [Fact]
@@ -61,12 +62,14 @@ public sealed class BrainDecoderTests : IDisposable
 
         Assert.Equal(3, result.Candidates.Count);
         Assert.Single(result.LowLevelImages); // img2img from the low-level latent (strength 0.85 < 1)
+        Assert.Same(result.LowLevelImages[0], result.ChosenLowLevelImage);
         var target = decoder.EmbedBrain(voxels);
         var scores = result.Candidates.Select(c => Cosine(target, decoder.EmbedImage(c.Image))).ToArray();
         Assert.Equal(Array.IndexOf(scores, scores.Max()), result.ChosenIndex);
 
         var fromNoise = decoder.Reconstruct(voxels, new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip, Strength = 1.0 });
         Assert.Empty(fromNoise.LowLevelImages);
+        Assert.Null(fromNoise.ChosenLowLevelImage);
         Assert.Equal(1.0, fromNoise.Request.Strength);
     }
 
@@ -134,6 +137,39 @@ public sealed class BrainDecoderTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Reconstruct(voxels, unclip with { PriorEta = float.NaN }));
     }
 
+    [Theory]
+    [InlineData(1001, null, null, 0f, "ReconstructionRequest.Steps is 1001; it must lie in [1, 1000] (num_train_timesteps of scheduler/scheduler_config.json).")]
+    [InlineData(0, null, null, 0f, "ReconstructionRequest.Steps is 0")]
+    [InlineData(null, 1.5, null, 0f, "ReconstructionRequest.Strength is 1.5; it must lie in [0, 1].")]
+    [InlineData(null, double.NaN, null, 0f, "ReconstructionRequest.Strength is NaN")]
+    [InlineData(null, null, double.PositiveInfinity, 0f, "ReconstructionRequest.Guidance is Infinity; it must be a finite number.")]
+    [InlineData(null, null, null, -0.5f, "ReconstructionRequest.Eta is -0.5; it must be a finite number ≥ 0.")]
+    public void Diffusion_settings_are_checked_before_any_network_runs(int? steps, double? strength, double? guidance, float eta, string expected)
+    {
+        // A cancelled token would stop the first network; the range check must come before it, in both entry points.
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        foreach (var pipeline in new[] { ReconstructionPipeline.CaptionImg2Img, ReconstructionPipeline.Unclip })
+        {
+            var request = new ReconstructionRequest { Pipeline = pipeline, Steps = steps, Strength = strength, Guidance = guidance, Eta = eta };
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Reconstruct(Trial(1), request, cancelled.Token));
+            Assert.Equal("request", error.ParamName);
+            Assert.Contains(expected, error.Message);
+
+            var matrix = new VoxelMatrix(Trial(1).Concat(Trial(2)).ToArray(), 2, 100);
+            Assert.ThrowsAny<ArgumentOutOfRangeException>(() => decoder.ReconstructAllAsync(matrix, request, cancellationToken: cancelled.Token).ToBlockingEnumerable().ToList());
+        }
+    }
+
+    [Fact]
+    public void Every_out_of_range_setting_is_named_at_once()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Reconstruct(Trial(1), new ReconstructionRequest { Steps = 5000, Strength = 2, Samples = 0 }));
+        Assert.Contains("Steps is 5000", error.Message);
+        Assert.Contains("Strength is 2", error.Message);
+        Assert.Contains("Samples is 0", error.Message);
+    }
+
     [Fact]
     public void A_bundle_without_a_prior_runs_unclip_without_one_and_refuses_to_be_asked_for_one()
     {
@@ -182,6 +218,7 @@ public sealed class BrainDecoderTests : IDisposable
         Assert.Equal(3, all.Count);
         Assert.Equal([1, 2, 3], reports.Select(r => r.Completed));
         Assert.Equal([0, 1, 2], reports.Select(r => r.Trial));
+        Assert.All(reports, r => Assert.Equal(3, r.TrialCount));
 
         using var cancellation = new CancellationTokenSource();
         var yielded = 0;
@@ -279,6 +316,20 @@ public sealed class BrainDecoderTests : IDisposable
         });
         Assert.Equal(2, yielded.Count);
         Assert.All(yielded, r => Assert.True(r.UsedPrior));
+    }
+
+    [Fact]
+    public void Retrieval_arguments_are_checked_before_the_encoder_runs()
+    {
+        using var index = EmbeddingIndex.Create(new float[3 * 16].Select((_, i) => MathF.Cos(i)).ToArray(), 16);
+        using var narrow = EmbeddingIndex.Create(new float[3 * 8].Select((_, i) => MathF.Cos(i)).ToArray(), 8);
+        var nan = Trial(1);
+        nan[0] = float.NaN; // would fail in the voxel check, so the errors below come first
+        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Retrieve(nan, index, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Retrieve(nan, index, 4));
+        var width = Assert.Throws<ArgumentException>(() => decoder.Retrieve(nan, narrow, 1));
+        Assert.Contains("8-float embeddings but the brain's 'image_embedding' has 16", width.Message);
+        Assert.Throws<ArgumentNullException>(() => decoder.Caption(null!));
     }
 
     [Fact]

@@ -12,6 +12,7 @@ internal sealed class BundleContractChecker
     private static readonly OrtTensorElementType[] UnetFloatTypes = [OrtTensorElementType.Float, OrtTensorElementType.Float16];
     private static readonly OrtTensorElementType[] FloatTypes = [OrtTensorElementType.Float];
     private static readonly OrtTensorElementType[] IdTypes = [OrtTensorElementType.Int64, OrtTensorElementType.Int32];
+    private static readonly OrtTensorElementType[] MaskTypes = [OrtTensorElementType.Int64, OrtTensorElementType.Int32, OrtTensorElementType.Float];
     private static readonly OrtTensorElementType[] TimestepTypes = [OrtTensorElementType.Float, OrtTensorElementType.Float16, OrtTensorElementType.Int64, OrtTensorElementType.Int32];
 
     private readonly List<string> problems = [];
@@ -68,6 +69,11 @@ internal sealed class BundleContractChecker
                 Expect(component, session, "image_embeds", input: true, FloatTypes, 3);
                 Expect(component, session, "logits", input: false, FloatTypes, 3);
                 DynamicBatch(component, session, "input_ids", allowOne: true);
+                if (session.Inputs.Any(i => i.Name == "attention_mask"))
+                {
+                    Expect(component, session, "attention_mask", input: true, MaskTypes, 2);
+                }
+
                 break;
             case BundleComponentKind.Prior:
                 CheckPrior(component, session);

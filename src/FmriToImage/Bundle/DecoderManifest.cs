@@ -27,6 +27,27 @@ public sealed record DecoderManifest
     /// <summary>The voxel encoders, in the order the pipelines use them.</summary>
     public IReadOnlyList<VoxelEncoderEntry> VoxelEncoders { get; init; } = [];
 
+    /// <summary>
+    /// What the UNet was trained to take as "no conditioning" for classifier-free guidance, per conditioning kind
+    /// (<c>text</c>: the caption path; <c>image_tokens</c>: the unCLIP path). The library builds exactly one
+    /// unconditional input per kind — the text encoder's <c>last_hidden_state</c> of the empty caption, and zero
+    /// tokens — so <see cref="ModelBundle.Open"/> refuses any other kind or value (<see cref="SupportedUnconditional"/>)
+    /// rather than guide with an input the UNet was not trained on. Empty when the manifest does not say (the library's
+    /// choices then apply).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Unconditional { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// The <c>unconditional</c> values this library implements, per kind: <c>text</c> → <c>empty_caption</c> (also
+    /// spelled as the demo bundle writes it, "text_encoder last_hidden_state of the empty caption"),
+    /// <c>image_tokens</c> → <c>zeros</c>.
+    /// </summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> SupportedUnconditional { get; } = new Dictionary<string, IReadOnlyList<string>>
+    {
+        ["text"] = ["empty_caption", "text_encoder last_hidden_state of the empty caption"],
+        ["image_tokens"] = ["zeros"],
+    };
+
     /// <summary>Per-pipeline defaults, keyed by pipeline name (<c>caption_img2img</c>, <c>unclip</c>).</summary>
     public IReadOnlyDictionary<string, PipelineDefaults> Pipelines { get; init; } = new Dictionary<string, PipelineDefaults>();
 

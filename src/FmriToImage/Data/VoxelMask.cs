@@ -11,12 +11,19 @@ public sealed class VoxelMask
 {
     private readonly bool[] _inside;
 
-    /// <summary>Creates a mask from on-disk-ordered flags.</summary>
+    /// <summary>Creates a mask from a copy of on-disk-ordered flags (later changes to the array do not reach the mask).</summary>
     /// <param name="dimensions">(X, Y, Z).</param>
     /// <param name="inside">X·Y·Z flags, x fastest.</param>
     /// <exception cref="ArgumentException">The flag count differs from X·Y·Z.</exception>
     public VoxelMask((int X, int Y, int Z) dimensions, bool[] inside)
+        : this(dimensions, (bool[])(inside ?? throw new ArgumentNullException(nameof(inside))).Clone(), owned: true)
     {
+    }
+
+    /// <summary>Takes <paramref name="inside"/> without copying; only for arrays no one else holds.</summary>
+    internal VoxelMask((int X, int Y, int Z) dimensions, bool[] inside, bool owned)
+    {
+        _ = owned;
         ArgumentNullException.ThrowIfNull(inside);
         if ((long)dimensions.X * dimensions.Y * dimensions.Z != inside.Length)
         {
@@ -53,7 +60,7 @@ public sealed class VoxelMask
             inside[i] = values[i] > 0;
         }
 
-        return new VoxelMask(header.Grid, inside);
+        return new VoxelMask(header.Grid, inside, owned: true);
     }
 
     /// <summary>The grid size (X, Y, Z).</summary>
@@ -127,6 +134,6 @@ public sealed class VoxelMask
             result[i] = op(_inside[i], other._inside[i]);
         }
 
-        return new VoxelMask(Dimensions, result);
+        return new VoxelMask(Dimensions, result, owned: true);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FmriToImage.Bundle;
 using FmriToImage.Imaging;
 using FmriToImage.Onnx;
@@ -32,6 +33,7 @@ public sealed class Captioner
     /// <param name="startTokenId">The id generation starts from (BLIP: [DEC] = 30522).</param>
     /// <param name="endTokenId">The id that ends a caption (BLIP: [SEP] = 102).</param>
     /// <param name="maxLength">The most tokens a caption has, the start token included (BLIP's default: 20).</param>
+    /// <exception cref="TensorContractException">The decoder has no <c>input_ids</c>, its ids are not int64/int32, or its optional <c>attention_mask</c> is not int64, int32 or float32.</exception>
     public Captioner(OrtSession vision, OrtSession decoder, WordPieceTokenizer tokenizer, ImagePreprocessor preprocessor, int startTokenId, int endTokenId, int maxLength)
     {
         this.vision = vision ?? throw new ArgumentNullException(nameof(vision));
@@ -46,6 +48,16 @@ public sealed class Captioner
         var ids = decoder.Inputs.FirstOrDefault(i => i.Name == "input_ids")
             ?? throw new TensorContractException($"{decoder.ModelName}: no input 'input_ids'; it has {string.Join(", ", decoder.Inputs)}.", "input_ids");
         idType = ids.ElementType;
+        if (idType is not (OrtTensorElementType.Int64 or OrtTensorElementType.Int32))
+        {
+            throw new TensorContractException($"{decoder.ModelName}: input 'input_ids' is {idType}; int64 or int32 token ids were expected.", "input_ids");
+        }
+
+        if (maskType is { } mask && mask is not (OrtTensorElementType.Int64 or OrtTensorElementType.Int32 or OrtTensorElementType.Float))
+        {
+            throw new TensorContractException($"{decoder.ModelName}: input 'attention_mask' is {mask}; int64, int32 or float32 was expected.", "attention_mask");
+        }
+
         decoderBatchLimit = BatchAxis.Limit(ids);
     }
 
@@ -143,13 +155,12 @@ public sealed class Captioner
                 if (imageEmbeds is null || imageEmbeds.Shape[0] != open.Count)
                 {
                     imageEmbeds?.Dispose();
-                    var rows = AlignedPinnedMemory.Allocate<float>(open.Count * perImage);
+                    imageEmbeds = OrtValue.CreateZeroedAlignedTensor<float>([open.Count, tokensPerImage, width]);
+                    var rows = imageEmbeds.GetTensorData<float>();
                     for (var r = 0; r < open.Count; r++)
                     {
-                        embeds.GetTensorData<float>().Slice((start + open[r]) * perImage, perImage).CopyTo(rows.Span.Slice(r * perImage, perImage));
+                        embeds.GetTensorData<float>().Slice((start + open[r]) * perImage, perImage).CopyTo(rows.Slice(r * perImage, perImage));
                     }
-
-                    imageEmbeds = OrtValue.CreateTensor(rows, [open.Count, tokensPerImage, width]);
                 }
 
                 using var inputIds = IdTensor(open.Select(o => ids[o]).ToArray(), idType, length);
@@ -184,14 +195,15 @@ public sealed class Captioner
     {
         OrtTensorElementType.Int32 => IdTensor<int>(rows, length, v => v),
         OrtTensorElementType.Float => IdTensor<float>(rows, length, v => v),
-        _ => IdTensor<long>(rows, length, v => v),
+        OrtTensorElementType.Int64 => IdTensor<long>(rows, length, v => v),
+        _ => throw new UnreachableException($"element type {type} was refused in the constructor"),
     };
 
     private static OrtValue IdTensor<T>(List<int>[] rows, int length, Func<int, T> convert)
         where T : unmanaged
     {
-        var memory = AlignedPinnedMemory.Allocate<T>(rows.Length * length);
-        var span = memory.Span;
+        var value = OrtValue.CreateZeroedAlignedTensor<T>([rows.Length, length]);
+        var span = value.GetTensorData<T>();
         for (var r = 0; r < rows.Length; r++)
         {
             for (var k = 0; k < length; k++)
@@ -200,6 +212,6 @@ public sealed class Captioner
             }
         }
 
-        return OrtValue.CreateTensor(memory, [rows.Length, length]);
+        return value;
     }
 }

@@ -16,6 +16,8 @@ namespace FmriToImage.Models;
 internal sealed class DenoiserGraph : IDisposable
 {
     private readonly Dictionary<(int Batch, int Sequence), Binding> bindings = [];
+    private readonly string kind;
+    private bool disposed;
 
     /// <summary>Finds the contract's inputs and output in <paramref name="session"/>.</summary>
     /// <param name="session">The graph (not owned).</param>
@@ -24,6 +26,7 @@ internal sealed class DenoiserGraph : IDisposable
     public DenoiserGraph(OrtSession session, string kind)
     {
         Session = session ?? throw new ArgumentNullException(nameof(session));
+        this.kind = kind;
         Sample = Node(session.Inputs, "sample", kind);
         Timestep = Node(session.Inputs, "timestep", kind);
         Context = Node(session.Inputs, "encoder_hidden_states", kind);
@@ -44,8 +47,14 @@ internal sealed class DenoiserGraph : IDisposable
     /// One run: <paramref name="sample"/> (shape <paramref name="sampleShape"/>) and <paramref name="context"/>
     /// [batch, sequence, tokenWidth] in, the prediction out into <paramref name="destination"/>.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The wrapper was disposed (a new binding would never be released).</exception>
     public void Run(ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth, ReadOnlySpan<float> sample, int timestep, ReadOnlySpan<float> context, Span<float> destination, CancellationToken cancellationToken)
     {
+        if (disposed)
+        {
+            throw new ObjectDisposedException(kind, $"This {kind} wrapper was disposed; create a new one to run the graph.");
+        }
+
         var batch = (int)sampleShape[0];
         if (!bindings.TryGetValue((batch, sequence), out var binding))
         {
@@ -98,6 +107,7 @@ internal sealed class DenoiserGraph : IDisposable
     /// <summary>Releases the bound buffers (not the session). Idempotent.</summary>
     public void Dispose()
     {
+        disposed = true;
         foreach (var binding in bindings.Values)
         {
             binding.Dispose();
@@ -116,16 +126,25 @@ internal sealed class DenoiserGraph : IDisposable
         public Binding(DenoiserGraph owner, ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth)
         {
             var batch = sampleShape[0];
-            Sample = BoundTensor.Create(owner.Sample.ElementType, sampleShape);
-            Output = BoundTensor.Create(owner.Output.ElementType, sampleShape);
-            Timestep = BoundTensor.Create(owner.Timestep.ElementType, owner.Timestep.Rank == 0 ? [] : [batch]);
-            Context = BoundTensor.Create(owner.Context.ElementType, [batch, sequence, tokenWidth]);
-            RunOptions = new OrtRunOptions();
-            IoBinding = owner.Session.CreateIoBinding();
-            IoBinding.BindInput("sample", Sample.Value);
-            IoBinding.BindInput("timestep", Timestep.Value);
-            IoBinding.BindInput("encoder_hidden_states", Context.Value);
-            IoBinding.BindOutput("out_sample", Output.Value);
+            try
+            {
+                Sample = BoundTensor.Create(owner.Sample.ElementType, sampleShape);
+                Output = BoundTensor.Create(owner.Output.ElementType, sampleShape);
+                Timestep = BoundTensor.Create(owner.Timestep.ElementType, owner.Timestep.Rank == 0 ? [] : [batch]);
+                Context = BoundTensor.Create(owner.Context.ElementType, [batch, sequence, tokenWidth]);
+                RunOptions = new OrtRunOptions();
+                IoBinding = owner.Session.CreateIoBinding();
+                IoBinding.BindInput("sample", Sample.Value);
+                IoBinding.BindInput("timestep", Timestep.Value);
+                IoBinding.BindInput("encoder_hidden_states", Context.Value);
+                IoBinding.BindOutput("out_sample", Output.Value);
+            }
+            catch
+            {
+                // What was created so far has no other owner: release it before the failure propagates.
+                Dispose();
+                throw;
+            }
         }
 
         public BoundTensor Sample { get; }
@@ -141,14 +160,15 @@ internal sealed class DenoiserGraph : IDisposable
         /// <summary>Reused by every step, so a cancellable token costs no native object per step.</summary>
         public OrtRunOptions RunOptions { get; }
 
+        /// <summary>Releases the binding and buffers; also called on a half-built binding, whose missing parts are null.</summary>
         public void Dispose()
         {
-            IoBinding.Dispose();
-            RunOptions.Dispose();
-            Sample.Dispose();
-            Timestep.Dispose();
-            Context.Dispose();
-            Output.Dispose();
+            IoBinding?.Dispose();
+            RunOptions?.Dispose();
+            Sample?.Dispose();
+            Timestep?.Dispose();
+            Context?.Dispose();
+            Output?.Dispose();
         }
     }
 }

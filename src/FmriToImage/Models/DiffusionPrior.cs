@@ -46,7 +46,8 @@ public sealed class DiffusionPrior : IDenoiser, IDisposable
 
         TokenWidth = graph.TokenWidth(tokenWidth);
         TokenCount = graph.Sample.Dimensions[1] >= 0 ? (int)graph.Sample.Dimensions[1] : null;
-        MaxBatch = BatchAxis.Limit(graph.Sample);
+        // The contract lets each input fix its batch axis at 1 on its own; any one of them limits a run to one element.
+        MaxBatch = new[] { graph.Sample, graph.Timestep, graph.Context, graph.Output }.Min(BatchAxis.Limit);
     }
 
     /// <summary>The prior's scheduler configuration.</summary>
@@ -58,7 +59,7 @@ public sealed class DiffusionPrior : IDenoiser, IDisposable
     /// <summary>The token count T when the graph fixes it, else null (any T the brain tokens have).</summary>
     public int? TokenCount { get; }
 
-    /// <summary>The most batch elements one run takes: 1 when the export fixes its batch axis at 1, else <see cref="int.MaxValue"/>.</summary>
+    /// <summary>The most batch elements one run takes: 1 when any input or output of the export fixes its batch axis at 1, else <see cref="int.MaxValue"/>.</summary>
     public int MaxBatch { get; }
 
     /// <summary>
@@ -108,6 +109,7 @@ public sealed class DiffusionPrior : IDenoiser, IDisposable
     /// <exception cref="ArgumentException">The tokens do not split into <paramref name="batch"/> blocks of whole D-wide tokens (of the graph's T when it fixes it), or the stream count is not <paramref name="batch"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> or <paramref name="eta"/> is out of range.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The prior was disposed.</exception>
     public float[] Sample(ReadOnlyMemory<float> brainTokens, int batch, int steps, float eta, IReadOnlyList<INoiseSource> noise, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(noise);

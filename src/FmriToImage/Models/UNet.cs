@@ -100,6 +100,7 @@ public sealed class UNet : IDenoiser, IDisposable
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">A span's length does not fit the batch size, the latent shape or the token width.</exception>
+    /// <exception cref="ObjectDisposedException">The UNet wrapper was disposed.</exception>
     public void Denoise(ReadOnlySpan<float> latents, int batchSize, int timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);

@@ -46,7 +46,7 @@ public sealed class VaeEncoder
     public static VaeEncoder FromBundle(ModelBundle bundle)
     {
         ArgumentNullException.ThrowIfNull(bundle);
-        var encoder = bundle.VaeEncoder ?? throw new BundleComponentMissingException(bundle.RootPath, "vae_encoder/model.onnx", ["CaptionImg2Img"]);
+        var encoder = bundle.VaeEncoder ?? throw new BundleComponentMissingException(bundle.RootPath, "vae_encoder/model.onnx", [nameof(VaeEncoder)]);
         var scaling = encoder.ConfigNumber("scaling_factor") ?? bundle.VaeDecoder?.ConfigNumber("scaling_factor")
             ?? throw new BundleContractException(bundle.RootPath, [$"{encoder.RelativePath}: neither vae_encoder/config.json nor vae_decoder/config.json has a numeric 'scaling_factor'."]);
         return new VaeEncoder(encoder.Session, scaling);

@@ -24,7 +24,7 @@ public static class AlignedPinnedMemory
     /// <param name="length">Elements, ≥ 0.</param>
     /// <returns>Memory over a pinned array; it stays at its address for its whole life.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative or too large for an array.</exception>
-    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is larger than 8 bytes or its size does not divide 64.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is larger than 8 bytes or its size does not divide 64, or the runtime placed the array's data off the element-size grid (so no element starts on a 64-byte boundary).</exception>
     public static unsafe Memory<T> Allocate<T>(int length)
         where T : unmanaged
     {
@@ -45,8 +45,15 @@ public static class AlignedPinnedMemory
         var address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
         var misalignment = (int)(address % Alignment);
 
-        // Array data is at least 8-byte aligned on every 64-bit runtime, so the gap is a whole number of elements.
+        // Array data is at least 8-byte aligned on every 64-bit runtime, so the gap is a whole number of elements; a
+        // runtime that broke that would leave the buffer misaligned, which is refused rather than used silently.
         var offset = misalignment == 0 ? 0 : (Alignment - misalignment) / size;
+        var start = address + (nuint)(offset * size);
+        if (start % Alignment != 0)
+        {
+            throw new NotSupportedException($"An aligned buffer of {typeof(T).Name} could not be placed on a {Alignment}-byte boundary: the pinned array's data starts at 0x{address:x}, which is not a multiple of the element size {size}.");
+        }
+
         return new Memory<T>(array, offset, length);
     }
 

@@ -7,6 +7,16 @@ namespace FmriToImage.Tests.Data;
 public class VoxelMaskTests
 {
     [Fact]
+    public void A_mask_keeps_a_copy_of_the_callers_flags()
+    {
+        var flags = new[] { true, false, false, true, false, false };
+        var mask = new VoxelMask((1, 2, 3), flags);
+        flags[1] = true;
+        Assert.False(mask.Contains(1));
+        Assert.Equal(2, mask.Count);
+    }
+
+    [Fact]
     public void From_nifti_keeps_the_voxels_above_zero_in_numpy_order()
     {
         using var manifest = JsonDocument.Parse(File.ReadAllText(DataFixtures.Path("atlas", "manifest.json")));

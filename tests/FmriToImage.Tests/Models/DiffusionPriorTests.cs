@@ -42,6 +42,32 @@ public sealed class DiffusionPriorTests(TinyBundle tiny) : IClassFixture<TinyBun
     }
 
     [Fact]
+    public void A_batch_axis_fixed_at_one_on_any_input_limits_runs_to_one_element()
+    {
+        // Only encoder_hidden_states fixes batch 1 here; the loop must still run a batch of 2 one element at a time.
+        using var temp = new Bundle.TempBundle();
+        temp.ReplaceWithVariant("prior/model.onnx", "prior_context_batch_1.onnx");
+        using var bundle = FmriToImage.Bundle.ModelBundle.Open(temp.Root);
+        using var prior = DiffusionPrior.FromBundle(bundle);
+        Assert.Equal(1, prior.MaxBatch);
+
+        var golden = Cases[0];
+        var batch = prior.Sample(golden.BrainTokens.Concat(golden.BrainTokens).ToArray(), 2, golden.Steps, golden.Eta,
+            [new GaussianNoiseSource(golden.PriorSeed), new GaussianNoiseSource(golden.PriorSeed)]);
+        AssertClose(golden.Expected, batch.AsSpan(0, golden.Expected.Length).ToArray());
+        AssertClose(golden.Expected, batch.AsSpan(golden.Expected.Length).ToArray());
+    }
+
+    [Fact]
+    public void A_disposed_prior_refuses_to_run()
+    {
+        var golden = Cases[0];
+        var prior = DiffusionPrior.FromBundle(tiny.Bundle);
+        prior.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => prior.Sample(golden.BrainTokens, 1, golden.Steps, golden.Eta, [new GaussianNoiseSource(golden.PriorSeed)]));
+    }
+
+    [Fact]
     public void A_batch_gives_each_element_what_it_gets_alone()
     {
         var golden = Cases[1]; // η > 0: noise is drawn every step, so a shared stream would show

@@ -18,6 +18,16 @@ public sealed class UNetTests(TinyBundle tiny) : IClassFixture<TinyBundle>
     }
 
     [Fact]
+    public void A_disposed_unet_refuses_to_run_instead_of_binding_anew()
+    {
+        var unet = UNet.FromBundle(tiny.Bundle, 32, 32);
+        unet.Dispose();
+        var latents = new float[64];
+        Assert.Throws<ObjectDisposedException>(() => unet.Denoise(latents, 1, 1, new float[3 * 16], new float[64], CancellationToken.None));
+        unet.Dispose(); // idempotent
+    }
+
+    [Fact]
     public void Denoise_gives_what_a_direct_run_of_the_graph_gives_and_reuses_its_binding()
     {
         using var unet = UNet.FromBundle(tiny.Bundle, 32, 32);

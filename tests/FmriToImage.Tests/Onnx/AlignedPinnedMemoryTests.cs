@@ -61,6 +61,34 @@ public sealed class AlignedPinnedMemoryTests
         Assert.Equal(tensor.ToArray(), value.ToArray<float>());
     }
 
+    [Fact]
+    public unsafe void An_aligned_tensor_lives_in_aligned_native_memory_that_its_value_frees()
+    {
+        var numbers = Enumerable.Range(0, 37).Select(i => (float)i).ToArray();
+        using (var value = OrtValue.CreateAlignedTensor<float>(numbers, [37]))
+        {
+            fixed (float* data = value.GetTensorData<float>())
+            {
+                Assert.Equal(0u, (nuint)data % AlignedPinnedMemory.Alignment);
+            }
+
+            Assert.Equal(numbers, value.ToArray<float>());
+        }
+
+        using (var empty = OrtValue.CreateAlignedTensor<float>([], [0, 4]))
+        {
+            Assert.Equal(0, empty.ElementCount);
+        }
+
+        // The buffer is freed when its one pin (the value's) is released, and refuses use afterwards.
+        var buffer = new NativeAlignedBuffer<long>(5);
+        var pin = buffer.Pin();
+        Assert.Equal(0u, (nuint)pin.Pointer % AlignedPinnedMemory.Alignment);
+        pin.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => buffer.GetSpan());
+        buffer.Free(); // idempotent
+    }
+
     private static unsafe void AssertAlignedZeroed<T>(Memory<T> memory, int length)
         where T : unmanaged
     {
