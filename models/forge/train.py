@@ -166,7 +166,7 @@ def main() -> None:
 
     # ---- diffusion prior over the image tokens, conditioned on the brain tokens (MindEye's; kept only if it helps)
     s = time.time()
-    prior = cached(a, "prior", lambda: stages.train_prior(high, w.betas[rows], img_tok[w.trial_ids[rows]], epochs(30, a.scale), a.seed + 6, t0))
+    prior = cached(a, "prior", lambda: stages.train_prior(high, w.betas[rows], img_tok[w.trial_ids[rows]], epochs(8, a.scale), a.seed + 6, t0))
     ptok = prior_sample(prior, torch.from_numpy(htok), PRIOR_SAMPLING_STEPS, torch.Generator().manual_seed(a.seed)).numpy()
     m["prior"] = {"token_mse": float(((ptok - img_tok[te]) ** 2).mean()), "token_mse_without_prior": m["highlevel"]["token_mse"],
                   "class_token_to_image_top1": metrics.top1(ptok[:, 0], img_tok[te][:, 0]),

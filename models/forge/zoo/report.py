@@ -118,7 +118,7 @@ image tokens; unconditional = zero tokens. Chosen: caption_img2img strength {p['
 
 {prior(m)}
 
-Training time (this 2-core shared VM, Debian python3-torch 1.13, CPU, 2 threads): total {sec['total'] / 60:.1f} min —
+Training time (this 2-core shared VM while other builds ran, Debian python3-torch 1.13, CPU, 2 threads): total {sec['total'] / 60:.1f} min —
 VAE {sec['vae']:.0f} s, CLIP {sec['clip']:.0f} s, low-level encoders {sec['lowlevel']:.0f} s, UNet {sec['unet']:.0f} s,
 captioner {sec['captioner']:.0f} s, high-level encoder {sec['highlevel']:.0f} s, prior {sec['prior']:.0f} s,
 pipeline search {sec['pipeline_search']:.0f} s,
