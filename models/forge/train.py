@@ -3,8 +3,9 @@
     /usr/bin/python3 -m models.forge.simulate --out artifacts/nsd-world --no-mini --no-docs --no-nifti-betas
     /usr/bin/python3 -m models.forge.train --out models/demo
 
-Order: VAE → tiny CLIP → low-level voxel encoders → UNet → captioner → high-level voxel encoder → pipeline defaults
-on the validation split → measures on the 300 test images → export. Seeded; CPU; see models/forge/README.md.
+Order: VAE → tiny CLIP → low-level voxel encoders → UNet → captioner → high-level voxel encoder → diffusion prior →
+pipeline defaults on the validation split (which also decides whether the prior ships) → measures on the 300 test
+images → export. Seeded; CPU; see models/forge/README.md.
 """
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ import torch
 
 from .zoo import data, metrics, report, stages
 from .zoo.export import export_bundle
-from .zoo.sampling import img2img
+from .zoo.sampling import img2img, prior_sample
 from .zoo.tokenizers import Bpe, Words
 
 TEXT_LENGTH = 20      # <|startoftext|> + ≤ 18 BPE tokens + <|endoftext|>: the longest caption fits
 CAPTION_LENGTH = 20   # [DEC] + ≤ 18 words + [SEP]
+PRIOR_SAMPLING_STEPS = 20   # DDIM steps of the prior at inference (MindEye2 samples its prior in 20 steps)
 
 
 def parse() -> argparse.Namespace:
@@ -36,11 +38,28 @@ def parse() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--scale", type=float, default=1.0, help="multiplies every epoch count (e.g. 0.1 for a smoke run)")
+    p.add_argument("--cache", default="artifacts/zoo-cache", help="each trained stage is saved here (torch.save)")
+    p.add_argument("--resume", action="store_true",
+                   help="load stages already in --cache instead of training them (only valid for the same code, seed and scale)")
     return p.parse_args()
 
 
 def epochs(n: int, scale: float) -> int:
     return max(1, int(round(n * scale)))
+
+
+def cached(a: argparse.Namespace, name: str, train):
+    """Runs train() and saves its result as --cache/name.pt, or with --resume loads that file when it exists, so a run
+    that fails late (export, report) need not retrain everything. Stages are seeded on their own, so a loaded stage
+    equals a retrained one."""
+    path = Path(a.cache) / f"{name}.pt"
+    if a.resume and path.exists():
+        print(f"{name}: loaded from {path}", flush=True)
+        return torch.load(path)
+    result = train()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(result, path)
+    return result
 
 
 def main() -> None:
@@ -60,7 +79,7 @@ def main() -> None:
     # ---- VAE
     s = time.time()
     vae_x = data.to_vae(w.images)
-    enc, dec = stages.train_vae(vae_x[tr], epochs(10, a.scale), a.seed + 1, t0)
+    enc, dec = cached(a, "vae", lambda: stages.train_vae(vae_x[tr], epochs(10, a.scale), a.seed + 1, t0))
     sampled = stages.vae_latents(enc, vae_x[tr], torch.Generator().manual_seed(a.seed))
     scaling = float(1.0 / sampled.std())
     lat = stages.vae_latents(enc, vae_x) * scaling                        # scaled posterior means, all 3000 images
@@ -75,7 +94,7 @@ def main() -> None:
     bpe = Bpe.train([w.captions[i] for i in tr])
     ids = np.array([bpe.encode(c, TEXT_LENGTH) for c in w.captions], np.int64)
     clip_x = data.to_clip(w.images)
-    clip_img, clip_txt = stages.train_clip(clip_x[tr], ids[tr], len(bpe.vocab), bpe.eos, epochs(15, a.scale), a.seed + 2, t0)
+    clip_img, clip_txt = cached(a, "clip", lambda: stages.train_clip(clip_x[tr], ids[tr], len(bpe.vocab), bpe.eos, epochs(15, a.scale), a.seed + 2, t0))
     img_emb, img_tok = stages.clip_image(clip_img, clip_x)
     txt_tok, txt_emb = stages.clip_text(clip_txt, ids)
     empty_tok, _ = stages.clip_text(clip_txt, np.array([bpe.encode("", TEXT_LENGTH)], np.int64))
@@ -88,11 +107,13 @@ def main() -> None:
     s = time.time()
     rows = w.trials_of(tr)
     target = lat[w.trial_ids[rows]]
+    seen = vae_x[w.trial_ids[rows]]                                        # each trial's image, for the SSIM fine-tune
     test_vox, val_vox = w.averaged(te), w.averaged(va)
     lowlevel, low_test, low_val = {}, [], []
     for k, (name, roi) in enumerate([("lowlevel_all", None), ("lowlevel_set1", "Set1"), ("lowlevel_set2", "Set2"), ("lowlevel_set3", "Set3")]):
-        model, mask = stages.train_lowlevel(w.betas[rows], target, None if roi is None else w.roi_indices[roi],
-                                            epochs(15, a.scale), a.seed + 10 + k, t0, name)
+        model, mask = cached(a, name, lambda: stages.train_lowlevel(
+            w.betas[rows], target, None if roi is None else w.roi_indices[roi], epochs(15, a.scale), a.seed + 10 + k, t0, name,
+            dec, seen, scaling, epochs(2, a.scale)))
         lowlevel[name] = (model, roi)
         pt, pv = stages.run_voxels(model, test_vox, mask), stages.run_voxels(model, val_vox, mask)
         low_test.append(pt)
@@ -109,14 +130,14 @@ def main() -> None:
 
     # ---- UNet
     s = time.time()
-    unet = stages.train_unet(lat[tr], txt_tok[tr], img_tok[tr], empty_tok, epochs(30, a.scale), a.seed + 3, t0)
+    unet = cached(a, "unet", lambda: stages.train_unet(lat[tr], txt_tok[tr], img_tok[tr], empty_tok, epochs(30, a.scale), a.seed + 3, t0))
     times["unet"] = time.time() - s
 
     # ---- captioner
     s = time.time()
     words = Words([w.captions[i] for i in tr])
     cap_ids = np.array([words.encode(c, CAPTION_LENGTH) for c in w.captions], np.int64)
-    cap_vis, cap_dec = stages.train_captioner(clip_x[tr], cap_ids[tr], len(words.tokens), words.pad, epochs(20, a.scale), a.seed + 4, t0)
+    cap_vis, cap_dec = cached(a, "captioner", lambda: stages.train_captioner(clip_x[tr], cap_ids[tr], len(words.tokens), words.pad, epochs(20, a.scale), a.seed + 4, t0))
     pred = [words.decode(r[1:]) for r in stages.caption(cap_vis, cap_dec, clip_x[te], words.dec, words.sep, CAPTION_LENGTH)]
     truth = [w.captions[i] for i in te]
     train_words = [w.captions[i].split() for i in tr]
@@ -135,7 +156,7 @@ def main() -> None:
 
     # ---- high-level voxel encoder (MindEye-style: image tokens + retrieval embedding)
     s = time.time()
-    high = stages.train_highlevel(w.betas[rows], img_tok[w.trial_ids[rows]], img_emb[w.trial_ids[rows]], epochs(20, a.scale), a.seed + 5, t0)
+    high = cached(a, "highlevel", lambda: stages.train_highlevel(w.betas[rows], img_tok[w.trial_ids[rows]], img_emb[w.trial_ids[rows]], epochs(20, a.scale), a.seed + 5, t0))
     htok, hemb = stages.run_voxels(high, test_vox)
     m["highlevel"] = {"brain_to_image_top1": metrics.top1(hemb, img_emb[te]), "image_to_brain_top1": metrics.top1(img_emb[te], hemb),
                       "chance": 1 / len(te), "token_mse": float(((htok - img_tok[te]) ** 2).mean()),
@@ -143,12 +164,24 @@ def main() -> None:
     times["highlevel"] = time.time() - s
     stages.log(f"highlevel: {m['highlevel']}", t0)
 
+    # ---- diffusion prior over the image tokens, conditioned on the brain tokens (MindEye's; kept only if it helps)
+    s = time.time()
+    prior = cached(a, "prior", lambda: stages.train_prior(high, w.betas[rows], img_tok[w.trial_ids[rows]], epochs(8, a.scale), a.seed + 6, t0))
+    ptok = prior_sample(prior, torch.from_numpy(htok), PRIOR_SAMPLING_STEPS, torch.Generator().manual_seed(a.seed)).numpy()
+    m["prior"] = {"token_mse": float(((ptok - img_tok[te]) ** 2).mean()), "token_mse_without_prior": m["highlevel"]["token_mse"],
+                  "class_token_to_image_top1": metrics.top1(ptok[:, 0], img_tok[te][:, 0]),
+                  "class_token_to_image_top1_without_prior": metrics.top1(htok[:, 0], img_tok[te][:, 0]),
+                  "sampling_steps": PRIOR_SAMPLING_STEPS}
+    times["prior"] = time.time() - s
+    stages.log(f"prior: {m['prior']}", t0)
+
     # ---- pipeline defaults on the validation split (CLIP image-embedding similarity to the seen image)
     s = time.time()
-    pipelines, m["pipeline_search"] = choose_defaults(w, va, unet, dec, scaling, clip_img, clip_txt, bpe, cap_vis, cap_dec, words,
-                                                      high, np.mean(low_val, 0), val_vox, clip_x, img_emb, empty_tok, a.seed)
+    pipelines, m["pipeline_search"], use_prior = choose_defaults(w, va, unet, dec, scaling, clip_img, clip_txt, bpe, cap_vis, cap_dec, words,
+                                                                 high, prior, np.mean(low_val, 0), val_vox, clip_x, img_emb, empty_tok, a.seed)
+    m["prior"]["shipped"] = use_prior
     times["pipeline_search"] = time.time() - s
-    stages.log(f"pipelines: {pipelines}", t0)
+    stages.log(f"pipelines: {pipelines}, prior shipped: {use_prior}", t0)
 
     # ---- export
     s = time.time()
@@ -157,7 +190,7 @@ def main() -> None:
          "image_tokens": 17, "unet": unet, "cap_vis": cap_vis, "cap_dec": cap_dec, "words": words,
          "caption_length": CAPTION_LENGTH, "voxel_count": int(w.betas.shape[1]), "nsdgeneral_path": w.nsdgeneral_path,
          "roi_indices": w.roi_indices, "lowlevel": lowlevel, "highlevel": high, "pipelines": pipelines, "subject": "subj01",
-         "readme": README}
+         "prior": prior if use_prior else None, "readme": README + (PRIOR_README if use_prior else NO_PRIOR_README)}
     export_bundle(Path(a.out), z)
     times["export"] = time.time() - s
     times["total"] = time.time() - t0
@@ -171,10 +204,11 @@ def main() -> None:
     stages.log(f"done: {a.out} ({m['bundle_bytes'] / 1e6:.1f} MB), metrics in {a.metrics}", t0)
 
 
-def choose_defaults(w, va, unet, dec, scaling, clip_img, clip_txt, bpe, cap_vis, cap_dec, words, high, low_val, val_vox,
+def choose_defaults(w, va, unet, dec, scaling, clip_img, clip_txt, bpe, cap_vis, cap_dec, words, high, prior, low_val, val_vox,
                     clip_x, img_emb, empty_tok, seed):
-    """Grid over strength × guidance (20 DDIM steps) for both pipelines, starting from the bagged low-level latent;
-    score = mean cosine similarity of the result's CLIP image embedding with the seen image's."""
+    """Grid over strength × guidance (20 DDIM steps) for both pipelines, starting from the bagged low-level latent,
+    and for unclip once on the high-level encoder's tokens and once on the prior's; score = mean cosine similarity of
+    the result's CLIP image embedding with the seen image's. Returns (defaults, scores, whether the prior helps)."""
     n = 48
     ids = va[:n]
     init = torch.from_numpy(low_val[:n])
@@ -183,13 +217,15 @@ def choose_defaults(w, va, unet, dec, scaling, clip_img, clip_txt, bpe, cap_vis,
     cap_text = [words.decode(r[1:]) for r in caps]
     text_tok, _ = stages.clip_text(clip_txt, np.array([bpe.encode(c, TEXT_LENGTH) for c in cap_text], np.int64))
     brain_tok, _ = stages.run_voxels(high, val_vox[:n])
+    prior_tok = prior_sample(prior, torch.from_numpy(brain_tok), PRIOR_SAMPLING_STEPS, torch.Generator().manual_seed(seed))
     conds = {"caption_img2img": (torch.from_numpy(text_tok), torch.from_numpy(np.repeat(empty_tok, n, 0))),
-             "unclip": (torch.from_numpy(brain_tok), torch.zeros(brain_tok.shape))}
+             "unclip": (torch.from_numpy(brain_tok), torch.zeros(brain_tok.shape)),
+             "unclip+prior": (prior_tok, torch.zeros(brain_tok.shape))}
     truth = img_emb[ids]
     truth = truth / np.linalg.norm(truth, axis=1, keepdims=True)
     search, best = {}, {}
     for name, (cond, uncond) in conds.items():
-        for strength in (0.6, 0.8, 1.0):
+        for strength in (0.3, 0.45, 0.6, 0.8, 1.0):
             for guidance in (1.5, 3.0, 5.0):
                 g = torch.Generator().manual_seed(seed)
                 out = img2img(unet, init, cond, uncond, 20, strength, guidance, g).numpy()
@@ -200,9 +236,14 @@ def choose_defaults(w, va, unet, dec, scaling, clip_img, clip_txt, bpe, cap_vis,
                     best[name] = (score, strength, guidance)
     e, _ = stages.clip_image(clip_img, data.to_clip(low_imgs))
     search["low-level image alone"] = round(float(np.mean(np.sum(e / np.linalg.norm(e, axis=1, keepdims=True) * truth, 1))), 4)
+    use_prior = best["unclip+prior"][0] > best["unclip"][0]
+    u = best["unclip+prior" if use_prior else "unclip"]
+    unclip = {"steps": 20, "strength": u[1], "guidance": u[2], "samples": 4}
+    if use_prior:
+        unclip.update({"prior_steps": PRIOR_SAMPLING_STEPS, "prior_eta": 0.0})
     pipelines = {"caption_img2img": {"steps": 20, "strength": best["caption_img2img"][1], "guidance": best["caption_img2img"][2], "samples": 1},
-                 "unclip": {"steps": 20, "strength": best["unclip"][1], "guidance": best["unclip"][2], "samples": 4}}
-    return pipelines, search
+                 "unclip": unclip}
+    return pipelines, search, use_prior
 
 
 README = """# models/demo — the demo world's model bundle (issue 7)
@@ -226,7 +267,15 @@ world of `models/forge` (subject subj01); layout and contract: `docs/model-bundl
 - `voxel_encoders`: four bagged low-level encoders (all of nsdgeneral, Set1, Set2, Set3 — `roi_zero_filled`, as
   the seed study did: the whole vector with voxels outside the set zeroed), each → `latent` already multiplied
   by the scaling factor; `highlevel` → `image_tokens` [B,17,64] + `image_embedding` [B,64] (CLIP image space).
-  No diffusion prior (not trained; see docs/demo-world.md).
+"""
+
+PRIOR_README = """- `prior`: MindEye-style diffusion prior over the image tokens, conditioned on the high-level encoder's tokens
+  (`encoder_hidden_states`), predicting clean tokens (`prediction_type` sample), 100 cosine-schedule timesteps;
+  the unCLIP pipeline samples it with DDIM (`prior_steps`, `prior_eta` in fmri_decoder.json) from seeded noise.
+"""
+
+NO_PRIOR_README = """- No diffusion prior: one was trained but did not improve the unCLIP path on the validation split
+  (docs/demo-world.md), so the pipeline uses the high-level encoder's tokens directly.
 """
 
 

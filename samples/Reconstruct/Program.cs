@@ -1,16 +1,19 @@
-// fmri2img-reconstruct: the main job. Reconstructs a subject's shared test images from its voxels with a model
-// bundle, prints the field's metrics and writes out/: grid.png, metrics.json, per-trial PNGs and report.html.
+// fmri2img-reconstruct: the main job. Reconstructs a subject's trials from its voxels with a model bundle, prints the
+// field's metrics and writes out/: grid.png, metrics.json, per-trial PNGs and report.html.
 //
 //   dotnet run --project samples/Reconstruct -c Release                       # the demo bundle on the demo data
 //   dotnet run --project samples/Reconstruct -c Release -- --limit 10 --pipeline unclip --shard 0/4 --resume
+//   dotnet run --project samples/Reconstruct -c Release -- --data trials.npy   # a single file: no ground truth
 //
-// Exit codes: 0 success; 2 usage; 3 a path does not exist; 4 the bundle or data is invalid (message says which file);
-// 5 the data does not fit the bundle (subject or voxel count); 130 cancelled (Ctrl+C).
+// Exit codes (ExitCodes.cs, also printed by --help): 0 success; 1 unexpected error (a bug: the stack trace is printed);
+// 2 usage; 3 a path does not exist; 4 the bundle or a data file is invalid; 5 the data do not fit the bundle;
+// 130 cancelled (Ctrl+C).
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using FmriToImage;
-using FmriToImage.Data.Nsd;
+using FmriToImage.Data;
 using FmriToImage.Evaluation;
 using FmriToImage.Imaging;
 using FmriToImage.Onnx;
@@ -19,23 +22,54 @@ using FmriToImage.Samples.Reconstruct;
 using Spectre.Console;
 
 var bundleOption = new Option<string>("--bundle") { Description = "Model bundle folder.", DefaultValueFactory = _ => "models/demo" };
-var dataOption = new Option<string>("--data") { Description = "NSD-layout data root.", DefaultValueFactory = _ => "samples/data/nsd-mini" };
-var subjectOption = new Option<int>("--subject") { Description = "Subject number (1 = subj01).", DefaultValueFactory = _ => 1 };
+var dataOption = new Option<string>("--data")
+{
+    Description = "An NSD-layout data root (the subject's shared test images, repetitions averaged, with their seen images), or one file of trials: "
+        + ".npy (trials × voxels, in the bundle's voxel order and preprocessing), .h5/.hdf5 (/betas: (trials, voxels) likewise, or NSD's (trials, Z, Y, X) betas volumes), "
+        + ".nii/.nii.gz (X, Y, Z, trials) betas volumes. Volumes are masked with the bundle's masks/nsdgeneral.nii.gz and z-scored per voxel over the file. "
+        + "A single file has no ground truth: no PixCorr, SSIM, identification or retrieval.",
+    DefaultValueFactory = _ => "samples/data/nsd-mini",
+};
+var subjectOption = new Option<int>("--subject") { Description = "Subject number (1 = subj01); must be the bundle's.", DefaultValueFactory = _ => 1 };
 var pipelineOption = new Option<string>("--pipeline") { Description = "caption-img2img or unclip.", DefaultValueFactory = _ => "caption-img2img" };
 pipelineOption.AcceptOnlyFromAmong("caption-img2img", "unclip");
-var stepsOption = new Option<int?>("--steps") { Description = "DDIM steps (default: the bundle's)." };
+var stepsOption = new Option<int?>("--steps") { Description = "DDIM steps, at least 1 (default: the bundle's)." };
 var strengthOption = new Option<double?>("--strength") { Description = "img2img strength in [0, 1] (default: the bundle's)." };
-var guidanceOption = new Option<double?>("--guidance") { Description = "Guidance scale (default: the bundle's)." };
-var samplesOption = new Option<int?>("--samples") { Description = "Samples per model / per trial (default: the bundle's)." };
+var guidanceOption = new Option<double?>("--guidance") { Description = "Guidance scale, ≥ 0; ≤ 1 disables guidance (default: the bundle's)." };
+var samplesOption = new Option<int?>("--samples") { Description = "Samples per model / per trial, at least 1 (default: the bundle's)." };
 var seedOption = new Option<ulong>("--seed") { Description = "Seed of all diffusion noise.", DefaultValueFactory = _ => 0 };
 var deviceOption = new Option<string>("--device") { Description = "cpu, cuda (required) or auto (CUDA, else CPU — said so).", DefaultValueFactory = _ => "cpu" };
 deviceOption.AcceptOnlyFromAmong("cpu", "cuda", "auto");
-var limitOption = new Option<int?>("--limit") { Description = "Reconstruct only the first N test images." };
-var shardOption = new Option<string?>("--shard") { Description = "i/n: this process takes test images i, i+n, i+2n, … (0-based), for cluster array jobs." };
-var resumeOption = new Option<bool>("--resume") { Description = "Skip test images whose outputs already exist in --out." };
+var limitOption = new Option<int?>("--limit") { Description = "Reconstruct only the first N test images (NSD root) or rows (single file)." };
+var shardOption = new Option<string?>("--shard") { Description = "i/n: this process takes trials i, i+n, i+2n, … (0-based), for cluster array jobs." };
+var resumeOption = new Option<bool>("--resume") { Description = "Skip trials whose outputs already exist in --out." };
 var outOption = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "out" };
+RequireAtLeastOne(limitOption);
+RequireAtLeastOne(stepsOption);
+RequireAtLeastOne(samplesOption);
+strengthOption.Validators.Add(r =>
+{
+    if (r.GetValue(strengthOption) is { } s && !(s >= 0 && s <= 1))
+    {
+        r.AddError($"--strength must be in [0, 1], not {s.ToString(CultureInfo.InvariantCulture)}.");
+    }
+});
+guidanceOption.Validators.Add(r =>
+{
+    if (r.GetValue(guidanceOption) is { } g && !(g >= 0 && double.IsFinite(g)))
+    {
+        r.AddError($"--guidance must be a finite number ≥ 0, not {g.ToString(CultureInfo.InvariantCulture)}.");
+    }
+});
 
-var root = new RootCommand("Reconstruct seen images from fMRI with a model bundle, and evaluate them.")
+// Images per EmbedImages run when the job evaluates.
+const int ImageEmbeddingBatch = 16;
+
+// Set once the first trial is reconstructed: an ArgumentException before that is the request's settings out of range
+// (the library validates them before any network runs), so exit 2, not a bug.
+var trialsRan = false;
+
+var root = new RootCommand("Reconstruct seen images from fMRI with a model bundle, and evaluate them.\n\n" + ExitCodes.Description)
 {
     bundleOption, dataOption, subjectOption, pipelineOption, stepsOption, strengthOption, guidanceOption, samplesOption,
     seedOption, deviceOption, limitOption, shardOption, resumeOption, outOption,
@@ -52,17 +86,26 @@ root.SetAction(async (parse, cancellationToken) =>
         if (parts.Length != 2 || !int.TryParse(parts[0], out shardIndex) || !int.TryParse(parts[1], out shardCount) || shardCount < 1 || shardIndex < 0 || shardIndex >= shardCount)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]--shard must be i/n with 0 ≤ i < n, not '{shard}'.[/]");
-            return 2;
+            return ExitCodes.Usage;
         }
     }
 
-    foreach (var (what, path) in new[] { ("bundle", bundle), ("data", data) })
+    if (!Directory.Exists(bundle))
     {
-        if (!Directory.Exists(path))
-        {
-            AnsiConsole.MarkupLineInterpolated($"[red]The {what} folder '{Path.GetFullPath(path)}' does not exist.[/] Run from the repository root, or pass --{what}.");
-            return 3;
-        }
+        AnsiConsole.MarkupLineInterpolated($"[red]The bundle folder '{Path.GetFullPath(bundle)}' does not exist.[/] Run from the repository root, or pass --bundle.");
+        return ExitCodes.PathNotFound;
+    }
+
+    if (!Directory.Exists(data) && !File.Exists(data))
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]The data '{Path.GetFullPath(data)}' does not exist.[/] Run from the repository root, or pass --data (an NSD-layout folder or a {string.Join(", ", TrialFile.Extensions)} file).");
+        return ExitCodes.PathNotFound;
+    }
+
+    if (File.Exists(data) && !TrialFile.IsSupported(data))
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]--data '{data}' is a file of a kind this job does not read;[/] pass an NSD-layout folder or a {string.Join(", ", TrialFile.Extensions)} file.");
+        return ExitCodes.Usage;
     }
 
     try
@@ -72,21 +115,43 @@ root.SetAction(async (parse, cancellationToken) =>
     catch (OperationCanceledException)
     {
         AnsiConsole.MarkupLine("[yellow]Cancelled; finished trials are in the output folder (use --resume).[/]");
-        return 130;
+        return ExitCodes.Cancelled;
     }
-    catch (VoxelCountMismatchException e)
+    catch (ArgumentException e) when (!trialsRan && e is not ArgumentNullException)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]A setting is out of range: {e.Message}[/]");
+        return ExitCodes.Usage;
+    }
+    catch (Exception e) when (e is VoxelCountMismatchException or DataShapeException)
     {
         AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
-        return 5;
+        return ExitCodes.DataDoesNotFitBundle;
     }
     catch (Exception e) when (e is FmriToImageException or FileNotFoundException or InvalidDataException or FormatException)
     {
         AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
-        return 4;
+        if (e is NonFiniteValueException)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]The trials of '{data}' must be finite values (NaN rows are unrecorded trials in MindEye2-style renorm files).[/]");
+        }
+
+        return ExitCodes.Invalid;
     }
 });
 
-return await root.Parse(args).InvokeAsync();
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors)
+    {
+        Console.Error.WriteLine(error.Message);
+    }
+
+    Console.Error.WriteLine("Run with --help for the options.");
+    return ExitCodes.Usage;
+}
+
+return await parsed.InvokeAsync();
 
 async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, string output, int shardIndex, int shardCount, CancellationToken cancellationToken)
 {
@@ -97,7 +162,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     if (!string.Equals(decoder.Subject, expectedSubject, StringComparison.Ordinal))
     {
         AnsiConsole.MarkupLineInterpolated($"[red]The bundle '{bundlePath}' decodes {decoder.Subject}, but --subject asks for {expectedSubject}; pass the matching --subject or bundle.[/]");
-        return 5;
+        return ExitCodes.DataDoesNotFitBundle;
     }
 
     foreach (var (component, session) in new[] { ("unet", decoder.Bundle.Unet?.Session) })
@@ -108,10 +173,10 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         }
     }
 
-    var test = NsdTestSet.Load(dataPath, subject, parse.GetValue(limitOption));
-    if (test.Voxels.VoxelCount != decoder.VoxelCount)
+    var trials = await TrialSet.LoadAsync(dataPath, decoder, subject, parse.GetValue(limitOption), cancellationToken);
+    if (trials.Voxels.VoxelCount != decoder.VoxelCount)
     {
-        throw new VoxelCountMismatchException($"the data in '{dataPath}' for {expectedSubject}", decoder.VoxelCount, test.Voxels.VoxelCount, $"bundle '{bundlePath}' expects {decoder.VoxelCount}");
+        throw new VoxelCountMismatchException($"the data in '{dataPath}' for {expectedSubject}", decoder.VoxelCount, trials.Voxels.VoxelCount, $"bundle '{bundlePath}' expects {decoder.VoxelCount}");
     }
 
     var request = new ReconstructionRequest
@@ -125,72 +190,108 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     };
 
     var trialsFolder = Directory.CreateDirectory(Path.Combine(output, "trials")).FullName;
-    var mine = Enumerable.Range(0, test.ImageIds.Length).Where(k => k % shardCount == shardIndex).ToArray();
+    var outputs = trials.Keys.Select(key => new TrialOutputs(trialsFolder, key)).ToArray();
+    var mine = Enumerable.Range(0, trials.Keys.Length).Where(k => k % shardCount == shardIndex).ToArray();
     var resume = parse.GetValue(resumeOption);
-    var todo = mine.Where(k => !resume || !File.Exists(Path.Combine(trialsFolder, $"{test.ImageIds[k]}.json"))).ToArray();
-    AnsiConsole.MarkupLineInterpolated($"{decoder.Subject}: {test.ImageIds.Length} test images, shard {shardIndex}/{shardCount} has {mine.Length}, {todo.Length} to do; pipeline {request.Pipeline}.");
+    var identity = RunIdentity.Of(decoder, request);
+    var todo = new List<int>();
+    foreach (var k in mine)
+    {
+        var record = resume ? outputs[k].ReadRecord() : null;
+        if (!outputs[k].IsComplete(record))
+        {
+            todo.Add(k);
+        }
+        else if (record!.Run != identity)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]--resume: '{outputs[k].Json}' is another run's trial: {identity.DifferenceFrom(record.Run)}.[/] Pass the same bundle and settings, another --out, or drop --resume to redo every trial.");
+            return ExitCodes.Usage;
+        }
+    }
 
+    AnsiConsole.MarkupLineInterpolated($"{decoder.Subject}: {trials.Description}; shard {shardIndex}/{shardCount} has {mine.Length}, {todo.Count} to do; pipeline {request.Pipeline}.");
+    var noRetrieval = trials.GroundTruth is null ? null : RetrievalSupport.WhyUnavailable(decoder);
+    if (noRetrieval is not null)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[yellow]No retrieval metrics: {noRetrieval}.[/]");
+    }
+
+    // Every trial to do in one ReconstructAllAsync: its encoder stages run BrainDecoderOptions.TrialBatchSize trials at once.
     await AnsiConsole.Progress()
         .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
         .StartAsync(async context =>
         {
-            var bar = context.AddTask("reconstructing", maxValue: Math.Max(1, todo.Length));
-            foreach (var k in todo)
+            var bar = context.AddTask(todo.Count > 0 ? trials.Labels[todo[0]] : "nothing to do", maxValue: Math.Max(1, todo.Count));
+            var progress = new ProgressBarReporter(bar, todo.Select(k => trials.Labels[k]).ToArray());
+            var i = 0;
+            var started = DateTime.UtcNow;
+            await foreach (var result in decoder.ReconstructAllAsync(trials.Voxels.SelectRows(todo), request, progress, cancellationToken))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var id = test.ImageIds[k];
-                bar.Description = $"trial {id}";
-                var started = DateTime.UtcNow;
-                var voxels = test.Voxels.Row(k).ToArray();
-                var result = await Task.Run(() => decoder.Reconstruct(voxels, request, cancellationToken), cancellationToken);
-                result.Image.SavePng(Path.Combine(trialsFolder, $"{id}.png"));
+                trialsRan = true;
+                var k = todo[i++];
+                var files = outputs[k];
+                result.Image.SavePng(files.Final);
                 if (result.LowLevelImages.Count > 0)
                 {
                     result.LowLevelImages[result.Pipeline == ReconstructionPipeline.CaptionImg2Img ? result.ChosenIndex / Math.Max(1, result.Candidates.Count / result.LowLevelImages.Count) : 0]
-                        .SavePng(Path.Combine(trialsFolder, $"{id}_lowlevel.png"));
+                        .SavePng(files.LowLevel);
                 }
 
-                var record = new TrialResult(id, result.Pipeline.ToString(), result.ChosenModel, result.ChosenIndex, result.Candidates.Select(c => c.Score).ToArray(), result.Captions.ToArray(), (DateTime.UtcNow - started).TotalSeconds);
-                await File.WriteAllTextAsync(Path.Combine(trialsFolder, $"{id}.json"), JsonSerializer.Serialize(record), cancellationToken);
-                bar.Increment(1);
+                for (var c = 0; c < result.Candidates.Count; c++)
+                {
+                    result.Candidates[c].Image.SavePng(files.Candidate(c));
+                }
+
+                var finished = DateTime.UtcNow;
+                var record = new TrialResult(
+                    trials.Keys[k],
+                    trials.Labels[k],
+                    result.Pipeline.ToString(),
+                    result.ChosenIndex,
+                    result.Candidates.Select(c => new TrialResult.Candidate(c.Model, c.Sample, c.Score, c.Caption)).ToArray(),
+                    result.Captions.ToArray(),
+                    (finished - started).TotalSeconds,
+                    identity,
+                    result.Request);
+                started = finished;
+                await File.WriteAllTextAsync(files.Json, JsonSerializer.Serialize(record), cancellationToken);
             }
 
             bar.Value = bar.MaxValue;
         });
 
     // Evaluate every finished trial of this shard.
-    var done = mine.Where(k => File.Exists(Path.Combine(trialsFolder, $"{test.ImageIds[k]}.json"))).ToArray();
-    var rows = done.Select(k =>
+    var rows = mine.Select(k => (Row: k, Record: outputs[k].ReadRecord())).Where(t => outputs[t.Row].IsComplete(t.Record)).Select(t =>
     {
-        var id = test.ImageIds[k];
-        var final = RgbImage.LoadPng(Path.Combine(trialsFolder, $"{id}.png"));
-        var lowPath = Path.Combine(trialsFolder, $"{id}_lowlevel.png");
-        var low = File.Exists(lowPath) ? RgbImage.LoadPng(lowPath) : null;
-        var record = JsonSerializer.Deserialize<TrialResult>(File.ReadAllText(Path.Combine(trialsFolder, $"{id}.json")))!;
-        var truth = test.GroundTruth[k];
-        return (ImageId: id, Truth: truth, LowLevel: low, Final: final, Result: record, PixCorr: PixelCorrelation.Compute(truth, final), Ssim: StructuralSimilarity.Compute(truth, final), Trial: k);
+        var (k, record) = (t.Row, t.Record!);
+        var files = outputs[k];
+        var final = RgbImage.LoadPng(files.Final);
+        var candidates = Enumerable.Range(0, record.Candidates.Length).Select(c => RgbImage.LoadPng(files.Candidate(c))).ToArray();
+        var truth = trials.GroundTruth?[k];
+        var (pixCorr, ssim) = truth is null ? (default(double?), default(double?)) : ImageComparison.Compare(truth, final);
+        return new ReportTrial(record, truth, File.Exists(files.LowLevel) ? RgbImage.LoadPng(files.LowLevel) : null, final, candidates, pixCorr, ssim, k);
     }).ToArray();
 
+    var notes = new List<string>();
     var metrics = new List<(string Name, string Value, string Chance)>
     {
         ("trials", rows.Length.ToString(CultureInfo.InvariantCulture), "-"),
-        ("PixCorr", Format(rows.Average(r => r.PixCorr)), "0"),
-        ("SSIM", Format(rows.Average(r => r.Ssim)), "-"),
     };
-    if (rows.Length >= 2)
+    if (rows.Length > 0)
     {
-        var truthFeatures = rows.SelectMany(r => decoder.EmbedImage(r.Truth)).ToArray();
-        var finalFeatures = rows.SelectMany(r => decoder.EmbedImage(r.Final)).ToArray();
-        var dimension = truthFeatures.Length / rows.Length;
-        metrics.Add(("two-way identification (bundle image encoder)", Format(TwoWayIdentification.Compute(truthFeatures, finalFeatures, dimension)), "0.500"));
-        if (decoder.Bundle.VoxelEncoders.Any(v => v.Entry.Role == FmriToImage.Bundle.VoxelEncoderRole.ImageTokens))
-        {
-            var brain = rows.SelectMany(r => decoder.EmbedBrain(test.Voxels.Row(r.Trial))).ToArray();
-            var way = Math.Min(300, rows.Length);
-            var retrieval = RetrievalProtocol.TopOne(brain, truthFeatures, dimension, way: way, draws: way == rows.Length ? 1 : 30);
-            metrics.Add(($"{way}-way image retrieval top-1", Format(retrieval.BrainToImage), Format(retrieval.Chance)));
-            metrics.Add(($"{way}-way brain retrieval top-1", Format(retrieval.ImageToBrain), Format(retrieval.Chance)));
-        }
+        metrics.Add(("chosen candidate's voting score (mean)", Format(rows.Average(r => r.Result.ChosenScore)), "-"));
+    }
+
+    if (trials.GroundTruth is not null && rows.Length > 0)
+    {
+        // Both at the seen image's size: the reconstruction is resampled to it (ImageComparison).
+        metrics.Add(("PixCorr", Format(rows.Average(r => r.PixCorr!.Value)), "0"));
+        metrics.Add(("SSIM", Format(rows.Average(r => r.Ssim!.Value)), "-"));
+    }
+
+    if (trials.GroundTruth is not null && rows.Length >= 2)
+    {
+        AddFeatureMetrics(decoder, trials, rows, noRetrieval, metrics, notes);
     }
 
     var table = new Table().AddColumn("metric").AddColumn("value").AddColumn("chance");
@@ -200,16 +301,94 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     }
 
     AnsiConsole.Write(table);
-    await File.WriteAllTextAsync(Path.Combine(output, "metrics.json"), JsonSerializer.Serialize(metrics.ToDictionary(m => m.Name, m => m.Value), new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
-    var gridRows = rows.Take(24).Select(r => (IReadOnlyList<RgbImage?>)[r.Truth, r.LowLevel, r.Final]).ToArray();
-    if (gridRows.Length > 0)
+    if (trials.GroundTruth is null)
     {
-        ImageGrid.Compose(gridRows, spacing: 4, background: (255, 255, 255)).SavePng(Path.Combine(output, "grid.png"));
+        AnsiConsole.MarkupLineInterpolated($"[yellow]{TrialSet.NoGroundTruth}[/]");
     }
 
-    ReportWriter.Write(Path.Combine(output, "report.html"), $"FmriToImage — {decoder.Subject}, {request.Pipeline}", metrics, rows.Select(r => (r.ImageId, r.Truth, r.LowLevel, r.Final, r.Result, r.PixCorr, r.Ssim)).ToArray());
-    AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}: grid.png, metrics.json, report.html, trials/.");
-    return 0;
+    foreach (var note in notes)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[yellow]{note}[/]");
+    }
+
+    var json = metrics.ToDictionary(m => m.Name, m => m.Value);
+    if (notes.Count > 0)
+    {
+        json["notes"] = string.Join(" ", notes);
+    }
+
+    json["ground truth"] = trials.GroundTruth is null ? "none (a single data file: no trial → image table)" : "the images seen (NSD-layout data)";
+    var jsonOptions = new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // A shard writes its own metrics, grid and report (metrics.shard0of4.json, …); after every shard finished, one run
+    // with --resume and no --shard evaluates all trials into metrics.json, grid.png and report.html (README.md).
+    var suffix = shardCount > 1 ? $".shard{shardIndex}of{shardCount}" : "";
+    await File.WriteAllTextAsync(Path.Combine(output, $"metrics{suffix}.json"), JsonSerializer.Serialize(json, jsonOptions), cancellationToken);
+    var gridRows = rows.Take(24).Select(r => (IReadOnlyList<RgbImage?>)(r.Truth is null ? [r.LowLevel, r.Final] : [r.Truth, r.LowLevel, r.Final])).ToArray();
+    if (gridRows.Length > 0)
+    {
+        ImageGrid.Compose(gridRows, spacing: 4, background: (255, 255, 255)).SavePng(Path.Combine(output, $"grid{suffix}.png"));
+    }
+
+    var source = string.Join(" ", [trials.Description + (shardCount > 1 ? $"; shard {shardIndex}/{shardCount} only." : "."), .. notes]);
+    ReportWriter.Write(Path.Combine(output, $"report{suffix}.html"), $"FmriToImage — {decoder.Subject}, {request.Pipeline}", source, trials.GroundTruth is not null, metrics, rows);
+    AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}: grid{suffix}.png, metrics{suffix}.json, report{suffix}.html, trials/.");
+    return ExitCodes.Success;
 }
 
+// Two-way identification and retrieval, in the bundle's image-embedding space. What the bundle cannot compute is
+// skipped with a note, never an error after the whole run.
+void AddFeatureMetrics(BrainDecoder decoder, TrialSet trials, ReportTrial[] rows, string? noRetrieval, List<(string Name, string Value, string Chance)> metrics, List<string> notes)
+{
+    if (decoder.Bundle.ImageEncoder is null)
+    {
+        notes.Add("No two-way identification or retrieval: the bundle has no image encoder.");
+        return;
+    }
+
+    var truthFeatures = EmbedImagesInBatches(decoder, rows.Select(r => r.Truth!).ToArray());
+    var finalFeatures = EmbedImagesInBatches(decoder, rows.Select(r => r.Final).ToArray());
+    var dimension = truthFeatures.Length / rows.Length;
+    metrics.Add(("two-way identification (bundle image encoder)", Format(TwoWayIdentification.Compute(truthFeatures, finalFeatures, dimension)), "0.500"));
+    if (noRetrieval is not null)
+    {
+        notes.Add($"No retrieval: {noRetrieval}.");
+        return;
+    }
+
+    float[] brain;
+    try
+    {
+        brain = decoder.EmbedBrain(trials.Voxels.SelectRows(rows.Select(r => r.Row).ToArray()));
+    }
+    catch (Exception e) when (e is FmriToImage.Bundle.BundleComponentMissingException or FmriToImage.Bundle.BundleContractException)
+    {
+        notes.Add($"No retrieval: {e.Message}");
+        return;
+    }
+
+    if (brain.Length != rows.Length * dimension)
+    {
+        notes.Add($"No retrieval: the brain embedding has {brain.Length / rows.Length} values, the image encoder's {dimension}; they are not one space.");
+        return;
+    }
+
+    var way = Math.Min(300, rows.Length);
+    var retrieval = RetrievalProtocol.TopOne(brain, truthFeatures, dimension, way: way, draws: way == rows.Length ? 1 : 30);
+    metrics.Add(($"{way}-way image retrieval top-1", Format(retrieval.BrainToImage), Format(retrieval.Chance)));
+    metrics.Add(($"{way}-way brain retrieval top-1", Format(retrieval.ImageToBrain), Format(retrieval.Chance)));
+}
+
+// The image encoder's embeddings, EmbedImages over ImageEmbeddingBatch images at a time (one run for all 300 test
+// images could exhaust memory with a real CLIP).
+static float[] EmbedImagesInBatches(BrainDecoder decoder, RgbImage[] images) =>
+    images.Chunk(ImageEmbeddingBatch).SelectMany(decoder.EmbedImages).ToArray();
+
 static string Format(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
+
+static void RequireAtLeastOne(Option<int?> option) => option.Validators.Add(r =>
+{
+    if (r.GetValue(option) is int value and < 1)
+    {
+        r.AddError($"{option.Name} must be at least 1, not {value}.");
+    }
+});

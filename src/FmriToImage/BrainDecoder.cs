@@ -28,10 +28,12 @@ namespace FmriToImage;
 public sealed class BrainDecoder : IDisposable
 {
     private readonly DecoderComponents components;
+    private readonly int trialBatchSize;
 
-    private BrainDecoder(ModelBundle bundle)
+    private BrainDecoder(ModelBundle bundle, int trialBatchSize)
     {
         Bundle = bundle;
+        this.trialBatchSize = trialBatchSize;
         components = new DecoderComponents(bundle);
         AvailablePipelines = Enum.GetValues<ReconstructionPipeline>().Where(p => Missing(p) is null).ToArray();
     }
@@ -48,6 +50,9 @@ public sealed class BrainDecoder : IDisposable
     /// <summary>The pipelines this bundle has every component for.</summary>
     public IReadOnlyList<ReconstructionPipeline> AvailablePipelines { get; }
 
+    /// <summary>Whether the bundle has a diffusion prior (<c>prior/model.onnx</c>), which unCLIP then uses by default.</summary>
+    public bool HasPrior => components.HasPrior;
+
     /// <summary>Opens a bundle, checks it whole, and prepares its networks.</summary>
     /// <param name="bundlePath">The bundle folder (e.g. models/demo).</param>
     /// <param name="options">Execution provider, threads, logging; null for the defaults (CPU).</param>
@@ -57,9 +62,11 @@ public sealed class BrainDecoder : IDisposable
     /// <exception cref="BundleComponentMissingException">A file is missing, or the bundle has no brain part (<c>fmri_decoder.json</c>).</exception>
     /// <exception cref="BundleContractException">Graphs or configs do not fit the contract (every problem listed).</exception>
     /// <exception cref="ExecutionProviderUnavailableException">CUDA was required and could not be used.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="BrainDecoderOptions.TrialBatchSize"/> is below 1.</exception>
     public static BrainDecoder Load(string bundlePath, BrainDecoderOptions? options = null)
     {
         options ??= new BrainDecoderOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.TrialBatchSize, 1, nameof(options.TrialBatchSize));
         var sessionOptions = options.SessionOptions ?? new OrtSessionOptions { ExecutionProvider = options.ExecutionProvider, IntraOpThreads = options.IntraOpThreads };
         var bundle = ModelBundle.Open(bundlePath, new ModelBundleOptions { SessionOptions = sessionOptions, VerifyChecksums = options.VerifyChecksums, Logger = options.Logger });
         try
@@ -69,7 +76,7 @@ public sealed class BrainDecoder : IDisposable
                 throw new BundleComponentMissingException(bundle.RootPath, ModelBundle.DecoderManifestFileName, [nameof(ReconstructionPipeline.CaptionImg2Img), nameof(ReconstructionPipeline.Unclip)]);
             }
 
-            return new BrainDecoder(bundle);
+            return new BrainDecoder(bundle, options.TrialBatchSize);
         }
         catch
         {
@@ -85,62 +92,90 @@ public sealed class BrainDecoder : IDisposable
     /// <returns>The chosen image with its low-level images, captions, candidates, scores and timings.</returns>
     /// <exception cref="VoxelCountMismatchException">The vector's length is not <see cref="VoxelCount"/>.</exception>
     /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
-    /// <exception cref="BundleComponentMissingException">The bundle lacks a component the pipeline needs.</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle lacks a component the pipeline needs (or the prior <see cref="ReconstructionRequest.UsePrior"/> asks for).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A request setting is out of range (every one is named, with its value and range: steps within the scheduler's <c>num_train_timesteps</c>, strength in [0, 1], finite guidance, samples ≥ 1, η ≥ 0, prior steps and η).</exception>
+    /// <exception cref="ArgumentException">A request setting does not apply to the pipeline (<see cref="ReconstructionRequest.UsePrior"/> on caption → img2img).</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    public Reconstruction Reconstruct(ReadOnlySpan<float> voxels, ReconstructionRequest? request = null, CancellationToken cancellationToken = default) =>
-        ReconstructTrial(voxels, request, trial: 0, cancellationToken);
+    /// <exception cref="OrtException">A network run failed in the runtime (e.g. out of memory); nothing the checks above can foresee.</exception>
+    /// <exception cref="BundleContractException">Only with graphs whose embedding widths are dynamic: the high-level encoder's <c>image_embedding</c> and the image encoder's <c>image_embeds</c> turned out to differ in width (fixed widths are compared at <see cref="Load"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The decoder was disposed.</exception>
+    public Reconstruction Reconstruct(ReadOnlySpan<float> voxels, ReconstructionRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        CheckVoxels(voxels, 0);
+        return Prepare(voxels, 1, FillDefaults(request), cancellationToken).Complete(0, cancellationToken);
+    }
 
     /// <summary>
-    /// Reconstructs every trial (row) of <paramref name="trials"/> in order, yielding each result as it completes. On
-    /// cancellation, the results completed so far have been yielded and the enumeration ends with
-    /// <see cref="OperationCanceledException"/>.
+    /// Reconstructs every trial (row) of <paramref name="trials"/> in order, yielding each result as it completes. The
+    /// stages before the diffusion (voxel encoders, prior, low-level decoding, captioning, text and image encoding) run
+    /// for <see cref="BrainDecoderOptions.TrialBatchSize"/> trials at once; each trial's diffusion, decoding and
+    /// selection then run on their own, so results stream trial by trial. Each result equals what
+    /// <see cref="Reconstruct"/> gives for that row (images within one grey level where batching changes a kernel's
+    /// memory alignment; docs/pipelines.md). On cancellation, the results completed so far have been yielded and the
+    /// enumeration ends with <see cref="OperationCanceledException"/>.
     /// </summary>
-    /// <param name="trials">trials × <see cref="VoxelCount"/> voxels.</param>
+    /// <param name="trials">trials × <see cref="VoxelCount"/> voxels; every row is checked before any network runs.</param>
     /// <param name="request">Pipeline and settings; null for the bundle's defaults.</param>
     /// <param name="progress">Told after each trial.</param>
     /// <param name="cancellationToken">Cancels between and during trials.</param>
-    /// <returns>One reconstruction per trial.</returns>
+    /// <returns>One reconstruction per trial, in row order.</returns>
     /// <exception cref="VoxelCountMismatchException">The matrix has another voxel count.</exception>
+    /// <exception cref="NonFiniteValueException">A voxel of some row is NaN or infinite (its trial and voxel are named).</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle lacks a component or output the pipeline needs.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A request setting is out of range (as for <see cref="Reconstruct"/>); thrown before any trial runs.</exception>
+    /// <exception cref="ArgumentException">A request setting does not apply to the pipeline.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the results completed before have been yielded.</exception>
+    /// <exception cref="OrtException">A network run failed in the runtime.</exception>
+    /// <exception cref="BundleContractException">Dynamic embedding widths turned out to differ (see <see cref="Reconstruct"/>).</exception>
     public async IAsyncEnumerable<Reconstruction> ReconstructAllAsync(
         VoxelMatrix trials,
         ReconstructionRequest? request = null,
         IProgress<ReconstructionProgress>? progress = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(trials);
-        if (trials.VoxelCount != VoxelCount)
-        {
-            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}' ({Subject})", VoxelCount, trials.VoxelCount, "columns of the voxel matrix");
-        }
+        CheckMatrix(trials);
 
+        var filled = FillDefaults(request);
         var clock = Stopwatch.StartNew();
-        for (var t = 0; t < trials.TrialCount; t++)
+        for (var start = 0; start < trials.TrialCount; start += trialBatchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var row = trials.Row(t).ToArray();
-            var trial = t;
-            var result = await Task.Run(() => ReconstructTrial(row, request, trial, cancellationToken), cancellationToken).ConfigureAwait(false);
-            progress?.Report(new ReconstructionProgress(t + 1, trials.TrialCount, t, clock.Elapsed));
-            yield return result;
+            var count = Math.Min(trialBatchSize, trials.TrialCount - start);
+            var rows = trials.Values.Slice(start * VoxelCount, count * VoxelCount).ToArray();
+            var prepared = await Task.Run(() => Prepare(rows, count, filled, cancellationToken), cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < count; i++)
+            {
+                var trial = i;
+                var result = await Task.Run(() => prepared.Complete(trial, cancellationToken), cancellationToken).ConfigureAwait(false);
+                progress?.Report(new ReconstructionProgress(start + i + 1, trials.TrialCount, start + i, clock.Elapsed));
+                yield return result;
+            }
         }
     }
 
-    /// <summary>Captions an image with the bundle's captioner.</summary>
+    /// <summary>Captions an image with the bundle's captioner. Thread-safe (concurrent calls use their own buffers).</summary>
     /// <param name="image">Any image.</param>
     /// <returns>The caption.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="image"/> is null.</exception>
     /// <exception cref="BundleComponentMissingException">The bundle has no captioner.</exception>
-    public string Caption(RgbImage image) =>
-        (components.Captioner ?? throw Missing(nameof(Caption), "captioner/decoder.onnx")).Caption([image])[0];
+    public string Caption(RgbImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return (components.Captioner ?? throw Missing(nameof(Caption), Bundle.CaptionerDecoder is null ? "captioner/decoder.onnx" : DecoderComponents.CaptionerPreprocessor)).Caption([image])[0];
+    }
 
-    /// <summary>The image encoder's embedding of <paramref name="image"/> (the space voting and retrieval use).</summary>
+    /// <summary>The image encoder's embedding of <paramref name="image"/> (the space voting and retrieval use). Thread-safe.</summary>
     /// <param name="image">Any image.</param>
     /// <returns>The embedding.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="image"/> is null.</exception>
     /// <exception cref="BundleComponentMissingException">The bundle has no image encoder.</exception>
+    /// <exception cref="BundleContractException">The image encoder has no <c>image_embeds</c> output.</exception>
     public float[] EmbedImage(RgbImage image)
     {
+        ArgumentNullException.ThrowIfNull(image);
         if (components.ImageEncoder is null)
         {
-            throw Missing(nameof(EmbedImage), "image_encoder/model.onnx");
+            throw Missing(nameof(EmbedImage), Bundle.ImageEncoder is null ? "image_encoder/model.onnx" : DecoderComponents.ImageEncoderPreprocessor);
         }
 
         return components.EmbedImages([image], CancellationToken.None).Embeddings;
@@ -150,33 +185,94 @@ public sealed class BrainDecoder : IDisposable
     /// <param name="voxels"><see cref="VoxelCount"/> values.</param>
     /// <returns>The embedding, comparable with <see cref="EmbedImage"/>.</returns>
     /// <exception cref="VoxelCountMismatchException">Wrong length.</exception>
+    /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
     /// <exception cref="BundleComponentMissingException">The bundle has no high-level voxel encoder with a retrieval embedding.</exception>
+    /// <remarks>Thread-safe.</remarks>
     public float[] EmbedBrain(ReadOnlySpan<float> voxels)
     {
         CheckVoxels(voxels, 0);
-        var encoder = components.VoxelEncoders.FirstOrDefault(e => e.Entry.Role == VoxelEncoderRole.ImageTokens)
-            ?? throw Missing(nameof(EmbedBrain), "a voxel encoder with role 'image_tokens'");
-        return encoder.Encode(voxels, 1).ImageEmbedding?.ToArray()
-            ?? throw new BundleContractException(Bundle.RootPath, [$"{encoder}: has no 'image_embedding' output to retrieve with."]);
+        return EmbedBrainRows(voxels, 1);
+    }
+
+    /// <summary>
+    /// The brain's predicted image embedding for every trial (row) of <paramref name="trials"/>, computed
+    /// <see cref="BrainDecoderOptions.TrialBatchSize"/> trials per encoder run.
+    /// </summary>
+    /// <param name="trials">trials × <see cref="VoxelCount"/> voxels.</param>
+    /// <returns>trials × E floats, row t being <see cref="EmbedBrain(ReadOnlySpan{float})"/> of row t.</returns>
+    /// <exception cref="VoxelCountMismatchException">The matrix has another voxel count.</exception>
+    /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle has no high-level voxel encoder with a retrieval embedding.</exception>
+    public float[] EmbedBrain(VoxelMatrix trials)
+    {
+        CheckMatrix(trials);
+
+        var embeddings = new List<float>();
+        for (var start = 0; start < trials.TrialCount; start += trialBatchSize)
+        {
+            var count = Math.Min(trialBatchSize, trials.TrialCount - start);
+            embeddings.AddRange(EmbedBrainRows(trials.Values.Slice(start * VoxelCount, count * VoxelCount), count));
+        }
+
+        return embeddings.ToArray();
+    }
+
+    /// <summary>The image encoder's embeddings of <paramref name="images"/>, in one run. Thread-safe.</summary>
+    /// <param name="images">Images of any sizes (each is preprocessed to the encoder's input size).</param>
+    /// <returns>images × E floats, row i being <see cref="EmbedImage"/> of image i.</returns>
+    /// <exception cref="BundleComponentMissingException">The bundle has no image encoder.</exception>
+    /// <exception cref="BundleContractException">The image encoder has no <c>image_embeds</c> output.</exception>
+    public float[] EmbedImages(IReadOnlyList<RgbImage> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (components.ImageEncoder is null)
+        {
+            throw Missing(nameof(EmbedImages), Bundle.ImageEncoder is null ? "image_encoder/model.onnx" : DecoderComponents.ImageEncoderPreprocessor);
+        }
+
+        return images.Count == 0 ? [] : components.EmbedImages(images, CancellationToken.None).Embeddings;
     }
 
     /// <summary>The <paramref name="k"/> candidate images most similar to the brain's predicted embedding.</summary>
     /// <param name="voxels"><see cref="VoxelCount"/> values.</param>
     /// <param name="images">An index of image embeddings (from <see cref="EmbedImage"/>).</param>
-    /// <param name="k">How many hits.</param>
+    /// <param name="k">How many hits, 1 … <see cref="EmbeddingIndex.Count"/>.</param>
     /// <returns>The hits, best first.</returns>
+    /// <remarks>Thread-safe. <paramref name="k"/> and, when the encoder's graph fixes it, the embedding width are checked before the encoder runs.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="images"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is outside 1 … the index's count.</exception>
+    /// <exception cref="ArgumentException">The index's embeddings have another width than the brain's (<c>image_embedding</c>).</exception>
+    /// <exception cref="VoxelCountMismatchException">Wrong length.</exception>
+    /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle has no high-level voxel encoder with a retrieval embedding.</exception>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
     public RetrievalHit[] Retrieve(ReadOnlySpan<float> voxels, EmbeddingIndex images, int k)
     {
         ArgumentNullException.ThrowIfNull(images);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(k, images.Count);
+        if (components.BrainEmbeddingWidth is { } width && width != images.Dimension)
+        {
+            throw new ArgumentException($"The index holds {images.Dimension}-float embeddings but the brain's 'image_embedding' has {width}; they must come from one space (build the index with EmbedImage).", nameof(images));
+        }
+
         return images.TopK(EmbedBrain(voxels), k);
     }
 
     /// <summary>Releases every session of the bundle. Idempotent.</summary>
     public void Dispose() => Bundle.Dispose();
 
-    private Reconstruction ReconstructTrial(ReadOnlySpan<float> voxels, ReconstructionRequest? request, int trial, CancellationToken cancellationToken)
+    private float[] EmbedBrainRows(ReadOnlySpan<float> rows, int count)
     {
-        CheckVoxels(voxels, trial);
+        var encoder = components.VoxelEncoders.FirstOrDefault(e => e.Entry.Role == VoxelEncoderRole.ImageTokens)
+            ?? throw Missing(nameof(EmbedBrain), "a voxel encoder with role 'image_tokens'");
+        return encoder.Encode(rows, count).ImageEmbedding?.ToArray()
+            ?? throw new BundleContractException(Bundle.RootPath, [$"{encoder}: has no 'image_embedding' output to retrieve with."]);
+    }
+
+    /// <summary>The request with every default filled in from the bundle, checked before any network runs.</summary>
+    private ReconstructionRequest FillDefaults(ReconstructionRequest? request)
+    {
         request ??= new ReconstructionRequest();
         if (Missing(request.Pipeline) is { } missing)
         {
@@ -191,10 +287,68 @@ public sealed class BrainDecoder : IDisposable
             Guidance = request.Guidance ?? defaults.Guidance,
             Samples = request.Samples ?? defaults.Samples,
         };
-        ArgumentOutOfRangeException.ThrowIfLessThan(filled.Samples!.Value, 1, nameof(request.Samples));
-        return filled.Pipeline == ReconstructionPipeline.CaptionImg2Img
-            ? CaptionImg2ImgPipeline.Run(components, voxels, filled, cancellationToken)
-            : UnclipPipeline.Run(components, voxels, filled, cancellationToken);
+        var settings = DiffusionSettings.Check(components.SchedulerConfig!, ModelBundle.SchedulerConfigPath, filled.Steps!.Value, filled.Strength!.Value, filled.Guidance!.Value, filled.Samples!.Value, request.Eta);
+        if (settings.Count > 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), settings[0].Actual, string.Join(" ", settings.Select(DiffusionSettings.DescribeRequest)));
+        }
+
+        if (request.Pipeline != ReconstructionPipeline.Unclip)
+        {
+            if (request.UsePrior == true)
+            {
+                throw new ArgumentException($"UsePrior applies to the Unclip pipeline; {request.Pipeline} has no prior.", nameof(request));
+            }
+
+            return filled with { UsePrior = false, PriorSteps = null, PriorEta = null };
+        }
+
+        var usePrior = request.UsePrior ?? components.HasPrior;
+        if (!usePrior)
+        {
+            return filled with { UsePrior = false, PriorSteps = null, PriorEta = null };
+        }
+
+        if (!components.HasPrior)
+        {
+            throw new BundleComponentMissingException(Bundle.RootPath, "prior/model.onnx", ["Unclip with UsePrior = true"]);
+        }
+
+        var steps = request.PriorSteps ?? defaults.PriorSteps;
+        var trainSteps = components.PriorSchedulerConfig!.NumTrainTimesteps;
+        if (steps < 1 || steps > trainSteps)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), steps, $"PriorSteps must lie in [1, {trainSteps}] (num_train_timesteps of {ModelBundle.PriorSchedulerConfigPath}); it is {steps}.");
+        }
+
+        var eta = request.PriorEta ?? (float)defaults.PriorEta;
+        if (!float.IsFinite(eta) || eta < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), eta, $"PriorEta must be a finite number >= 0; it is {eta}.");
+        }
+
+        return filled with { UsePrior = true, PriorSteps = steps, PriorEta = eta };
+    }
+
+    /// <summary>Runs the batched stages of the request's pipeline for <paramref name="count"/> checked trials.</summary>
+    private PreparedTrials Prepare(ReadOnlySpan<float> rows, int count, ReconstructionRequest filled, CancellationToken cancellationToken) =>
+        filled.Pipeline == ReconstructionPipeline.CaptionImg2Img
+            ? CaptionImg2ImgPipeline.Prepare(components, rows, count, filled, cancellationToken)
+            : UnclipPipeline.Prepare(components, rows, count, filled, cancellationToken);
+
+    /// <summary>Checks a whole voxel matrix (column count, then every row for NaN/Inf) before any network runs.</summary>
+    private void CheckMatrix(VoxelMatrix trials)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        if (trials.VoxelCount != VoxelCount)
+        {
+            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}' ({Subject})", VoxelCount, trials.VoxelCount, "columns of the voxel matrix");
+        }
+
+        for (var t = 0; t < trials.TrialCount; t++)
+        {
+            CheckVoxels(trials.Row(t), t);
+        }
     }
 
     private void CheckVoxels(ReadOnlySpan<float> voxels, int trial)
@@ -218,8 +372,8 @@ public sealed class BrainDecoder : IDisposable
 
     private string? Missing(ReconstructionPipeline pipeline)
     {
-        var missing = Bundle.MissingFor(pipeline == ReconstructionPipeline.CaptionImg2Img ? BundlePipeline.CaptionImg2Img : BundlePipeline.Unclip);
-        return missing.Count > 0 ? missing[0] : null;
+        var missing = Bundle.MissingFor(DecoderComponents.BundlePipelineOf(pipeline));
+        return missing.Count > 0 ? missing[0] : components.MissingOutputFor(pipeline);
     }
 
     private BundleComponentMissingException Missing(string operation, string what) =>

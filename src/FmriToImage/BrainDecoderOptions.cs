@@ -18,6 +18,13 @@ public sealed record BrainDecoderOptions
     /// <summary>Where the decoder and ONNX Runtime report (execution-provider fallbacks, stages), or null.</summary>
     public ILogger? Logger { get; init; }
 
+    /// <summary>
+    /// Trials that <see cref="BrainDecoder.ReconstructAllAsync"/> and <see cref="BrainDecoder.EmbedBrain(Data.VoxelMatrix)"/>
+    /// run through the encoders together (default 8; at least 1). Larger batches amortise per-run overhead; memory grows
+    /// with it: one batch decodes trials × low-level encoders VAE images at once (docs/performance.md).
+    /// </summary>
+    public int TrialBatchSize { get; init; } = 8;
+
     /// <summary>Full session options, overriding <see cref="ExecutionProvider"/> and <see cref="IntraOpThreads"/> when set.</summary>
     public OrtSessionOptions? SessionOptions { get; init; }
 }

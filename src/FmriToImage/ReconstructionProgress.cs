@@ -1,8 +1,11 @@
 namespace FmriToImage;
 
-/// <summary>Progress of <see cref="BrainDecoder.ReconstructAllAsync"/>.</summary>
-/// <param name="Completed">Trials finished so far.</param>
-/// <param name="Total">Trials in the batch.</param>
+/// <summary>Progress of <see cref="BrainDecoder.ReconstructAllAsync"/>, reported once per finished trial.</summary>
+/// <param name="Completed">Trials finished so far in this call.</param>
+/// <param name="TrialCount">
+/// Trials this call reconstructs in all: the rows of the voxel matrix it was given (not
+/// <see cref="BrainDecoderOptions.TrialBatchSize"/>, the trials that go through the encoders together).
+/// </param>
 /// <param name="Trial">The trial just finished (its row in the voxel matrix).</param>
-/// <param name="Elapsed">Wall time since the batch started.</param>
-public readonly record struct ReconstructionProgress(int Completed, int Total, int Trial, TimeSpan Elapsed);
+/// <param name="Elapsed">Wall time since the call started.</param>
+public readonly record struct ReconstructionProgress(int Completed, int TrialCount, int Trial, TimeSpan Elapsed);

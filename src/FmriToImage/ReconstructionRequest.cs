@@ -21,9 +21,27 @@ public sealed record ReconstructionRequest
     /// <summary>Samples per bagged model (caption → img2img) or per trial (unCLIP best-of-N), or null for the bundle's default.</summary>
     public int? Samples { get; init; }
 
-    /// <summary>Seeds all diffusion noise: the same seed gives the same images.</summary>
+    /// <summary>
+    /// Seeds all diffusion noise: the same seed gives the same images. The UNet's noise stream starts at this seed;
+    /// the diffusion prior's at <c>Seed ^ 0x7072696F72</c> ("prior" in ASCII), so the two never share numbers within a
+    /// reconstruction (docs/pipelines.md).
+    /// </summary>
     public ulong Seed { get; init; }
 
     /// <summary>DDIM η (0 = deterministic DDIM, the default).</summary>
     public float Eta { get; init; }
+
+    /// <summary>
+    /// unCLIP: whether the bundle's diffusion prior turns the brain tokens into the image tokens the UNet is
+    /// conditioned on. Null (the default) uses the prior when the bundle has one; true requires one (a bundle without
+    /// raises <see cref="Bundle.BundleComponentMissingException"/>); false skips it. Caption → img2img has no prior:
+    /// null or false only. <see cref="Reconstruction.Request"/> records what was done.
+    /// </summary>
+    public bool? UsePrior { get; init; }
+
+    /// <summary>DDIM steps of the prior loop, or null for the bundle's <c>prior_steps</c> (default 20). Recorded as null when no prior ran.</summary>
+    public int? PriorSteps { get; init; }
+
+    /// <summary>DDIM η of the prior loop, or null for the bundle's <c>prior_eta</c> (default 0). Recorded as null when no prior ran.</summary>
+    public float? PriorEta { get; init; }
 }

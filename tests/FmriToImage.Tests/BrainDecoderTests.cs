@@ -23,6 +23,8 @@ public sealed class BrainDecoderTests : IDisposable
         Assert.Equal("subj01", decoder.Subject);
         Assert.Equal(100, decoder.VoxelCount);
         Assert.Equal([ReconstructionPipeline.CaptionImg2Img, ReconstructionPipeline.Unclip], decoder.AvailablePipelines);
+        Assert.True(decoder.HasPrior);
+        Assert.Throws<ArgumentOutOfRangeException>(() => BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"), new BrainDecoderOptions { TrialBatchSize = 0 }));
     }
 
     [Fact]
@@ -49,6 +51,7 @@ public sealed class BrainDecoderTests : IDisposable
 
         Assert.Equal(Array.IndexOf(scores, scores.Max()), result.ChosenIndex);
         Assert.Same(result.Candidates[result.ChosenIndex].Image, result.Image);
+        Assert.Same(result.LowLevelImages[result.ChosenIndex], result.ChosenLowLevelImage); // one sample per model here
     }
 
     [Fact]
@@ -59,32 +62,131 @@ public sealed class BrainDecoderTests : IDisposable
 
         Assert.Equal(3, result.Candidates.Count);
         Assert.Single(result.LowLevelImages); // img2img from the low-level latent (strength 0.85 < 1)
+        Assert.Same(result.LowLevelImages[0], result.ChosenLowLevelImage);
         var target = decoder.EmbedBrain(voxels);
         var scores = result.Candidates.Select(c => Cosine(target, decoder.EmbedImage(c.Image))).ToArray();
         Assert.Equal(Array.IndexOf(scores, scores.Max()), result.ChosenIndex);
 
         var fromNoise = decoder.Reconstruct(voxels, new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip, Strength = 1.0 });
         Assert.Empty(fromNoise.LowLevelImages);
+        Assert.Null(fromNoise.ChosenLowLevelImage);
         Assert.Equal(1.0, fromNoise.Request.Strength);
     }
 
-    [Fact]
-    public void The_same_seed_gives_the_same_images_alone_or_concurrently_and_another_seed_differs()
+    [Theory]
+    [InlineData(ReconstructionPipeline.CaptionImg2Img)]
+    [InlineData(ReconstructionPipeline.Unclip)]
+    public void The_same_seed_gives_bit_identical_images_alone_or_concurrently_and_another_seed_differs(ReconstructionPipeline pipeline)
     {
+        // Every buffer a graph reads is 64-byte aligned, so equal numbers are summed in one order on every call.
         var voxels = Trial(3);
-        var request = new ReconstructionRequest { Seed = 11 };
+        var request = new ReconstructionRequest { Pipeline = pipeline, Seed = 11 };
         var serial = decoder.Reconstruct(voxels, request);
-        var parallel = Enumerable.Range(0, 4).AsParallel().Select(_ => decoder.Reconstruct(voxels, request)).ToArray();
-        foreach (var other in parallel.Append(decoder.Reconstruct(voxels, request)))
+        var again = decoder.Reconstruct(voxels, request);
+        Assert.Equal(serial.Image.ToPng(), again.Image.ToPng());
+        Assert.Equal(serial.Candidates.Select(c => c.Score), again.Candidates.Select(c => c.Score));
+
+        var parallel = Enumerable.Range(0, 4).AsParallel().WithDegreeOfParallelism(4).Select(_ => decoder.Reconstruct(voxels, request)).ToArray();
+        foreach (var other in parallel)
         {
-            // Within one grey level: ONNX Runtime may sum in another order for buffers at another address.
-            AssertSameImage(serial.Image, other.Image);
+            Assert.Equal(serial.Image.PixelArray, other.Image.PixelArray);
             Assert.Equal(serial.ChosenIndex, other.ChosenIndex);
+            Assert.Equal(serial.Candidates.Select(c => c.Score), other.Candidates.Select(c => c.Score));
         }
 
         var reseeded = decoder.Reconstruct(voxels, request with { Seed = 12, Strength = 1.0 });
         var first = decoder.Reconstruct(voxels, request with { Strength = 1.0 });
         Assert.NotEqual(first.Image.PixelArray, reseeded.Image.PixelArray);
+    }
+
+    [Fact]
+    public void Unclip_runs_the_bundles_prior_by_default_and_skips_it_on_request()
+    {
+        var voxels = Trial(2);
+        var request = new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip, Strength = 1.0, Seed = 3 };
+        var withPrior = decoder.Reconstruct(voxels, request);
+        Assert.True(withPrior.UsedPrior);
+        Assert.Equal(true, withPrior.Request.UsePrior);
+        Assert.Equal(5, withPrior.Request.PriorSteps); // fmri_decoder.json pipelines.unclip.prior_steps
+        Assert.Equal(0f, withPrior.Request.PriorEta);
+        Assert.Equal(["voxel encoders", "prior", "low-level decoding", "diffusion", "decoding", "selection"], withPrior.Timings.Select(t => t.Key));
+
+        var without = decoder.Reconstruct(voxels, request with { UsePrior = false });
+        Assert.False(without.UsedPrior);
+        Assert.Null(without.Request.PriorSteps);
+        Assert.DoesNotContain(without.Timings, t => t.Key == "prior");
+        Assert.NotEqual(withPrior.Image.PixelArray, without.Image.PixelArray); // the UNet saw other tokens
+
+        var moreSteps = decoder.Reconstruct(voxels, request with { PriorSteps = 8, PriorEta = 0.5f });
+        Assert.Equal(8, moreSteps.Request.PriorSteps);
+        Assert.NotEqual(withPrior.Image.PixelArray, moreSteps.Image.PixelArray);
+
+        var caption = decoder.Reconstruct(voxels, new ReconstructionRequest { Steps = 2 });
+        Assert.False(caption.UsedPrior);
+        Assert.Equal(false, caption.Request.UsePrior);
+    }
+
+    [Fact]
+    public void Prior_settings_are_checked_before_any_network_runs()
+    {
+        var voxels = Trial(2);
+        var unclip = new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip };
+        Assert.Throws<ArgumentException>(() => decoder.Reconstruct(voxels, new ReconstructionRequest { UsePrior = true }));
+        var steps = Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Reconstruct(voxels, unclip with { PriorSteps = 101 }));
+        Assert.Contains("[1, 100]", steps.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Reconstruct(voxels, unclip with { PriorEta = float.NaN }));
+    }
+
+    [Theory]
+    [InlineData(1001, null, null, 0f, "ReconstructionRequest.Steps is 1001; it must lie in [1, 1000] (num_train_timesteps of scheduler/scheduler_config.json).")]
+    [InlineData(0, null, null, 0f, "ReconstructionRequest.Steps is 0")]
+    [InlineData(null, 1.5, null, 0f, "ReconstructionRequest.Strength is 1.5; it must lie in [0, 1].")]
+    [InlineData(null, double.NaN, null, 0f, "ReconstructionRequest.Strength is NaN")]
+    [InlineData(null, null, double.PositiveInfinity, 0f, "ReconstructionRequest.Guidance is Infinity; it must be a finite number.")]
+    [InlineData(null, null, null, -0.5f, "ReconstructionRequest.Eta is -0.5; it must be a finite number ≥ 0.")]
+    public void Diffusion_settings_are_checked_before_any_network_runs(int? steps, double? strength, double? guidance, float eta, string expected)
+    {
+        // A cancelled token would stop the first network; the range check must come before it, in both entry points.
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        foreach (var pipeline in new[] { ReconstructionPipeline.CaptionImg2Img, ReconstructionPipeline.Unclip })
+        {
+            var request = new ReconstructionRequest { Pipeline = pipeline, Steps = steps, Strength = strength, Guidance = guidance, Eta = eta };
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Reconstruct(Trial(1), request, cancelled.Token));
+            Assert.Equal("request", error.ParamName);
+            Assert.Contains(expected, error.Message);
+
+            var matrix = new VoxelMatrix(Trial(1).Concat(Trial(2)).ToArray(), 2, 100);
+            Assert.ThrowsAny<ArgumentOutOfRangeException>(() => decoder.ReconstructAllAsync(matrix, request, cancellationToken: cancelled.Token).ToBlockingEnumerable().ToList());
+        }
+    }
+
+    [Fact]
+    public void Every_out_of_range_setting_is_named_at_once()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Reconstruct(Trial(1), new ReconstructionRequest { Steps = 5000, Strength = 2, Samples = 0 }));
+        Assert.Contains("Steps is 5000", error.Message);
+        Assert.Contains("Strength is 2", error.Message);
+        Assert.Contains("Samples is 0", error.Message);
+    }
+
+    [Fact]
+    public void A_bundle_without_a_prior_runs_unclip_without_one_and_refuses_to_be_asked_for_one()
+    {
+        using var temp = new Bundle.TempBundle();
+        Directory.Delete(temp.PathOf("prior"), recursive: true);
+        temp.EditManifest(m =>
+        {
+            m["files"]!.AsObject().Remove("prior/model.onnx");
+            m["files"]!.AsObject().Remove("prior/scheduler_config.json");
+        });
+        using var plain = BrainDecoder.Load(temp.Root);
+        Assert.False(plain.HasPrior);
+        var unclip = new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip, Steps = 2 };
+        var result = plain.Reconstruct(Trial(2), unclip);
+        Assert.False(result.UsedPrior);
+        var error = Assert.Throws<FmriToImage.Bundle.BundleComponentMissingException>(() => plain.Reconstruct(Trial(2), unclip with { UsePrior = true }));
+        Assert.Equal("prior/model.onnx", error.RelativePath);
     }
 
     [Fact]
@@ -115,6 +217,8 @@ public sealed class BrainDecoderTests : IDisposable
 
         Assert.Equal(3, all.Count);
         Assert.Equal([1, 2, 3], reports.Select(r => r.Completed));
+        Assert.Equal([0, 1, 2], reports.Select(r => r.Trial));
+        Assert.All(reports, r => Assert.Equal(3, r.TrialCount));
 
         using var cancellation = new CancellationTokenSource();
         var yielded = 0;
@@ -128,6 +232,18 @@ public sealed class BrainDecoderTests : IDisposable
         });
         Assert.Equal(1, yielded);
 
+        data[(2 * 100) + 7] = float.PositiveInfinity;
+        var yieldedBeforeError = 0;
+        var nonFinite = await Assert.ThrowsAsync<NonFiniteValueException>(async () =>
+        {
+            await foreach (var _ in decoder.ReconstructAllAsync(new VoxelMatrix(data, 3, 100)))
+            {
+                yieldedBeforeError++;
+            }
+        });
+        Assert.Equal((2, 7), (nonFinite.Trial, nonFinite.Voxel));
+        Assert.Equal(0, yieldedBeforeError); // every row is checked before any network runs
+
         var wrong = new VoxelMatrix(new float[2 * 50], 2, 50);
         await Assert.ThrowsAsync<VoxelCountMismatchException>(async () =>
         {
@@ -135,6 +251,85 @@ public sealed class BrainDecoderTests : IDisposable
             {
             }
         });
+    }
+
+    [Theory]
+    [InlineData(ReconstructionPipeline.CaptionImg2Img, 2)]
+    [InlineData(ReconstructionPipeline.Unclip, 2)]
+    [InlineData(ReconstructionPipeline.Unclip, 8)]
+    public async Task Batched_trials_give_what_one_at_a_time_gives_in_order(ReconstructionPipeline pipeline, int batchSize)
+    {
+        using var batched = BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"), new BrainDecoderOptions { TrialBatchSize = batchSize });
+        var trials = new VoxelMatrix(Enumerable.Range(0, 3).SelectMany(t => Trial(10 + t)).ToArray(), 3, 100);
+        var request = new ReconstructionRequest { Pipeline = pipeline, Seed = 4, Steps = 3 };
+        var results = new List<Reconstruction>();
+        await foreach (var result in batched.ReconstructAllAsync(trials, request))
+        {
+            results.Add(result);
+        }
+
+        Assert.Equal(3, results.Count);
+        for (var t = 0; t < 3; t++)
+        {
+            // docs/pipelines.md: equal within one grey level (a batch row can sit at another alignment than a lone trial).
+            var alone = decoder.Reconstruct(trials.Row(t), request);
+            AssertSameImage(alone.Image, results[t].Image);
+            Assert.Equal(alone.ChosenIndex, results[t].ChosenIndex);
+            Assert.Equal(alone.Captions, results[t].Captions);
+            Assert.Equal(alone.UsedPrior, results[t].UsedPrior);
+            Assert.Equal(alone.Timings.Select(s => s.Key), results[t].Timings.Select(s => s.Key));
+            for (var m = 0; m < alone.LowLevelImages.Count; m++)
+            {
+                AssertSameImage(alone.LowLevelImages[m], results[t].LowLevelImages[m]);
+            }
+        }
+
+        var brains = batched.EmbedBrain(trials);
+        var dimension = brains.Length / 3;
+        for (var t = 0; t < 3; t++)
+        {
+            Assert.Equal(decoder.EmbedBrain(trials.Row(t)), brains.AsSpan(t * dimension, dimension).ToArray(), (a, b) => Math.Abs(a - b) <= 1e-6f);
+        }
+
+        var images = results.Select(r => r.Image).ToArray();
+        var embedded = batched.EmbedImages(images);
+        Assert.Equal(images.SelectMany(decoder.EmbedImage), embedded, (a, b) => Math.Abs(a - b) <= 1e-6f);
+    }
+
+    [Fact]
+    public async Task Cancelling_inside_a_batch_yields_the_completed_trials_first()
+    {
+        using var batched = BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"), new BrainDecoderOptions { TrialBatchSize = 3 });
+        var trials = new VoxelMatrix(Enumerable.Range(0, 5).SelectMany(Trial).ToArray(), 5, 100);
+        using var cancellation = new CancellationTokenSource();
+        var yielded = new List<Reconstruction>();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var result in batched.ReconstructAllAsync(trials, new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip, Steps = 2 }, cancellationToken: cancellation.Token))
+            {
+                yielded.Add(result);
+                if (yielded.Count == 2)
+                {
+                    cancellation.Cancel(); // the third trial of the first batch was prepared but never completes
+                }
+            }
+        });
+        Assert.Equal(2, yielded.Count);
+        Assert.All(yielded, r => Assert.True(r.UsedPrior));
+    }
+
+    [Fact]
+    public void Retrieval_arguments_are_checked_before_the_encoder_runs()
+    {
+        using var index = EmbeddingIndex.Create(new float[3 * 16].Select((_, i) => MathF.Cos(i)).ToArray(), 16);
+        using var narrow = EmbeddingIndex.Create(new float[3 * 8].Select((_, i) => MathF.Cos(i)).ToArray(), 8);
+        var nan = Trial(1);
+        nan[0] = float.NaN; // would fail in the voxel check, so the errors below come first
+        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Retrieve(nan, index, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Retrieve(nan, index, 4));
+        var width = Assert.Throws<ArgumentException>(() => decoder.Retrieve(nan, narrow, 1));
+        Assert.Contains("8-float embeddings but the brain's 'image_embedding' has 16", width.Message);
+        Assert.Throws<ArgumentNullException>(() => decoder.Caption(null!));
     }
 
     [Fact]

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from .data import MEAN, STD
-from .sampling import BETA_END, BETA_START, STEPS
+from .sampling import BETA_END, BETA_START, PRIOR_STEPS, STEPS
 
 
 def write_json(path: Path, value) -> None:
@@ -121,6 +121,18 @@ def export_bundle(out: Path, z: dict) -> None:
     onnx(z["highlevel"], (torch.zeros(1, n),), out / "voxel_encoders/highlevel.onnx", ["voxels"], ["image_tokens", "image_embedding"],
          {"voxels": {0: B}, "image_tokens": {0: B}, "image_embedding": {0: B}})
     encoders.append({"name": "highlevel", "file": "voxel_encoders/highlevel.onnx", "role": "image_tokens", "input": "nsdgeneral"})
+    # diffusion prior (optional)
+    T = z["image_tokens"]
+    if z.get("prior") is not None:
+        onnx(z["prior"], (torch.zeros(2, T, D), torch.tensor(50.0), torch.zeros(2, T, D)), out / "prior/model.onnx",
+             ["sample", "timestep", "encoder_hidden_states"], ["out_sample"],
+             {"sample": {0: B}, "encoder_hidden_states": {0: B}, "out_sample": {0: B}})
+        write_json(out / "prior/config.json", {"_class_name": "BrainDiffusionPrior", "tokens": T, "width": D,
+                   "prediction_type": "sample", "conditioning": "high-level voxel encoder image_tokens [B,T,D]; no guidance"})
+        write_json(out / "prior/scheduler_config.json", {"_class_name": "DDIMScheduler", "_diffusers_version": "0.30.0",
+                   "num_train_timesteps": PRIOR_STEPS, "beta_schedule": "squaredcos_cap_v2", "trained_betas": None,
+                   "clip_sample": False, "set_alpha_to_one": True, "steps_offset": 0, "prediction_type": "sample",
+                   "timestep_spacing": "leading"})
     (out / "README.md").write_text(z["readme"])
     write_json(out / "model_index.json", {
         "_class_name": "FmriToImagePipeline", "_diffusers_version": "0.30.0",

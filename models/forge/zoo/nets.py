@@ -307,3 +307,28 @@ class HighLevelEncoder(nn.Module):
     def forward(self, voxels):
         h = self.blocks(self.inp(voxels))
         return self.tokens(h).reshape(-1, self.t, self.d), self.embed(h)
+
+
+# ---------------------------------------------------------------- diffusion prior (MindEye-style, over image tokens)
+class DiffusionPrior(nn.Module):
+    """sample [B,T,D] (noisy image tokens), timestep (scalar or [B]), encoder_hidden_states [B,T,D] (brain tokens:
+    the high-level encoder's image_tokens) → out_sample [B,T,D], the predicted clean image tokens (x0, as MindEye's
+    dalle2 prior predicts). A non-causal transformer over [brain tokens ‖ time token ‖ noisy tokens] with learned
+    positions; the last T positions are read out."""
+
+    def __init__(self, tokens=17, dim=64, layers=3, heads=4):
+        super().__init__()
+        self.t, self.d = tokens, dim
+        self.time = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+        self.pos = nn.Parameter(torch.randn(1, 2 * tokens + 1, dim) * 0.02)
+        self.blocks = nn.ModuleList([Block(dim, heads) for _ in range(layers)])
+        self.norm = nn.LayerNorm(dim)
+        self.out = nn.Linear(dim, dim)
+
+    def forward(self, sample, timestep, encoder_hidden_states):
+        b = sample.shape[0]
+        t = self.time(timestep_embedding(timestep, self.d)).expand(b, -1)[:, None]
+        x = torch.cat([encoder_hidden_states, t, sample], 1) + self.pos
+        for blk in self.blocks:
+            x = blk(x)
+        return self.out(self.norm(x[:, -self.t:]))

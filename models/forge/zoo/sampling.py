@@ -34,3 +34,31 @@ def img2img(unet, init: torch.Tensor, cond: torch.Tensor, uncond: torch.Tensor, 
         x0 = (x - (1 - a_t).sqrt() * e) / a_t.sqrt()
         x = a_p.sqrt() * x0 + (1 - a_p).sqrt() * e
     return x
+
+
+# ---------------------------------------------------------------- diffusion prior (image tokens)
+PRIOR_STEPS = 100   # training timesteps, as MindEye's BrainDiffusionPrior
+
+
+def prior_alphas_cumprod(steps: int = PRIOR_STEPS) -> torch.Tensor:
+    """diffusers' squaredcos_cap_v2 (the DALLE-2 / MindEye prior schedule): betas from the cosine ᾱ(t), capped at 0.999."""
+    import math
+    bar = lambda t: math.cos((t + 0.008) / 1.008 * math.pi / 2) ** 2
+    betas = torch.tensor([min(1 - bar((i + 1) / steps) / bar(i / steps), 0.999) for i in range(steps)], dtype=torch.float64)
+    return torch.cumprod(1 - betas, 0).to(torch.float32)
+
+
+@torch.no_grad()
+def prior_sample(prior, cond: torch.Tensor, steps: int, generator: torch.Generator) -> torch.Tensor:
+    """DDIM (eta 0, leading spacing, steps_offset 0, set_alpha_to_one true, prediction_type sample) from Gaussian
+    noise, conditioned on the brain tokens, no guidance (MindEye's cond_scale 1) — the loop the C# pipeline runs."""
+    ac = prior_alphas_cumprod()
+    ratio = PRIOR_STEPS // steps
+    x = torch.randn(cond.shape, generator=generator)
+    for t in (torch.arange(steps - 1, -1, -1) * ratio).tolist():
+        x0 = prior(x, torch.tensor(float(t)), cond)
+        prev = t - ratio
+        a_t, a_p = ac[t], (ac[prev] if prev >= 0 else torch.tensor(1.0))
+        e = (x - a_t.sqrt() * x0) / (1 - a_t).sqrt()
+        x = a_p.sqrt() * x0 + (1 - a_p).sqrt() * e
+    return x

@@ -132,8 +132,30 @@ def clip_text(txt, ids: np.ndarray):
 
 
 # ---------------------------------------------------------------- low-level voxel encoders
-def train_lowlevel(voxels: np.ndarray, targets: np.ndarray, keep: np.ndarray | None, epochs: int, seed: int, t0: float, name: str):
-    """voxels: single trials [n, N]; targets: scaled VAE latents [n,4,8,8]; keep: ROI indices (others zero-filled)."""
+def grey_ssim(pred: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """Differentiable mean SSIM of [B,3,H,W] images in [-1,1] with MindEye's evaluation settings (grey-scale with
+    skimage's rgb2gray weights, Gaussian window σ = 1.5 truncated at 3.5σ, population covariance, data range 1);
+    windows cover the interior only, as skimage crops the border it pads."""
+    grey = torch.tensor([0.2125, 0.7154, 0.0721]).reshape(1, 3, 1, 1)
+    r = torch.arange(-5, 6, dtype=torch.float64)
+    k = torch.exp(-r ** 2 / (2 * 1.5 ** 2))
+    k = (k / k.sum()).to(torch.float32)
+    window = (k[:, None] * k[None, :])[None, None]
+    a = ((pred.clamp(-1, 1) + 1) / 2 * grey).sum(1, keepdim=True)
+    b = ((truth + 1) / 2 * grey).sum(1, keepdim=True)
+    f = lambda x: F.conv2d(x, window)
+    ma, mb = f(a), f(b)
+    va, vb, cab = f(a * a) - ma ** 2, f(b * b) - mb ** 2, f(a * b) - ma * mb
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    return (((2 * ma * mb + c1) * (2 * cab + c2)) / ((ma ** 2 + mb ** 2 + c1) * (va + vb + c2))).mean()
+
+
+def train_lowlevel(voxels: np.ndarray, targets: np.ndarray, keep: np.ndarray | None, epochs: int, seed: int, t0: float, name: str,
+                   decoder=None, images: np.ndarray | None = None, scaling: float = 1.0, finetune_epochs: int = 0):
+    """voxels: single trials [n, N]; targets: scaled VAE latents [n,4,8,8]; keep: ROI indices (others zero-filled).
+    L1 to the latents (the seed study's loss); then, when finetune_epochs > 0, a short fine-tune that adds
+    1 − SSIM of the frozen VAE decoder's image against the seen image [n,3,64,64] in [-1,1]: L1 alone regresses to
+    latents whose decodings carry texture where the scene is flat, which SSIM punishes (docs/demo-world.md)."""
     g = seed_all(seed)
     model = nets.LowLevelEncoder(voxels.shape[1])
     mask = torch.zeros(voxels.shape[1])
@@ -149,6 +171,20 @@ def train_lowlevel(voxels: np.ndarray, targets: np.ndarray, keep: np.ndarray | N
             tot += update(loss) * len(idx)
         if ep == epochs - 1 or ep % 10 == 0:
             log(f"{name} epoch {ep + 1}/{epochs} L1 {tot / len(V):.4f}", t0)
+    if finetune_epochs:
+        for p in decoder.parameters():
+            p.requires_grad_(False)
+        X = torch.from_numpy(images)
+        update = optimiser(model.parameters(), 3e-4, 0.05, finetune_epochs * ((len(voxels) + size - 1) // size), 0.1)
+        for ep in range(finetune_epochs):
+            tot = 0.0
+            for idx in batches(len(V), size, g):
+                pred = model(V[idx])
+                loss = F.l1_loss(pred, Y[idx]) + (1 - grey_ssim(decoder(pred / scaling), X[idx]))
+                tot += update(loss) * len(idx)
+            log(f"{name} fine-tune {ep + 1}/{finetune_epochs} L1 + (1 - SSIM) {tot / len(V):.4f}", t0)
+        for p in decoder.parameters():
+            p.requires_grad_(True)
     model.eval()
     return model, mask
 
@@ -251,5 +287,39 @@ def train_highlevel(voxels: np.ndarray, tokens: np.ndarray, embeds: np.ndarray, 
             tot += update(loss) * len(idx)
         if ep == epochs - 1 or ep % 10 == 0:
             log(f"highlevel epoch {ep + 1}/{epochs} loss {tot / len(V):.4f}", t0)
+    model.eval()
+    return model
+
+
+# ---------------------------------------------------------------- diffusion prior
+def train_prior(high, voxels: np.ndarray, tokens: np.ndarray, epochs: int, seed: int, t0: float, cond_drop: float = 0.2):
+    """x0-prediction diffusion over image tokens conditioned on the high-level encoder's brain tokens (MindEye's
+    BrainDiffusionPrior, scaled down: 100 cosine-schedule timesteps, condition dropped with probability 0.2). The
+    brain tokens are recomputed every batch with the encoder's dropout active, so the prior learns from inputs as
+    noisy as unseen trials' rather than from the encoder's fit to its own training set."""
+    from .sampling import PRIOR_STEPS, prior_alphas_cumprod
+    g = seed_all(seed)
+    model = nets.DiffusionPrior(tokens.shape[1], tokens.shape[2])
+    ac = prior_alphas_cumprod()
+    size = 128
+    update = optimiser(model.parameters(), 1e-3, 0.01, epochs * ((len(voxels) + size - 1) // size), 0.05)
+    V, X = torch.from_numpy(voxels), torch.from_numpy(tokens)
+    high.train()
+    for ep in range(epochs):
+        tot = 0.0
+        for idx in batches(len(V), size, g):
+            with torch.no_grad():
+                cond, _ = high(V[idx])
+            keep = (torch.rand(len(idx), generator=g) >= cond_drop).float().reshape(-1, 1, 1)
+            x0 = X[idx]
+            noise = torch.randn(x0.shape, generator=g)
+            t = torch.randint(0, PRIOR_STEPS, (len(idx),), generator=g)
+            a = ac[t].reshape(-1, 1, 1)
+            xt = a.sqrt() * x0 + (1 - a).sqrt() * noise
+            loss = F.mse_loss(model(xt, t.float(), cond * keep), x0)
+            tot += update(loss) * len(idx)
+        if ep == epochs - 1 or ep % 5 == 0:
+            log(f"prior epoch {ep + 1}/{epochs} loss {tot / len(V):.4f}", t0)
+    high.eval()
     model.eval()
     return model

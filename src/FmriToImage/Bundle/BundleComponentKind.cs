@@ -24,7 +24,10 @@ public enum BundleComponentKind
     /// <summary><c>captioner/decoder.onnx</c>: input_ids, image_embeds [, attention_mask] → logits [batch, L, V].</summary>
     CaptionerDecoder,
 
-    /// <summary><c>prior/model.onnx</c>: an optional diffusion prior over image tokens.</summary>
+    /// <summary>
+    /// <c>prior/model.onnx</c> (optional, with <c>prior/scheduler_config.json</c>): sample [batch, T, D], timestep,
+    /// encoder_hidden_states [batch, T, D] (the brain tokens) → out_sample [batch, T, D].
+    /// </summary>
     Prior,
 
     /// <summary><c>voxel_encoders/*.onnx</c>: voxels → a VAE latent or image tokens, per <see cref="VoxelEncoderRole"/>.</summary>

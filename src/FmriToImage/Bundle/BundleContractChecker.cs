@@ -12,6 +12,7 @@ internal sealed class BundleContractChecker
     private static readonly OrtTensorElementType[] UnetFloatTypes = [OrtTensorElementType.Float, OrtTensorElementType.Float16];
     private static readonly OrtTensorElementType[] FloatTypes = [OrtTensorElementType.Float];
     private static readonly OrtTensorElementType[] IdTypes = [OrtTensorElementType.Int64, OrtTensorElementType.Int32];
+    private static readonly OrtTensorElementType[] MaskTypes = [OrtTensorElementType.Int64, OrtTensorElementType.Int32, OrtTensorElementType.Float];
     private static readonly OrtTensorElementType[] TimestepTypes = [OrtTensorElementType.Float, OrtTensorElementType.Float16, OrtTensorElementType.Int64, OrtTensorElementType.Int32];
 
     private readonly List<string> problems = [];
@@ -26,10 +27,12 @@ internal sealed class BundleContractChecker
             case BundleComponentKind.TextEncoder:
                 Expect(component, session, "input_ids", input: true, IdTypes, 2);
                 Expect(component, session, "last_hidden_state", input: false, FloatTypes, 3);
+                DynamicBatch(component, session, "input_ids", allowOne: false);
                 break;
             case BundleComponentKind.ImageEncoder:
                 Expect(component, session, "pixel_values", input: true, FloatTypes, 4);
                 ExpectEither(component, session, ("image_embeds", 2), ("last_hidden_state", 3));
+                DynamicBatch(component, session, "pixel_values", allowOne: false);
                 break;
             case BundleComponentKind.Unet:
                 Expect(component, session, "sample", input: true, UnetFloatTypes, 4);
@@ -38,10 +41,7 @@ internal sealed class BundleContractChecker
                 Expect(component, session, "out_sample", input: false, UnetFloatTypes, 4);
                 foreach (var name in new[] { "sample", "timestep", "encoder_hidden_states" })
                 {
-                    if (Find(session.Inputs, name) is { Rank: > 0 } node && node.Dimensions[0] >= 0)
-                    {
-                        problems.Add($"{component.RelativePath}: input '{name}' {node.ShapeText} fixes the batch axis at {node.Dimensions[0]}; it must be dynamic (classifier-free guidance runs the unconditional and conditional halves as one batch).");
-                    }
+                    DynamicBatch(component, session, name, allowOne: false, "classifier-free guidance runs the unconditional and conditional halves as one batch");
                 }
 
                 break;
@@ -52,6 +52,7 @@ internal sealed class BundleContractChecker
             case BundleComponentKind.VaeDecoder:
                 Expect(component, session, "latent_sample", input: true, FloatTypes, 4);
                 Expect(component, session, "sample", input: false, FloatTypes, 4);
+                DynamicBatch(component, session, "latent_sample", allowOne: false);
                 if (component.ConfigNumber("scaling_factor") is null)
                 {
                     problems.Add($"{component.RelativePath}: its config.json has no numeric 'scaling_factor' (the latent scale diffusers records; it is never assumed).");
@@ -61,18 +62,21 @@ internal sealed class BundleContractChecker
             case BundleComponentKind.CaptionerVision:
                 Expect(component, session, "pixel_values", input: true, FloatTypes, 4);
                 Expect(component, session, "image_embeds", input: false, FloatTypes, 3);
+                DynamicBatch(component, session, "pixel_values", allowOne: false);
                 break;
             case BundleComponentKind.CaptionerDecoder:
                 Expect(component, session, "input_ids", input: true, IdTypes, 2);
                 Expect(component, session, "image_embeds", input: true, FloatTypes, 3);
                 Expect(component, session, "logits", input: false, FloatTypes, 3);
-                break;
-            case BundleComponentKind.Prior:
-                if (session.Inputs.Count == 0 || session.Outputs.Count == 0)
+                DynamicBatch(component, session, "input_ids", allowOne: true);
+                if (session.Inputs.Any(i => i.Name == "attention_mask"))
                 {
-                    problems.Add($"{component.RelativePath}: a prior needs at least one input and one output.");
+                    Expect(component, session, "attention_mask", input: true, MaskTypes, 2);
                 }
 
+                break;
+            case BundleComponentKind.Prior:
+                CheckPrior(component, session);
                 break;
             case BundleComponentKind.VoxelEncoder:
                 CheckVoxelEncoder(component, session, manifest);
@@ -138,6 +142,8 @@ internal sealed class BundleContractChecker
             }
         }
 
+        CheckPriorAcross(bundle, width);
+
         // The captioner's vocabulary: logits width = lines of vocab.txt.
         if (bundle.CaptionerDecoder is { } decoder && FixedDim(decoder, "logits", false, 2) is { } logitsWidth)
         {
@@ -153,6 +159,93 @@ internal sealed class BundleContractChecker
         }
     }
 
+    /// <summary>
+    /// The prior's own contract: sample and encoder_hidden_states [batch, T, D] float32 in, out_sample [batch, T, D]
+    /// out, a timestep of any supported type and rank, one T and D across the three, a batch axis that is dynamic or
+    /// 1, and its scheduler config beside it.
+    /// </summary>
+    private void CheckPrior(BundleComponent component, OrtSession session)
+    {
+        Expect(component, session, "sample", input: true, FloatTypes, 3);
+        Expect(component, session, "timestep", input: true, TimestepTypes, 0, 1);
+        Expect(component, session, "encoder_hidden_states", input: true, FloatTypes, 3);
+        Expect(component, session, "out_sample", input: false, FloatTypes, 3);
+        foreach (var name in new[] { "sample", "timestep", "encoder_hidden_states" })
+        {
+            DynamicBatch(component, session, name, allowOne: true);
+        }
+
+        // One T and one D across sample, encoder_hidden_states and out_sample (this session: it may be opening lazily).
+        foreach (var (axis, what) in new[] { (1, "token count T"), (2, "token width D") })
+        {
+            var dims = new[] { ("sample", true), ("encoder_hidden_states", true), ("out_sample", false) }
+                .Select(n => (n.Item1, n.Item2, Node: Find(n.Item2 ? session.Inputs : session.Outputs, n.Item1)))
+                .Where(n => n.Node is not null && n.Node.Rank > axis && n.Node.Dimensions[axis] >= 0)
+                .ToArray();
+            foreach (var other in dims.Skip(1).Where(d => d.Node!.Dimensions[axis] != dims[0].Node!.Dimensions[axis]))
+            {
+                problems.Add($"{component.RelativePath}: {(other.Item2 ? "input" : "output")} '{other.Item1}' {other.Node!.ShapeText} has {other.Node.Dimensions[axis]} at axis {axis} but its {(dims[0].Item2 ? "input" : "output")} '{dims[0].Item1}' ({what} {dims[0].Node!.Dimensions[axis]}) needs {dims[0].Node!.Dimensions[axis]}.");
+            }
+        }
+
+        // The scheduler config's values are read where schedulers are built (BrainDecoder.Load); here: that it exists.
+        if (!File.Exists(Path.Combine(Path.GetDirectoryName(component.FullPath)!, "scheduler_config.json")))
+        {
+            problems.Add($"{ModelBundle.PriorSchedulerConfigPath}: missing; {component.RelativePath} needs its own diffusers scheduler config (num_train_timesteps, beta_schedule, prediction_type).");
+        }
+    }
+
+    /// <summary>
+    /// The prior against the rest: its tokens are the high-level voxel encoder's image_tokens (same T and D) and the
+    /// UNet's conditioning (same D).
+    /// </summary>
+    private void CheckPriorAcross(ModelBundle bundle, long? unetWidth)
+    {
+        if (bundle.Prior is not { } prior)
+        {
+            return;
+        }
+
+        var width = unetWidth ?? (long?)bundle.Unet?.ConfigNumber("cross_attention_dim");
+        if (width is { } tokenWidth)
+        {
+            var source = unetWidth is null
+                ? $"{bundle.Unet!.RelativePath} (config.json cross_attention_dim {tokenWidth})"
+                : $"{bundle.Unet!.RelativePath} input 'encoder_hidden_states' (width {tokenWidth})";
+            AgreeDim(prior, "sample", true, 2, tokenWidth, source);
+            AgreeDim(prior, "encoder_hidden_states", true, 2, tokenWidth, source);
+            AgreeDim(prior, "out_sample", false, 2, tokenWidth, source);
+        }
+
+        foreach (var encoder in bundle.VoxelEncoders.Where(v => v.Entry.Role == VoxelEncoderRole.ImageTokens))
+        {
+            foreach (var (axis, what) in new[] { (1, "tokens"), (2, "width") })
+            {
+                if (FixedDim(encoder.Component, "image_tokens", false, axis) is { } size)
+                {
+                    var source = $"{encoder.Component.RelativePath} output 'image_tokens' (the brain tokens, {what} {size})";
+                    AgreeDim(prior, "sample", true, axis, size, source);
+                    AgreeDim(prior, "encoder_hidden_states", true, axis, size, source);
+                    AgreeDim(prior, "out_sample", false, axis, size, source);
+                }
+            }
+        }
+    }
+
+    /// <summary>The batch axis of <paramref name="name"/> must be dynamic (or, where a wrapper can run element by element, fixed at 1).</summary>
+    private void DynamicBatch(BundleComponent component, OrtSession session, string name, bool allowOne, string? why = null)
+    {
+        if (Find(session.Inputs, name) is not { Rank: > 0 } node || node.Dimensions[0] < 0 || (allowOne && node.Dimensions[0] == 1))
+        {
+            return;
+        }
+
+        why ??= allowOne
+            ? "export it with a dynamic batch axis, or with batch 1 to run one element at a time"
+            : "the pipelines run several images, texts or trials through it as one batch";
+        problems.Add($"{component.RelativePath}: input '{name}' {node.ShapeText} fixes the batch axis at {node.Dimensions[0]}; it must be dynamic ({why}).");
+    }
+
     private void CheckVoxelEncoder(BundleComponent component, OrtSession session, DecoderManifest? manifest)
     {
         var entry = manifest?.VoxelEncoders.FirstOrDefault(e => e.Name == component.Name);
@@ -163,6 +256,7 @@ internal sealed class BundleContractChecker
         }
 
         var voxels = session.Inputs[0];
+        DynamicBatch(component, session, voxels.Name, allowOne: true);
         if (!ElementAndRank(component, voxels, "input", FloatTypes, 2) || entry is null || manifest is null)
         {
             return;

@@ -27,6 +27,27 @@ public sealed record DecoderManifest
     /// <summary>The voxel encoders, in the order the pipelines use them.</summary>
     public IReadOnlyList<VoxelEncoderEntry> VoxelEncoders { get; init; } = [];
 
+    /// <summary>
+    /// What the UNet was trained to take as "no conditioning" for classifier-free guidance, per conditioning kind
+    /// (<c>text</c>: the caption path; <c>image_tokens</c>: the unCLIP path). The library builds exactly one
+    /// unconditional input per kind — the text encoder's <c>last_hidden_state</c> of the empty caption, and zero
+    /// tokens — so <see cref="ModelBundle.Open"/> refuses any other kind or value (<see cref="SupportedUnconditional"/>)
+    /// rather than guide with an input the UNet was not trained on. Empty when the manifest does not say (the library's
+    /// choices then apply).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Unconditional { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// The <c>unconditional</c> values this library implements, per kind: <c>text</c> → <c>empty_caption</c> (also
+    /// spelled as the demo bundle writes it, "text_encoder last_hidden_state of the empty caption"),
+    /// <c>image_tokens</c> → <c>zeros</c>.
+    /// </summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> SupportedUnconditional { get; } = new Dictionary<string, IReadOnlyList<string>>
+    {
+        ["text"] = ["empty_caption", "text_encoder last_hidden_state of the empty caption"],
+        ["image_tokens"] = ["zeros"],
+    };
+
     /// <summary>Per-pipeline defaults, keyed by pipeline name (<c>caption_img2img</c>, <c>unclip</c>).</summary>
     public IReadOnlyDictionary<string, PipelineDefaults> Pipelines { get; init; } = new Dictionary<string, PipelineDefaults>();
 
@@ -114,4 +135,17 @@ public sealed record PipelineDefaults
 
     /// <summary>Samples drawn per voxel encoder (bagging) or per trial (unCLIP best-of-N).</summary>
     public int Samples { get; init; } = 1;
+
+    /// <summary>
+    /// unCLIP with a diffusion prior: DDIM steps of the prior loop (<c>prior_steps</c>, default 20, the step count
+    /// MindEye2 samples its prior with).
+    /// </summary>
+    public int PriorSteps { get; init; } = 20;
+
+    /// <summary>
+    /// unCLIP with a diffusion prior: DDIM η of the prior loop (<c>prior_eta</c>, default 0: deterministic DDIM, whose
+    /// few-step samples the DDIM paper found better than stochastic ones, and which makes the prior's output depend on
+    /// the seed only through its initial noise).
+    /// </summary>
+    public double PriorEta { get; init; }
 }

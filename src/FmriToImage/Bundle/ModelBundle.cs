@@ -25,6 +25,12 @@ public sealed class ModelBundle : IDisposable
     /// <summary>The diffusers index's file name.</summary>
     public const string ModelIndexFileName = "model_index.json";
 
+    /// <summary>The UNet's scheduler config (<c>scheduler/scheduler_config.json</c>, the diffusers layout).</summary>
+    public const string SchedulerConfigPath = "scheduler/scheduler_config.json";
+
+    /// <summary>The diffusion prior's own scheduler config (required beside <c>prior/model.onnx</c>).</summary>
+    public const string PriorSchedulerConfigPath = "prior/scheduler_config.json";
+
     private static readonly JsonSerializerOptions ManifestJson = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -39,7 +45,9 @@ public sealed class ModelBundle : IDisposable
         (BundleComponentKind.TextEncoder, "text_encoder", "model.onnx", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img]),
         (BundleComponentKind.ImageEncoder, "image_encoder", "model.onnx", [BundlePipeline.CaptionImg2Img, BundlePipeline.Unclip]),
         (BundleComponentKind.Unet, "unet", "model.onnx", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img, BundlePipeline.Unclip]),
-        (BundleComponentKind.VaeEncoder, "vae_encoder", "model.onnx", [BundlePipeline.CaptionImg2Img]),
+        // No pipeline encodes images to latents (caption → img2img starts from the voxel encoders' latents); the VAE
+        // encoder is optional, for callers that wrap it themselves (VaeEncoder.FromBundle).
+        (BundleComponentKind.VaeEncoder, "vae_encoder", "model.onnx", []),
         (BundleComponentKind.VaeDecoder, "vae_decoder", "model.onnx", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img, BundlePipeline.Unclip]),
         (BundleComponentKind.CaptionerVision, "captioner", "vision.onnx", [BundlePipeline.CaptionImg2Img]),
         (BundleComponentKind.CaptionerDecoder, "captioner", "decoder.onnx", [BundlePipeline.CaptionImg2Img]),
@@ -48,7 +56,7 @@ public sealed class ModelBundle : IDisposable
 
     private static readonly (string Path, BundlePipeline[] NeededBy)[] StandardFiles =
     [
-        ("scheduler/scheduler_config.json", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img, BundlePipeline.Unclip]),
+        (SchedulerConfigPath, [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img, BundlePipeline.Unclip]),
         ("tokenizer/vocab.json", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img]),
         ("tokenizer/merges.txt", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img]),
         ("captioner/vocab.txt", [BundlePipeline.CaptionImg2Img]),
@@ -314,6 +322,19 @@ public sealed class ModelBundle : IDisposable
             throw new BundleFormatException(path, $"voxel_count is {manifest.VoxelCount}; it must be positive.");
         }
 
+        foreach (var (kind, value) in manifest.Unconditional)
+        {
+            if (!DecoderManifest.SupportedUnconditional.TryGetValue(kind, out var supported))
+            {
+                throw new BundleFormatException(path, $"unconditional.{kind} is not a conditioning kind this library builds; the kinds are {string.Join(", ", DecoderManifest.SupportedUnconditional.Keys)}.");
+            }
+
+            if (!supported.Contains(value))
+            {
+                throw new BundleFormatException(path, $"unconditional.{kind} is \"{value}\"; this library builds only {string.Join(" or ", supported.Select(v => $"\"{v}\""))} for it, so guidance would use an input the UNet was not trained on.");
+            }
+        }
+
         var duplicate = manifest.VoxelEncoders.GroupBy(e => e.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
@@ -330,6 +351,12 @@ public sealed class ModelBundle : IDisposable
             if (entry.Input == VoxelEncoderInput.RoiSubset && entry.VoxelCount is null)
             {
                 throw new BundleFormatException(path, $"voxel encoder '{entry.Name}' reads an ROI subset and must state its voxel_count.");
+            }
+
+            // Nsdgeneral and zero-filled encoders are fed the whole vector, so their input length is the top-level count.
+            if (entry.Input != VoxelEncoderInput.RoiSubset && entry.VoxelCount is { } stated && stated != manifest.VoxelCount)
+            {
+                throw new BundleFormatException(path, $"voxel encoder '{entry.Name}' reads the full vector (input {JsonNamingPolicy.SnakeCaseLower.ConvertName(entry.Input.ToString())}) so its voxel_count must be the manifest's voxel_count {manifest.VoxelCount}; it is {stated}.");
             }
         }
 

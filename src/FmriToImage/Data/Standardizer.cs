@@ -34,7 +34,7 @@ public sealed class Standardizer
     {
         ArgumentNullException.ThrowIfNull(data);
         IReadOnlyList<int> rows = trials ?? Enumerable.Range(0, data.TrialCount).ToArray();
-        CheckFinite(data, rows, nonFinite);
+        data.EnsureFinite(nonFinite, rows);
         var (mean, std) = Statistics(data, rows, ddof);
         return new Standardizer(mean, std);
     }
@@ -51,7 +51,7 @@ public sealed class Standardizer
         }
 
         var rows = Enumerable.Range(0, data.TrialCount).ToArray();
-        CheckFinite(data, rows, nonFinite);
+        data.EnsureFinite(nonFinite, rows);
         Normalize(data, rows, _mean, _std);
     }
 
@@ -71,7 +71,7 @@ public sealed class Standardizer
             throw new ArgumentException($"{sessionOfTrial.Count} session labels for {data.TrialCount} trials", nameof(sessionOfTrial));
         }
 
-        CheckFinite(data, Enumerable.Range(0, data.TrialCount).ToArray(), nonFinite);
+        data.EnsureFinite(nonFinite);
         foreach (var group in Enumerable.Range(0, data.TrialCount).GroupBy(t => sessionOfTrial[t]))
         {
             int[] rows = [.. group];
@@ -131,26 +131,6 @@ public sealed class Standardizer
             for (int v = 0; v < row.Length; v++)
             {
                 row[v] = std[v] > 0 ? (float)((row[v] - mean[v]) / std[v]) : 0f;
-            }
-        }
-    }
-
-    private static void CheckFinite(VoxelMatrix data, IReadOnlyList<int> rows, NonFiniteHandling handling)
-    {
-        foreach (int t in rows)
-        {
-            Span<float> row = data.Row(t);
-            for (int v = 0; v < row.Length; v++)
-            {
-                if (!float.IsFinite(row[v]))
-                {
-                    if (handling == NonFiniteHandling.Reject)
-                    {
-                        throw new NonFiniteValueException(t, v, row[v]);
-                    }
-
-                    row[v] = 0f;
-                }
             }
         }
     }

@@ -1,3 +1,5 @@
+using FmriToImage.Data.Nifti;
+
 namespace FmriToImage.Data;
 
 /// <summary>
@@ -9,12 +11,19 @@ public sealed class VoxelMask
 {
     private readonly bool[] _inside;
 
-    /// <summary>Creates a mask from on-disk-ordered flags.</summary>
+    /// <summary>Creates a mask from a copy of on-disk-ordered flags (later changes to the array do not reach the mask).</summary>
     /// <param name="dimensions">(X, Y, Z).</param>
     /// <param name="inside">X·Y·Z flags, x fastest.</param>
     /// <exception cref="ArgumentException">The flag count differs from X·Y·Z.</exception>
     public VoxelMask((int X, int Y, int Z) dimensions, bool[] inside)
+        : this(dimensions, (bool[])(inside ?? throw new ArgumentNullException(nameof(inside))).Clone(), owned: true)
     {
+    }
+
+    /// <summary>Takes <paramref name="inside"/> without copying; only for arrays no one else holds.</summary>
+    internal VoxelMask((int X, int Y, int Z) dimensions, bool[] inside, bool owned)
+    {
+        _ = owned;
         ArgumentNullException.ThrowIfNull(inside);
         if ((long)dimensions.X * dimensions.Y * dimensions.Z != inside.Length)
         {
@@ -24,6 +33,34 @@ public sealed class VoxelMask
         Dimensions = dimensions;
         _inside = inside;
         Count = inside.Count(b => b);
+    }
+
+    /// <summary>
+    /// Reads a mask volume: the voxels of a 3-D NIfTI whose value is above 0 are inside (NSD's <c>nsdgeneral.nii.gz</c>
+    /// and a bundle's <c>masks/nsdgeneral.nii.gz</c>: 1 inside, 0 outside, −1 outside the brain).
+    /// </summary>
+    /// <param name="path">A .nii or .nii.gz file with one volume.</param>
+    /// <returns>The mask on the file's grid.</returns>
+    /// <exception cref="NiftiFormatException">The file is malformed.</exception>
+    /// <exception cref="DataShapeException">The file holds more than one volume.</exception>
+    public static VoxelMask FromNifti(string path)
+    {
+        using var reader = NiftiReader.Open(path);
+        var header = reader.Header;
+        if (header.VolumeCount != 1)
+        {
+            throw new DataShapeException(path, "one 3-D mask volume", $"dimensions ({string.Join(", ", header.Dimensions)})");
+        }
+
+        var values = new float[header.VoxelsPerVolume];
+        reader.ReadVolume(0, values);
+        var inside = new bool[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            inside[i] = values[i] > 0;
+        }
+
+        return new VoxelMask(header.Grid, inside, owned: true);
     }
 
     /// <summary>The grid size (X, Y, Z).</summary>
@@ -97,6 +134,6 @@ public sealed class VoxelMask
             result[i] = op(_inside[i], other._inside[i]);
         }
 
-        return new VoxelMask(Dimensions, result);
+        return new VoxelMask(Dimensions, result, owned: true);
     }
 }

@@ -57,6 +57,37 @@ public sealed class VoxelMatrix
     /// <summary>Row <paramref name="trial"/> (a view, not a copy).</summary>
     public Span<float> Row(int trial) => _data.AsSpan(checked(trial * VoxelCount), VoxelCount);
 
+    /// <summary>Checks that every value of <paramref name="rows"/> (all rows when null) is finite.</summary>
+    /// <param name="handling">Reject: throw at the first NaN/∞; ReplaceWithZero: set them to 0 in place.</param>
+    /// <param name="rows">The rows to check, or null for all.</param>
+    /// <exception cref="NonFiniteValueException">A value is NaN/∞ and <paramref name="handling"/> is Reject (names the trial and voxel).</exception>
+    public void EnsureFinite(NonFiniteHandling handling = NonFiniteHandling.Reject, IReadOnlyList<int>? rows = null)
+    {
+        int count = rows?.Count ?? TrialCount;
+        for (int i = 0; i < count; i++)
+        {
+            int t = rows?[i] ?? i;
+            Span<float> row = Row(t);
+            if (TensorPrimitives.IsFiniteAll<float>(row))
+            {
+                continue;
+            }
+
+            for (int v = 0; v < row.Length; v++)
+            {
+                if (!float.IsFinite(row[v]))
+                {
+                    if (handling == NonFiniteHandling.Reject)
+                    {
+                        throw new NonFiniteValueException(t, v, row[v]);
+                    }
+
+                    row[v] = 0f;
+                }
+            }
+        }
+    }
+
     /// <summary>A copy as a tensor of shape [trials, voxels].</summary>
     public Tensor<float> ToTensor() => Tensor.Create((float[])_data.Clone(), [TrialCount, VoxelCount]);
 
@@ -94,8 +125,7 @@ public sealed class VoxelMatrix
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(selection);
         var h = reader.Header;
-        var grid = (X: (int)h.Dimensions[0], Y: h.Dimensions.Count > 1 ? (int)h.Dimensions[1] : 1, Z: h.Dimensions.Count > 2 ? (int)h.Dimensions[2] : 1);
-        CheckGrid(selection, grid, reader.FilePath);
+        CheckGrid(selection, h.Grid, reader.FilePath);
         return Task.Run(() =>
         {
             var (indices, kept) = selection.Resolve(order);

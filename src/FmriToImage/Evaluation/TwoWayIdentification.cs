@@ -6,6 +6,16 @@ namespace FmriToImage.Evaluation;
 /// Pearson correlation of every ground truth with every reconstruction; each reconstruction scores the fraction of the
 /// N − 1 other ground truths it correlates with less than with its own, and the result is the mean. Chance is 0.5.
 /// </summary>
+/// <remarks>
+/// A row with zero variance (a constant feature vector, e.g. an all-black image's features from some extractors) has
+/// an undefined Pearson r: NumPy's <c>np.corrcoef</c> gives NaN, and MindEye's comparison <c>r &lt; congruent</c> is then
+/// false, so such a reconstruction beats nobody. Here such a row's r is taken as 0 with every other row; a constant
+/// reconstruction then scores the fraction of ground truths whose r with it (0) is below its congruent r (also 0):
+/// none, as with NumPy. A constant <em>ground truth</em>, though, has r = 0 with every reconstruction here, so it counts
+/// as beaten by reconstructions whose congruent r is positive, and its own reconstruction beats the ground truths it
+/// correlates with negatively; with NumPy's NaN neither comparison is ever true. Results can therefore differ from
+/// MindEye's only when some ground-truth feature row is constant.
+/// </remarks>
 public static class TwoWayIdentification
 {
     /// <summary>Computes the two-way identification accuracy.</summary>

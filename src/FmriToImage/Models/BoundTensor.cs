@@ -4,18 +4,19 @@ using FmriToImage.Onnx;
 namespace FmriToImage.Models;
 
 /// <summary>
-/// A tensor of a graph's declared element type over a buffer on the pinned object heap, written from and read into
-/// float spans (converting to float16 or integers as the graph needs), so a wrapper can bind it once and reuse it
-/// for every run without allocating.
+/// A tensor of a graph's declared element type over a 64-byte aligned buffer on the pinned object heap
+/// (<see cref="AlignedPinnedMemory"/>, so a run's result does not depend on where the buffer landed), written from and
+/// read into float spans (converting to float16 or integers as the graph needs), so a wrapper can bind it once and
+/// reuse it for every run without allocating.
 /// </summary>
 internal sealed class BoundTensor : IDisposable
 {
-    private readonly float[]? floats;
-    private readonly Half[]? halves;
-    private readonly long[]? longs;
-    private readonly int[]? ints;
+    private readonly Memory<float> floats;
+    private readonly Memory<Half> halves;
+    private readonly Memory<long> longs;
+    private readonly Memory<int> ints;
 
-    private BoundTensor(OrtTensorElementType elementType, OrtValue value, float[]? floats, Half[]? halves, long[]? longs, int[]? ints)
+    private BoundTensor(OrtTensorElementType elementType, OrtValue value, Memory<float> floats, Memory<Half> halves, Memory<long> longs, Memory<int> ints)
     {
         ElementType = elementType;
         Value = value;
@@ -29,7 +30,13 @@ internal sealed class BoundTensor : IDisposable
 
     public OrtValue Value { get; }
 
-    public int Length => floats?.Length ?? halves?.Length ?? longs?.Length ?? ints!.Length;
+    public int Length => ElementType switch
+    {
+        OrtTensorElementType.Float => floats.Length,
+        OrtTensorElementType.Float16 => halves.Length,
+        OrtTensorElementType.Int64 => longs.Length,
+        _ => ints.Length,
+    };
 
     /// <summary>Allocates a pinned buffer of <paramref name="elementType"/> for <paramref name="shape"/> and wraps it.</summary>
     /// <exception cref="NotSupportedException">The element type is not float32, float16, int64 or int32.</exception>
@@ -39,17 +46,17 @@ internal sealed class BoundTensor : IDisposable
         switch (elementType)
         {
             case OrtTensorElementType.Float:
-                var f = GC.AllocateArray<float>(count, pinned: true);
-                return new BoundTensor(elementType, OrtValue.CreateTensor(f, shape), f, null, null, null);
+                var f = AlignedPinnedMemory.Allocate<float>(count);
+                return new BoundTensor(elementType, OrtValue.CreateTensor(f, shape), f, default, default, default);
             case OrtTensorElementType.Float16:
-                var h = GC.AllocateArray<Half>(count, pinned: true);
-                return new BoundTensor(elementType, OrtValue.CreateTensor(h, shape), null, h, null, null);
+                var h = AlignedPinnedMemory.Allocate<Half>(count);
+                return new BoundTensor(elementType, OrtValue.CreateTensor(h, shape), default, h, default, default);
             case OrtTensorElementType.Int64:
-                var l = GC.AllocateArray<long>(count, pinned: true);
-                return new BoundTensor(elementType, OrtValue.CreateTensor(l, shape), null, null, l, null);
+                var l = AlignedPinnedMemory.Allocate<long>(count);
+                return new BoundTensor(elementType, OrtValue.CreateTensor(l, shape), default, default, l, default);
             case OrtTensorElementType.Int32:
-                var i = GC.AllocateArray<int>(count, pinned: true);
-                return new BoundTensor(elementType, OrtValue.CreateTensor(i, shape), null, null, null, i);
+                var i = AlignedPinnedMemory.Allocate<int>(count);
+                return new BoundTensor(elementType, OrtValue.CreateTensor(i, shape), default, default, default, i);
             default:
                 throw new NotSupportedException($"A bound tensor of element type {OrtTensorElementTypes.Name(elementType)} is not supported (float32, float16, int64, int32 are).");
         }
@@ -58,27 +65,28 @@ internal sealed class BoundTensor : IDisposable
     /// <summary>Copies <paramref name="source"/> in, converting to the element type (integers are rounded).</summary>
     public void Write(ReadOnlySpan<float> source)
     {
-        if (floats is not null)
+        if (ElementType == OrtTensorElementType.Float)
         {
-            source.CopyTo(floats);
+            source.CopyTo(floats.Span);
         }
-        else if (halves is not null)
+        else if (ElementType == OrtTensorElementType.Float16)
         {
-            TensorPrimitives.ConvertToHalf(source, halves);
+            TensorPrimitives.ConvertToHalf(source, halves.Span);
+        }
+        else if (ElementType == OrtTensorElementType.Int64)
+        {
+            var destination = longs.Span;
+            for (var k = 0; k < source.Length; k++)
+            {
+                destination[k] = (long)Math.Round(source[k]);
+            }
         }
         else
         {
+            var destination = ints.Span;
             for (var k = 0; k < source.Length; k++)
             {
-                var rounded = Math.Round(source[k]);
-                if (longs is not null)
-                {
-                    longs[k] = (long)rounded;
-                }
-                else
-                {
-                    ints![k] = (int)rounded;
-                }
+                destination[k] = (int)Math.Round(source[k]);
             }
         }
     }
@@ -86,47 +94,49 @@ internal sealed class BoundTensor : IDisposable
     /// <summary>Sets every element to <paramref name="value"/>.</summary>
     public void Fill(double value)
     {
-        if (floats is not null)
+        if (ElementType == OrtTensorElementType.Float)
         {
-            floats.AsSpan().Fill((float)value);
+            floats.Span.Fill((float)value);
         }
-        else if (halves is not null)
+        else if (ElementType == OrtTensorElementType.Float16)
         {
-            halves.AsSpan().Fill((Half)value);
+            halves.Span.Fill((Half)value);
         }
-        else if (longs is not null)
+        else if (ElementType == OrtTensorElementType.Int64)
         {
-            longs.AsSpan().Fill((long)Math.Round(value));
+            longs.Span.Fill((long)Math.Round(value));
         }
         else
         {
-            ints!.AsSpan().Fill((int)Math.Round(value));
+            ints.Span.Fill((int)Math.Round(value));
         }
     }
 
     /// <summary>Copies the tensor out as floats.</summary>
     public void Read(Span<float> destination)
     {
-        if (floats is not null)
+        if (ElementType == OrtTensorElementType.Float)
         {
-            floats.AsSpan(0, destination.Length).CopyTo(destination);
+            floats.Span[..destination.Length].CopyTo(destination);
         }
-        else if (halves is not null)
+        else if (ElementType == OrtTensorElementType.Float16)
         {
-            TensorPrimitives.ConvertToSingle(halves.AsSpan(0, destination.Length), destination);
+            TensorPrimitives.ConvertToSingle(halves.Span[..destination.Length], destination);
         }
-        else if (longs is not null)
+        else if (ElementType == OrtTensorElementType.Int64)
         {
+            var source = longs.Span;
             for (var k = 0; k < destination.Length; k++)
             {
-                destination[k] = longs[k];
+                destination[k] = source[k];
             }
         }
         else
         {
+            var source = ints.Span;
             for (var k = 0; k < destination.Length; k++)
             {
-                destination[k] = ints![k];
+                destination[k] = source[k];
             }
         }
     }

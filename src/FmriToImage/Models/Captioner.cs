@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FmriToImage.Bundle;
 using FmriToImage.Imaging;
 using FmriToImage.Onnx;
@@ -13,8 +14,8 @@ namespace FmriToImage.Models;
 /// <c>captioner/vocab.txt</c> and <c>captioner/preprocessor_config.json</c>.
 /// </summary>
 /// <remarks>
-/// The decoder is run on the whole prefix each step (exports without a key/value cache); for BLIP-base's 20-token
-/// captions that is 20 short runs. Thread-safe (each call has its own values); the sessions belong to the bundle.
+/// The decoder is run on the whole prefix each step (exports without a key/value cache), for all images' open
+/// captions at once; for BLIP-base's 20-token captions that is at most 20 runs per batch of images. Thread-safe (each call has its own values); the sessions belong to the bundle.
 /// </remarks>
 public sealed class Captioner
 {
@@ -22,6 +23,7 @@ public sealed class Captioner
     private readonly OrtSession decoder;
     private readonly OrtTensorElementType? maskType;
     private readonly OrtTensorElementType idType;
+    private readonly int decoderBatchLimit;
 
     /// <summary>Wraps the two captioner sessions.</summary>
     /// <param name="vision">The vision encoder session (not owned).</param>
@@ -31,6 +33,7 @@ public sealed class Captioner
     /// <param name="startTokenId">The id generation starts from (BLIP: [DEC] = 30522).</param>
     /// <param name="endTokenId">The id that ends a caption (BLIP: [SEP] = 102).</param>
     /// <param name="maxLength">The most tokens a caption has, the start token included (BLIP's default: 20).</param>
+    /// <exception cref="TensorContractException">The decoder has no <c>input_ids</c>, its ids are not int64/int32, or its optional <c>attention_mask</c> is not int64, int32 or float32.</exception>
     public Captioner(OrtSession vision, OrtSession decoder, WordPieceTokenizer tokenizer, ImagePreprocessor preprocessor, int startTokenId, int endTokenId, int maxLength)
     {
         this.vision = vision ?? throw new ArgumentNullException(nameof(vision));
@@ -42,8 +45,20 @@ public sealed class Captioner
         EndTokenId = endTokenId;
         MaxLength = maxLength;
         maskType = decoder.Inputs.FirstOrDefault(i => i.Name == "attention_mask")?.ElementType;
-        idType = decoder.Inputs.FirstOrDefault(i => i.Name == "input_ids")?.ElementType
+        var ids = decoder.Inputs.FirstOrDefault(i => i.Name == "input_ids")
             ?? throw new TensorContractException($"{decoder.ModelName}: no input 'input_ids'; it has {string.Join(", ", decoder.Inputs)}.", "input_ids");
+        idType = ids.ElementType;
+        if (idType is not (OrtTensorElementType.Int64 or OrtTensorElementType.Int32))
+        {
+            throw new TensorContractException($"{decoder.ModelName}: input 'input_ids' is {idType}; int64 or int32 token ids were expected.", "input_ids");
+        }
+
+        if (maskType is { } mask && mask is not (OrtTensorElementType.Int64 or OrtTensorElementType.Int32 or OrtTensorElementType.Float))
+        {
+            throw new TensorContractException($"{decoder.ModelName}: input 'attention_mask' is {mask}; int64, int32 or float32 was expected.", "attention_mask");
+        }
+
+        decoderBatchLimit = BatchAxis.Limit(ids);
     }
 
     /// <summary>The vocabulary that turns ids into text.</summary>
@@ -94,61 +109,109 @@ public sealed class Captioner
     public IReadOnlyList<string> Caption(IReadOnlyList<RgbImage> images, CancellationToken cancellationToken = default) =>
         CaptionIds(images, cancellationToken).Select(ids => Tokenizer.Decode(ids.AsSpan(1, ids.Length - (ids[^1] == EndTokenId ? 2 : 1)))).ToArray();
 
-    /// <summary>Greedy-decodes each image to token ids (start token first; the end token, when reached, last).</summary>
+    /// <summary>
+    /// Greedy-decodes each image to token ids (start token first; the end token, when reached, last). The images are
+    /// decoded together, one decoder run per token for all captions still open (one image at a time when the decoder
+    /// export fixes its batch axis at 1).
+    /// </summary>
     /// <param name="images">The images.</param>
     /// <param name="cancellationToken">Cancels between and during runs.</param>
     /// <returns>The ids of each caption.</returns>
     public IReadOnlyList<int[]> CaptionIds(IReadOnlyList<RgbImage> images, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
-        var pixels = Preprocessor.Process(images);
-        var lengths = pixels.Lengths;
-        using var input = OrtValue.CreateTensor(pixels.ToArray(), [lengths[0], lengths[1], lengths[2], lengths[3]]);
+        using var input = OrtValue.CreateAlignedTensor(Preprocessor.Process(images));
         using var embedded = vision.Run([new("pixel_values", input)], ["image_embeds"], cancellationToken: cancellationToken);
         var embeds = embedded[0];
-        var perImage = (int)(embeds.ElementCount / images.Count);
-        var tokensPerImage = embeds.Shape[1];
-        var width = embeds.Shape[2];
-
         var captions = new int[images.Count][];
-        for (var b = 0; b < images.Count; b++)
+        foreach (var (start, count) in BatchAxis.Slices(images.Count, decoderBatchLimit))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var imageEmbeds = OrtValue.CreateTensor(embeds.GetTensorData<float>().Slice(b * perImage, perImage).ToArray(), [1, tokensPerImage, width]);
-            captions[b] = Decode(imageEmbeds, cancellationToken);
+            Decode(embeds, start, count, captions, cancellationToken);
         }
 
         return captions;
     }
 
-    private int[] Decode(OrtValue imageEmbeds, CancellationToken cancellationToken)
+    /// <summary>Greedy decoding of images start … start + count − 1, all open captions in one run per token.</summary>
+    private void Decode(OrtValue embeds, int start, int count, int[][] captions, CancellationToken cancellationToken)
     {
-        var ids = new List<int> { StartTokenId };
-        while (ids.Count < MaxLength)
+        var tokensPerImage = embeds.Shape[1];
+        var width = embeds.Shape[2];
+        var perImage = (int)(tokensPerImage * width);
+        var ids = new List<int>[count];
+        for (var i = 0; i < count; i++)
         {
-            using var inputIds = IdTensor(ids, idType);
-            using var mask = maskType is { } type ? IdTensor(Enumerable.Repeat(1, ids.Count).ToList(), type) : null;
-            using var outputs = mask is not null
-                ? decoder.Run([new("input_ids", inputIds), new("image_embeds", imageEmbeds), new("attention_mask", mask!)], ["logits"], cancellationToken: cancellationToken)
-                : decoder.Run([new("input_ids", inputIds), new("image_embeds", imageEmbeds)], ["logits"], cancellationToken: cancellationToken);
-            var logits = outputs[0].GetTensorData<float>();
-            var vocabulary = (int)outputs[0].Shape[2];
-            var last = logits.Slice((ids.Count - 1) * vocabulary, vocabulary);
-            var next = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(last);
-            ids.Add(next);
-            if (next == EndTokenId)
+            ids[i] = [StartTokenId];
+        }
+
+        var open = Enumerable.Range(0, count).ToList();
+        OrtValue? imageEmbeds = null;
+        try
+        {
+            while (open.Count > 0 && ids[open[0]].Count < MaxLength)
             {
-                break;
+                cancellationToken.ThrowIfCancellationRequested();
+                var length = ids[open[0]].Count; // every open caption has the same length
+                if (imageEmbeds is null || imageEmbeds.Shape[0] != open.Count)
+                {
+                    imageEmbeds?.Dispose();
+                    imageEmbeds = OrtValue.CreateZeroedAlignedTensor<float>([open.Count, tokensPerImage, width]);
+                    var rows = imageEmbeds.GetTensorData<float>();
+                    for (var r = 0; r < open.Count; r++)
+                    {
+                        embeds.GetTensorData<float>().Slice((start + open[r]) * perImage, perImage).CopyTo(rows.Slice(r * perImage, perImage));
+                    }
+                }
+
+                using var inputIds = IdTensor(open.Select(o => ids[o]).ToArray(), idType, length);
+                using var mask = maskType is { } type ? IdTensor(open.Select(_ => Enumerable.Repeat(1, length).ToList()).ToArray(), type, length) : null;
+                using var outputs = mask is not null
+                    ? decoder.Run([new("input_ids", inputIds), new("image_embeds", imageEmbeds), new("attention_mask", mask)], ["logits"], cancellationToken: cancellationToken)
+                    : decoder.Run([new("input_ids", inputIds), new("image_embeds", imageEmbeds)], ["logits"], cancellationToken: cancellationToken);
+                var logits = outputs[0].GetTensorData<float>();
+                var vocabulary = (int)outputs[0].Shape[2];
+                for (var r = 0; r < open.Count; r++)
+                {
+                    var last = logits.Slice(((r * length) + length - 1) * vocabulary, vocabulary);
+                    ids[open[r]].Add(System.Numerics.Tensors.TensorPrimitives.IndexOfMax(last));
+                }
+
+                open.RemoveAll(o => ids[o][^1] == EndTokenId);
+            }
+        }
+        finally
+        {
+            imageEmbeds?.Dispose();
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            captions[start + i] = ids[i].ToArray();
+        }
+    }
+
+    /// <summary>Token ids [rows, length] in the element type the decoder declares, 64-byte aligned.</summary>
+    private static OrtValue IdTensor(List<int>[] rows, OrtTensorElementType type, int length) => type switch
+    {
+        OrtTensorElementType.Int32 => IdTensor<int>(rows, length, v => v),
+        OrtTensorElementType.Float => IdTensor<float>(rows, length, v => v),
+        OrtTensorElementType.Int64 => IdTensor<long>(rows, length, v => v),
+        _ => throw new UnreachableException($"element type {type} was refused in the constructor"),
+    };
+
+    private static OrtValue IdTensor<T>(List<int>[] rows, int length, Func<int, T> convert)
+        where T : unmanaged
+    {
+        var value = OrtValue.CreateZeroedAlignedTensor<T>([rows.Length, length]);
+        var span = value.GetTensorData<T>();
+        for (var r = 0; r < rows.Length; r++)
+        {
+            for (var k = 0; k < length; k++)
+            {
+                span[(r * length) + k] = convert(rows[r][k]);
             }
         }
 
-        return ids.ToArray();
+        return value;
     }
-
-    private static OrtValue IdTensor(List<int> values, OrtTensorElementType type) => type switch
-    {
-        OrtTensorElementType.Int32 => OrtValue.CreateTensor(values.ToArray(), [1, values.Count]),
-        OrtTensorElementType.Float => OrtValue.CreateTensor(values.Select(v => (float)v).ToArray(), [1, values.Count]),
-        _ => OrtValue.CreateTensor(values.Select(v => (long)v).ToArray(), [1, values.Count]),
-    };
 }

@@ -61,9 +61,7 @@ public sealed class ClipImageEncoder
             throw new ArgumentException("At least one image is needed.", nameof(images));
         }
 
-        var pixels = Preprocessor.Process(images);
-        var lengths = pixels.Lengths;
-        using var input = OrtValue.CreateTensor(pixels.ToArray(), [lengths[0], lengths[1], lengths[2], lengths[3]]);
+        using var input = OrtValue.CreateAlignedTensor(Preprocessor.Process(images));
         using var results = session.Run([new("pixel_values", input)], outputs, cancellationToken: cancellationToken);
         var embeddings = outputs.Contains("image_embeds") ? results["image_embeds"].ToTensor<float>() : null;
         var tokens = outputs.Contains("last_hidden_state") ? results["last_hidden_state"].ToTensor<float>() : null;

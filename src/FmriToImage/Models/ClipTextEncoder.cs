@@ -84,10 +84,25 @@ public sealed class ClipTextEncoder
     private OrtValue Ids<T>(IReadOnlyList<string> texts, int length)
         where T : unmanaged
     {
-        var buffer = new T[texts.Count * length];
+        var value = OrtValue.CreateZeroedAlignedTensor<T>([texts.Count, length]);
+        try
+        {
+            FillIds(texts, length, value.GetTensorData<T>());
+            return value;
+        }
+        catch
+        {
+            value.Dispose();
+            throw;
+        }
+    }
+
+    private void FillIds<T>(IReadOnlyList<string> texts, int length, Span<T> buffer)
+        where T : unmanaged
+    {
         for (var b = 0; b < texts.Count; b++)
         {
-            var row = buffer.AsSpan(b * length, length);
+            var row = buffer.Slice(b * length, length);
             if (typeof(T) == typeof(long))
             {
                 Tokenizer.EncodeInto(texts[b], System.Runtime.InteropServices.MemoryMarshal.Cast<T, long>(row));
@@ -97,7 +112,5 @@ public sealed class ClipTextEncoder
                 Tokenizer.EncodeInto(texts[b], System.Runtime.InteropServices.MemoryMarshal.Cast<T, int>(row));
             }
         }
-
-        return OrtValue.CreateTensor(buffer, [texts.Count, length]);
     }
 }

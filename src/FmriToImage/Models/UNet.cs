@@ -15,19 +15,15 @@ namespace FmriToImage.Models;
 /// element), the latent channel count and the token width.
 /// </para>
 /// <para>
-/// Inputs and outputs are bound once per batch size and sequence length (<see cref="OrtIoBinding"/> over pinned
-/// buffers); a step copies the latents and conditioning in, runs, and copies the prediction out, allocating nothing.
+/// Inputs and outputs are bound once per batch size and sequence length (<see cref="OrtIoBinding"/> over 64-byte
+/// aligned pinned buffers, so equal inputs give equal bits on every call); a step copies the latents and conditioning
+/// in, runs, and copies the prediction out, allocating nothing.
 /// Not thread-safe (one sampler drives it); the session belongs to the bundle, the bindings to this object.
 /// </para>
 /// </remarks>
 public sealed class UNet : IDenoiser, IDisposable
 {
-    private readonly OrtSession session;
-    private readonly OrtNodeInfo sample;
-    private readonly OrtNodeInfo timestep;
-    private readonly OrtNodeInfo context;
-    private readonly OrtNodeInfo output;
-    private readonly Dictionary<(int Batch, int Sequence), Binding> bindings = [];
+    private readonly DenoiserGraph graph;
 
     /// <summary>Wraps a UNet session for latents of <paramref name="latentChannels"/>×<paramref name="latentHeight"/>×<paramref name="latentWidth"/>.</summary>
     /// <param name="session">The UNet session (not owned).</param>
@@ -38,14 +34,12 @@ public sealed class UNet : IDenoiser, IDisposable
     /// <exception cref="TensorContractException">The graph lacks an input or output of the contract, fixes a different channel count, or neither it nor <paramref name="tokenWidth"/> gives the token width.</exception>
     public UNet(OrtSession session, int latentChannels, int latentHeight, int latentWidth, int? tokenWidth = null)
     {
-        this.session = session ?? throw new ArgumentNullException(nameof(session));
+        ArgumentNullException.ThrowIfNull(session);
         ArgumentOutOfRangeException.ThrowIfLessThan(latentChannels, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(latentHeight, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(latentWidth, 1);
-        sample = Node(session.Inputs, "sample");
-        timestep = Node(session.Inputs, "timestep");
-        context = Node(session.Inputs, "encoder_hidden_states");
-        output = Node(session.Outputs, "out_sample");
+        graph = new DenoiserGraph(session, "UNet");
+        var sample = graph.Sample;
         if (sample.Rank != 4 || (sample.Dimensions[1] >= 0 && sample.Dimensions[1] != latentChannels))
         {
             throw new TensorContractException($"{session.ModelName}: input 'sample' is {sample.ShapeText}; a [batch, {latentChannels}, h, w] latent was asked for.", "sample");
@@ -59,14 +53,7 @@ public sealed class UNet : IDenoiser, IDisposable
         LatentChannels = latentChannels;
         LatentHeight = latentHeight;
         LatentWidth = latentWidth;
-        var fixedWidth = context.Rank == 3 && context.Dimensions[2] >= 0 ? (int?)context.Dimensions[2] : null;
-        if (fixedWidth is not null && tokenWidth is not null && fixedWidth != tokenWidth)
-        {
-            throw new TensorContractException($"{session.ModelName}: input 'encoder_hidden_states' {context.ShapeText} fixes the token width at {fixedWidth}, not {tokenWidth}.", "encoder_hidden_states");
-        }
-
-        TokenWidth = fixedWidth ?? tokenWidth
-            ?? throw new TensorContractException($"{session.ModelName}: input 'encoder_hidden_states' {context.ShapeText} does not fix its token width and none was given (the UNet config's cross_attention_dim).", "encoder_hidden_states");
+        TokenWidth = graph.TokenWidth(tokenWidth);
     }
 
     /// <summary>Latent channels C.</summary>
@@ -85,7 +72,7 @@ public sealed class UNet : IDenoiser, IDisposable
     public int TokenWidth { get; }
 
     /// <summary>The timestep's element type as the graph declares it.</summary>
-    public OrtTensorElementType TimestepElementType => timestep.ElementType;
+    public OrtTensorElementType TimestepElementType => graph.Timestep.ElementType;
 
     /// <summary>
     /// Wraps the bundle's UNet for images of <paramref name="imageHeight"/>×<paramref name="imageWidth"/> pixels, with
@@ -113,6 +100,7 @@ public sealed class UNet : IDenoiser, IDisposable
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">A span's length does not fit the batch size, the latent shape or the token width.</exception>
+    /// <exception cref="ObjectDisposedException">The UNet wrapper was disposed.</exception>
     public void Denoise(ReadOnlySpan<float> latents, int batchSize, int timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -120,93 +108,15 @@ public sealed class UNet : IDenoiser, IDisposable
         if (latents.Length != latentFloats || destination.Length != latentFloats)
         {
             throw new ArgumentException(
-                $"{session.ModelName}: {batchSize} latents of {LatentChannels}×{LatentHeight}×{LatentWidth} need {latentFloats} floats; latents has {latents.Length}, destination {destination.Length}.",
+                $"{graph.Session.ModelName}: {batchSize} latents of {LatentChannels}×{LatentHeight}×{LatentWidth} need {latentFloats} floats; latents has {latents.Length}, destination {destination.Length}.",
                 nameof(latents));
         }
 
-        var sequence = SequenceLength(conditioning.Length, batchSize);
-        if (!bindings.TryGetValue((batchSize, sequence), out var binding))
-        {
-            binding = new Binding(this, batchSize, sequence);
-            bindings[(batchSize, sequence)] = binding;
-        }
-
-        binding.Sample.Write(latents);
-        binding.Context.Write(conditioning);
-        binding.Timestep.Fill(timestep);
-        session.Run(binding.IoBinding, binding.RunOptions, cancellationToken);
-        binding.Output.Read(destination);
+        var sequence = graph.SequenceLength(conditioning.Length, batchSize, TokenWidth);
+        ReadOnlySpan<long> shape = [batchSize, LatentChannels, LatentHeight, LatentWidth];
+        graph.Run(shape, sequence, TokenWidth, latents, timestep, conditioning, destination, cancellationToken);
     }
 
     /// <summary>Releases the bound buffers (not the session, which belongs to the bundle). Idempotent.</summary>
-    public void Dispose()
-    {
-        foreach (var binding in bindings.Values)
-        {
-            binding.Dispose();
-        }
-
-        bindings.Clear();
-    }
-
-    private int SequenceLength(int conditioningLength, int batchSize)
-    {
-        var perSample = conditioningLength / batchSize;
-        if (conditioningLength % batchSize != 0 || perSample == 0)
-        {
-            throw new ArgumentException($"{session.ModelName}: the conditioning has {conditioningLength} floats, which is not {batchSize} equal non-empty blocks (one per batch element).", nameof(conditioningLength));
-        }
-
-        if (perSample % TokenWidth != 0)
-        {
-            throw new ArgumentException($"{session.ModelName}: each conditioning block has {perSample} floats, not a whole number of {TokenWidth}-wide tokens (input 'encoder_hidden_states' {context.ShapeText}).", nameof(conditioningLength));
-        }
-
-        return perSample / TokenWidth;
-    }
-
-    private static OrtNodeInfo Node(IReadOnlyList<OrtNodeInfo> nodes, string name) =>
-        nodes.FirstOrDefault(n => n.Name == name)
-        ?? throw new TensorContractException($"The UNet graph has no '{name}'; it has: {string.Join(", ", nodes)}.", name);
-
-    /// <summary>The bound buffers for one (batch, sequence) shape.</summary>
-    private sealed class Binding : IDisposable
-    {
-        public Binding(UNet owner, int batch, int sequence)
-        {
-            Sample = BoundTensor.Create(owner.sample.ElementType, [batch, owner.LatentChannels, owner.LatentHeight, owner.LatentWidth]);
-            Output = BoundTensor.Create(owner.output.ElementType, [batch, owner.LatentChannels, owner.LatentHeight, owner.LatentWidth]);
-            Timestep = BoundTensor.Create(owner.timestep.ElementType, owner.timestep.Rank == 0 ? [] : [batch]);
-            Context = BoundTensor.Create(owner.context.ElementType, [batch, sequence, owner.TokenWidth]);
-            RunOptions = new OrtRunOptions();
-            IoBinding = owner.session.CreateIoBinding();
-            IoBinding.BindInput("sample", Sample.Value);
-            IoBinding.BindInput("timestep", Timestep.Value);
-            IoBinding.BindInput("encoder_hidden_states", Context.Value);
-            IoBinding.BindOutput("out_sample", Output.Value);
-        }
-
-        public BoundTensor Sample { get; }
-
-        public BoundTensor Timestep { get; }
-
-        public BoundTensor Context { get; }
-
-        public BoundTensor Output { get; }
-
-        public OrtIoBinding IoBinding { get; }
-
-        /// <summary>Reused by every step, so a cancellable token costs no native object per step.</summary>
-        public OrtRunOptions RunOptions { get; }
-
-        public void Dispose()
-        {
-            IoBinding.Dispose();
-            RunOptions.Dispose();
-            Sample.Dispose();
-            Timestep.Dispose();
-            Context.Dispose();
-            Output.Dispose();
-        }
-    }
+    public void Dispose() => graph.Dispose();
 }

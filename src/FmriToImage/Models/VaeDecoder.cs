@@ -101,9 +101,8 @@ public sealed class VaeDecoder
             throw new ArgumentException($"{session.ModelName}: {batch} latents of {LatentChannels}×{latentHeight}×{latentWidth} need {expected} floats, got {scaledLatents.Length}.", nameof(scaledLatents));
         }
 
-        var unscaled = new float[scaledLatents.Length];
-        TensorPrimitives.Multiply(scaledLatents, (float)(1.0 / ScalingFactor), unscaled);
-        using var latent = OrtValue.CreateTensor(unscaled, [batch, LatentChannels, latentHeight, latentWidth]);
+        using var latent = OrtValue.CreateZeroedAlignedTensor<float>([batch, LatentChannels, latentHeight, latentWidth]);
+        TensorPrimitives.Multiply(scaledLatents, (float)(1.0 / ScalingFactor), latent.GetTensorData<float>());
         using var outputs = session.Run([new("latent_sample", latent)], ["sample"], cancellationToken: cancellationToken);
         return outputs[0].ToTensor<float>();
     }

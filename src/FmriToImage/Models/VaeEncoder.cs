@@ -46,7 +46,7 @@ public sealed class VaeEncoder
     public static VaeEncoder FromBundle(ModelBundle bundle)
     {
         ArgumentNullException.ThrowIfNull(bundle);
-        var encoder = bundle.VaeEncoder ?? throw new BundleComponentMissingException(bundle.RootPath, "vae_encoder/model.onnx", ["CaptionImg2Img"]);
+        var encoder = bundle.VaeEncoder ?? throw new BundleComponentMissingException(bundle.RootPath, "vae_encoder/model.onnx", [nameof(VaeEncoder)]);
         var scaling = encoder.ConfigNumber("scaling_factor") ?? bundle.VaeDecoder?.ConfigNumber("scaling_factor")
             ?? throw new BundleContractException(bundle.RootPath, [$"{encoder.RelativePath}: neither vae_encoder/config.json nor vae_decoder/config.json has a numeric 'scaling_factor'."]);
         return new VaeEncoder(encoder.Session, scaling);
@@ -75,7 +75,7 @@ public sealed class VaeEncoder
             throw new ArgumentException($"{session.ModelName}: {batch} images of 3×{height}×{width} need {expected} floats, got {images.Length}.", nameof(images));
         }
 
-        using var input = OrtValue.CreateTensor(images.ToArray(), [batch, 3, height, width]);
+        using var input = OrtValue.CreateAlignedTensor(images, [batch, 3, height, width]);
         using var outputs = session.Run([new("sample", input)], [outputsParameters ? "latent_parameters" : "latent_sample"], cancellationToken: cancellationToken);
         var result = outputs[0];
         var shape = result.Shape;

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using FmriToImage.Bundle;
 using FmriToImage.Data.Npy;
 using FmriToImage.Onnx;
@@ -129,17 +130,36 @@ public sealed class VoxelEncoder
             }
         }
 
+        // One run for the whole batch, or one per trial when the export fixes its batch axis at 1; each run's input
+        // is an aligned copy, so a trial gives the same bits in every call.
         var session = component.Session;
-        using var value = OrtValue.CreateTensor(input, [batch, InputLength]);
-        using var outputs = session.Run([new(session.Inputs[0].Name, value)], cancellationToken: cancellationToken);
-        return Entry.Role switch
+        string[] names = Entry.Role == VoxelEncoderRole.VaeLatent ? ["latent"]
+            : session.Outputs.Any(o => o.Name == "image_embedding") ? ["image_tokens", "image_embedding"] : ["image_tokens"];
+        var results = new float[names.Length][];
+        var lengths = new nint[names.Length][];
+        foreach (var (start, count) in BatchAxis.Slices(batch, BatchAxis.Limit(session.Inputs[0])))
         {
-            VoxelEncoderRole.VaeLatent => new VoxelEncoding(outputs["latent"].ToTensor<float>(), null, null),
-            _ => new VoxelEncoding(
-                null,
-                outputs["image_tokens"].ToTensor<float>(),
-                outputs.Names.Contains("image_embedding") ? outputs["image_embedding"].ToTensor<float>() : null),
-        };
+            using var value = OrtValue.CreateAlignedTensor<float>(input.AsSpan(start * InputLength, count * InputLength), [count, InputLength]);
+            using var outputs = session.Run([new(session.Inputs[0].Name, value)], names, cancellationToken: cancellationToken);
+            for (var o = 0; o < names.Length; o++)
+            {
+                var data = outputs[o].GetTensorData<float>();
+                var perTrial = data.Length / count;
+                if (results[o] is null)
+                {
+                    results[o] = new float[batch * perTrial];
+                    lengths[o] = outputs[o].Shape.ToArray().Select(d => (nint)d).ToArray();
+                    lengths[o][0] = batch;
+                }
+
+                data.CopyTo(results[o].AsSpan(start * perTrial));
+            }
+        }
+
+        var tensors = results.Select((r, o) => Tensor.Create(r, lengths[o])).ToArray();
+        return Entry.Role == VoxelEncoderRole.VaeLatent
+            ? new VoxelEncoding(tensors[0], null, null)
+            : new VoxelEncoding(null, tensors[0], tensors.Length > 1 ? tensors[1] : null);
     }
 
     /// <inheritdoc />

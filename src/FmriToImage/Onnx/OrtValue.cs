@@ -17,8 +17,9 @@ namespace FmriToImage.Onnx;
 public sealed unsafe class OrtValue : IDisposable
 {
     private readonly OrtHandle handle;
-    private long[]? shape;
-    private OrtTensorElementType elementType;
+    // Type and shape travel together in one immutable object published by one reference write, so a concurrent reader
+    // of the (documented thread-safe) metadata sees both or neither, never a shape without its type.
+    private TensorInfo? tensorInfo;
     private OrtValueKind kind;
     private bool? isCpuMemory;
 
@@ -26,8 +27,7 @@ public sealed unsafe class OrtValue : IDisposable
     {
         handle = new OrtHandle(pointer, OrtApi.ReleaseValue, pin);
         this.kind = kind;
-        this.elementType = elementType;
-        this.shape = shape;
+        tensorInfo = shape is null ? null : new TensorInfo(elementType, shape);
     }
 
     /// <summary>Whether this is a tensor, a sequence, a map, ...</summary>
@@ -53,11 +53,7 @@ public sealed unsafe class OrtValue : IDisposable
     /// <exception cref="ObjectDisposedException">The value was disposed.</exception>
     public OrtTensorElementType ElementType
     {
-        get
-        {
-            ReadTensorInfo();
-            return elementType;
-        }
+        get => ReadTensorInfo().ElementType;
     }
 
     /// <summary>The tensor's shape, outermost dimension first (row-major, as ONNX).</summary>
@@ -65,11 +61,7 @@ public sealed unsafe class OrtValue : IDisposable
     /// <exception cref="ObjectDisposedException">The value was disposed.</exception>
     public ReadOnlySpan<long> Shape
     {
-        get
-        {
-            ReadTensorInfo();
-            return shape;
-        }
+        get => ReadTensorInfo().Shape;
     }
 
     /// <summary>The number of elements (the product of <see cref="Shape"/>; 1 for a scalar).</summary>
@@ -137,6 +129,80 @@ public sealed unsafe class OrtValue : IDisposable
         return CreateTensor(new Memory<T>(data), shape);
     }
 
+    /// <summary>
+    /// Copies <paramref name="data"/> into a new 64-byte aligned native buffer and wraps it as a tensor: the input form
+    /// that gives the same bits for the same numbers wherever the caller's copy sits. The value owns the buffer and
+    /// frees it when released (disposed, or finalized), so short-lived inputs never occupy the pinned object heap.
+    /// </summary>
+    /// <typeparam name="T">A supported element type of 1, 2, 4 or 8 bytes.</typeparam>
+    /// <param name="data">Exactly the elements the shape needs, row-major.</param>
+    /// <param name="shape">The dimensions, each ≥ 0.</param>
+    /// <returns>A value the caller disposes.</returns>
+    /// <exception cref="TensorContractException"><paramref name="data"/> does not hold exactly the elements the shape needs.</exception>
+    public static OrtValue CreateAlignedTensor<T>(ReadOnlySpan<T> data, ReadOnlySpan<long> shape)
+        where T : unmanaged
+    {
+        var count = TensorShape.ElementCount(shape, "CreateAlignedTensor");
+        if (data.Length != count)
+        {
+            throw new TensorContractException(
+                $"CreateAlignedTensor: {data.Length} {OrtTensorElementTypes.Name(OrtTensorElementTypes.Of<T>())} elements given but shape {TensorShape.Format(shape)} needs {count}.");
+        }
+
+        // Native memory, freed when the value is released: per-call inputs stay off the pinned object heap.
+        var buffer = new NativeAlignedBuffer<T>(data.Length);
+        try
+        {
+            data.CopyTo(buffer.GetSpan());
+            return CreateTensor(buffer.Memory, shape);
+        }
+        catch
+        {
+            buffer.Free();
+            throw;
+        }
+    }
+
+    /// <summary>A 64-byte aligned copy of <paramref name="tensor"/> as a value of the same shape; see <see cref="CreateAlignedTensor{T}(ReadOnlySpan{T}, ReadOnlySpan{long})"/>.</summary>
+    /// <typeparam name="T">A supported element type of 1, 2, 4 or 8 bytes.</typeparam>
+    /// <param name="tensor">The tensor to copy.</param>
+    /// <returns>A value the caller disposes.</returns>
+    public static OrtValue CreateAlignedTensor<T>(Tensor<T> tensor)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        var shape = new long[tensor.Rank];
+        for (var i = 0; i < shape.Length; i++)
+        {
+            shape[i] = tensor.Lengths[i];
+        }
+
+        var value = CreateZeroedAlignedTensor<T>(shape);
+        tensor.FlattenTo(value.GetTensorData<T>());
+        return value;
+    }
+
+    /// <summary>
+    /// A zeroed tensor in 64-byte aligned native memory that the value owns and frees when released; the caller
+    /// writes it through <see cref="GetTensorData{T}"/>. For per-call inputs (no pinned object heap growth).
+    /// </summary>
+    internal static OrtValue CreateZeroedAlignedTensor<T>(ReadOnlySpan<long> shape)
+        where T : unmanaged
+    {
+        var count = TensorShape.ElementCount(shape, "CreateZeroedAlignedTensor");
+        var buffer = new NativeAlignedBuffer<T>(checked((int)count));
+        try
+        {
+            buffer.GetSpan().Clear();
+            return CreateTensor(buffer.Memory, shape);
+        }
+        catch
+        {
+            buffer.Free();
+            throw;
+        }
+    }
+
     /// <summary>A tensor whose memory ONNX Runtime allocates on the CPU (contents undefined until written).</summary>
     /// <typeparam name="T">A supported element type.</typeparam>
     /// <param name="shape">The dimensions, each ≥ 0.</param>
@@ -180,15 +246,15 @@ public sealed unsafe class OrtValue : IDisposable
     public Span<T> GetTensorData<T>()
         where T : unmanaged
     {
-        ReadTensorInfo();
+        var info = ReadTensorInfo();
         var requested = OrtTensorElementTypes.TryOf<T>();
-        if (requested != elementType)
+        if (requested != info.ElementType)
         {
             throw new TensorContractException(
-                $"The tensor holds {OrtTensorElementTypes.Name(elementType)} elements; it cannot be read as {typeof(T).Name} ({OrtTensorElementTypes.Name(requested)}).");
+                $"The tensor holds {OrtTensorElementTypes.Name(info.ElementType)} elements; it cannot be read as {typeof(T).Name} ({OrtTensorElementTypes.Name(requested)}).");
         }
 
-        var count = TensorShape.ElementCount(shape, "tensor");
+        var count = TensorShape.ElementCount(info.Shape, "tensor");
         if (count > int.MaxValue)
         {
             throw new InvalidOperationException($"The tensor has {count} elements, more than a span can address.");
@@ -213,7 +279,7 @@ public sealed unsafe class OrtValue : IDisposable
         where T : unmanaged
     {
         var data = GetTensorData<T>();
-        return new TensorSpan<T>(data, LengthsOf(shape!), default);
+        return new TensorSpan<T>(data, LengthsOf(ReadTensorInfo().Shape), default);
     }
 
     /// <summary>Copies the tensor into a new <see cref="Tensor{T}"/> that outlives this value.</summary>
@@ -221,7 +287,7 @@ public sealed unsafe class OrtValue : IDisposable
     /// <returns>A copy with this value's shape.</returns>
     /// <exception cref="TensorContractException"><typeparamref name="T"/> does not match the element type.</exception>
     public Tensor<T> ToTensor<T>()
-        where T : unmanaged => Tensor.Create(GetTensorData<T>().ToArray(), LengthsOf(shape!));
+        where T : unmanaged => Tensor.Create(GetTensorData<T>().ToArray(), LengthsOf(ReadTensorInfo().Shape));
 
     /// <summary>Copies the tensor's elements into a new array, row-major.</summary>
     /// <typeparam name="T">The .NET type matching <see cref="ElementType"/>.</typeparam>
@@ -277,11 +343,11 @@ public sealed unsafe class OrtValue : IDisposable
         return lengths;
     }
 
-    private void ReadTensorInfo()
+    private TensorInfo ReadTensorInfo()
     {
-        if (shape is not null)
+        if (Volatile.Read(ref tensorInfo) is { } known)
         {
-            return;
+            return known;
         }
 
         if (Kind != OrtValueKind.Tensor)
@@ -300,7 +366,10 @@ public sealed unsafe class OrtValue : IDisposable
             copy[i] = dims[i];
         }
 
-        elementType = type;
-        shape = copy;
+        // Racing readers build equal objects; whichever is published first is the one every later read sees.
+        return Interlocked.CompareExchange(ref tensorInfo, new TensorInfo(type, copy), null) ?? tensorInfo!;
     }
+
+    /// <summary>A tensor's element type and shape, read once and never changed.</summary>
+    private sealed record TensorInfo(OrtTensorElementType ElementType, long[] Shape);
 }

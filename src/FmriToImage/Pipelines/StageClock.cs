@@ -6,7 +6,13 @@ namespace FmriToImage.Pipelines;
 internal sealed class StageClock
 {
     private readonly Stopwatch clock = Stopwatch.StartNew();
-    private readonly List<KeyValuePair<string, TimeSpan>> timings = [];
+    private readonly List<KeyValuePair<string, TimeSpan>> timings;
+
+    /// <summary>Starts a clock whose record begins with <paramref name="earlier"/> (stages timed elsewhere), if any.</summary>
+    public StageClock(IEnumerable<KeyValuePair<string, TimeSpan>>? earlier = null)
+    {
+        timings = earlier is null ? [] : [.. earlier];
+    }
 
     public IReadOnlyList<KeyValuePair<string, TimeSpan>> Timings => timings;
 

@@ -10,7 +10,11 @@ namespace FmriToImage.Retrieval;
 /// similarity: top-k by SIMD dot products over unit-normalised rows. Built in memory from a matrix, or memory-mapped
 /// from a float32 <c>.npy</c> file so that candidate sets larger than memory are searched without loading them.
 /// </summary>
-/// <remarks>Searching is thread-safe. A memory-mapped index owns its mapping; dispose it.</remarks>
+/// <remarks>
+/// Searching is thread-safe, also against a concurrent <see cref="Dispose"/>: a search holds a lease on the mapping, so
+/// the file is unmapped when the last search ends; searches started after disposal throw
+/// <see cref="ObjectDisposedException"/>. A memory-mapped index owns its mapping; dispose it.
+/// </remarks>
 public sealed unsafe class EmbeddingIndex : IDisposable
 {
     private readonly float[]? rows;
@@ -18,6 +22,7 @@ public sealed unsafe class EmbeddingIndex : IDisposable
     private readonly MemoryMappedFile? mapped;
     private readonly MemoryMappedViewAccessor? view;
     private readonly float* mappedRows;
+    private int disposed;
 
     private EmbeddingIndex(float[]? rows, float[] inverseNorms, int count, int dimension, MemoryMappedFile? mapped, MemoryMappedViewAccessor? view, float* mappedRows)
     {
@@ -76,7 +81,7 @@ public sealed unsafe class EmbeddingIndex : IDisposable
     /// </summary>
     /// <param name="path">The .npy file.</param>
     /// <returns>The index; dispose it to unmap the file.</returns>
-    /// <exception cref="NpyFormatException">The file is not a rank-2 little-endian float32 C-order array.</exception>
+    /// <exception cref="NpyFormatException">The file is not a rank-2 little-endian float32 C-order array, is shorter than its shape needs, or holds NaN or infinity (the row and column are named).</exception>
     public static EmbeddingIndex OpenNpy(string path)
     {
         var header = NpyFile.ReadHeader(path);
@@ -87,17 +92,34 @@ public sealed unsafe class EmbeddingIndex : IDisposable
 
         var count = checked((int)header.Shape[0]);
         var dimension = checked((int)header.Shape[1]);
+        var needed = header.DataOffset + ((long)count * dimension * sizeof(float));
+        var length = new FileInfo(path).Length;
+        if (length < needed)
+        {
+            throw new NpyFormatException(path, header.DataOffset, $"shape ({count}, {dimension}) of float32 needs {needed - header.DataOffset} data bytes but {length - header.DataOffset} remain.");
+        }
+
         var mapped = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        MemoryMappedViewAccessor? view = null;
+        var acquired = false;
         try
         {
-            var view = mapped.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            view = mapped.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
             byte* start = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
+            acquired = true;
             var data = (float*)(start + view.PointerOffset + header.DataOffset);
             var inverseNorms = new float[count];
             for (var r = 0; r < count; r++)
             {
-                var norm = TensorPrimitives.Norm(new ReadOnlySpan<float>(data + ((long)r * dimension), dimension));
+                var row = new ReadOnlySpan<float>(data + ((long)r * dimension), dimension);
+                if (!TensorPrimitives.IsFiniteAll(row))
+                {
+                    var column = IndexOfNonFinite(row);
+                    throw new NpyFormatException(path, header.DataOffset + ((((long)r * dimension) + column) * sizeof(float)), $"row {r}, column {column} is {row[column]}; an embedding index needs finite values.");
+                }
+
+                var norm = TensorPrimitives.Norm(row);
                 inverseNorms[r] = norm > 0 ? 1f / norm : 0f;
             }
 
@@ -105,6 +127,12 @@ public sealed unsafe class EmbeddingIndex : IDisposable
         }
         catch
         {
+            if (acquired)
+            {
+                view!.SafeMemoryMappedViewHandle.ReleasePointer();
+            }
+
+            view?.Dispose();
             mapped.Dispose();
             throw;
         }
@@ -114,6 +142,7 @@ public sealed unsafe class EmbeddingIndex : IDisposable
     /// <param name="query"><see cref="Dimension"/> floats.</param>
     /// <param name="destination"><see cref="Count"/> slots.</param>
     /// <exception cref="ArgumentException">Wrong lengths.</exception>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
     public void Similarities(ReadOnlySpan<float> query, Span<float> destination)
     {
         if (query.Length != Dimension || destination.Length != Count)
@@ -121,11 +150,27 @@ public sealed unsafe class EmbeddingIndex : IDisposable
             throw new ArgumentException($"The query has {query.Length} floats (index: {Dimension}) and the destination {destination.Length} slots (index: {Count} candidates).", nameof(query));
         }
 
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
         var queryNorm = TensorPrimitives.Norm(query);
         var scale = queryNorm > 0 ? 1f / queryNorm : 0f;
-        for (var r = 0; r < Count; r++)
+
+        // A lease on the mapping for the whole search: a concurrent Dispose then unmaps only after the last lease ends,
+        // and a search after Dispose fails here (ObjectDisposedException) instead of reading unmapped memory.
+        var leased = false;
+        try
         {
-            destination[r] = TensorPrimitives.Dot(query, Row(r)) * inverseNorms[r] * scale;
+            view?.SafeMemoryMappedViewHandle.DangerousAddRef(ref leased);
+            for (var r = 0; r < Count; r++)
+            {
+                destination[r] = TensorPrimitives.Dot(query, Row(r)) * inverseNorms[r] * scale;
+            }
+        }
+        finally
+        {
+            if (leased)
+            {
+                view!.SafeMemoryMappedViewHandle.DangerousRelease();
+            }
         }
     }
 
@@ -133,6 +178,9 @@ public sealed unsafe class EmbeddingIndex : IDisposable
     /// <param name="query"><see cref="Dimension"/> floats.</param>
     /// <param name="k">How many, 1 … <see cref="Count"/>.</param>
     /// <returns>The hits.</returns>
+    /// <exception cref="ArgumentException">The query has another length than <see cref="Dimension"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is outside 1 … <see cref="Count"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
     public RetrievalHit[] TopK(ReadOnlySpan<float> query, int k)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
@@ -168,13 +216,31 @@ public sealed unsafe class EmbeddingIndex : IDisposable
     /// <summary>Unmaps a memory-mapped index. Idempotent.</summary>
     public void Dispose()
     {
-        if (view is not null && !view.SafeMemoryMappedViewHandle.IsClosed)
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (view is not null)
         {
             view.SafeMemoryMappedViewHandle.ReleasePointer();
             view.Dispose();
         }
 
         mapped?.Dispose();
+    }
+
+    private static int IndexOfNonFinite(ReadOnlySpan<float> row)
+    {
+        for (var i = 0; i < row.Length; i++)
+        {
+            if (!float.IsFinite(row[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     private ReadOnlySpan<float> Row(int r) =>

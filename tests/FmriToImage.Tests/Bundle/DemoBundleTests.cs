@@ -107,12 +107,30 @@ public sealed class DemoBundleTests
             Assert.Contains(error.Problems, p => p.StartsWith("unet/model.onnx: no input named 'sample'", StringComparison.Ordinal));
         }
 
-        // A wrong voxel count in the manifest: every encoder's input disagrees, with both numbers.
+        // A wrong voxel count in the manifest (consistently on the full-vector entries that state it, else the manifest
+        // itself is refused): every encoder's input disagrees, with both numbers.
+        using (var copy = DemoCopy())
+        {
+            copy.EditManifest(m =>
+            {
+                m["voxel_count"] = 2000;
+                foreach (var entry in m["voxel_encoders"]!.AsArray())
+                {
+                    if (entry!["input"]?.GetValue<string>() != "roi_subset" && entry["voxel_count"] is not null)
+                    {
+                        entry["voxel_count"] = 2000;
+                    }
+                }
+            });
+            var error = Assert.Throws<BundleContractException>(() => ModelBundle.Open(copy.Root));
+            Assert.Contains(error.Problems, p => p.Contains("voxel_encoders/lowlevel_all.onnx: input 'voxels' takes 2534 voxels", StringComparison.Ordinal) && p.Contains("2000", StringComparison.Ordinal));
+        }
+
+        // A full-vector encoder stating a voxel count other than the manifest's: the manifest is refused.
         using (var copy = DemoCopy())
         {
             copy.EditManifest(m => m["voxel_count"] = 2000);
-            var error = Assert.Throws<BundleContractException>(() => ModelBundle.Open(copy.Root));
-            Assert.Contains(error.Problems, p => p.Contains("voxel_encoders/lowlevel_all.onnx: input 'voxels' takes 2534 voxels", StringComparison.Ordinal) && p.Contains("2000", StringComparison.Ordinal));
+            Assert.Contains("must be the manifest's voxel_count 2000", Assert.Throws<BundleFormatException>(() => ModelBundle.Open(copy.Root)).Message);
         }
 
         // A path escaping the folder.

@@ -81,6 +81,58 @@ public sealed class ModelBundleTests
         Assert.Contains("voxel_encoders/lowlevel_all.onnx: input 'voxels' takes 99 voxels ([batch, 99]) but fmri_decoder.json says it reads the subject's 100 voxels", problem);
     }
 
+    [Theory]
+    [InlineData("nsdgeneral")]
+    [InlineData("roi_zero_filled")]
+    public void A_full_vector_encoder_stating_another_voxel_count_is_refused_at_open(string input)
+    {
+        // Such an encoder is fed the whole vector, so its own voxel_count must be the manifest's.
+        using var temp = new TempBundle();
+        temp.EditManifest(m =>
+        {
+            m["voxel_encoders"]![0]!["input"] = input;
+            m["voxel_encoders"]![0]!["roi_set"] = "Set1";
+            m["voxel_encoders"]![0]!["voxel_count"] = 99;
+        });
+
+        var error = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root));
+        Assert.EndsWith("fmri_decoder.json", error.FilePath);
+        Assert.Contains("voxel encoder 'lowlevel_all'", error.Message);
+        Assert.Contains("must be the manifest's voxel_count 100; it is 99", error.Message);
+    }
+
+    [Fact]
+    public void A_captioner_attention_mask_of_an_unusable_type_is_a_contract_problem()
+    {
+        using var temp = new TempBundle();
+        temp.ReplaceWithVariant("captioner/decoder.onnx", "captioner_decoder_bool_mask.onnx");
+
+        var error = Assert.Throws<BundleContractException>(() => ModelBundle.Open(temp.Root));
+        Assert.True(error.Problems.Any(p => p.Contains("captioner/decoder.onnx: input 'attention_mask' is bool", StringComparison.Ordinal) && p.Contains("int64", StringComparison.Ordinal)), string.Join(Environment.NewLine, error.Problems));
+    }
+
+    [Fact]
+    public void The_supported_unconditional_inputs_are_read()
+    {
+        using var temp = new TempBundle();
+        temp.EditManifest(m => m["unconditional"] = new JsonObject { ["text"] = "text_encoder last_hidden_state of the empty caption", ["image_tokens"] = "zeros" });
+        using var bundle = ModelBundle.Open(temp.Root);
+        Assert.Equal("zeros", bundle.Decoder!.Unconditional["image_tokens"]);
+    }
+
+    [Theory]
+    [InlineData("image_tokens", "mean_tokens", "unconditional.image_tokens is \"mean_tokens\"; this library builds only \"zeros\"")]
+    [InlineData("text", "negative prompt", "unconditional.text is \"negative prompt\"")]
+    [InlineData("pooled", "zeros", "unconditional.pooled is not a conditioning kind this library builds")]
+    public void An_unconditional_input_the_library_does_not_build_is_refused_at_open(string kind, string value, string expected)
+    {
+        using var temp = new TempBundle();
+        temp.EditManifest(m => m["unconditional"] = new JsonObject { [kind] = value });
+        var error = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root));
+        Assert.EndsWith("fmri_decoder.json", error.FilePath);
+        Assert.Contains(expected, error.Message);
+    }
+
     [Fact]
     public void Every_mismatch_is_reported_at_once()
     {

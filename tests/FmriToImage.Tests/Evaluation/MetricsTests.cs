@@ -10,7 +10,8 @@ public sealed class MetricsTests
 {
     private static readonly JsonElement Expected = JsonDocument.Parse(File.ReadAllText(TestFiles.Fixture("evaluation", "expected.json"))).RootElement;
 
-    private static RgbImage[] Images(string file)
+    /// <summary>The images of an (N, H, W, 3) uint8 fixture in tests/fixtures/evaluation/.</summary>
+    internal static RgbImage[] Images(string file)
     {
         var tensor = NpyFile.Read<byte>(TestFiles.Fixture("evaluation", file));
         int count = (int)tensor.Lengths[0], height = (int)tensor.Lengths[1], width = (int)tensor.Lengths[2];

@@ -3,6 +3,9 @@ using FmriToImage.Onnx;
 
 namespace FmriToImage.Tests.Onnx;
 
+// Runs alone (a non-parallel collection): other tests allocating native memory at the same time inflate the resident
+// size this test measures (it failed once under a loaded full run, 2026-11-22).
+[Collection(nameof(ProcessEnvironmentCollection))]
 public sealed class OrtLeakTests
 {
     // The bound: 2,000 cycles each create a session (ONNX Runtime allocates ~100 KB of graph, kernels and arena per

@@ -68,6 +68,105 @@ public sealed class RetrievalTests
     }
 
     [Fact]
+    public void Searching_a_disposed_index_throws_instead_of_reading_unmapped_memory()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"index-{Guid.NewGuid():N}.npy");
+        NpyFile.Write(path, Images, [40, 8]);
+        try
+        {
+            var mapped = EmbeddingIndex.OpenNpy(path);
+            mapped.Dispose();
+            mapped.Dispose(); // idempotent
+            Assert.Throws<ObjectDisposedException>(() => mapped.TopK(Brains.AsSpan(0, 8), 3));
+
+            var inMemory = EmbeddingIndex.Create(Images, 8);
+            inMemory.Dispose();
+            Assert.Throws<ObjectDisposedException>(() => inMemory.Similarities(Brains.AsSpan(0, 8), new float[40]));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Disposing_during_searches_never_faults_them()
+    {
+        // Each search either completes on a still-mapped file or throws ObjectDisposedException before reading it.
+        var path = Path.Combine(Path.GetTempPath(), $"index-{Guid.NewGuid():N}.npy");
+        NpyFile.Write(path, Images, [40, 8]);
+        try
+        {
+            for (var round = 0; round < 20; round++)
+            {
+                var mapped = EmbeddingIndex.OpenNpy(path);
+                var searches = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+                {
+                    for (var i = 0; i < 200; i++)
+                    {
+                        try
+                        {
+                            mapped.TopK(Brains.AsSpan(0, 8), 3);
+                        }
+                        catch (ObjectDisposedException)
+                        {
+                            return;
+                        }
+                    }
+                })).ToArray();
+                mapped.Dispose();
+                await Task.WhenAll(searches);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void A_memory_mapped_file_with_non_finite_values_is_refused_with_row_and_column(float bad)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"index-{Guid.NewGuid():N}.npy");
+        var values = (float[])Images.Clone();
+        values[(3 * 8) + 5] = bad;
+        NpyFile.Write(path, values, [40, 8]);
+        try
+        {
+            var error = Assert.Throws<NpyFormatException>(() => EmbeddingIndex.OpenNpy(path));
+            Assert.Contains("row 3, column 5", error.Message);
+            using var afterwards = File.Open(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None); // the mapping was released
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_truncated_memory_mapped_file_is_refused()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"index-{Guid.NewGuid():N}.npy");
+        NpyFile.Write(path, Images, [40, 8]);
+        try
+        {
+            using (var stream = File.Open(path, FileMode.Open))
+            {
+                stream.SetLength(stream.Length - 4);
+            }
+
+            var error = Assert.Throws<NpyFormatException>(() => EmbeddingIndex.OpenNpy(path));
+            Assert.Contains("needs 1280 data bytes but 1276 remain", error.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void The_all_items_protocol_matches_the_numpy_top_one_in_both_directions()
     {
         var accuracy = RetrievalProtocol.TopOne(Brains, Images, 8, way: 40, draws: 1);

@@ -101,7 +101,7 @@ public sealed class RoiAtlas
             inside[i] = _labels[i] > 0 && ids.Contains(_labels[i]);
         }
 
-        return new VoxelMask(Dimensions, inside);
+        return new VoxelMask(Dimensions, inside, owned: true);
     }
 
     /// <summary>Every voxel with a positive label (for single-label masks such as nsdgeneral).</summary>
@@ -113,7 +113,7 @@ public sealed class RoiAtlas
             inside[i] = _labels[i] > 0;
         }
 
-        return new VoxelMask(Dimensions, inside);
+        return new VoxelMask(Dimensions, inside, owned: true);
     }
 
     /// <summary>The union of the named ROIs found across several atlases (each name is looked up in every atlas).</summary>
@@ -136,6 +136,6 @@ public sealed class RoiAtlas
             result = result is null ? m : result.Union(m);
         }
 
-        return result ?? new VoxelMask(atlases[0].Dimensions, new bool[atlases[0]._labels.Length]);
+        return result ?? new VoxelMask(atlases[0].Dimensions, new bool[atlases[0]._labels.Length], owned: true);
     }
 }

@@ -72,6 +72,9 @@ public sealed class NiftiHeader
     /// <summary>Voxels in one 3-D volume: X·Y·Z (missing dimensions count as 1).</summary>
     public long VoxelsPerVolume => Dim(0) * Dim(1) * Dim(2);
 
+    /// <summary>The grid of one volume, (X, Y, Z) (missing dimensions count as 1).</summary>
+    public (int X, int Y, int Z) Grid => (checked((int)Dim(0)), checked((int)Dim(1)), checked((int)Dim(2)));
+
     /// <summary>The number of 3-D volumes: the product of dimensions 4 and up (1 for a 3-D image).</summary>
     public long VolumeCount
     {

@@ -1,0 +1,1 @@
+"""Scripts that turn real PyTorch checkpoints into a FmriToImage model bundle (docs/real-models.md)."""

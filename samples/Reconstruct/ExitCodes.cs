@@ -1,0 +1,44 @@
+namespace FmriToImage.Samples.Reconstruct;
+
+/// <summary>The process exit codes of fmri2img-reconstruct (README.md and --help list them).</summary>
+internal static class ExitCodes
+{
+    /// <summary>Every trial reconstructed and evaluated; outputs written.</summary>
+    public const int Success = 0;
+
+    /// <summary>An unexpected error: a bug (System.CommandLine prints the exception and its stack trace).</summary>
+    public const int UnexpectedError = 1;
+
+    /// <summary>
+    /// Wrong usage: an unknown option or value, a value out of range (also one only the bundle bounds, such as --steps
+    /// beyond its scheduler's training steps), a --data file of an unknown kind, --resume over trials of another bundle
+    /// or other settings.
+    /// </summary>
+    public const int Usage = 2;
+
+    /// <summary>The --bundle folder or the --data path does not exist.</summary>
+    public const int PathNotFound = 3;
+
+    /// <summary>The bundle or a data file is invalid: malformed, a file missing from it, a checksum or graph contract that fails, NaN values.</summary>
+    public const int Invalid = 4;
+
+    /// <summary>Valid data that do not fit the bundle: another subject, voxel count, grid or array rank.</summary>
+    public const int DataDoesNotFitBundle = 5;
+
+    /// <summary>Cancelled (Ctrl+C); finished trials stay in --out for --resume.</summary>
+    public const int Cancelled = 130;
+
+    /// <summary>The exit codes as --help prints them.</summary>
+    public static string Description =>
+        $"""
+        Exit codes:
+          {Success}    success
+          {UnexpectedError}    unexpected error (a bug; the stack trace is printed)
+          {Usage}    usage: unknown option or value, value out of range (for the bundle too), --data file of an unknown kind,
+               --resume over trials made with another bundle or other settings
+          {PathNotFound}    the --bundle folder or the --data path does not exist
+          {Invalid}    the bundle or a data file is invalid (malformed, incomplete, checksum or graph contract, NaN values)
+          {DataDoesNotFitBundle}    the data do not fit the bundle (subject, voxel count, grid, array rank)
+          {Cancelled}  cancelled (Ctrl+C); finished trials stay in --out for --resume
+        """;
+}

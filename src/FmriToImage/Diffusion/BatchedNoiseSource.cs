@@ -1,0 +1,46 @@
+namespace FmriToImage.Diffusion;
+
+/// <summary>
+/// One noise stream per batch element: <see cref="Fill"/> splits the destination into as many equal blocks as there
+/// are streams and fills block k from stream k. A batched <see cref="Sampler"/> run, which always draws whole batches
+/// (N·L values), then gives each element exactly the numbers a run over that element alone would draw from its
+/// stream, so batching several trials changes no trial's noise.
+/// </summary>
+/// <remarks>Not thread-safe (the streams are not).</remarks>
+public sealed class BatchedNoiseSource : INoiseSource
+{
+    private readonly INoiseSource[] streams;
+
+    /// <summary>Combines one stream per batch element, in batch order.</summary>
+    /// <param name="streams">At least one stream; each used by this source only.</param>
+    /// <exception cref="ArgumentException">The list is empty or holds null.</exception>
+    public BatchedNoiseSource(IReadOnlyList<INoiseSource> streams)
+    {
+        ArgumentNullException.ThrowIfNull(streams);
+        if (streams.Count == 0 || streams.Any(s => s is null))
+        {
+            throw new ArgumentException("A batched noise source needs one non-null stream per batch element.", nameof(streams));
+        }
+
+        this.streams = streams.ToArray();
+    }
+
+    /// <summary>The number of batch elements (streams).</summary>
+    public int BatchSize => streams.Length;
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">The destination's length is not a multiple of <see cref="BatchSize"/>.</exception>
+    public void Fill(Span<float> destination)
+    {
+        if (destination.Length % streams.Length != 0)
+        {
+            throw new ArgumentException($"{destination.Length} noise values do not split into {streams.Length} equal blocks, one per batch element.", nameof(destination));
+        }
+
+        var block = destination.Length / streams.Length;
+        for (var k = 0; k < streams.Length; k++)
+        {
+            streams[k].Fill(destination.Slice(k * block, block));
+        }
+    }
+}

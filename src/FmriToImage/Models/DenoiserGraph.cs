@@ -1,0 +1,174 @@
+using FmriToImage.Onnx;
+
+namespace FmriToImage.Models;
+
+/// <summary>
+/// The graph contract the UNet and the diffusion prior share — inputs <c>sample</c>, <c>timestep</c>,
+/// <c>encoder_hidden_states</c>, output <c>out_sample</c> — run through bindings made once per (batch, sequence)
+/// shape over 64-byte aligned buffers (<see cref="BoundTensor"/>), so a step copies in, runs and copies out without
+/// allocating, and the same numbers give the same bits on every call.
+/// </summary>
+/// <remarks>
+/// The element types of all four (float32 or float16) and the timestep's type and rank (a scalar or one value per
+/// batch element; float, float16, int64 or int32) are read from the graph. Not thread-safe: one sampler drives it.
+/// The session belongs to the bundle, the bindings to this object.
+/// </remarks>
+internal sealed class DenoiserGraph : IDisposable
+{
+    private readonly Dictionary<(int Batch, int Sequence), Binding> bindings = [];
+    private readonly string kind;
+    private bool disposed;
+
+    /// <summary>Finds the contract's inputs and output in <paramref name="session"/>.</summary>
+    /// <param name="session">The graph (not owned).</param>
+    /// <param name="kind">What the graph is, for messages ("UNet", "diffusion prior").</param>
+    /// <exception cref="TensorContractException">An input or output of the contract is missing.</exception>
+    public DenoiserGraph(OrtSession session, string kind)
+    {
+        Session = session ?? throw new ArgumentNullException(nameof(session));
+        this.kind = kind;
+        Sample = Node(session.Inputs, "sample", kind);
+        Timestep = Node(session.Inputs, "timestep", kind);
+        Context = Node(session.Inputs, "encoder_hidden_states", kind);
+        Output = Node(session.Outputs, "out_sample", kind);
+    }
+
+    public OrtSession Session { get; }
+
+    public OrtNodeInfo Sample { get; }
+
+    public OrtNodeInfo Timestep { get; }
+
+    public OrtNodeInfo Context { get; }
+
+    public OrtNodeInfo Output { get; }
+
+    /// <summary>
+    /// One run: <paramref name="sample"/> (shape <paramref name="sampleShape"/>) and <paramref name="context"/>
+    /// [batch, sequence, tokenWidth] in, the prediction out into <paramref name="destination"/>.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The wrapper was disposed (a new binding would never be released).</exception>
+    public void Run(ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth, ReadOnlySpan<float> sample, int timestep, ReadOnlySpan<float> context, Span<float> destination, CancellationToken cancellationToken)
+    {
+        if (disposed)
+        {
+            throw new ObjectDisposedException(kind, $"This {kind} wrapper was disposed; create a new one to run the graph.");
+        }
+
+        var batch = (int)sampleShape[0];
+        if (!bindings.TryGetValue((batch, sequence), out var binding))
+        {
+            binding = new Binding(this, sampleShape, sequence, tokenWidth);
+            bindings[(batch, sequence)] = binding;
+        }
+
+        binding.Sample.Write(sample);
+        binding.Context.Write(context);
+        binding.Timestep.Fill(timestep);
+        Session.Run(binding.IoBinding, binding.RunOptions, cancellationToken);
+        binding.Output.Read(destination);
+    }
+
+    /// <summary>
+    /// The conditioning token width D: what <c>encoder_hidden_states</c> fixes, else <paramref name="given"/> (e.g. a
+    /// config's <c>cross_attention_dim</c>); both must agree when both exist.
+    /// </summary>
+    /// <exception cref="TensorContractException">They disagree, or neither gives the width.</exception>
+    public int TokenWidth(int? given)
+    {
+        var fixedWidth = Context.Rank == 3 && Context.Dimensions[2] >= 0 ? (int?)Context.Dimensions[2] : null;
+        if (fixedWidth is not null && given is not null && fixedWidth != given)
+        {
+            throw new TensorContractException($"{Session.ModelName}: input 'encoder_hidden_states' {Context.ShapeText} fixes the token width at {fixedWidth}, not {given}.", "encoder_hidden_states");
+        }
+
+        return fixedWidth ?? given
+            ?? throw new TensorContractException($"{Session.ModelName}: input 'encoder_hidden_states' {Context.ShapeText} does not fix its token width and none was given (the UNet config's cross_attention_dim).", "encoder_hidden_states");
+    }
+
+    /// <summary>Tokens per batch element in <paramref name="conditioningLength"/> floats of <paramref name="tokenWidth"/>-wide tokens.</summary>
+    /// <exception cref="ArgumentException">The floats do not split into that many whole blocks of tokens.</exception>
+    public int SequenceLength(int conditioningLength, int batchSize, int tokenWidth)
+    {
+        var perSample = conditioningLength / batchSize;
+        if (conditioningLength % batchSize != 0 || perSample == 0)
+        {
+            throw new ArgumentException($"{Session.ModelName}: the conditioning has {conditioningLength} floats, which is not {batchSize} equal non-empty blocks (one per batch element).", nameof(conditioningLength));
+        }
+
+        if (perSample % tokenWidth != 0)
+        {
+            throw new ArgumentException($"{Session.ModelName}: each conditioning block has {perSample} floats, not a whole number of {tokenWidth}-wide tokens (input 'encoder_hidden_states' {Context.ShapeText}).", nameof(conditioningLength));
+        }
+
+        return perSample / tokenWidth;
+    }
+
+    /// <summary>Releases the bound buffers (not the session). Idempotent.</summary>
+    public void Dispose()
+    {
+        disposed = true;
+        foreach (var binding in bindings.Values)
+        {
+            binding.Dispose();
+        }
+
+        bindings.Clear();
+    }
+
+    private static OrtNodeInfo Node(IReadOnlyList<OrtNodeInfo> nodes, string name, string kind) =>
+        nodes.FirstOrDefault(n => n.Name == name)
+        ?? throw new TensorContractException($"The {kind} graph has no '{name}'; it has: {string.Join(", ", nodes)}.", name);
+
+    /// <summary>The bound buffers for one (batch, sequence) shape.</summary>
+    private sealed class Binding : IDisposable
+    {
+        public Binding(DenoiserGraph owner, ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth)
+        {
+            var batch = sampleShape[0];
+            try
+            {
+                Sample = BoundTensor.Create(owner.Sample.ElementType, sampleShape);
+                Output = BoundTensor.Create(owner.Output.ElementType, sampleShape);
+                Timestep = BoundTensor.Create(owner.Timestep.ElementType, owner.Timestep.Rank == 0 ? [] : [batch]);
+                Context = BoundTensor.Create(owner.Context.ElementType, [batch, sequence, tokenWidth]);
+                RunOptions = new OrtRunOptions();
+                IoBinding = owner.Session.CreateIoBinding();
+                IoBinding.BindInput("sample", Sample.Value);
+                IoBinding.BindInput("timestep", Timestep.Value);
+                IoBinding.BindInput("encoder_hidden_states", Context.Value);
+                IoBinding.BindOutput("out_sample", Output.Value);
+            }
+            catch
+            {
+                // What was created so far has no other owner: release it before the failure propagates.
+                Dispose();
+                throw;
+            }
+        }
+
+        public BoundTensor Sample { get; }
+
+        public BoundTensor Timestep { get; }
+
+        public BoundTensor Context { get; }
+
+        public BoundTensor Output { get; }
+
+        public OrtIoBinding IoBinding { get; }
+
+        /// <summary>Reused by every step, so a cancellable token costs no native object per step.</summary>
+        public OrtRunOptions RunOptions { get; }
+
+        /// <summary>Releases the binding and buffers; also called on a half-built binding, whose missing parts are null.</summary>
+        public void Dispose()
+        {
+            IoBinding?.Dispose();
+            RunOptions?.Dispose();
+            Sample?.Dispose();
+            Timestep?.Dispose();
+            Context?.Dispose();
+            Output?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using System.Globalization;
+using FmriToImage.Diffusion;
+
+namespace FmriToImage.Pipelines;
+
+/// <summary>
+/// The range check of a pipeline's diffusion settings (steps, strength, guidance, samples, η) against the bundle's
+/// scheduler, shared by the load-time check of the manifest defaults and the per-request check, so both reject the
+/// same values before any network runs.
+/// </summary>
+internal static class DiffusionSettings
+{
+    /// <summary>One setting out of range: its name, its value, and what it must be.</summary>
+    public readonly record struct Problem(string Setting, object Actual, string Expected);
+
+    /// <summary>Every setting out of range, in a fixed order; empty when all are usable.</summary>
+    /// <param name="scheduler">The scheduler config the steps run on.</param>
+    /// <param name="schedulerPath">The config's path in the bundle, for the messages.</param>
+    /// <param name="steps">DDIM steps.</param>
+    /// <param name="strength">img2img strength.</param>
+    /// <param name="guidance">Guidance scale.</param>
+    /// <param name="samples">Samples per model or trial.</param>
+    /// <param name="eta">DDIM η.</param>
+    public static List<Problem> Check(DdimSchedulerConfig scheduler, string schedulerPath, int steps, double strength, double guidance, int samples, double eta)
+    {
+        var problems = new List<Problem>();
+        var trainSteps = scheduler.NumTrainTimesteps;
+        if (steps < 1 || steps > trainSteps)
+        {
+            problems.Add(new("steps", steps, $"lie in [1, {trainSteps}] (num_train_timesteps of {schedulerPath})"));
+        }
+        else
+        {
+            try
+            {
+                // Leading spacing with a steps offset refuses some counts below T; the scheduler says which.
+                new DdimScheduler(scheduler).SetTimesteps(steps);
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                problems.Add(new("steps", steps, $"be a count the scheduler of {schedulerPath} accepts ({FirstLine(e.Message)})"));
+            }
+        }
+
+        if (!(strength is >= 0 and <= 1))
+        {
+            problems.Add(new("strength", strength, "lie in [0, 1]"));
+        }
+
+        if (!double.IsFinite(guidance))
+        {
+            problems.Add(new("guidance", guidance, "be a finite number"));
+        }
+
+        if (samples < 1)
+        {
+            problems.Add(new("samples", samples, "be at least 1"));
+        }
+
+        if (!double.IsFinite(eta) || eta < 0)
+        {
+            problems.Add(new("eta", eta, "be a finite number ≥ 0"));
+        }
+
+        return problems;
+    }
+
+    /// <summary>The problem as a sentence about <paramref name="owner"/> (e.g. "fmri_decoder.json: pipelines.unclip.").</summary>
+    public static string Describe(Problem problem, string owner) =>
+        string.Create(CultureInfo.InvariantCulture, $"{owner}{problem.Setting} is {problem.Actual}; it must {problem.Expected}.");
+
+    /// <summary>The problem as a sentence about the <see cref="ReconstructionRequest"/> property (e.g. "ReconstructionRequest.Steps is 5000; …").</summary>
+    public static string DescribeRequest(Problem problem) =>
+        Describe(problem with { Setting = char.ToUpperInvariant(problem.Setting[0]) + problem.Setting[1..] }, $"{nameof(ReconstructionRequest)}.");
+
+    private static string FirstLine(string message)
+    {
+        var end = message.IndexOf('\n', StringComparison.Ordinal);
+        return (end < 0 ? message : message[..end]).TrimEnd('\r', '.');
+    }
+}

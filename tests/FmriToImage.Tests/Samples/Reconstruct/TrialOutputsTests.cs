@@ -1,0 +1,49 @@
+using FmriToImage.Samples.Reconstruct;
+
+namespace FmriToImage.Tests.Samples.Reconstruct;
+
+/// <summary>When the main job counts a trial as done (--resume skips it and the report reads it).</summary>
+public sealed class TrialOutputsTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("fmri2img-trials-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private static TrialResult Record(int candidates, RunIdentity? run) => new(
+        "nsd-00013",
+        "nsdId 13",
+        "CaptionImg2Img",
+        0,
+        Enumerable.Range(0, candidates).Select(c => new TrialResult.Candidate($"model{c}", 0, 0.5f, null)).ToArray(),
+        [],
+        1.0,
+        run,
+        null);
+
+    [Fact]
+    public void A_trial_with_a_candidate_image_missing_is_not_done()
+    {
+        var outputs = new TrialOutputs(folder, "nsd-00013");
+        var record = Record(3, null);
+        File.WriteAllBytes(outputs.Final, [1]);
+        File.WriteAllBytes(outputs.Candidate(0), [1]);
+        File.WriteAllBytes(outputs.Candidate(2), [1]);
+        Assert.False(outputs.IsComplete(record));
+        File.WriteAllBytes(outputs.Candidate(1), [1]);
+        Assert.True(outputs.IsComplete(record));
+        Assert.False(outputs.IsComplete(null));
+    }
+
+    [Fact]
+    public void The_run_identity_survives_the_record_file_and_tells_settings_apart()
+    {
+        var outputs = new TrialOutputs(folder, "nsd-00013");
+        var identity = new RunIdentity("sha256:ab", new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip, Steps = 7, Seed = 3 });
+        File.WriteAllText(outputs.Json, System.Text.Json.JsonSerializer.Serialize(Record(1, identity)));
+        var stored = outputs.ReadRecord()!.Run;
+        Assert.Equal(identity, stored);
+        Assert.NotEqual(identity with { Request = identity.Request with { Seed = 4 } }, stored);
+        Assert.NotEqual(identity with { Bundle = "sha256:cd" }, stored);
+        Assert.Contains("older version", identity.DifferenceFrom(null), StringComparison.Ordinal);
+    }
+}
