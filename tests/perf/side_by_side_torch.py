@@ -141,13 +141,14 @@ def reconstruct(nb: torch_bundle.TorchBundle, ac: torch.Tensor, voxels: np.ndarr
     uncond = encode_text(nb, [""])
     lap("text encoding")
     samples = p["samples"]
+    e_low = nb.image_encoder(nb.clip_preprocess(low))[0].repeat_interleave(samples, 0)
+    lap("low-level embedding")
     k = len(captions) * samples
     final = img2img(nb, ac, latents.repeat_interleave(samples, 0), cond.repeat_interleave(samples, 0), uncond.expand(k, -1, -1),
                     noise, p["steps"], p["strength"], p["guidance"])
     lap("diffusion")
     finals = to_uint8(nb.vae_decoder(final / nb.scaling_factor))
     lap("decoding")
-    e_low = nb.image_encoder(nb.clip_preprocess(low))[0].repeat_interleave(samples, 0)
     e_fin = nb.image_encoder(nb.clip_preprocess(finals))[0]
     scores = torch.nn.functional.cosine_similarity(e_low, e_fin, dim=1)
     chosen = int(scores.argmax())
@@ -307,7 +308,8 @@ def main() -> int:
     for stage in ours["stage_seconds"]:
         ours_stage = statistics.median([o["stage_seconds"][stage][i] for o, _ in rounds for i in range(a.trials)])
         print(f"{stage:<22}{ours_stage * 1e3:>12.1f}" + "".join(
-            f"{statistics.median([x for _, t in rounds for x in t[label]['laps'][stage]]) * 1e3:>26.1f}" for label in ts))
+            (f"{statistics.median([x for _, t in rounds for x in t[label]['laps'][stage]]) * 1e3:>26.1f}"
+             if stage in rounds[-1][1][label]["laps"] else f"{'—':>26}") for label in ts))
     summary = {"fmritoimage_seconds": cs, "pytorch_seconds": ts, "rounds": a.rounds, "trials": a.trials,
                "ratio_of_medians": {label: statistics.median(cs) / statistics.median(v) for label, v in ts.items()},
                "ratio_of_means": {label: statistics.mean(cs) / statistics.mean(v) for label, v in ts.items()}}

@@ -18,7 +18,7 @@ namespace FmriToImage.Benchmarks.Harness;
 /// <item><c>--experiment load</c>: session creation per bundle file from the original graph at level All against an
 /// optimised-model cache opened with optimisations off, and <see cref="BrainDecoder.Load"/> as a whole;</item>
 /// <item><c>--experiment batch</c>: the denoising loop with every candidate and both guidance halves in one UNet batch
-/// against CFG halves run separately and against one loop per bagged model (<c>--spinning on|off</c>).</item>
+/// against CFG halves run separately and against one loop per bagged model (<c>--spinning while-running|off|always</c>).</item>
 /// </list>
 /// </summary>
 internal static class OrtTuningHarness
@@ -33,11 +33,12 @@ internal static class OrtTuningHarness
         var rounds = args.Integer("rounds", 3);
         var output = args.Text("out", "artifacts/perf/ort-tuning");
         var only = args.Text("only", string.Empty);
-        var spinning = args.Text("spinning", "off") switch
+        var spinning = args.Text("spinning", "while-running") switch
         {
-            "on" => true,
-            "off" => false,
-            var other => throw new ArgumentException($"--spinning must be on or off, not '{other}'."),
+            "while-running" => OrtThreadSpinning.WhileRunning,
+            "off" => OrtThreadSpinning.Off,
+            "always" => OrtThreadSpinning.Always,
+            var other => throw new ArgumentException($"--spinning must be while-running, off or always, not '{other}'."),
         };
         args.RejectUnknown();
         Directory.CreateDirectory(output);
@@ -59,10 +60,11 @@ internal static class OrtTuningHarness
         var two = new OrtSessionOptions { IntraOpThreads = 2 };
         return
         [
-            ("ORT's defaults (threads 0, All, pattern, spinning)", new OrtSessionOptions { AllowSpinning = true }),
-            ("threads 1, spinning", new OrtSessionOptions { IntraOpThreads = 1, AllowSpinning = true }),
-            ("threads 2, spinning", two with { AllowSpinning = true }),
-            ("library default (threads 0, no spinning)", new OrtSessionOptions()),
+            ("ORT's defaults (threads 0, All, pattern, spinning always)", new OrtSessionOptions { Spinning = OrtThreadSpinning.Always }),
+            ("threads 1, spinning always", new OrtSessionOptions { IntraOpThreads = 1, Spinning = OrtThreadSpinning.Always }),
+            ("threads 2, spinning always", two with { Spinning = OrtThreadSpinning.Always }),
+            ("threads 2, no spinning", two with { Spinning = OrtThreadSpinning.Off }),
+            ("library default (threads 0, spinning while running)", new OrtSessionOptions()),
             ("threads 1", new OrtSessionOptions { IntraOpThreads = 1 }),
             ("threads 2", two),
             ("threads 2, optimisation off", two with { GraphOptimizationLevel = OrtGraphOptimizationLevel.DisableAll }),
@@ -186,9 +188,9 @@ internal static class OrtTuningHarness
         };
     }
 
-    private static object Batches(string bundlePath, int loops, int rounds, bool spinning)
+    private static object Batches(string bundlePath, int loops, int rounds, OrtThreadSpinning spinning)
     {
-        using var bundle = ModelBundle.Open(bundlePath, new ModelBundleOptions { SessionOptions = new OrtSessionOptions { IntraOpThreads = 2, AllowSpinning = spinning } });
+        using var bundle = ModelBundle.Open(bundlePath, new ModelBundleOptions { SessionOptions = new OrtSessionOptions { IntraOpThreads = 2, Spinning = spinning } });
         var defaults = bundle.Decoder!.Pipelines["caption_img2img"];
         var models = bundle.Decoder.VoxelEncoders.Count(e => e.Role == VoxelEncoderRole.VaeLatent);
         var vae = VaeDecoder.FromBundle(bundle);
@@ -255,7 +257,7 @@ internal static class OrtTuningHarness
         }
 
         var steps = defaults.Steps - Sampler.Img2ImgStartIndex(defaults.Steps, defaults.Strength);
-        Console.WriteLine($"Denoising {candidates} candidates, {steps} steps, guidance {defaults.Guidance}, demo UNet, 2 intra-op threads, spinning {(spinning ? "on" : "off")}; median of {rounds} × {loops} loops");
+        Console.WriteLine($"Denoising {candidates} candidates, {steps} steps, guidance {defaults.Guidance}, demo UNet, 2 intra-op threads, spinning {spinning}; median of {rounds} × {loops} loops");
         foreach (var (name, _) in variants)
         {
             Console.WriteLine($"{name,-72} {TimingSummary.Median(seconds[name]) * 1e3,8:F1} ms");
