@@ -1,4 +1,15 @@
 using BenchmarkDotNet.Running;
+using FmriToImage.Benchmarks.Harness;
 
-// Run one area with e.g.: dotnet run -c Release --project tests/FmriToImage.Benchmarks -- --filter '*Ddim*'
+// BenchmarkDotNet, one area with e.g.: dotnet run -c Release --project tests/FmriToImage.Benchmarks -- --filter '*Ddim*'
+// Measured harnesses on the demo bundle (docs/performance.md says which command gives which number):
+//   dotnet run -c Release --project tests/FmriToImage.Benchmarks -- side-by-side --trials 20 --out artifacts/perf/side-by-side
+//   dotnet run -c Release --project tests/FmriToImage.Benchmarks -- ort-tuning --experiment sessions|load|batch|networks
+//   dotnet run -c Release --project tests/FmriToImage.Benchmarks -- memory --trials 300 [--passes 5]
+if (args.Length > 0 && Harnesses.Find(args[0]) is { } harness)
+{
+    return harness(new HarnessArguments(args[1..]));
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

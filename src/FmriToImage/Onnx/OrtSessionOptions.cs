@@ -4,7 +4,8 @@ namespace FmriToImage.Onnx;
 
 /// <summary>
 /// How a session is built: threads, graph optimisation, memory behaviour, execution provider policy and free-form
-/// ONNX Runtime configuration entries. Immutable; defaults are ONNX Runtime's own except where noted.
+/// ONNX Runtime configuration entries. Immutable; defaults are ONNX Runtime's own except where noted
+/// (<see cref="Spinning"/>).
 /// </summary>
 public sealed record OrtSessionOptions
 {
@@ -19,6 +20,17 @@ public sealed record OrtSessionOptions
 
     /// <summary>How much the graph is rewritten before running (default <see cref="OrtGraphOptimizationLevel.All"/>).</summary>
     public OrtGraphOptimizationLevel GraphOptimizationLevel { get; init; } = OrtGraphOptimizationLevel.All;
+
+    /// <summary>
+    /// Whether the intra-op worker threads busy-wait for work (default <see cref="OrtThreadSpinning.WhileRunning"/>,
+    /// unlike ONNX Runtime's default <see cref="OrtThreadSpinning.Always"/>): every session has its own thread pool and
+    /// a pipeline hops between a dozen sessions, so workers still spinning after their session's run take the cores
+    /// the next session needs, while workers that never spin are woken for every one of a network's small parallel
+    /// sections. Measured on the demo bundle (2-core VM, docs/performance.md, "ONNX Runtime tuning"). Entries for
+    /// <c>session.intra_op.allow_spinning</c> or <c>session.force_spinning_stop</c> in <see cref="ConfigEntries"/>
+    /// take precedence.
+    /// </summary>
+    public OrtThreadSpinning Spinning { get; init; }
 
     /// <summary>Sequential (default) or parallel execution of independent nodes.</summary>
     public OrtExecutionMode ExecutionMode { get; init; } = OrtExecutionMode.Sequential;

@@ -3,12 +3,22 @@ namespace FmriToImage.Onnx;
 /// <summary>Turns an <see cref="OrtSessionOptions"/> record into settings on a native <c>OrtSessionOptions</c>.</summary>
 internal static unsafe class SessionOptionsBuilder
 {
+    /// <summary>ONNX Runtime's session configuration key: whether intra-op workers spin (<see cref="OrtSessionOptions.Spinning"/>).</summary>
+    public const string AllowSpinningKey = "session.intra_op.allow_spinning";
+
+    /// <summary>ONNX Runtime's session configuration key: whether spinning stops when a run returns (<see cref="OrtSessionOptions.Spinning"/>).</summary>
+    public const string ForceSpinningStopKey = "session.force_spinning_stop";
+
     /// <summary>Applies every setting except the execution provider.</summary>
     public static void Apply(nint native, OrtSessionOptions options, string modelName)
     {
         var context = $"configuring the session for '{modelName}'";
         ArgumentOutOfRangeException.ThrowIfNegative(options.IntraOpThreads, nameof(options.IntraOpThreads));
         ArgumentOutOfRangeException.ThrowIfNegative(options.InterOpThreads, nameof(options.InterOpThreads));
+        if (!Enum.IsDefined(options.Spinning))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options.Spinning), options.Spinning, $"{nameof(OrtSessionOptions)}.{nameof(OrtSessionOptions.Spinning)} must be one of {string.Join(", ", Enum.GetNames<OrtThreadSpinning>())}.");
+        }
 
         fixed (byte* logId = NativeText.Utf8(options.LogId ?? Path.GetFileName(modelName)))
         {
@@ -51,6 +61,16 @@ internal static unsafe class SessionOptionsBuilder
         if (options.ExecutionProvider == ExecutionProviderPolicy.RequireCuda)
         {
             AddConfigEntry(native, "session.disable_cpu_ep_fallback", "1", context);
+        }
+
+        if (!options.ConfigEntries.ContainsKey(AllowSpinningKey))
+        {
+            AddConfigEntry(native, AllowSpinningKey, options.Spinning == OrtThreadSpinning.Off ? "0" : "1", context);
+        }
+
+        if (!options.ConfigEntries.ContainsKey(ForceSpinningStopKey))
+        {
+            AddConfigEntry(native, ForceSpinningStopKey, options.Spinning == OrtThreadSpinning.WhileRunning ? "1" : "0", context);
         }
 
         foreach (var (key, value) in options.ConfigEntries)

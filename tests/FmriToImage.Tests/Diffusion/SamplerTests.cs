@@ -226,7 +226,7 @@ public sealed class SamplerTests
         var denoiser = new ToyDenoiser();
         var sampler = new Sampler(new DdimScheduler(SdConfig), denoiser);
         var request = new DiffusionRequest { LatentLength = 16, NumInferenceSteps = 20, GuidanceScale = 1, Noise = new GaussianNoiseSource(1) };
-        var progress = new InlineProgress(step =>
+        var progress = new InlineProgress<DiffusionStep>(step =>
         {
             if (step.Index == 2)
             {
@@ -259,7 +259,7 @@ public sealed class SamplerTests
         var steps = new List<DiffusionStep>();
         new Sampler(new DdimScheduler(SdConfig), new ToyDenoiser()).Sample(
             new DiffusionRequest { LatentLength = 4, NumInferenceSteps = 10, Strength = 0.5, InitLatents = new float[4], GuidanceScale = 1, Noise = new GaussianNoiseSource(1) },
-            new InlineProgress(steps.Add));
+            new InlineProgress<DiffusionStep>(steps.Add));
         Assert.Equal([0, 1, 2, 3, 4], steps.Select(s => s.Index));
         Assert.All(steps, s => Assert.Equal(5, s.Count));
         Assert.Equal([401, 301, 201, 101, 1], steps.Select(s => s.Timestep));
@@ -272,7 +272,7 @@ public sealed class SamplerTests
     {
         const int steps = 12;
         var allocated = new long[steps];
-        var progress = new InlineProgress(s => allocated[s.Index] = GC.GetAllocatedBytesForCurrentThread());
+        var progress = new InlineProgress<DiffusionStep>(s => allocated[s.Index] = GC.GetAllocatedBytesForCurrentThread());
         var sampler = new Sampler(new DdimScheduler(SdConfig with { Thresholding = true }), new DelegateDenoiser(static (x, _, _, _, d, _) =>
         {
             for (int i = 0; i < d.Length; i++)
@@ -340,10 +340,5 @@ public sealed class SamplerTests
     {
         public void Denoise(ReadOnlySpan<float> latents, int batchSize, int timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken) =>
             action(latents, batchSize, timestep, conditioning, destination, cancellationToken);
-    }
-
-    private sealed class InlineProgress(Action<DiffusionStep> report) : IProgress<DiffusionStep>
-    {
-        public void Report(DiffusionStep value) => report(value);
     }
 }

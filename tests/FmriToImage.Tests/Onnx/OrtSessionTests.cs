@@ -124,6 +124,49 @@ public sealed class OrtSessionTests
         }
     }
 
+    /// <summary>
+    /// Workers spin only while a run is in progress unless asked otherwise (docs/performance.md measures why); ONNX
+    /// Runtime's verbose log of the session options shows what it received, and a config entry wins.
+    /// </summary>
+    [Theory]
+    [InlineData(OrtThreadSpinning.WhileRunning, null, "1", "1")]
+    [InlineData(OrtThreadSpinning.Off, null, "0", "0")]
+    [InlineData(OrtThreadSpinning.Always, null, "1", "0")]
+    [InlineData(OrtThreadSpinning.Off, "1", "1", "0")]
+    public void Spinning_maps_to_the_two_config_keys_and_a_config_entry_wins(OrtThreadSpinning spinning, string? entry, string allow, string stop)
+    {
+        Assert.Equal(OrtThreadSpinning.WhileRunning, new OrtSessionOptions().Spinning);
+        var logId = $"spinning-{Guid.NewGuid():N}";
+        var recorder = new RecordingLogger();
+        var previous = OnnxRuntime.Logger;
+        OnnxRuntime.Logger = recorder;
+        try
+        {
+            var entries = entry is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = entry };
+            using var session = OrtSession.Open(TestFiles.OnnxModel("add.onnx"), new OrtSessionOptions { Spinning = spinning, ConfigEntries = entries, LogLevel = Microsoft.Extensions.Logging.LogLevel.Trace, LogId = logId });
+        }
+        finally
+        {
+            OnnxRuntime.Logger = previous;
+        }
+
+        string options;
+        lock (recorder.Entries)
+        {
+            options = recorder.Entries.Select(e => e.Message).Single(m => m.Contains(logId, StringComparison.Ordinal) && m.Contains("config_options", StringComparison.Ordinal));
+        }
+
+        Assert.Contains($"session.intra_op.allow_spinning: {allow} ", options, StringComparison.Ordinal);
+        Assert.Contains($"session.force_spinning_stop: {stop} ", options, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_undefined_spinning_value_is_refused_naming_the_setting()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => OrtSession.Open(TestFiles.OnnxModel("add.onnx"), new OrtSessionOptions { Spinning = (OrtThreadSpinning)7 }));
+        Assert.Contains("Spinning", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Dispose_is_idempotent_and_use_after_dispose_is_refused()
     {
