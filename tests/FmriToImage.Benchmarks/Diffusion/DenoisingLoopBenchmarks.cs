@@ -29,7 +29,7 @@ public class DenoisingLoopBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        bundle = ModelBundle.Open(Path.Combine(RepositoryRoot(), "models", "demo"), new ModelBundleOptions { SessionOptions = new OrtSessionOptions { IntraOpThreads = 2 } });
+        bundle = ModelBundle.Open(Path.Combine(RepositoryFiles.Root(), "models", "demo"), new ModelBundleOptions { SessionOptions = new OrtSessionOptions { IntraOpThreads = 2 } });
         var defaults = bundle.Decoder!.Pipelines["caption_img2img"];
         var candidates = bundle.Decoder.VoxelEncoders.Count(e => e.Role == VoxelEncoderRole.VaeLatent) * defaults.Samples;
         unet = UNet.FromBundle(bundle, 64, 64);
@@ -101,19 +101,6 @@ public class DenoisingLoopBenchmarks
 
     [Benchmark(Description = "denoising loop, no network (the loop's own work)")]
     public void DenoisingLoopWithoutNetwork() => samplerWithoutNetwork.Sample(request, latents);
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "FmriToImage.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No FmriToImage.sln above {AppContext.BaseDirectory}: run the benchmarks from inside the repository.");
-    }
 
     /// <summary>What the UNet wrapper does around a run — latents and conditioning into pinned buffers, the prediction out — without the run.</summary>
     private sealed class CopyOnlyDenoiser(int latentFloats, int contextFloats) : IDenoiser

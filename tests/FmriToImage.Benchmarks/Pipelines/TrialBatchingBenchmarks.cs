@@ -24,7 +24,7 @@ public class TrialBatchingBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryFiles.Root();
         decoder = BrainDecoder.Load(Path.Combine(root, "models", "demo"), new BrainDecoderOptions { TrialBatchSize = TrialBatchSize });
         var test = NsdTestSet.Load(Path.Combine(root, "samples", "data", "nsd-mini"), 1);
         trials = new VoxelMatrix(test.Voxels.Values[..(Trials * test.Voxels.VoxelCount)].ToArray(), Trials, test.Voxels.VoxelCount);
@@ -43,18 +43,5 @@ public class TrialBatchingBenchmarks
         }
 
         return count;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "FmriToImage.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No FmriToImage.sln above {AppContext.BaseDirectory}; run the benchmarks from inside the repository.");
     }
 }
