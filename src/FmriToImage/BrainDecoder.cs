@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using FmriToImage.Bundle;
 using FmriToImage.Data;
 using FmriToImage.Imaging;
+using FmriToImage.Models;
 using FmriToImage.Onnx;
 using FmriToImage.Pipelines;
 using FmriToImage.Retrieval;
@@ -137,10 +138,9 @@ public sealed class BrainDecoder : IDisposable
 
         var filled = FillDefaults(request);
         var clock = Stopwatch.StartNew();
-        for (var start = 0; start < trials.TrialCount; start += trialBatchSize)
+        foreach (var (start, count) in BatchAxis.Slices(trials.TrialCount, trialBatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var count = Math.Min(trialBatchSize, trials.TrialCount - start);
             var rows = trials.Values.Slice(start * VoxelCount, count * VoxelCount).ToArray();
             var prepared = await Task.Run(() => Prepare(rows, count, filled, cancellationToken), cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < count; i++)
@@ -208,9 +208,8 @@ public sealed class BrainDecoder : IDisposable
         CheckMatrix(trials);
 
         var embeddings = new List<float>();
-        for (var start = 0; start < trials.TrialCount; start += trialBatchSize)
+        foreach (var (start, count) in BatchAxis.Slices(trials.TrialCount, trialBatchSize))
         {
-            var count = Math.Min(trialBatchSize, trials.TrialCount - start);
             embeddings.AddRange(EmbedBrainRows(trials.Values.Slice(start * VoxelCount, count * VoxelCount), count));
         }
 
