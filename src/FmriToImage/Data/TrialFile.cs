@@ -238,7 +238,7 @@ public static class TrialFile
 
     private static TrialFileContents ZScored(VoxelMatrix matrix, int? limit)
     {
-        Standardizer.Fit(matrix).Apply(matrix);
+        Standardizer.ZScoreBySession(matrix, new int[matrix.TrialCount]); // the file's trials are one session
         int rows = Rows(matrix.TrialCount, limit);
         var kept = rows == matrix.TrialCount ? matrix : matrix.SelectRows(Enumerable.Range(0, rows).ToArray());
         return new TrialFileContents(kept, TrialFileLayout.Volumes, matrix.TrialCount);

@@ -74,7 +74,7 @@ public sealed class RoiAtlas
         }
 
         name ??= Path.GetFileName(volumePath).Split('.')[0];
-        return new RoiAtlas(name, ((int)h.Dimensions[0], (int)h.Dimensions[1], (int)h.Dimensions[2]), labels, RoiLabelTable.Load(labelTablePath));
+        return new RoiAtlas(name, h.Grid, labels, RoiLabelTable.Load(labelTablePath));
     }
 
     /// <summary>Whether the label table names <paramref name="roi"/>.</summary>
