@@ -231,11 +231,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
                 var k = todo[i++];
                 var files = outputs[k];
                 result.Image.SavePng(files.Final);
-                if (result.LowLevelImages.Count > 0)
-                {
-                    result.LowLevelImages[result.Pipeline == ReconstructionPipeline.CaptionImg2Img ? result.ChosenIndex / Math.Max(1, result.Candidates.Count / result.LowLevelImages.Count) : 0]
-                        .SavePng(files.LowLevel);
-                }
+                result.ChosenLowLevelImage?.SavePng(files.LowLevel);
 
                 for (var c = 0; c < result.Candidates.Count; c++)
                 {
@@ -279,14 +275,14 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     };
     if (rows.Length > 0)
     {
-        metrics.Add(("chosen candidate's voting score (mean)", Format(rows.Average(r => r.Result.ChosenScore)), "-"));
+        metrics.Add(("chosen candidate's voting score (mean)", ReportWriter.Format(rows.Average(r => r.Result.ChosenScore)), "-"));
     }
 
     if (trials.GroundTruth is not null && rows.Length > 0)
     {
         // Both at the seen image's size: the reconstruction is resampled to it (ImageComparison).
-        metrics.Add(("PixCorr", Format(rows.Average(r => r.PixCorr!.Value)), "0"));
-        metrics.Add(("SSIM", Format(rows.Average(r => r.Ssim!.Value)), "-"));
+        metrics.Add(("PixCorr", ReportWriter.Format(rows.Average(r => r.PixCorr!.Value)), "0"));
+        metrics.Add(("SSIM", ReportWriter.Format(rows.Average(r => r.Ssim!.Value)), "-"));
     }
 
     if (trials.GroundTruth is not null && rows.Length >= 2)
@@ -348,7 +344,7 @@ void AddFeatureMetrics(BrainDecoder decoder, TrialSet trials, ReportTrial[] rows
     var truthFeatures = EmbedImagesInBatches(decoder, rows.Select(r => r.Truth!).ToArray());
     var finalFeatures = EmbedImagesInBatches(decoder, rows.Select(r => r.Final).ToArray());
     var dimension = truthFeatures.Length / rows.Length;
-    metrics.Add(("two-way identification (bundle image encoder)", Format(TwoWayIdentification.Compute(truthFeatures, finalFeatures, dimension)), "0.500"));
+    metrics.Add(("two-way identification (bundle image encoder)", ReportWriter.Format(TwoWayIdentification.Compute(truthFeatures, finalFeatures, dimension)), "0.500"));
     if (noRetrieval is not null)
     {
         notes.Add($"No retrieval: {noRetrieval}.");
@@ -374,16 +370,14 @@ void AddFeatureMetrics(BrainDecoder decoder, TrialSet trials, ReportTrial[] rows
 
     var way = Math.Min(300, rows.Length);
     var retrieval = RetrievalProtocol.TopOne(brain, truthFeatures, dimension, way: way, draws: way == rows.Length ? 1 : 30);
-    metrics.Add(($"{way}-way image retrieval top-1", Format(retrieval.BrainToImage), Format(retrieval.Chance)));
-    metrics.Add(($"{way}-way brain retrieval top-1", Format(retrieval.ImageToBrain), Format(retrieval.Chance)));
+    metrics.Add(($"{way}-way image retrieval top-1", ReportWriter.Format(retrieval.BrainToImage), ReportWriter.Format(retrieval.Chance)));
+    metrics.Add(($"{way}-way brain retrieval top-1", ReportWriter.Format(retrieval.ImageToBrain), ReportWriter.Format(retrieval.Chance)));
 }
 
 // The image encoder's embeddings, EmbedImages over ImageEmbeddingBatch images at a time (one run for all 300 test
 // images could exhaust memory with a real CLIP).
 static float[] EmbedImagesInBatches(BrainDecoder decoder, RgbImage[] images) =>
     images.Chunk(ImageEmbeddingBatch).SelectMany(decoder.EmbedImages).ToArray();
-
-static string Format(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
 
 static void RequireAtLeastOne(Option<int?> option) => option.Validators.Add(r =>
 {

@@ -143,5 +143,6 @@ internal static class ReportWriter
 
     private static string Encode(string text) => WebUtility.HtmlEncode(text);
 
-    private static string Format(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
+    /// <summary>A metric or score as the console table and the report show it: three decimals, invariant culture.</summary>
+    internal static string Format(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
 }
