@@ -157,14 +157,15 @@ public sealed class Captioner
                     imageEmbeds?.Dispose();
                     imageEmbeds = OrtValue.CreateZeroedAlignedTensor<float>([open.Count, tokensPerImage, width]);
                     var rows = imageEmbeds.GetTensorData<float>();
+                    var all = embeds.GetTensorData<float>();
                     for (var r = 0; r < open.Count; r++)
                     {
-                        embeds.GetTensorData<float>().Slice((start + open[r]) * perImage, perImage).CopyTo(rows.Slice(r * perImage, perImage));
+                        all.Slice((start + open[r]) * perImage, perImage).CopyTo(rows.Slice(r * perImage, perImage));
                     }
                 }
 
                 using var inputIds = IdTensor(open.Select(o => ids[o]).ToArray(), idType, length);
-                using var mask = maskType is { } type ? IdTensor(open.Select(_ => Enumerable.Repeat(1, length).ToList()).ToArray(), type, length) : null;
+                using var mask = maskType is { } type ? OnesTensor(type, open.Count, length) : null;
                 using var outputs = mask is not null
                     ? decoder.Run([new("input_ids", inputIds), new("image_embeds", imageEmbeds), new("attention_mask", mask)], ["logits"], cancellationToken: cancellationToken)
                     : decoder.Run([new("input_ids", inputIds), new("image_embeds", imageEmbeds)], ["logits"], cancellationToken: cancellationToken);
@@ -198,6 +199,23 @@ public sealed class Captioner
         OrtTensorElementType.Int64 => IdTensor<long>(rows, length, v => v),
         _ => throw new UnreachableException($"element type {type} was refused in the constructor"),
     };
+
+    /// <summary>An attention mask of ones, [rows, length], in the graph's element type (every open caption is unpadded).</summary>
+    private static OrtValue OnesTensor(OrtTensorElementType type, int rows, int length) => type switch
+    {
+        OrtTensorElementType.Int32 => OnesTensor(rows, length, 1),
+        OrtTensorElementType.Float => OnesTensor(rows, length, 1f),
+        OrtTensorElementType.Int64 => OnesTensor(rows, length, 1L),
+        _ => throw new UnreachableException($"element type {type} was refused in the constructor"),
+    };
+
+    private static OrtValue OnesTensor<T>(int rows, int length, T one)
+        where T : unmanaged
+    {
+        var value = OrtValue.CreateZeroedAlignedTensor<T>([rows, length]);
+        value.GetTensorData<T>().Fill(one);
+        return value;
+    }
 
     private static OrtValue IdTensor<T>(List<int>[] rows, int length, Func<int, T> convert)
         where T : unmanaged
