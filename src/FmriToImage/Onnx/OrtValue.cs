@@ -151,16 +151,8 @@ public sealed unsafe class OrtValue : IDisposable
 
         // Native memory, freed when the value is released: per-call inputs stay off the pinned object heap.
         var buffer = new NativeAlignedBuffer<T>(data.Length);
-        try
-        {
-            data.CopyTo(buffer.GetSpan());
-            return CreateTensor(buffer.Memory, shape);
-        }
-        catch
-        {
-            buffer.Free();
-            throw;
-        }
+        data.CopyTo(buffer.GetSpan());
+        return WrapAligned(buffer, shape);
     }
 
     /// <summary>A 64-byte aligned copy of <paramref name="tensor"/> as a value of the same shape; see <see cref="CreateAlignedTensor{T}(ReadOnlySpan{T}, ReadOnlySpan{long})"/>.</summary>
@@ -191,9 +183,16 @@ public sealed unsafe class OrtValue : IDisposable
     {
         var count = TensorShape.ElementCount(shape, "CreateZeroedAlignedTensor");
         var buffer = new NativeAlignedBuffer<T>(checked((int)count));
+        buffer.GetSpan().Clear();
+        return WrapAligned(buffer, shape);
+    }
+
+    /// <summary>Wraps a filled native buffer as a tensor that owns it; frees the buffer when the value cannot be made.</summary>
+    private static OrtValue WrapAligned<T>(NativeAlignedBuffer<T> buffer, ReadOnlySpan<long> shape)
+        where T : unmanaged
+    {
         try
         {
-            buffer.GetSpan().Clear();
             return CreateTensor(buffer.Memory, shape);
         }
         catch
