@@ -263,7 +263,7 @@ public sealed class BrainDecoder : IDisposable
 
     private float[] EmbedBrainRows(ReadOnlySpan<float> rows, int count)
     {
-        var encoder = components.VoxelEncoders.FirstOrDefault(e => e.Entry.Role == VoxelEncoderRole.ImageTokens)
+        var encoder = components.HighLevelEncoder
             ?? throw Missing(nameof(EmbedBrain), "a voxel encoder with role 'image_tokens'");
         return encoder.Encode(rows, count).ImageEmbedding?.ToArray()
             ?? throw new BundleContractException(Bundle.RootPath, [$"{encoder}: has no 'image_embedding' output to retrieve with."]);
@@ -314,16 +314,11 @@ public sealed class BrainDecoder : IDisposable
         }
 
         var steps = request.PriorSteps ?? defaults.PriorSteps;
-        var trainSteps = components.PriorSchedulerConfig!.NumTrainTimesteps;
-        if (steps < 1 || steps > trainSteps)
-        {
-            throw new ArgumentOutOfRangeException(nameof(request), steps, $"PriorSteps must lie in [1, {trainSteps}] (num_train_timesteps of {ModelBundle.PriorSchedulerConfigPath}); it is {steps}.");
-        }
-
         var eta = request.PriorEta ?? (float)defaults.PriorEta;
-        if (!float.IsFinite(eta) || eta < 0)
+        var prior = DiffusionSettings.CheckPrior(components.PriorSchedulerConfig!, ModelBundle.PriorSchedulerConfigPath, steps, eta);
+        if (prior.Count > 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(request), eta, $"PriorEta must be a finite number >= 0; it is {eta}.");
+            throw new ArgumentOutOfRangeException(nameof(request), prior[0].Actual, string.Join(" ", prior.Select(DiffusionSettings.DescribeRequest)));
         }
 
         return filled with { UsePrior = true, PriorSteps = steps, PriorEta = eta };

@@ -51,6 +51,9 @@ internal sealed class DecoderComponents
 
     public IReadOnlyList<VoxelEncoder> VoxelEncoders { get; }
 
+    /// <summary>The high-level voxel encoder (role <c>image_tokens</c>; the first when several), or null when the bundle has none.</summary>
+    public VoxelEncoder? HighLevelEncoder => VoxelEncoders.FirstOrDefault(e => e.Entry.Role == VoxelEncoderRole.ImageTokens);
+
     /// <summary>The VAE decoder, or null when the bundle has none (no pipeline is then available; the latent size is 0).</summary>
     public VaeDecoder? VaeDecoder { get; }
 
@@ -249,14 +252,9 @@ internal sealed class DecoderComponents
         }
 
         var unclip = DefaultsFor(ReconstructionPipeline.Unclip);
-        if (PriorSchedulerConfig is not null && (unclip.PriorSteps < 1 || unclip.PriorSteps > PriorSchedulerConfig.NumTrainTimesteps))
+        foreach (var problem in DiffusionSettings.CheckPrior(PriorSchedulerConfig, ModelBundle.PriorSchedulerConfigPath, unclip.PriorSteps, unclip.PriorEta))
         {
-            problems.Add($"{manifest}: pipelines.unclip.prior_steps is {unclip.PriorSteps}; it must lie in [1, {PriorSchedulerConfig.NumTrainTimesteps}] (num_train_timesteps of {ModelBundle.PriorSchedulerConfigPath}).");
-        }
-
-        if (!double.IsFinite(unclip.PriorEta) || unclip.PriorEta < 0)
-        {
-            problems.Add($"{manifest}: pipelines.unclip.prior_eta is {unclip.PriorEta}; it must be a finite number ≥ 0.");
+            problems.Add(DiffusionSettings.Describe(problem, $"{manifest}: pipelines.unclip."));
         }
     }
 
@@ -285,7 +283,10 @@ internal sealed class DecoderComponents
 
     /// <summary>The width E of the high-level voxel encoder's <c>image_embedding</c> when its graph fixes it, else null.</summary>
     public int? BrainEmbeddingWidth =>
-        (int?)FixedWidth(Bundle.VoxelEncoders.FirstOrDefault(v => v.Entry.Role == VoxelEncoderRole.ImageTokens)?.Component.Session, "image_embedding");
+        (int?)FixedWidth(HighLevelComponent?.Component.Session, "image_embedding");
+
+    /// <summary>The bundle's session and manifest entry behind <see cref="HighLevelEncoder"/>, or null.</summary>
+    private VoxelEncoderComponent? HighLevelComponent => Bundle.VoxelEncoders.FirstOrDefault(v => v.Entry.Role == VoxelEncoderRole.ImageTokens);
 
     /// <summary>The fixed last dimension of a rank-2 output, or null when absent or symbolic.</summary>
     private static long? FixedWidth(OrtSession? session, string output) =>
@@ -320,7 +321,7 @@ internal sealed class DecoderComponents
         }
 
         if (pipeline == ReconstructionPipeline.Unclip
-            && Bundle.VoxelEncoders.FirstOrDefault(v => v.Entry.Role == VoxelEncoderRole.ImageTokens) is { } high
+            && HighLevelComponent is { } high
             && !high.Component.Session.Outputs.Any(o => o.Name == "image_embedding"))
         {
             return $"{high.Entry.File}: output 'image_embedding'";

@@ -65,13 +65,37 @@ internal static class DiffusionSettings
         return problems;
     }
 
+    /// <summary>The diffusion prior's settings out of range (unCLIP with a prior), in a fixed order; empty when both are usable.</summary>
+    /// <param name="scheduler">The prior's scheduler config, or null when the bundle has none (then the steps are not checked).</param>
+    /// <param name="schedulerPath">The config's path in the bundle, for the messages.</param>
+    /// <param name="steps">The prior's DDIM steps.</param>
+    /// <param name="eta">The prior's DDIM η.</param>
+    public static List<Problem> CheckPrior(DdimSchedulerConfig? scheduler, string schedulerPath, int steps, double eta)
+    {
+        var problems = new List<Problem>();
+        if (scheduler is not null && (steps < 1 || steps > scheduler.NumTrainTimesteps))
+        {
+            problems.Add(new("prior_steps", steps, $"lie in [1, {scheduler.NumTrainTimesteps}] (num_train_timesteps of {schedulerPath})"));
+        }
+
+        if (!double.IsFinite(eta) || eta < 0)
+        {
+            problems.Add(new("prior_eta", eta, "be a finite number ≥ 0"));
+        }
+
+        return problems;
+    }
+
     /// <summary>The problem as a sentence about <paramref name="owner"/> (e.g. "fmri_decoder.json: pipelines.unclip.").</summary>
     public static string Describe(Problem problem, string owner) =>
         string.Create(CultureInfo.InvariantCulture, $"{owner}{problem.Setting} is {problem.Actual}; it must {problem.Expected}.");
 
-    /// <summary>The problem as a sentence about the <see cref="ReconstructionRequest"/> property (e.g. "ReconstructionRequest.Steps is 5000; …").</summary>
+    /// <summary>
+    /// The problem as a sentence about the <see cref="ReconstructionRequest"/> property, the manifest's snake_case name in
+    /// PascalCase (e.g. "ReconstructionRequest.Steps is 5000; …", "ReconstructionRequest.PriorSteps is 101; …").
+    /// </summary>
     public static string DescribeRequest(Problem problem) =>
-        Describe(problem with { Setting = char.ToUpperInvariant(problem.Setting[0]) + problem.Setting[1..] }, $"{nameof(ReconstructionRequest)}.");
+        Describe(problem with { Setting = string.Concat(problem.Setting.Split('_').Select(w => char.ToUpperInvariant(w[0]) + w[1..])) }, $"{nameof(ReconstructionRequest)}.");
 
     private static string FirstLine(string message)
     {

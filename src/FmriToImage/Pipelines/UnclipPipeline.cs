@@ -19,7 +19,8 @@ internal static class UnclipPipeline
     public static PreparedTrials Prepare(DecoderComponents components, ReadOnlySpan<float> voxels, int trials, ReconstructionRequest request, CancellationToken cancellationToken)
     {
         var clock = new StageClock();
-        var high = components.VoxelEncoders.First(e => e.Entry.Role == VoxelEncoderRole.ImageTokens);
+        var high = components.HighLevelEncoder
+            ?? throw new InvalidOperationException("unCLIP was prepared for a bundle without a high-level voxel encoder; its availability check should have refused it.");
         var encoding = high.Encode(voxels, trials, cancellationToken);
         var tokens = encoding.ImageTokens!.ToArray();
         var targets = encoding.ImageEmbedding?.ToArray()
