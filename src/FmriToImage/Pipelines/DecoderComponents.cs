@@ -76,6 +76,9 @@ internal sealed class DecoderComponents
 
     public int? TokenWidth { get; }
 
+    /// <summary>The UNet wrapper's token width (the graph's when it fixes one, else <see cref="TokenWidth"/>), read once by the load-time check; null without a UNet.</summary>
+    private int? unetTokenWidth;
+
     /// <summary>The diffusion prior's scheduler (<c>prior/scheduler_config.json</c>), or null when the bundle has no prior.</summary>
     public DdimSchedulerConfig? PriorSchedulerConfig { get; }
 
@@ -105,17 +108,8 @@ internal sealed class DecoderComponents
     /// A prior wrapper with its own bound buffers; its token width must be the UNet's (the config's
     /// <c>cross_attention_dim</c>, or the graph's when the UNet graph fixes it), whose conditioning it produces.
     /// </summary>
-    private DiffusionPrior CreatePrior()
-    {
-        int? width = TokenWidth;
-        if (Bundle.Unet is not null && VaeDecoder is not null)
-        {
-            using var unet = CreateUNet();
-            width = unet.TokenWidth;
-        }
-
-        return new DiffusionPrior(Bundle.Prior!.Session, PriorSchedulerConfig!, width);
-    }
+    private DiffusionPrior CreatePrior() =>
+        new(Bundle.Prior!.Session, PriorSchedulerConfig!, unetTokenWidth ?? TokenWidth);
 
     /// <summary>
     /// One trial's images: the request's denoising loop over <paramref name="batch"/> latents (img2img from
@@ -203,14 +197,15 @@ internal sealed class DecoderComponents
         }
     }
 
-    /// <summary>Builds (and disposes) one UNet and one prior wrapper, so their graph checks run at load.</summary>
+    /// <summary>Builds (and disposes) one UNet and one prior wrapper, so their graph checks run at load; keeps the UNet's token width for the prior wrappers.</summary>
     private void CheckDenoisers(List<string> problems)
     {
         if (Bundle.Unet is not null && VaeDecoder is not null)
         {
             try
             {
-                CreateUNet().Dispose();
+                using var unet = CreateUNet();
+                unetTokenWidth = unet.TokenWidth;
             }
             catch (TensorContractException e)
             {
