@@ -21,6 +21,9 @@ using FmriToImage.Retrieval;
 using FmriToImage.Samples.Reconstruct;
 using Spectre.Console;
 
+// The demo world's mean training image (tests/fixtures/evaluation/make_demo_mean_image.py), the default --mean-image
+// with the default --data.
+const string DemoMeanImage = "samples/Reconstruct/demo-mean-training-image.png";
 var bundleOption = new Option<string>("--bundle") { Description = "Model bundle folder.", DefaultValueFactory = _ => "models/demo" };
 var dataOption = new Option<string>("--data")
 {
@@ -44,6 +47,14 @@ var limitOption = new Option<int?>("--limit") { Description = "Reconstruct only 
 var shardOption = new Option<string?>("--shard") { Description = "i/n: this process takes trials i, i+n, i+2n, … (0-based), for cluster array jobs." };
 var resumeOption = new Option<bool>("--resume") { Description = "Skip trials whose outputs already exist in --out." };
 var outOption = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "out" };
+var evaluationBundleOption = new Option<string?>("--evaluation-bundle")
+{
+    Description = "Evaluation bundle (models/export/eval_networks.py): AlexNet, Inception v3, CLIP, EfficientNet-B1 and SwAV as ONNX graphs, for MindEye's full metric table. Without it: PixCorr, SSIM and the bundle's own image-encoder identification only.",
+};
+var meanImageOption = new Option<string?>("--mean-image")
+{
+    Description = "The mean training image (PNG), scored as the baseline column (a reconstruction that ignores the brain). Default with the demo data: " + DemoMeanImage + ".",
+};
 RequireAtLeastOne(limitOption);
 RequireAtLeastOne(stepsOption);
 RequireAtLeastOne(samplesOption);
@@ -62,8 +73,6 @@ guidanceOption.Validators.Add(r =>
     }
 });
 
-// Images per EmbedImages run when the job evaluates.
-const int ImageEmbeddingBatch = 16;
 
 // Set once the first trial is reconstructed: an ArgumentException before that is the request's settings out of range
 // (the library validates them before any network runs), so exit 2, not a bug.
@@ -72,7 +81,7 @@ var trialsRan = false;
 var root = new RootCommand("Reconstruct seen images from fMRI with a model bundle, and evaluate them.\n\n" + ExitCodes.Description)
 {
     bundleOption, dataOption, subjectOption, pipelineOption, stepsOption, strengthOption, guidanceOption, samplesOption,
-    seedOption, deviceOption, limitOption, shardOption, resumeOption, outOption,
+    seedOption, deviceOption, limitOption, shardOption, resumeOption, outOption, evaluationBundleOption, meanImageOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -263,41 +272,47 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         var files = outputs[k];
         var final = RgbImage.LoadPng(files.Final);
         var candidates = Enumerable.Range(0, record.Candidates.Length).Select(c => RgbImage.LoadPng(files.Candidate(c))).ToArray();
-        var truth = trials.GroundTruth?[k];
-        var (pixCorr, ssim) = truth is null ? (default(double?), default(double?)) : ImageComparison.Compare(truth, final);
-        return new ReportTrial(record, truth, File.Exists(files.LowLevel) ? RgbImage.LoadPng(files.LowLevel) : null, final, candidates, pixCorr, ssim, k);
+        return new ReportTrial(record, trials.GroundTruth?[k], File.Exists(files.LowLevel) ? RgbImage.LoadPng(files.LowLevel) : null, final, candidates, null, null, k);
     }).ToArray();
 
     var notes = new List<string>();
-    var metrics = new List<(string Name, string Value, string Chance)>
-    {
-        ("trials", rows.Length.ToString(CultureInfo.InvariantCulture), "-"),
-    };
-    if (rows.Length > 0)
-    {
-        metrics.Add(("chosen candidate's voting score (mean)", ReportWriter.Format(rows.Average(r => r.Result.ChosenScore)), "-"));
-    }
-
+    var meanImagePath = parse.GetValue(meanImageOption) ?? (parse.GetResult(dataOption) is null or { Implicit: true } && File.Exists(DemoMeanImage) ? DemoMeanImage : null);
+    using var evaluationBundle = parse.GetValue(evaluationBundleOption) is { } evaluationPath
+        ? EvaluationBundle.Open(evaluationPath, new EvaluationBundleOptions { ExecutionProvider = policy })
+        : null;
+    EvaluationResult? evaluation = null;
     if (trials.GroundTruth is not null && rows.Length > 0)
     {
-        // Both at the seen image's size: the reconstruction is resampled to it (ImageComparison).
-        metrics.Add(("PixCorr", ReportWriter.Format(rows.Average(r => r.PixCorr!.Value)), "0"));
-        metrics.Add(("SSIM", ReportWriter.Format(rows.Average(r => r.Ssim!.Value)), "-"));
+        var evaluator = new ReconstructionEvaluator(evaluationBundle);
+        var meanImage = meanImagePath is null ? null : RgbImage.LoadPng(meanImagePath);
+        evaluation = RunEvaluation.Run(decoder, trials, rows, evaluator, meanImage, request.Seed, noRetrieval, notes, cancellationToken);
+        rows = rows.Select((r, i) => r with { PixCorr = evaluation.PerTrial[i]["pixcorr"], Ssim = evaluation.PerTrial[i]["ssim"] }).ToArray();
     }
 
-    if (trials.GroundTruth is not null && rows.Length >= 2)
+    var table = new Table().AddColumn("metric");
+    foreach (var column in RunEvaluation.Columns)
     {
-        AddFeatureMetrics(decoder, trials, rows, noRetrieval, metrics, notes);
+        table.AddColumn(column.Replace('_', ' '));
     }
 
-    var table = new Table().AddColumn("metric").AddColumn("value").AddColumn("chance");
-    foreach (var (name, value, chance) in metrics)
+    foreach (var row in evaluation?.Rows ?? [])
     {
-        table.AddRow(Markup.Escape(name), value, chance);
+        table.AddRow([Markup.Escape(row.Name), .. RunEvaluation.Columns.Select(c => row.Values[c] is { } v ? ReportWriter.Format(v) : "-")]);
     }
 
-    AnsiConsole.Write(table);
-    if (trials.GroundTruth is null)
+    AnsiConsole.MarkupLineInterpolated($"{rows.Length} trials; chosen candidate's voting score (mean) {(rows.Length > 0 ? ReportWriter.Format(rows.Average(r => r.Result.ChosenScore)) : "-")}.");
+    if (evaluation is not null)
+    {
+        AnsiConsole.Write(table);
+        foreach (var retrieval in new[] { evaluation.Retrieval300, evaluation.RetrievalFull })
+        {
+            if (retrieval is not null)
+            {
+                AnsiConsole.MarkupLineInterpolated($"{retrieval.Pool}-way retrieval top-1 ({retrieval.Draws} draws): image {ReportWriter.Format(retrieval.Image)}, brain {ReportWriter.Format(retrieval.Brain)} (chance {ReportWriter.Format(retrieval.Chance)}).");
+            }
+        }
+    }
+    else if (trials.GroundTruth is null)
     {
         AnsiConsole.MarkupLineInterpolated($"[yellow]{TrialSet.NoGroundTruth}[/]");
     }
@@ -307,77 +322,74 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         AnsiConsole.MarkupLineInterpolated($"[yellow]{note}[/]");
     }
 
-    var json = metrics.ToDictionary(m => m.Name, m => m.Value);
-    if (notes.Count > 0)
-    {
-        json["notes"] = string.Join(" ", notes);
-    }
+    var run = new MetricsDocument.RunInfo(
+        decoder.Subject,
+        dataPath,
+        bundlePath,
+        identity.Bundle,
+        evaluationBundle?.RootPath,
+        evaluationBundle is null ? null : "sha256:" + evaluationBundle.Sha256,
+        evaluationBundle?.Weights ?? new Dictionary<string, string>(),
+        Settings(rows.FirstOrDefault()?.Result.Settings ?? request),
+        parse.GetValue(deviceOption)!,
+        Providers(decoder, evaluationBundle),
+        shardCount > 1 ? $"{shardIndex}/{shardCount}" : null,
+        meanImagePath);
+    var document = MetricsDocument.Build(run, rows.Length, trials.GroundTruth is not null, rows.Length > 0 ? rows.Average(r => r.Result.ChosenScore) : null, evaluation, notes);
 
-    json["ground truth"] = trials.GroundTruth is null ? "none (a single data file: no trial → image table)" : "the images seen (NSD-layout data)";
-    var jsonOptions = new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     // A shard writes its own metrics, grid and report (metrics.shard0of4.json, …); after every shard finished, one run
     // with --resume and no --shard evaluates all trials into metrics.json, grid.png and report.html (README.md).
     var suffix = shardCount > 1 ? $".shard{shardIndex}of{shardCount}" : "";
-    await File.WriteAllTextAsync(Path.Combine(output, $"metrics{suffix}.json"), JsonSerializer.Serialize(json, jsonOptions), cancellationToken);
-    var gridRows = rows.Take(24).Select(r => (IReadOnlyList<RgbImage?>)(r.Truth is null ? [r.LowLevel, r.Final] : [r.Truth, r.LowLevel, r.Final])).ToArray();
+    await File.WriteAllTextAsync(Path.Combine(output, $"metrics{suffix}.json"), MetricsDocument.Serialize(document), cancellationToken);
+    await File.WriteAllLinesAsync(Path.Combine(output, $"trials{suffix}.jsonl"), rows.Select((r, i) => MetricsDocument.TrialLine(r, evaluation?.PerTrial[i])), cancellationToken);
+    var gridRows = rows.Take(ReportWriter.GridTrials).Select(r => (IReadOnlyList<RgbImage?>)(r.Truth is null ? [r.LowLevel, r.Final] : [r.Truth, r.LowLevel, r.Final])).ToArray();
     if (gridRows.Length > 0)
     {
         ImageGrid.Compose(gridRows, spacing: 4, background: (255, 255, 255)).SavePng(Path.Combine(output, $"grid{suffix}.png"));
     }
 
-    var source = string.Join(" ", [trials.Description + (shardCount > 1 ? $"; shard {shardIndex}/{shardCount} only." : "."), .. notes]);
-    ReportWriter.Write(Path.Combine(output, $"report{suffix}.html"), $"FmriToImage — {decoder.Subject}, {request.Pipeline}", source, trials.GroundTruth is not null, metrics, rows);
-    AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}: grid{suffix}.png, metrics{suffix}.json, report{suffix}.html, trials/.");
+    var source = trials.Description + (shardCount > 1 ? $"; shard {shardIndex}/{shardCount} only." : ".");
+    ReportWriter.Write(Path.Combine(output, $"report{suffix}.html"), $"FmriToImage — {decoder.Subject}, {request.Pipeline}", source, trials.GroundTruth is not null, document, evaluation, notes, rows);
+    AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}: grid{suffix}.png, metrics{suffix}.json, trials{suffix}.jsonl, report{suffix}.html, trials/.");
     return ExitCodes.Success;
 }
 
-// Two-way identification and retrieval, in the bundle's image-embedding space. What the bundle cannot compute is
-// skipped with a note, never an error after the whole run.
-void AddFeatureMetrics(BrainDecoder decoder, TrialSet trials, ReportTrial[] rows, string? noRetrieval, List<(string Name, string Value, string Chance)> metrics, List<string> notes)
+// The settings a run used, as metrics.json records them.
+static Dictionary<string, System.Text.Json.Nodes.JsonNode?> Settings(ReconstructionRequest request) => new()
 {
-    if (decoder.Bundle.ImageEncoder is null)
+    ["pipeline"] = request.Pipeline.ToString(),
+    ["steps"] = request.Steps,
+    ["strength"] = request.Strength,
+    ["guidance"] = request.Guidance,
+    ["samples"] = request.Samples,
+    ["seed"] = request.Seed,
+};
+
+// Where each opened component ran (ONNX Runtime's graph assignment).
+static Dictionary<string, string> Providers(BrainDecoder decoder, EvaluationBundle? evaluationBundle)
+{
+    var bundle = decoder.Bundle;
+    var providers = new Dictionary<string, string>();
+    foreach (var component in new[] { bundle.TextEncoder, bundle.ImageEncoder, bundle.Unet, bundle.VaeEncoder, bundle.VaeDecoder, bundle.CaptionerVision, bundle.CaptionerDecoder, bundle.Prior })
     {
-        notes.Add("No two-way identification or retrieval: the bundle has no image encoder.");
-        return;
+        if (component is not null)
+        {
+            providers[component.Name] = string.Join("+", component.Session.ExecutionProviders);
+        }
     }
 
-    var truthFeatures = EmbedImagesInBatches(decoder, rows.Select(r => r.Truth!).ToArray());
-    var finalFeatures = EmbedImagesInBatches(decoder, rows.Select(r => r.Final).ToArray());
-    var dimension = truthFeatures.Length / rows.Length;
-    metrics.Add(("two-way identification (bundle image encoder)", ReportWriter.Format(TwoWayIdentification.Compute(truthFeatures, finalFeatures, dimension)), "0.500"));
-    if (noRetrieval is not null)
+    foreach (var encoder in bundle.VoxelEncoders)
     {
-        notes.Add($"No retrieval: {noRetrieval}.");
-        return;
+        providers[encoder.Component.Name] = string.Join("+", encoder.Component.Session.ExecutionProviders);
     }
 
-    float[] brain;
-    try
+    foreach (var (name, device) in evaluationBundle?.Devices ?? new Dictionary<string, string>())
     {
-        brain = decoder.EmbedBrain(trials.Voxels.SelectRows(rows.Select(r => r.Row).ToArray()));
-    }
-    catch (Exception e) when (e is FmriToImage.Bundle.BundleComponentMissingException or FmriToImage.Bundle.BundleContractException)
-    {
-        notes.Add($"No retrieval: {e.Message}");
-        return;
+        providers["evaluation/" + name] = device;
     }
 
-    if (brain.Length != rows.Length * dimension)
-    {
-        notes.Add($"No retrieval: the brain embedding has {brain.Length / rows.Length} values, the image encoder's {dimension}; they are not one space.");
-        return;
-    }
-
-    var way = Math.Min(300, rows.Length);
-    var retrieval = RetrievalProtocol.TopOne(brain, truthFeatures, dimension, way: way, draws: way == rows.Length ? 1 : 30);
-    metrics.Add(($"{way}-way image retrieval top-1", ReportWriter.Format(retrieval.BrainToImage), ReportWriter.Format(retrieval.Chance)));
-    metrics.Add(($"{way}-way brain retrieval top-1", ReportWriter.Format(retrieval.ImageToBrain), ReportWriter.Format(retrieval.Chance)));
+    return providers;
 }
-
-// The image encoder's embeddings, EmbedImages over ImageEmbeddingBatch images at a time (one run for all 300 test
-// images could exhaust memory with a real CLIP).
-static float[] EmbedImagesInBatches(BrainDecoder decoder, RgbImage[] images) =>
-    images.Chunk(ImageEmbeddingBatch).SelectMany(decoder.EmbedImages).ToArray();
 
 static void RequireAtLeastOne(Option<int?> option) => option.Validators.Add(r =>
 {

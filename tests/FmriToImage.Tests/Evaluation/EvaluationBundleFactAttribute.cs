@@ -11,9 +11,9 @@ public sealed class EvaluationBundleFactAttribute : FactAttribute
     /// <summary>Skips the test when the bundle is absent and not required.</summary>
     public EvaluationBundleFactAttribute()
     {
-        if (!File.Exists(Path.Combine(BundlePath, "evaluation.json")) && !Required)
+        if (!(File.Exists(Path.Combine(BundlePath, "evaluation.json")) && File.Exists(Path.Combine(BundlePath, "reference_table.json"))) && !Required)
         {
-            Skip = $"No evaluation bundle at {BundlePath}: build it with '/usr/bin/python3 -m models.export.eval_networks --weights random --out artifacts/evaluation' "
+            Skip = $"No evaluation bundle with its reference_table.json at {BundlePath}: build it with '/usr/bin/python3 -m models.export.eval_networks --weights random --out artifacts/evaluation' "
                 + "and 'tests/fixtures/evaluation/make_table_reference.py --bundle artifacts/evaluation' (CI does; FMRI2IMG_REQUIRE_EVALUATION_BUNDLE=1 makes its absence a failure).";
         }
     }

@@ -101,6 +101,18 @@ public sealed class MetricTableTests
         var table = evaluator.Score(truths, evaluator.Prepare(Load("recon")));
         Assert.Equal(["pixcorr", "ssim", "ssim_2d"], table.Metrics.Select(m => m.Key));
         Assert.All(truths.PixelImages, i => Assert.Equal((425, 425), (i.Width, i.Height)));
+
+        // make_table_reference.py: PIL resizes (64 → 256 → 425, 96 → 256 → 425), NumPy and scikit-image 0.19 in float64.
+        var expected = JsonDocument.Parse(File.ReadAllText(TestFiles.Fixture("evaluation", "table", "expected_pixels.json"))).RootElement;
+        foreach (var metric in table.Metrics)
+        {
+            var want = expected.GetProperty(metric.Key).EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            for (var i = 0; i < Pairs; i++)
+            {
+                Assert.Equal(want[i], metric.PerPair[i], 9);
+            }
+        }
+
         var same = evaluator.Score(truths, truths);
         Assert.All(same.Metrics, m => Assert.Equal(1.0, m.Value, 12));
     }
