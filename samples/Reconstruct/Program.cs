@@ -34,16 +34,15 @@ var dataOption = new Option<string>("--data")
     DefaultValueFactory = _ => "samples/data/nsd-mini",
 };
 var subjectOption = new Option<int>("--subject") { Description = "Subject number (1 = subj01); must be the bundle's.", DefaultValueFactory = _ => 1 };
-var pipelineOption = new Option<string>("--pipeline") { Description = "caption-img2img or unclip.", DefaultValueFactory = _ => "caption-img2img" };
-pipelineOption.AcceptOnlyFromAmong("caption-img2img", "unclip");
-var stepsOption = new Option<int?>("--steps") { Description = "DDIM steps, at least 1 (default: the bundle's)." };
-var strengthOption = new Option<double?>("--strength") { Description = "img2img strength in [0, 1] (default: the bundle's)." };
-var guidanceOption = new Option<double?>("--guidance") { Description = "Guidance scale, ≥ 0; ≤ 1 disables guidance (default: the bundle's)." };
-var samplesOption = new Option<int?>("--samples") { Description = "Samples per model / per trial, at least 1 (default: the bundle's)." };
-var seedOption = new Option<ulong>("--seed") { Description = "Seed of all diffusion noise.", DefaultValueFactory = _ => 0 };
+var pipelineOption = new Option<string>("--pipeline") { Description = "caption-img2img or unclip (any case).", DefaultValueFactory = _ => "caption-img2img", CustomParser = OptionValues.Pipeline };
+var stepsOption = new Option<int?>("--steps") { Description = "DDIM steps, at least 1 (default: the bundle's).", CustomParser = OptionValues.PositiveWholeNumber };
+var strengthOption = new Option<double?>("--strength") { Description = "img2img strength in [0, 1] (default: the bundle's).", CustomParser = OptionValues.Number(0, 1, "in [0, 1]") };
+var guidanceOption = new Option<double?>("--guidance") { Description = "Guidance scale, ≥ 0; ≤ 1 disables guidance (default: the bundle's).", CustomParser = OptionValues.Number(0, double.MaxValue, "≥ 0") };
+var samplesOption = new Option<int?>("--samples") { Description = "Samples per model / per trial, at least 1 (default: the bundle's).", CustomParser = OptionValues.PositiveWholeNumber };
+var seedOption = new Option<ulong>("--seed") { Description = "Seed of all diffusion noise, 0 to 18446744073709551615.", DefaultValueFactory = _ => 0, CustomParser = OptionValues.Seed };
 var deviceOption = new Option<string>("--device") { Description = "cpu, cuda (required) or auto (CUDA, else CPU — said so).", DefaultValueFactory = _ => "cpu" };
 deviceOption.AcceptOnlyFromAmong("cpu", "cuda", "auto");
-var limitOption = new Option<int?>("--limit") { Description = "Reconstruct only the first N test images (NSD root) or rows (single file)." };
+var limitOption = new Option<int?>("--limit") { Description = "Reconstruct only the first N test images (NSD root) or rows (single file).", CustomParser = OptionValues.PositiveWholeNumber };
 var shardOption = new Option<string?>("--shard") { Description = "i/n: this process takes trials i, i+n, i+2n, … (0-based), for cluster array jobs." };
 var resumeOption = new Option<bool>("--resume") { Description = "Skip trials whose outputs already exist in --out." };
 var outOption = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "out" };
@@ -51,27 +50,20 @@ var evaluationBundleOption = new Option<string?>("--evaluation-bundle")
 {
     Description = "Evaluation bundle (models/export/eval_networks.py): AlexNet, Inception v3, CLIP, EfficientNet-B1 and SwAV as ONNX graphs, for MindEye's full metric table. Without it: PixCorr, SSIM and the bundle's own image-encoder identification only.",
 };
+var rowsOption = new Option<string?>("--rows") { Description = "A single file's rows to reconstruct, 0-based: e.g. 0-9,15,20-22." };
+var imagesOption = new Option<string?>("--images")
+{
+    Description = "The images a single file's trials saw, for the full metric table: a folder of PNG/JPEG files or an HDF5 file with /imgBrick (images × H × W × 3, uint8). With --image-ids.",
+};
+var imageIdsOption = new Option<string?>("--image-ids")
+{
+    Description = "Which image each trial row saw: a comma-separated list (row 0 first), a file of one id per line, or a CSV with an 'image' (or 'nsdId') column and optionally 'row'. "
+        + "An id is a file name without extension in the --images folder, or the index into /imgBrick.",
+};
 var meanImageOption = new Option<string?>("--mean-image")
 {
-    Description = "The mean training image (PNG), scored as the baseline column (a reconstruction that ignores the brain). Default with the demo data: " + DemoMeanImage + ".",
+    Description = "The mean training image (PNG or JPEG), scored as the baseline column (a reconstruction that ignores the brain). Default with the demo data: " + DemoMeanImage + ".",
 };
-RequireAtLeastOne(limitOption);
-RequireAtLeastOne(stepsOption);
-RequireAtLeastOne(samplesOption);
-strengthOption.Validators.Add(r =>
-{
-    if (r.GetValue(strengthOption) is { } s && !(s >= 0 && s <= 1))
-    {
-        r.AddError($"--strength must be in [0, 1], not {s.ToString(CultureInfo.InvariantCulture)}.");
-    }
-});
-guidanceOption.Validators.Add(r =>
-{
-    if (r.GetValue(guidanceOption) is { } g && !(g >= 0 && double.IsFinite(g)))
-    {
-        r.AddError($"--guidance must be a finite number ≥ 0, not {g.ToString(CultureInfo.InvariantCulture)}.");
-    }
-});
 
 
 // Set once the first trial is reconstructed: an ArgumentException before that is the request's settings out of range
@@ -81,7 +73,7 @@ var trialsRan = false;
 var root = new RootCommand("Reconstruct seen images from fMRI with a model bundle, and evaluate them.\n\n" + ExitCodes.Description)
 {
     bundleOption, dataOption, subjectOption, pipelineOption, stepsOption, strengthOption, guidanceOption, samplesOption,
-    seedOption, deviceOption, limitOption, shardOption, resumeOption, outOption, evaluationBundleOption, meanImageOption,
+    seedOption, deviceOption, limitOption, shardOption, resumeOption, outOption, rowsOption, imagesOption, imageIdsOption, evaluationBundleOption, meanImageOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -94,27 +86,36 @@ root.SetAction(async (parse, cancellationToken) =>
         var parts = shard.Split('/');
         if (parts.Length != 2 || !int.TryParse(parts[0], out shardIndex) || !int.TryParse(parts[1], out shardCount) || shardCount < 1 || shardIndex < 0 || shardIndex >= shardCount)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]--shard must be i/n with 0 ≤ i < n, not '{shard}'.[/]");
+            Console.Error.WriteLine($"--shard must be i/n with 0 ≤ i < n, not '{shard}'.");
             return ExitCodes.Usage;
         }
     }
 
     if (!Directory.Exists(bundle))
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]The bundle folder '{Path.GetFullPath(bundle)}' does not exist.[/] Run from the repository root, or pass --bundle.");
+        Console.Error.WriteLine($"--bundle: the folder '{Path.GetFullPath(bundle)}' does not exist. Run from the repository root, or pass --bundle.");
         return ExitCodes.PathNotFound;
     }
 
     if (!Directory.Exists(data) && !File.Exists(data))
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]The data '{Path.GetFullPath(data)}' does not exist.[/] Run from the repository root, or pass --data (an NSD-layout folder or a {string.Join(", ", TrialFile.Extensions)} file).");
+        Console.Error.WriteLine($"--data: '{Path.GetFullPath(data)}' does not exist. Run from the repository root, or pass --data (an NSD-layout folder or a {string.Join(", ", TrialFile.Extensions)} file).");
         return ExitCodes.PathNotFound;
     }
 
     if (File.Exists(data) && !TrialFile.IsSupported(data))
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]--data '{data}' is a file of a kind this job does not read;[/] pass an NSD-layout folder or a {string.Join(", ", TrialFile.Extensions)} file.");
+        Console.Error.WriteLine($"--data '{data}' is a file of a kind this job does not read; pass an NSD-layout folder or a {string.Join(", ", TrialFile.Extensions)} file.");
         return ExitCodes.Usage;
+    }
+
+    foreach (var (option, path, folder) in new[] { (evaluationBundleOption, parse.GetValue(evaluationBundleOption), true), (meanImageOption, parse.GetValue(meanImageOption), false), (imagesOption, parse.GetValue(imagesOption), (bool?)null) })
+    {
+        if (path is not null && !(folder switch { true => Directory.Exists(path), false => File.Exists(path), null => Directory.Exists(path) || File.Exists(path) }))
+        {
+            Console.Error.WriteLine($"{option.Name}: '{Path.GetFullPath(path)}' does not exist.");
+            return ExitCodes.PathNotFound;
+        }
     }
 
     try
@@ -126,22 +127,27 @@ root.SetAction(async (parse, cancellationToken) =>
         AnsiConsole.MarkupLine("[yellow]Cancelled; finished trials are in the output folder (use --resume).[/]");
         return ExitCodes.Cancelled;
     }
+    catch (UsageException e)
+    {
+        Console.Error.WriteLine(e.Message);
+        return ExitCodes.Usage;
+    }
     catch (ArgumentException e) when (!trialsRan && e is not ArgumentNullException)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]A setting is out of range: {e.Message}[/]");
+        Console.Error.WriteLine($"A setting is out of range: {OptionValues.RequestMessage(e)}");
         return ExitCodes.Usage;
     }
     catch (Exception e) when (e is VoxelCountMismatchException or DataShapeException)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+        Console.Error.WriteLine(e.Message);
         return ExitCodes.DataDoesNotFitBundle;
     }
     catch (Exception e) when (e is FmriToImageException or FileNotFoundException or InvalidDataException or FormatException)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+        Console.Error.WriteLine(e.Message);
         if (e is NonFiniteValueException)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]The trials of '{data}' must be finite values (NaN rows are unrecorded trials in MindEye2-style renorm files).[/]");
+            Console.Error.WriteLine($"The trials of '{data}' must be finite values (NaN rows are unrecorded trials in MindEye2-style renorm files).");
         }
 
         return ExitCodes.Invalid;
@@ -170,7 +176,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     var expectedSubject = $"subj{subject:00}";
     if (!string.Equals(decoder.Subject, expectedSubject, StringComparison.Ordinal))
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]The bundle '{bundlePath}' decodes {decoder.Subject}, but --subject asks for {expectedSubject}; pass the matching --subject or bundle.[/]");
+        Console.Error.WriteLine($"--subject: the bundle '{bundlePath}' decodes {decoder.Subject}, but --subject asks for {expectedSubject}; pass the matching --subject or bundle.");
         return ExitCodes.DataDoesNotFitBundle;
     }
 
@@ -182,7 +188,8 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         }
     }
 
-    var trials = await TrialSet.LoadAsync(dataPath, decoder, subject, parse.GetValue(limitOption), cancellationToken);
+    var rowsText = parse.GetValue(rowsOption);
+    var trials = await TrialSet.LoadAsync(dataPath, decoder, subject, parse.GetValue(limitOption), rowsText is null ? null : RowSelection.Parse(rowsText), parse.GetValue(imagesOption), parse.GetValue(imageIdsOption), cancellationToken);
     if (trials.Voxels.VoxelCount != decoder.VoxelCount)
     {
         throw new VoxelCountMismatchException($"the data in '{dataPath}' for {expectedSubject}", decoder.VoxelCount, trials.Voxels.VoxelCount, $"bundle '{bundlePath}' expects {decoder.VoxelCount}");
@@ -190,7 +197,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
 
     var request = new ReconstructionRequest
     {
-        Pipeline = parse.GetValue(pipelineOption) == "unclip" ? ReconstructionPipeline.Unclip : ReconstructionPipeline.CaptionImg2Img,
+        Pipeline = parse.GetValue(pipelineOption) == "unclip" ? ReconstructionPipeline.Unclip : ReconstructionPipeline.CaptionImg2Img,   // OptionValues.Pipeline returns the lower-case name
         Steps = parse.GetValue(stepsOption),
         Strength = parse.GetValue(strengthOption),
         Guidance = parse.GetValue(guidanceOption),
@@ -213,7 +220,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         }
         else if (record!.Run != identity)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]--resume: '{outputs[k].Json}' is another run's trial: {identity.DifferenceFrom(record.Run)}.[/] Pass the same bundle and settings, another --out, or drop --resume to redo every trial.");
+            Console.Error.WriteLine($"--resume: '{outputs[k].Json}' is another run's trial: {identity.DifferenceFrom(record.Run)}. Pass the same bundle and settings, another --out, or drop --resume to redo every trial.");
             return ExitCodes.Usage;
         }
     }
@@ -284,7 +291,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     if (trials.GroundTruth is not null && rows.Length > 0)
     {
         var evaluator = new ReconstructionEvaluator(evaluationBundle);
-        var meanImage = meanImagePath is null ? null : RgbImage.LoadPng(meanImagePath);
+        var meanImage = meanImagePath is null ? null : RgbImage.Load(meanImagePath);
         evaluation = RunEvaluation.Run(decoder, trials, rows, evaluator, meanImage, request.Seed, noRetrieval, notes, cancellationToken);
         rows = rows.Select((r, i) => r with { PixCorr = evaluation.PerTrial[i]["pixcorr"], Ssim = evaluation.PerTrial[i]["ssim"] }).ToArray();
     }
@@ -390,11 +397,3 @@ static Dictionary<string, string> Providers(BrainDecoder decoder, EvaluationBund
 
     return providers;
 }
-
-static void RequireAtLeastOne(Option<int?> option) => option.Validators.Add(r =>
-{
-    if (r.GetValue(option) is int value and < 1)
-    {
-        r.AddError($"{option.Name} must be at least 1, not {value}.");
-    }
-});
