@@ -36,7 +36,7 @@ internal static class ExitCodes
           {UnexpectedError}    unexpected error (a bug; the stack trace is printed)
           {Usage}    usage: unknown option or value, value out of range (for the bundle too), --data file of an unknown kind,
                --resume over trials made with another bundle or other settings
-          {PathNotFound}    the --bundle folder or the --data path does not exist
+          {PathNotFound}    the --bundle folder, the --data path, or an --evaluation-bundle, --mean-image or --images path does not exist
           {Invalid}    the bundle or a data file is invalid (malformed, incomplete, checksum or graph contract, NaN values)
           {DataDoesNotFitBundle}    the data do not fit the bundle (subject, voxel count, grid, array rank)
           {Cancelled}  cancelled (Ctrl+C); finished trials stay in --out for --resume
