@@ -287,6 +287,11 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     using var evaluationBundle = parse.GetValue(evaluationBundleOption) is { } evaluationPath
         ? EvaluationBundle.Open(evaluationPath, new EvaluationBundleOptions { ExecutionProvider = policy })
         : null;
+    if (evaluationBundle?.Weights.Where(w => w.Value.StartsWith("random", StringComparison.Ordinal)).Select(w => w.Key).ToArray() is { Length: > 0 } random)
+    {
+        notes.Add($"The evaluation networks {string.Join(", ", random)} have random weights (a CI bundle): their rows prove the protocol, not the images.");
+    }
+
     EvaluationResult? evaluation = null;
     if (trials.GroundTruth is not null && rows.Length > 0)
     {
