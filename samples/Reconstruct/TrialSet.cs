@@ -32,7 +32,7 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
     {
         if (AlgonautsSubject.IsSubjectFolder(dataPath))
         {
-            return LoadAlgonauts(dataPath, limit, roiSet);
+            return LoadAlgonauts(dataPath, decoder, limit, roiSet);
         }
 
         if (roiSet is not null)
@@ -82,10 +82,18 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
         return names.Length > 0 ? new RoiSet("custom", names) : throw new ArgumentException("--roi-set is empty: pass Set1, Set2, Set3 or ROI names separated by commas.", nameof(text));
     }
 
-    private static TrialSet LoadAlgonauts(string folder, int? limit, RoiSet? roiSet)
+    private static TrialSet LoadAlgonauts(string folder, BrainDecoder decoder, int? limit, RoiSet? roiSet)
     {
         var subject = AlgonautsSubject.Open(folder);
         var split = subject.HasFmri(AlgonautsSplit.Test) ? AlgonautsSplit.Test : AlgonautsSplit.Training;
+        string name = split == AlgonautsSplit.Test ? "test" : "training";
+        if (subject.VertexCount != decoder.VoxelCount)
+        {
+            throw new VoxelCountMismatchException(
+                $"The bundle ({decoder.Subject})", decoder.VoxelCount, subject.VertexCount,
+                $"lh_{name}_fmri.npy has {subject.LeftVertexCount} and rh_{name}_fmri.npy {subject.RightVertexCount} vertices in '{folder}', concatenated left then right");
+        }
+
         var voxels = subject.ReadFmri(split, limit);
         var images = subject.Images(split).Take(voxels.TrialCount).ToArray();
         if (images.Length != voxels.TrialCount)
@@ -112,7 +120,6 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
             masking = $"; vertices outside {roiSet.Name} ({string.Join(", ", roiSet.Rois)}: {inside.Count(b => b)} of {inside.Length}) zeroed";
         }
 
-        string name = split == AlgonautsSplit.Test ? "test" : "training";
         return new TrialSet(
             images.Select(i => $"nsd-{i.NsdIndex:D5}").ToArray(),
             images.Select(i => $"nsdId {i.NsdIndex}").ToArray(),

@@ -67,4 +67,15 @@ public sealed class TrialSetTests : IDisposable
     {
         await Assert.ThrowsAsync<ArgumentException>(() => TrialSet.LoadAsync(TestFiles.RepoPath("samples", "data", "nsd-mini"), decoder, 1, 1, RoiSet.Set1, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task A_folder_whose_hemispheres_do_not_add_up_to_the_bundles_voxels_is_refused_naming_both_files()
+    {
+        using var tiny = BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"));
+
+        var e = await Assert.ThrowsAsync<VoxelCountMismatchException>(() => TrialSet.LoadAsync(Algonauts, tiny, 1, 1, null, CancellationToken.None));
+
+        Assert.Contains("lh_test_fmri.npy has 1262", e.Message, StringComparison.Ordinal);
+        Assert.Contains("rh_test_fmri.npy 1272", e.Message, StringComparison.Ordinal);
+    }
 }
