@@ -14,6 +14,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using FmriToImage;
 using FmriToImage.Data;
+using FmriToImage.Data.Atlas;
 using FmriToImage.Evaluation;
 using FmriToImage.Imaging;
 using FmriToImage.Onnx;
@@ -24,7 +25,8 @@ using Spectre.Console;
 var bundleOption = new Option<string>("--bundle") { Description = "Model bundle folder.", DefaultValueFactory = _ => "models/demo" };
 var dataOption = new Option<string>("--data")
 {
-    Description = "An NSD-layout data root (the subject's shared test images, repetitions averaged, with their seen images), or one file of trials: "
+    Description = "An NSD-layout data root (the subject's shared test images, repetitions averaged, with their seen images), "
+        + "an Algonauts 2023 subject folder (its test split, else its training split: lh then rh vertices, with its images), or one file of trials: "
         + ".npy (trials × voxels, in the bundle's voxel order and preprocessing), .h5/.hdf5 (/betas: (trials, voxels) likewise, or NSD's (trials, Z, Y, X) betas volumes), "
         + ".nii/.nii.gz (X, Y, Z, trials) betas volumes. Volumes are masked with the bundle's masks/nsdgeneral.nii.gz and z-scored per voxel over the file. "
         + "A single file has no ground truth: no PixCorr, SSIM, identification or retrieval.",
@@ -40,6 +42,10 @@ var samplesOption = new Option<int?>("--samples") { Description = "Samples per m
 var seedOption = new Option<ulong>("--seed") { Description = "Seed of all diffusion noise.", DefaultValueFactory = _ => 0 };
 var deviceOption = new Option<string>("--device") { Description = "cpu, cuda (required) or auto (CUDA, else CPU — said so).", DefaultValueFactory = _ => "cpu" };
 deviceOption.AcceptOnlyFromAmong("cpu", "cuda", "auto");
+var roiSetOption = new Option<string?>("--roi-set")
+{
+    Description = "With an Algonauts 2023 subject folder as --data: decode from these ROIs only (vertices outside are zeroed): Set1, Set2, Set3 or ROI names separated by commas (e.g. V1v,V1d,FFA-1), looked up in the folder's roi_masks.",
+};
 var limitOption = new Option<int?>("--limit") { Description = "Reconstruct only the first N test images (NSD root) or rows (single file)." };
 var shardOption = new Option<string?>("--shard") { Description = "i/n: this process takes trials i, i+n, i+2n, … (0-based), for cluster array jobs." };
 var resumeOption = new Option<bool>("--resume") { Description = "Skip trials whose outputs already exist in --out." };
@@ -72,7 +78,7 @@ var trialsRan = false;
 var root = new RootCommand("Reconstruct seen images from fMRI with a model bundle, and evaluate them.\n\n" + ExitCodes.Description)
 {
     bundleOption, dataOption, subjectOption, pipelineOption, stepsOption, strengthOption, guidanceOption, samplesOption,
-    seedOption, deviceOption, limitOption, shardOption, resumeOption, outOption,
+    seedOption, deviceOption, roiSetOption, limitOption, shardOption, resumeOption, outOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -102,6 +108,12 @@ root.SetAction(async (parse, cancellationToken) =>
         return ExitCodes.PathNotFound;
     }
 
+    if (parse.GetValue(roiSetOption) is not null && !TrialSet.IsAlgonauts(data))
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]--roi-set needs an Algonauts 2023 subject folder as --data[/] (its roi_masks/ name the ROIs); '{data}' is not one.");
+        return ExitCodes.Usage;
+    }
+
     if (File.Exists(data) && !TrialFile.IsSupported(data))
     {
         AnsiConsole.MarkupLineInterpolated($"[red]--data '{data}' is a file of a kind this job does not read;[/] pass an NSD-layout folder or a {string.Join(", ", TrialFile.Extensions)} file.");
@@ -120,6 +132,11 @@ root.SetAction(async (parse, cancellationToken) =>
     catch (ArgumentException e) when (!trialsRan && e is not ArgumentNullException)
     {
         AnsiConsole.MarkupLineInterpolated($"[red]A setting is out of range: {e.Message}[/]");
+        return ExitCodes.Usage;
+    }
+    catch (UnknownRoiException e)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]--roi-set: {e.Message}[/]");
         return ExitCodes.Usage;
     }
     catch (Exception e) when (e is VoxelCountMismatchException or DataShapeException)
@@ -173,7 +190,8 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         }
     }
 
-    var trials = await TrialSet.LoadAsync(dataPath, decoder, subject, parse.GetValue(limitOption), cancellationToken);
+    var roiSet = parse.GetValue(roiSetOption) is { } roiText ? TrialSet.ParseRoiSet(roiText) : null;
+    var trials = await TrialSet.LoadAsync(dataPath, decoder, subject, parse.GetValue(limitOption), roiSet, cancellationToken);
     if (trials.Voxels.VoxelCount != decoder.VoxelCount)
     {
         throw new VoxelCountMismatchException($"the data in '{dataPath}' for {expectedSubject}", decoder.VoxelCount, trials.Voxels.VoxelCount, $"bundle '{bundlePath}' expects {decoder.VoxelCount}");
