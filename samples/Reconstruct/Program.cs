@@ -44,7 +44,7 @@ var deviceOption = new Option<string>("--device") { Description = "cpu, cuda (re
 deviceOption.AcceptOnlyFromAmong("cpu", "cuda", "auto");
 var roiSetOption = new Option<string?>("--roi-set")
 {
-    Description = "With an Algonauts 2023 subject folder as --data: decode from these ROIs only (vertices outside are zeroed): Set1, Set2, Set3 or ROI names separated by commas (e.g. V1v,V1d,FFA-1), looked up in the folder's roi_masks.",
+    Description = "With an Algonauts 2023 subject folder as --data: decode from these ROIs only — every vertex outside them is zeroed in the input of every voxel encoder (an input mask; each encoder's own ROI set still applies on top): Set1, Set2, Set3 or ROI names separated by commas (e.g. V1v,V1d,FFA-1), looked up in the folder's roi_masks.",
 };
 var limitOption = new Option<int?>("--limit") { Description = "Reconstruct only the first N test images (NSD root) or rows (single file)." };
 var shardOption = new Option<string?>("--shard") { Description = "i/n: this process takes trials i, i+n, i+2n, … (0-based), for cluster array jobs." };
@@ -108,10 +108,19 @@ root.SetAction(async (parse, cancellationToken) =>
         return ExitCodes.PathNotFound;
     }
 
-    if (parse.GetValue(roiSetOption) is not null && !TrialSet.IsAlgonauts(data))
+    if (parse.GetValue(roiSetOption) is { } roiSetText)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]--roi-set needs an Algonauts 2023 subject folder as --data[/] (its roi_masks/ name the ROIs); '{data}' is not one.");
-        return ExitCodes.Usage;
+        if (!TrialSet.IsAlgonauts(data))
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]--roi-set needs an Algonauts 2023 subject folder as --data[/] (its roi_masks/ name the ROIs); '{data}' is not one.");
+            return ExitCodes.Usage;
+        }
+
+        if (string.IsNullOrWhiteSpace(roiSetText.Replace(',', ' ')))
+        {
+            AnsiConsole.MarkupLine("[red]--roi-set is empty:[/] pass Set1, Set2, Set3 or ROI names separated by commas.");
+            return ExitCodes.Usage;
+        }
     }
 
     if (File.Exists(data) && !TrialFile.IsSupported(data))

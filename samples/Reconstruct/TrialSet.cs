@@ -85,6 +85,12 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
     private static TrialSet LoadAlgonauts(string folder, BrainDecoder decoder, int? limit, RoiSet? roiSet)
     {
         var subject = AlgonautsSubject.Open(folder);
+        string folderName = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
+        if (folderName.StartsWith("subj", StringComparison.OrdinalIgnoreCase) && !string.Equals(folderName, decoder.Subject, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new DataShapeException(folder, $"the data of {decoder.Subject}, the subject the bundle decodes", $"a folder named {folderName}");
+        }
+
         var split = subject.HasFmri(AlgonautsSplit.Test) ? AlgonautsSplit.Test : AlgonautsSplit.Training;
         string name = split == AlgonautsSplit.Test ? "test" : "training";
         if (subject.VertexCount != decoder.VoxelCount)
@@ -125,6 +131,7 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
             images.Select(i => $"nsdId {i.NsdIndex}").ToArray(),
             voxels,
             images.Select(i => RgbImage.LoadPng(i.Path)).ToArray(),
-            $"{voxels.TrialCount} {name} images of the Algonauts subject folder '{folder}' ({subject.LeftVertexCount} left + {subject.RightVertexCount} right vertices, left then right){masking}");
+            $"{voxels.TrialCount} {name} images of the Algonauts subject folder '{folder}' ({subject.LeftVertexCount} left + {subject.RightVertexCount} right vertices, left then right){masking}"
+            + (split == AlgonautsSplit.Training ? "; the folder has no test_split/test_fmri/, so these are training images, which the bundle's encoders may have been trained on: their metrics are not a test result" : ""));
     }
 }

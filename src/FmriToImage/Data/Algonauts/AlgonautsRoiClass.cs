@@ -1,19 +1,22 @@
+using FmriToImage.Data.Atlas;
+
 namespace FmriToImage.Data.Algonauts;
 
 /// <summary>
 /// One ROI class of a subject's <c>roi_masks/</c> (e.g. <c>prf-visualrois</c>): an integer label per challenge-space
 /// vertex of each hemisphere (<c>{lh,rh}.&lt;class&gt;_challenge_space.npy</c>, 0 = not in the class) and the label id →
-/// ROI name table (<c>mapping_&lt;class&gt;.npy</c>).
+/// ROI name table (<c>mapping_&lt;class&gt;.npy</c>), with the semantics of NSD's label tables (<see cref="RoiLabelTable"/>:
+/// only positive ids are ROIs).
 /// </summary>
 /// <remarks>Immutable and thread-safe.</remarks>
 public sealed class AlgonautsRoiClass
 {
     private readonly int[] _labels;
 
-    internal AlgonautsRoiClass(string name, IReadOnlyDictionary<int, string> mapping, int[] labels, int leftVertexCount)
+    internal AlgonautsRoiClass(string name, RoiLabelTable table, int[] labels, int leftVertexCount)
     {
         Name = name;
-        Mapping = mapping;
+        Table = table;
         _labels = labels;
         LeftVertexCount = leftVertexCount;
     }
@@ -21,8 +24,8 @@ public sealed class AlgonautsRoiClass
     /// <summary>The class name, e.g. <c>floc-faces</c>.</summary>
     public string Name { get; }
 
-    /// <summary>Label id → ROI name, as the mapping file holds it (id 0 is usually "Unknown").</summary>
-    public IReadOnlyDictionary<int, string> Mapping { get; }
+    /// <summary>Label id → ROI name, as the mapping file holds it.</summary>
+    public RoiLabelTable Table { get; }
 
     /// <summary>How many of <see cref="Labels"/> belong to the left hemisphere (they come first).</summary>
     public int LeftVertexCount { get; }
@@ -30,15 +33,18 @@ public sealed class AlgonautsRoiClass
     /// <summary>The label of every vertex, left hemisphere then right (the order of the fMRI vector).</summary>
     public ReadOnlySpan<int> Labels => _labels;
 
-    /// <summary>The ROI names of this class, without the id-0 entry.</summary>
-    public IEnumerable<string> RoiNames => Mapping.Where(p => p.Key != 0).Select(p => p.Value);
-
-    /// <summary>Sets <paramref name="inside"/>[v] for every vertex whose label names one of <paramref name="rois"/>; returns the names found here.</summary>
-    internal IEnumerable<string> Mark(IReadOnlyCollection<string> rois, Span<bool> inside)
+    /// <summary>Sets <paramref name="inside"/>[v] for every vertex whose label is one of <paramref name="rois"/>; returns the names found here.</summary>
+    internal List<string> Mark(IEnumerable<string> rois, Span<bool> inside)
     {
-        var ids = Mapping.Where(p => p.Key != 0 && rois.Contains(p.Value)).ToArray();
-        foreach (var (id, _) in ids)
+        var found = new List<string>();
+        foreach (string roi in rois)
         {
+            if (!Table.TryGetId(roi, out int id))
+            {
+                continue;
+            }
+
+            found.Add(roi);
             for (int v = 0; v < _labels.Length; v++)
             {
                 if (_labels[v] == id)
@@ -48,6 +54,6 @@ public sealed class AlgonautsRoiClass
             }
         }
 
-        return ids.Select(p => p.Value);
+        return found;
     }
 }

@@ -24,6 +24,9 @@ namespace FmriToImage.Data.Algonauts;
 /// </remarks>
 public sealed partial class AlgonautsSubject
 {
+    /// <summary>The most vertices one hemisphere may have (fsaverage has 163,842; a file declaring more is refused before anything is allocated).</summary>
+    public const int MaxVerticesPerHemisphere = 1 << 22;
+
     /// <summary>The ROI classes the challenge ships, in its order.</summary>
     public static IReadOnlyList<string> KnownRoiClasses => ChallengeClasses;
 
@@ -79,7 +82,13 @@ public sealed partial class AlgonautsSubject
                 continue;
             }
 
-            var (left, right, _) = ReadShapes(folder, split);
+            var (left, right, trials) = ReadShapes(folder, split);
+            int images = ImageFiles(folder, split).Count;
+            if (images != trials)
+            {
+                throw new DataShapeException(ImageFolder(folder, split), $"one image per fMRI row ({trials})", $"{images} images");
+            }
+
             if (counts is { } c && c != (left, right))
             {
                 throw new DataShapeException(FmriPath(folder, split, "lh"), $"{c.Left} + {c.Right} vertices as in the other split", $"{left} + {right}");
@@ -146,28 +155,23 @@ public sealed partial class AlgonautsSubject
     }
 
     /// <summary>The split's images in row order (sorted by their number), with their NSD indices from the file names.</summary>
-    /// <exception cref="DirectoryNotFoundException">The split has no image folder.</exception>
+    /// <exception cref="FileNotFoundException">The split has no image folder.</exception>
     /// <exception cref="DataShapeException">A PNG in the folder is not named <c>train-NNNN_nsd-NNNNN.png</c> / <c>test-…</c>, or the numbers do not run 1, 2, 3, ….</exception>
     public IReadOnlyList<AlgonautsImage> Images(AlgonautsSplit split)
     {
-        string name = SplitName(split);
-        string folder = Path.Combine(Folder, $"{name}_split", $"{name}_images");
-        if (!Directory.Exists(folder))
-        {
-            throw new DirectoryNotFoundException($"'{Folder}' has no {name}_split/{name}_images/.");
-        }
-
         string prefix = split == AlgonautsSplit.Training ? "train" : "test";
         var images = new List<AlgonautsImage>();
-        foreach (string file in Directory.EnumerateFiles(folder, "*.png"))
+        foreach (string file in ImageFiles(Folder, split))
         {
             var match = ImageName().Match(Path.GetFileName(file));
-            if (!match.Success || match.Groups["split"].Value != prefix)
+            if (!match.Success || match.Groups["split"].Value != prefix
+                || !int.TryParse(match.Groups["number"].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out int number)
+                || !int.TryParse(match.Groups["nsd"].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out int nsd))
             {
                 throw new DataShapeException(file, $"a file name like {prefix}-0001_nsd-00013.png", Path.GetFileName(file));
             }
 
-            images.Add(new AlgonautsImage(file, int.Parse(match.Groups["number"].Value, CultureInfo.InvariantCulture), int.Parse(match.Groups["nsd"].Value, CultureInfo.InvariantCulture)));
+            images.Add(new AlgonautsImage(file, number, nsd));
         }
 
         images.Sort((a, b) => a.Number.CompareTo(b.Number));
@@ -198,10 +202,22 @@ public sealed partial class AlgonautsSubject
         string mappingPath = Path.Combine(Folder, "roi_masks", $"mapping_{name}.npy");
         var (pickle, offset) = NpyFile.ReadObjectArrayPickle(mappingPath, RestrictedUnpickler.MaxPickleBytes);
         var mapping = RestrictedUnpickler.ReadIntToStringDict(pickle, mappingPath, offset);
+        RoiLabelTable table;
+        try
+        {
+            table = new RoiLabelTable(mapping);
+        }
+        catch (ArgumentException e)
+        {
+            throw new DataShapeException(mappingPath, "one id per ROI name", e.Message);
+        }
+
+        CheckLabelHeader(LabelPath(Folder, name, "lh"), LeftVertexCount);
+        CheckLabelHeader(LabelPath(Folder, name, "rh"), RightVertexCount);
         var labels = new int[VertexCount];
         ReadLabels(LabelPath(Folder, name, "lh"), labels.AsSpan(0, LeftVertexCount));
         ReadLabels(LabelPath(Folder, name, "rh"), labels.AsSpan(LeftVertexCount));
-        return new AlgonautsRoiClass(name, mapping, labels, LeftVertexCount);
+        return new AlgonautsRoiClass(name, table, labels, LeftVertexCount);
     }
 
     /// <summary>
@@ -209,24 +225,29 @@ public sealed partial class AlgonautsSubject
     /// column of the fMRI vector (left then right). Zero-fill keeps every column and zeroes those outside; selection
     /// keeps only the flagged columns — whichever the bundle's encoder declares.
     /// </summary>
-    /// <exception cref="UnknownRoiException">A ROI of the set is in no class; the message lists the names that exist.</exception>
+    /// <exception cref="UnknownRoiException">ROIs of the set are in no class; the message lists every missing name and the names that exist.</exception>
+    /// <exception cref="PickleFormatException">A mapping holds anything but a dict of int → str.</exception>
+    /// <exception cref="NpyFormatException">A label or mapping file is malformed.</exception>
+    /// <exception cref="DataShapeException">A label file does not fit its hemisphere, or a mapping names one ROI twice.</exception>
     public bool[] SelectRois(RoiSet set)
     {
         ArgumentNullException.ThrowIfNull(set);
         var inside = new bool[VertexCount];
         var found = new HashSet<string>(StringComparer.Ordinal);
         var known = new List<string>();
-        var wanted = set.Rois.ToHashSet(StringComparer.Ordinal);
         foreach (string name in RoiClasses)
         {
             var roiClass = ReadRoiClass(name);
-            known.AddRange(roiClass.RoiNames);
-            found.UnionWith(roiClass.Mark(wanted, inside));
+            known.AddRange(roiClass.Table.RoiNames);
+            found.UnionWith(roiClass.Mark(set.Rois, inside));
         }
 
-        if (set.Rois.FirstOrDefault(r => !found.Contains(r)) is { } missing)
+        var missing = set.Rois.Where(r => !found.Contains(r)).Distinct().ToArray();
+        if (missing.Length > 0)
         {
-            throw new UnknownRoiException(missing, known.Distinct());
+            throw new UnknownRoiException(
+                string.Join(", ", missing),
+                RoiClasses.Count == 0 ? [$"none: '{Path.Combine(Folder, "roi_masks")}' has no ROI class (mapping_<class>.npy with both hemispheres' label files)"] : known.Distinct());
         }
 
         return inside;
@@ -236,6 +257,23 @@ public sealed partial class AlgonautsSubject
 
     private static string FmriFolder(string folder, AlgonautsSplit split) =>
         Path.Combine(folder, $"{SplitName(split)}_split", $"{SplitName(split)}_fmri");
+
+    private static string ImageFolder(string folder, AlgonautsSplit split) =>
+        Path.Combine(folder, $"{SplitName(split)}_split", $"{SplitName(split)}_images");
+
+    /// <summary>The PNG files of a split's image folder (any case of the extension; dot-files such as macOS's <c>._*</c> skipped).</summary>
+    private static List<string> ImageFiles(string folder, AlgonautsSplit split)
+    {
+        string images = ImageFolder(folder, split);
+        if (!Directory.Exists(images))
+        {
+            throw new FileNotFoundException($"The Algonauts subject folder '{folder}' has no {Path.GetRelativePath(folder, images)}/ (the images of its fMRI rows).", images);
+        }
+
+        return Directory.EnumerateFiles(images)
+            .Where(f => Path.GetExtension(f).Equals(".png", StringComparison.OrdinalIgnoreCase) && !Path.GetFileName(f).StartsWith('.'))
+            .ToList();
+    }
 
     private static string FmriPath(string folder, AlgonautsSplit split, string hemisphere) =>
         Path.Combine(FmriFolder(folder, split), $"{hemisphere}_{SplitName(split)}_fmri.npy");
@@ -263,9 +301,9 @@ public sealed partial class AlgonautsSubject
         }
 
         var shape = NpyFile.ReadHeader(path).Shape;
-        return shape.Length == 2 && shape[0] <= int.MaxValue && shape[1] is > 0 and <= int.MaxValue
+        return shape.Length == 2 && shape[0] is >= 1 and <= int.MaxValue && shape[1] is >= 1 and <= MaxVerticesPerHemisphere
             ? ((int)shape[0], (int)shape[1])
-            : throw new DataShapeException(path, "(trials, vertices)", $"({string.Join(", ", shape)})");
+            : throw new DataShapeException(path, $"(trials ≥ 1, 1 to {MaxVerticesPerHemisphere} vertices)", $"({string.Join(", ", shape)})");
     }
 
     /// <summary>Copies the first <paramref name="rows"/> rows of a C-order matrix file into columns [<paramref name="column"/>, …) of <paramref name="destination"/>.</summary>
@@ -301,21 +339,23 @@ public sealed partial class AlgonautsSubject
         }
     }
 
+    private static void CheckLabelHeader(string path, int vertices)
+    {
+        var shape = NpyFile.ReadHeader(path).Shape;
+        if (shape is not [var length] || length != vertices)
+        {
+            throw new DataShapeException(path, $"({vertices},) labels, one per vertex of the hemisphere", $"({string.Join(", ", shape)})");
+        }
+    }
+
     private static void ReadLabels(string path, Span<int> labels)
     {
-        using var stream = File.OpenRead(path);
-        var header = NpyFile.ReadHeader(stream, path);
-        if (header.Shape is not [var length] || length != labels.Length)
-        {
-            throw new DataShapeException(path, $"({labels.Length},) labels, one per vertex of the hemisphere", $"({string.Join(", ", header.Shape)})");
-        }
-
-        stream.Position = 0;
-        var values = NpyFile.ReadAsSingle(stream, path);
+        var values = NpyFile.ReadAsSingle(path);
         int i = 0;
         foreach (float value in values)
         {
-            if (value != MathF.Round(value) || float.IsNaN(value))
+            // Labels are small integers; float32 holds every integer up to 2^24 exactly.
+            if (!float.IsFinite(value) || value != MathF.Round(value) || MathF.Abs(value) > 1 << 24)
             {
                 throw new DataShapeException(path, "integer ROI labels", $"{value.ToString(CultureInfo.InvariantCulture)} at vertex {i}");
             }
@@ -324,6 +364,6 @@ public sealed partial class AlgonautsSubject
         }
     }
 
-    [GeneratedRegex(@"^(?<split>train|test)-(?<number>\d{1,9})_nsd-(?<nsd>\d{1,9})\.png$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<split>train|test)-(?<number>[0-9]{1,9})_nsd-(?<nsd>[0-9]{1,9})\.(?i:png)$", RegexOptions.CultureInvariant)]
     private static partial Regex ImageName();
 }

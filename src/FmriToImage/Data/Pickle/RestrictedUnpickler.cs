@@ -10,8 +10,10 @@ namespace FmriToImage.Data.Pickle;
 /// </summary>
 /// <remarks>
 /// The reader is a small stack machine that knows only the opcodes of pickle protocols 2–5 that such a value needs
-/// (integers, strings, bytes, tuples, lists, dicts, memo, marks, booleans, None, frames) and the three numpy names
-/// above, which it interprets symbolically: <c>REDUCE</c> and <c>BUILD</c> are accepted only on them, with the exact
+/// (integers, strings, bytes, tuples, lists, dicts, memo, marks, booleans, None, frames) and the numpy names above
+/// (plus <c>numpy.core.multiarray.scalar</c> for numpy integer keys, and numpy 2's <c>numpy._core</c> spelling), which
+/// it interprets symbolically — numpy's envelope needs protocol 3 or later, which <c>numpy.save</c> writes, because
+/// protocol 2 encodes its bytes argument through <c>_codecs.encode</c>, which is refused: <c>REDUCE</c> and <c>BUILD</c> are accepted only on them, with the exact
 /// argument shapes numpy writes. Every other opcode or global (<c>os.system</c>, <c>builtins.eval</c>, protocol-0 text
 /// opcodes, <c>INST</c>, <c>OBJ</c>, <c>NEWOBJ</c>, persistent ids, extension registry) ends in a
 /// <see cref="PickleFormatException"/> naming it and its offset. Each opcode consumes at least one byte and every
@@ -19,8 +21,10 @@ namespace FmriToImage.Data.Pickle;
 /// </remarks>
 internal static class RestrictedUnpickler
 {
-    /// <summary>The most bytes of pickle the reader accepts (an ROI mapping is a few hundred bytes).</summary>
-    public const int MaxPickleBytes = 16 << 20;
+    /// <summary>The most bytes of pickle the reader accepts (an ROI mapping is a few hundred bytes; each byte can box at most one value, so the reader's memory stays within a few tens of MB).</summary>
+    public const int MaxPickleBytes = 1 << 20;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
 
     private static readonly HashSet<(string Module, string Name)> AllowedGlobals =
     [
@@ -83,7 +87,7 @@ internal static class RestrictedUnpickler
     {
         null => "None",
         long l => $"int {l}",
-        string s => $"str '{s}'",
+        string s => $"str '{Clip(s)}'",
         bool b => b ? "True" : "False",
         byte[] => "bytes",
         object?[] t => $"a tuple of {t.Length}",
@@ -93,6 +97,9 @@ internal static class RestrictedUnpickler
         Dtype d => $"numpy.dtype('{d.Code}')",
         _ => value.GetType().Name,
     };
+
+    /// <summary>Untrusted text as it may appear in a message: at most 80 characters.</summary>
+    private static string Clip(string text) => text.Length <= 80 ? text : string.Concat(text.AsSpan(0, 80), "…");
 
     /// <summary>A global from the allow-list, not yet called.</summary>
     private sealed record Global(string Module, string Name);
@@ -339,7 +346,7 @@ internal static class RestrictedUnpickler
         {
             try
             {
-                return new UTF8Encoding(false, true).GetString(Take(Length(declared)));
+                return StrictUtf8.GetString(Take(Length(declared)));
             }
             catch (DecoderFallbackException)
             {
@@ -382,7 +389,7 @@ internal static class RestrictedUnpickler
         {
             if (!AllowedGlobals.Contains((module, name)))
             {
-                throw Fail($"the global {module}.{name} is not allowed (only numpy's object-array envelope is read; nothing is ever called)");
+                throw Fail($"the global {Clip(module)}.{Clip(name)} is not allowed (only numpy's object-array envelope is read; nothing is ever called)");
             }
 
             Push(new Global(module, name));
@@ -488,7 +495,7 @@ internal static class RestrictedUnpickler
                 throw Fail("memoizing with an empty stack");
             }
 
-            _memo[index] = _stack[^1];
+            _memo[index] = Peek();
         }
 
         private void Recall(long index)
@@ -503,7 +510,8 @@ internal static class RestrictedUnpickler
 
         private void Push(object? value) => _stack.Add(value);
 
-        private object? Peek() => _stack.Count > 0 && _stack[^1] is not Mark ? _stack[^1] : throw Fail("the stack is empty");
+        private object? Peek() => _stack.Count == 0 ? throw Fail("the stack is empty")
+            : _stack[^1] is Mark ? throw Fail("no value above the MARK") : _stack[^1];
 
         private object? Pop()
         {

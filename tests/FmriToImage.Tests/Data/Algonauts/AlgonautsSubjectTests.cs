@@ -84,9 +84,9 @@ public sealed class AlgonautsSubjectTests : IDisposable
     {
         var subject = AlgonautsSubject.Open(Subject);
 
-        var e = Assert.Throws<UnknownRoiException>(() => subject.SelectRois(new RoiSet("typo", ["V1v", "FFA1"])));
+        var e = Assert.Throws<UnknownRoiException>(() => subject.SelectRois(new RoiSet("typo", ["V1v", "FFA1", "PPA2"])));
 
-        Assert.Equal("FFA1", e.Name);
+        Assert.Equal("FFA1, PPA2", e.Name);
         Assert.Contains("FFA-1", e.Message, StringComparison.Ordinal);
     }
 
@@ -98,7 +98,7 @@ public sealed class AlgonautsSubjectTests : IDisposable
         var images = subject.Images(AlgonautsSplit.Test);
 
         Assert.Equal([1, 2, 3], images.Select(i => i.Number));
-        Assert.All(images, i => Assert.EndsWith($"_nsd-{i.NsdIndex:00000}.png", i.Path, StringComparison.Ordinal));
+        Assert.Equal(Reference.GetProperty("nsd_ids").GetProperty("test").EnumerateArray().Select(v => v.GetInt32()), images.Select(i => i.NsdIndex));
     }
 
     [Fact]
@@ -185,5 +185,42 @@ public sealed class AlgonautsSubjectTests : IDisposable
 
         _copies.Add(target);
         return target;
+    }
+
+    [Theory]
+    [InlineData("(0, 37)")]
+    [InlineData("(6, 1073741824)")]
+    public void ADeclaredShapeOutsideTheLimitsIsRefusedBeforeAnythingIsAllocated(string shape)
+    {
+        string copy = CopySubject();
+        string lh = Path.Combine(copy, "training_split", "training_fmri", "lh_training_fmri.npy");
+        // A legal header declaring the shape, with no data (the reader must refuse it from the header alone).
+        string dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}";
+        string padded = dict.PadRight(((10 + dict.Length + 1 + 63) / 64 * 64) - 11) + "\n";
+        File.WriteAllBytes(lh, [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)padded.Length, 0, .. System.Text.Encoding.Latin1.GetBytes(padded)]);
+
+        Assert.ThrowsAny<FmriToImageException>(() => AlgonautsSubject.Open(copy));
+    }
+
+    [Fact]
+    public void AnImageFolderWithAnotherCountThanTheRowsIsRefused()
+    {
+        string copy = CopySubject();
+        File.Delete(Directory.GetFiles(Path.Combine(copy, "test_split", "test_images"))[0]);
+
+        var e = Assert.Throws<DataShapeException>(() => AlgonautsSubject.Open(copy));
+
+        Assert.Contains("one image per fMRI row (3)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NonAsciiDigitsInAnImageNameAreRefusedWithTheTypedError()
+    {
+        string copy = CopySubject();
+        string images = Path.Combine(copy, "test_split", "test_images");
+        string first = Directory.GetFiles(images).OrderBy(f => f, StringComparer.Ordinal).First();
+        File.Move(first, Path.Combine(images, "test-\u0661\u0662_nsd-00013.png"));
+
+        Assert.Throws<DataShapeException>(() => AlgonautsSubject.Open(copy).Images(AlgonautsSplit.Test));
     }
 }
