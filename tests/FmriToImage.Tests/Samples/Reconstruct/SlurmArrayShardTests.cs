@@ -55,6 +55,7 @@ public sealed class SlurmArrayShardTests
     [Theory]
     [InlineData(2, 0, 7, 3, 1)] // --array=0,2,7: a list, not one range
     [InlineData(2, 0, 7, 3, null)] // the same without a step variable
+    [InlineData(3, 1, 7, 4, 1)] // --array=1,3,5,7: Slurm 22.05 sets STEP=1 for any list
     [InlineData(4, 1, 7, 4, 2)] // an id off the step
     [InlineData(9, 0, 7, 8, 1)] // an id outside the range
     [InlineData(0, 0, 6, 3, 4)] // a step that does not end on the maximum
