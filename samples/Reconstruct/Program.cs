@@ -44,7 +44,7 @@ var limitOption = new Option<int?>("--limit") { Description = "Reconstruct only 
 var shardOption = new Option<string?>("--shard")
 {
     Description = "i/n: this process takes trials i, i+n, i+2n, … (0-based), for cluster array jobs. Unset in a Slurm array task: "
-        + "taken from SLURM_ARRAY_TASK_ID/MIN/STEP/COUNT (said so); deploy/slurm/.",
+        + "taken from SLURM_ARRAY_TASK_ID/MIN/MAX/STEP/COUNT (said so); deploy/slurm/.",
 };
 var resumeOption = new Option<bool>("--resume") { Description = "Skip trials whose outputs already exist in --out." };
 var mergeOption = new Option<bool>("--merge")
