@@ -14,7 +14,7 @@
 # Prints "array=<id> merge=<id> logs=<dir>" last.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,/^set /{/^#/p}' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
 shards= gpu=0 logs=logs sbatch_args=()
 while [ $# -gt 0 ]; do
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
     --logs) logs=${2:-}; shift 2 ;;
     --logs=*) logs=${1#*=}; shift ;;
     --) shift; break ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     *) sbatch_args+=("$1"); shift ;;
   esac
 done
