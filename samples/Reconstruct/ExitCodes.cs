@@ -12,7 +12,8 @@ internal static class ExitCodes
     /// <summary>
     /// Wrong usage: an unknown option or value, a value out of range (also one only the bundle bounds, such as --steps
     /// beyond its scheduler's training steps), a --data file of an unknown kind, --resume over trials of another bundle
-    /// or other settings.
+    /// or other settings, --merge over trials not all done or not all of this run, a Slurm array whose task ids are not
+    /// one evenly stepped range.
     /// </summary>
     public const int Usage = 2;
 
@@ -35,7 +36,8 @@ internal static class ExitCodes
           {Success}    success
           {UnexpectedError}    unexpected error (a bug; the stack trace is printed)
           {Usage}    usage: unknown option or value, value out of range (for the bundle too), --data file of an unknown kind,
-               --resume over trials made with another bundle or other settings
+               --resume over trials made with another bundle or other settings, --merge over trials not all done
+               or not all of this run, a Slurm array that is not one evenly stepped range of task ids
           {PathNotFound}    the --bundle folder or the --data path does not exist
           {Invalid}    the bundle or a data file is invalid (malformed, incomplete, checksum or graph contract, NaN values)
           {DataDoesNotFitBundle}    the data do not fit the bundle (subject, voxel count, grid, array rank)

@@ -47,8 +47,17 @@ var roiSetOption = new Option<string?>("--roi-set")
     Description = "With an Algonauts 2023 subject folder as --data: decode from these ROIs only — every vertex outside them is zeroed in the input of every voxel encoder (an input mask; each encoder's own ROI set still applies on top): Set1, Set2, Set3 or ROI names separated by commas (e.g. V1v,V1d,FFA-1), looked up in the folder's roi_masks.",
 };
 var limitOption = new Option<int?>("--limit") { Description = "Reconstruct only the first N test images (NSD root) or rows (single file)." };
-var shardOption = new Option<string?>("--shard") { Description = "i/n: this process takes trials i, i+n, i+2n, … (0-based), for cluster array jobs." };
+var shardOption = new Option<string?>("--shard")
+{
+    Description = "i/n: this process takes trials i, i+n, i+2n, … (0-based), for cluster array jobs. Unset in a Slurm array task: "
+        + "taken from SLURM_ARRAY_TASK_ID/MIN/MAX/STEP/COUNT (said so); deploy/slurm/.",
+};
 var resumeOption = new Option<bool>("--resume") { Description = "Skip trials whose outputs already exist in --out." };
+var mergeOption = new Option<bool>("--merge")
+{
+    Description = "After every shard finished: evaluate all trials in --out into metrics.json, grid.png and report.html. Reconstructs nothing; "
+        + "refuses (exit 2) when a trial is not done or was made with another bundle or other settings.",
+};
 var outOption = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "out" };
 RequireAtLeastOne(limitOption);
 RequireAtLeastOne(stepsOption);
@@ -78,7 +87,7 @@ var trialsRan = false;
 var root = new RootCommand("Reconstruct seen images from fMRI with a model bundle, and evaluate them.\n\n" + ExitCodes.Description)
 {
     bundleOption, dataOption, subjectOption, pipelineOption, stepsOption, strengthOption, guidanceOption, samplesOption,
-    seedOption, deviceOption, roiSetOption, limitOption, shardOption, resumeOption, outOption,
+    seedOption, deviceOption, roiSetOption, limitOption, shardOption, resumeOption, mergeOption, outOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -92,6 +101,25 @@ root.SetAction(async (parse, cancellationToken) =>
         if (parts.Length != 2 || !int.TryParse(parts[0], out shardIndex) || !int.TryParse(parts[1], out shardCount) || shardCount < 1 || shardIndex < 0 || shardIndex >= shardCount)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]--shard must be i/n with 0 ≤ i < n, not '{shard}'.[/]");
+            return ExitCodes.Usage;
+        }
+
+        if (parse.GetValue(mergeOption))
+        {
+            AnsiConsole.MarkupLine("[red]--merge evaluates every shard's trials; it takes no --shard.[/]");
+            return ExitCodes.Usage;
+        }
+    }
+    else if (!parse.GetValue(mergeOption))
+    {
+        if (SlurmArrayShard.Read(Environment.GetEnvironmentVariable, out var arrayError) is { } arrayShard)
+        {
+            (shardIndex, shardCount) = (arrayShard.Index, arrayShard.Count);
+            AnsiConsole.MarkupLineInterpolated($"Shard {shardIndex}/{shardCount} from the Slurm array: {arrayShard.Source} (--shard overrides it).");
+        }
+        else if (arrayError is not null)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]No shard: {arrayError}[/]");
             return ExitCodes.Usage;
         }
     }
@@ -219,8 +247,15 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     var trialsFolder = Directory.CreateDirectory(Path.Combine(output, "trials")).FullName;
     var outputs = trials.Keys.Select(key => new TrialOutputs(trialsFolder, key)).ToArray();
     var mine = Enumerable.Range(0, trials.Keys.Length).Where(k => k % shardCount == shardIndex).ToArray();
-    var resume = parse.GetValue(resumeOption);
+    var merge = parse.GetValue(mergeOption);
+    var resume = parse.GetValue(resumeOption) || merge;
     var identity = RunIdentity.Of(decoder, request);
+    if (merge && ShardMerge.Refusal(output, outputs, identity) is { } refusal)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]{refusal}[/]");
+        return ExitCodes.Usage;
+    }
+
     var todo = new List<int>();
     foreach (var k in mine)
     {
