@@ -41,7 +41,7 @@ public sealed class DdimScheduler : IDiffusionScheduler
     {
         ArgumentNullException.ThrowIfNull(config);
         int t = config.NumTrainTimesteps;
-        SchedulerChecks.RequireTrainTimesteps(t, 1);
+        SchedulerChecks.RequireTrainTimesteps(t, 1, int.MaxValue); // DDIM's upper bound belongs to DdimSchedulerConfig
         SchedulerChecks.RequireStepsOffset(config.StepsOffset);
 
         if (!(config.DynamicThresholdingRatio is >= 0 and <= 1))

@@ -24,7 +24,7 @@ public sealed class EdmEulerScheduler : IDiffusionScheduler
     /// <summary>Checks <paramref name="config"/>.</summary>
     /// <param name="config">The configuration.</param>
     /// <exception cref="ArgumentNullException"><paramref name="config"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A sigma, σ_data or ρ is not positive and finite, σ_min ≥ σ_max, or T is below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A sigma, σ_data or ρ is not positive and finite, σ_min ≥ σ_max, or T is outside [1, 10000].</exception>
     /// <exception cref="NotSupportedException">An enum option holds an undefined value or the prediction type is sample.</exception>
     public EdmEulerScheduler(EdmEulerSchedulerConfig config)
     {

@@ -28,7 +28,7 @@ public sealed class EulerDiscreteScheduler : IDiffusionScheduler
     /// <summary>Builds the training sigmas of <paramref name="config"/>.</summary>
     /// <param name="config">The configuration.</param>
     /// <exception cref="ArgumentNullException"><paramref name="config"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">T is below 2, the steps offset is negative, or a Karras bound is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">T is outside [2, 10000], the steps offset is negative, or a Karras bound is not positive.</exception>
     /// <exception cref="ArgumentException"><see cref="EulerDiscreteSchedulerConfig.TrainedBetas"/> has a count other than T.</exception>
     /// <exception cref="NotSupportedException">An enum option holds an undefined value.</exception>
     public EulerDiscreteScheduler(EulerDiscreteSchedulerConfig config)

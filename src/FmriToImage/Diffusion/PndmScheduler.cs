@@ -38,7 +38,7 @@ public sealed class PndmScheduler : IDiffusionScheduler
     /// <summary>Builds the β and ᾱ schedules of <paramref name="config"/>.</summary>
     /// <param name="config">The configuration.</param>
     /// <exception cref="ArgumentNullException"><paramref name="config"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">T is below 1 or the steps offset is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">T is outside [1, 10000] or the steps offset is negative.</exception>
     /// <exception cref="ArgumentException"><see cref="PndmSchedulerConfig.TrainedBetas"/> has a count other than T.</exception>
     /// <exception cref="NotSupportedException">An enum option holds an undefined value or the prediction type is sample.</exception>
     public PndmScheduler(PndmSchedulerConfig config)

@@ -3,11 +3,19 @@ namespace FmriToImage.Diffusion;
 /// <summary>The argument checks the schedulers share: configuration ranges, step counts and indices, span lengths and overlaps.</summary>
 internal static class SchedulerChecks
 {
-    public static void RequireTrainTimesteps(int t, int minimum)
+    /// <summary>
+    /// The most training timesteps the Euler, EDM, sgm Euler-EDM and PNDM schedulers accept (models use 1000): a
+    /// hostile config cannot make them allocate or search tables of billions of entries.
+    /// </summary>
+    public const int MaxTrainTimesteps = 10_000;
+
+    public static void RequireTrainTimesteps(int t, int minimum, int maximum = MaxTrainTimesteps)
     {
-        if (t < minimum)
+        if (t < minimum || t > maximum)
         {
-            throw new ArgumentOutOfRangeException("config", t, $"NumTrainTimesteps must be at least {minimum}; it is {t}.");
+            throw new ArgumentOutOfRangeException("config", t, t < minimum
+                ? $"NumTrainTimesteps must be at least {minimum}; it is {t}."
+                : $"NumTrainTimesteps must be at most {maximum}; it is {t}.");
         }
     }
 

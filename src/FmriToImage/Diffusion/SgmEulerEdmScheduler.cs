@@ -35,7 +35,7 @@ public sealed class SgmEulerEdmScheduler : IDiffusionScheduler
     /// <summary>Builds the training sigmas of <paramref name="config"/>.</summary>
     /// <param name="config">The configuration.</param>
     /// <exception cref="ArgumentNullException"><paramref name="config"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">T is below 2.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">T is outside [2, 10000].</exception>
     /// <exception cref="NotSupportedException">The prediction type is not epsilon or v_prediction.</exception>
     public SgmEulerEdmScheduler(SgmEulerEdmSchedulerConfig config)
     {

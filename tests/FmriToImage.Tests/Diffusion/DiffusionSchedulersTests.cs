@@ -44,4 +44,18 @@ public sealed class DiffusionSchedulersTests
         Assert.Equal(1, generic.ModelTimestep(49));
         Assert.Equal(40, 50 - generic.Img2ImgStartIndex(0.8));
     }
+
+    /// <summary>A hostile num_train_timesteps ends in a typed error at construction, before any table is built.</summary>
+    [Theory]
+    [InlineData("EulerDiscreteScheduler")]
+    [InlineData("EDMEulerScheduler")]
+    [InlineData("PNDMScheduler")]
+    [InlineData("SgmEulerEDMScheduler")]
+    public void Huge_training_timestep_counts_are_refused(string className)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => DiffusionSchedulers.FromJson($"{{\"_class_name\": \"{className}\", \"num_train_timesteps\": 2000000000}}"));
+        Assert.Contains("2000000000", e.Message);
+        Assert.Contains("10000", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => DiffusionSchedulers.FromJson($"{{\"_class_name\": \"{className}\", \"num_train_timesteps\": 0}}"));
+    }
 }
