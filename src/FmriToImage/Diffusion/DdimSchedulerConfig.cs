@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 
 namespace FmriToImage.Diffusion;
@@ -146,14 +145,7 @@ public sealed record DdimSchedulerConfig
     /// <param name="value">The string, e.g. <c>"scaled_linear"</c>.</param>
     /// <returns>The schedule.</returns>
     /// <exception cref="NotSupportedException">The value is not one DDIM implements; the message names it.</exception>
-    public static BetaSchedule ParseBetaSchedule(string value) => value switch
-    {
-        "linear" => BetaSchedule.Linear,
-        "scaled_linear" => BetaSchedule.ScaledLinear,
-        "squaredcos_cap_v2" => BetaSchedule.SquaredCosCapV2,
-        _ => throw new NotSupportedException(
-            $"beta_schedule \"{value}\" is not supported by the DDIM scheduler; expected \"linear\", \"scaled_linear\" or \"squaredcos_cap_v2\"."),
-    };
+    public static BetaSchedule ParseBetaSchedule(string value) => SchedulerJson.ParseBetaSchedule(value, "DDIM");
 
     /// <summary>Maps a diffusers <c>prediction_type</c> string to <see cref="Diffusion.PredictionType"/>.</summary>
     /// <param name="value">The string, e.g. <c>"v_prediction"</c>.</param>
@@ -172,85 +164,15 @@ public sealed record DdimSchedulerConfig
     /// <param name="value">The string, e.g. <c>"trailing"</c>.</param>
     /// <returns>The spacing.</returns>
     /// <exception cref="NotSupportedException">The value is not one DDIM implements; the message names it.</exception>
-    public static TimestepSpacing ParseTimestepSpacing(string value) => value switch
-    {
-        "leading" => TimestepSpacing.Leading,
-        "trailing" => TimestepSpacing.Trailing,
-        "linspace" => TimestepSpacing.Linspace,
-        _ => throw new NotSupportedException(
-            $"timestep_spacing \"{value}\" is not supported by the DDIM scheduler; expected \"leading\", \"trailing\" or \"linspace\"."),
-    };
+    public static TimestepSpacing ParseTimestepSpacing(string value) => SchedulerJson.ParseTimestepSpacing(value, "DDIM");
 
-    private static string Describe(JsonElement v) => v.ValueKind switch
-    {
-        JsonValueKind.String => $"the string \"{v.GetString()}\"",
-        JsonValueKind.Number => $"the number {v.GetRawText()}",
-        JsonValueKind.True or JsonValueKind.False => $"the boolean {v.GetRawText()}",
-        JsonValueKind.Null => "null",
-        JsonValueKind.Array => "an array",
-        _ => "an object",
-    };
+    private static int ReadInt(string key, JsonElement v) => SchedulerJson.ReadInt(key, v);
 
-    private static SchedulerConfigException WrongType(string key, string expected, JsonElement v) =>
-        new($"scheduler config: \"{key}\" must be {expected}, found {Describe(v)}.");
+    private static double ReadDouble(string key, JsonElement v) => SchedulerJson.ReadDouble(key, v);
 
-    private static int ReadInt(string key, JsonElement v)
-    {
-        if (v.ValueKind == JsonValueKind.Number)
-        {
-            if (v.TryGetInt32(out int i))
-            {
-                return i;
-            }
+    private static bool ReadBool(string key, JsonElement v) => SchedulerJson.ReadBool(key, v);
 
-            // Python writes 1000.0 for a float that holds an integer; accept it when it is integral.
-            if (v.TryGetDouble(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue)
-            {
-                return (int)d;
-            }
-        }
+    private static string ReadString(string key, JsonElement v) => SchedulerJson.ReadString(key, v);
 
-        throw WrongType(key, "an integer", v);
-    }
-
-    private static double ReadDouble(string key, JsonElement v) =>
-        v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) ? d : throw WrongType(key, "a number", v);
-
-    private static bool ReadBool(string key, JsonElement v) => v.ValueKind switch
-    {
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        _ => throw WrongType(key, "true or false", v),
-    };
-
-    private static string ReadString(string key, JsonElement v) =>
-        v.ValueKind == JsonValueKind.String ? v.GetString()! : throw WrongType(key, "a string", v);
-
-    private static double[]? ReadDoubleArray(string key, JsonElement v)
-    {
-        if (v.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (v.ValueKind != JsonValueKind.Array)
-        {
-            throw WrongType(key, "null or an array of numbers", v);
-        }
-
-        var values = new double[v.GetArrayLength()];
-        int i = 0;
-        foreach (JsonElement item in v.EnumerateArray())
-        {
-            if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out values[i]))
-            {
-                throw new SchedulerConfigException(string.Create(CultureInfo.InvariantCulture,
-                    $"scheduler config: \"{key}\"[{i}] must be a number, found {Describe(item)}."));
-            }
-
-            i++;
-        }
-
-        return values;
-    }
+    private static double[]? ReadDoubleArray(string key, JsonElement v) => SchedulerJson.ReadDoubleArray(key, v);
 }
