@@ -143,7 +143,7 @@ public static class TrialFile
             }
         }
 
-        return Finish(new VoxelMatrix(data, rows, voxelCount), TrialFileLayout.Matrix, (int)trials);
+        return Finish(new VoxelMatrix(data, rows, voxelCount), TrialFileLayout.Matrix, trials);
     }
 
     private static async Task<TrialFileContents> ReadHdf5Async(string path, int voxelCount, VoxelMask? mask, VoxelOrder order, int? limit,
@@ -158,7 +158,7 @@ public static class TrialFile
             CheckMatrix(path, shape, shape[0], rows, shape[1], voxelCount, limit is not null);
             var data = new float[(long)rows * voxelCount];
             await betas.ReadHyperslabAsync([0, 0], [rows, voxelCount], null, data, cancellationToken).ConfigureAwait(false);
-            return Finish(new VoxelMatrix(data, rows, voxelCount), TrialFileLayout.Matrix, (int)shape[0]);
+            return Finish(new VoxelMatrix(data, rows, voxelCount), TrialFileLayout.Matrix, shape[0]);
         }
 
         if (shape.Length != 4)
@@ -166,7 +166,8 @@ public static class TrialFile
             throw new DataShapeException($"{path}:/betas", "(trials, voxels) or (trials, Z, Y, X)", Describe(shape));
         }
 
-        var selection = VolumeSelection($"{path}:/betas", Describe(shape), shape[0], (checked((int)shape[3]), checked((int)shape[2]), checked((int)shape[1])), mask, voxelCount);
+        var selection = VolumeSelection($"{path}:/betas", Describe(shape), shape[0], (shape[3], shape[2], shape[1]), mask, voxelCount);
+        ReadLimits.Check($"{path}:/betas", shape, ReadLimits.Product(shape[0], voxelCount), "volumes are z-scored over all the file's trials, so all are read; split the file by session");
         var matrix = await VoxelMatrix.FromHdf5Async(betas, selection, order, 1f, progress, cancellationToken).ConfigureAwait(false);
         return ZScored(matrix, limit);
     }
@@ -184,6 +185,7 @@ public static class TrialFile
         }
 
         var selection = VolumeSelection(path, Describe(shape), header.VolumeCount, header.Grid, mask, voxelCount);
+        ReadLimits.Check(path, shape, ReadLimits.Product(header.VolumeCount, voxelCount), "volumes are z-scored over all the file's trials, so all are read; split the file by session");
         var matrix = await VoxelMatrix.FromNiftiAsync(reader, selection, order, 1f, progress, cancellationToken).ConfigureAwait(false);
         return ZScored(matrix, limit);
     }
@@ -202,14 +204,10 @@ public static class TrialFile
         }
 
         // Only the rows kept are read: the limit, not the file's trial count, bounds the read.
-        if ((long)rows * width > Array.MaxLength)
-        {
-            throw new DataShapeException(path, $"at most {Array.MaxLength} values in one read", $"{rows} trials × {width} voxels of shape {Describe(shape)}",
-                limited ? "split the file, or pass a smaller limit" : "split the file, or pass a limit");
-        }
+        ReadLimits.Check(path, shape, (long)rows * width, limited ? "pass a smaller limit, or split the file" : "pass a limit (--limit), or split the file");
     }
 
-    private static VoxelSelection VolumeSelection(string source, string shape, long trials, (int X, int Y, int Z) grid, VoxelMask? mask, int voxelCount)
+    private static VoxelSelection VolumeSelection(string source, string shape, long trials, (long X, long Y, long Z) grid, VoxelMask? mask, int voxelCount)
     {
         if (mask is null)
         {
@@ -217,7 +215,7 @@ public static class TrialFile
                 "use a bundle whose fmri_decoder.json names masks.nsdgeneral");
         }
 
-        if (grid != mask.Dimensions)
+        if (grid != (mask.Dimensions.X, mask.Dimensions.Y, mask.Dimensions.Z))
         {
             throw new DataShapeException(source, $"volumes on the mask's grid {mask.Dimensions}", $"grid {grid} (shape {shape})",
                 "the betas must be in the space the decoder was trained in (NSD: func1pt8mm)");
@@ -244,7 +242,7 @@ public static class TrialFile
         return new TrialFileContents(kept, TrialFileLayout.Volumes, matrix.TrialCount);
     }
 
-    private static TrialFileContents Finish(VoxelMatrix matrix, TrialFileLayout layout, int trialsInFile)
+    private static TrialFileContents Finish(VoxelMatrix matrix, TrialFileLayout layout, long trialsInFile)
     {
         matrix.EnsureFinite();
         return new TrialFileContents(matrix, layout, trialsInFile);
