@@ -179,7 +179,7 @@ public sealed class Hdf5Dataset
         for (int d = 0; d < rank; d++)
         {
             strides[d] = stride.Length == 0 ? 1 : stride[d];
-            if (start[d] < 0 || count[d] < 0 || strides[d] < 1 || (count[d] > 0 && (count[d] > Shape[d] || start[d] + ((count[d] - 1) * (double)strides[d]) >= Shape[d])))
+            if (start[d] < 0 || count[d] < 0 || strides[d] < 1 || (count[d] > 0 && (start[d] >= Shape[d] || (count[d] - 1) > (Shape[d] - 1 - start[d]) / strides[d])))
             {
                 throw new ArgumentException($"selection start {start[d]}, count {count[d]}, stride {strides[d]} in dimension {d} lies outside {Path}'s extent {Shape[d]}");
             }
