@@ -48,7 +48,7 @@ public static class TrialFile
     /// <param name="order">The order in which the mask's voxels become columns (the decoder's: NumPy C order over (X, Y, Z) for NSD bundles).</param>
     /// <param name="limit">Keep only the first N trials (volumes are still z-scored over all of them), or null for all.</param>
     /// <param name="progress">Receives the number of voxel series or volumes read (volumes only).</param>
-    /// <param name="cancellationToken">Checked between reads.</param>
+    /// <param name="cancellationToken">Checked between reads and inside long ones (between HDF5 chunks, rows and pieces).</param>
     /// <returns>The trials and how the file was read.</returns>
     /// <exception cref="ArgumentException">The file name has none of <see cref="Extensions"/>.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -57,6 +57,8 @@ public static class TrialFile
     /// <exception cref="DataFileFormatException">The file is malformed.</exception>
     /// <exception cref="Hdf5ObjectNotFoundException">An HDF5 file has no <c>/betas</c> dataset.</exception>
     /// <exception cref="NonFiniteValueException">A value is NaN or infinite (the exception names the trial and voxel).</exception>
+    /// <exception cref="DataSizeLimitException">The trials kept (all of them for volumes, which are z-scored over the file) × voxels exceed <see cref="ReadLimits.MaxValues"/>; checked from the header before anything is read.</exception>
+    /// <exception cref="Hdf5TypeNotNumericException">An HDF5 file's <c>/betas</c> does not hold numbers.</exception>
     public static async Task<TrialFileContents> ReadAsync(string path, int voxelCount, VoxelMask? mask, VoxelOrder order = VoxelOrder.NumpyXyz, int? limit = null,
         IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -156,7 +158,7 @@ public static class TrialFile
         {
             int rows = Rows(shape[0], limit);
             CheckMatrix(path, shape, shape[0], rows, shape[1], voxelCount, limit is not null);
-            var data = new float[(long)rows * voxelCount];
+            var data = GC.AllocateUninitializedArray<float>(rows * voxelCount); // the read writes every element (data or fill value)
             await betas.ReadHyperslabAsync([0, 0], [rows, voxelCount], null, data, cancellationToken).ConfigureAwait(false);
             return Finish(new VoxelMatrix(data, rows, voxelCount), TrialFileLayout.Matrix, shape[0]);
         }

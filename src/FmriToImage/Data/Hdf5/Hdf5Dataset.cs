@@ -84,6 +84,12 @@ public sealed class Hdf5Dataset
     /// <summary>The file the dataset is in, for messages.</summary>
     internal string FilePath => _ctx.Path;
 
+    /// <summary>The largest positioned read (longer runs are read in pieces, with a cancellation check between them).</summary>
+    private const int NativeBlock = 64 << 20;
+
+    /// <summary>The conversion buffer of other element types.</summary>
+    private const int ConvertBlock = 1 << 20;
+
     /// <summary>The absolute path of the dataset.</summary>
     public string Path { get; }
 
@@ -420,13 +426,13 @@ public sealed class Hdf5Dataset
 
     private void ReadRun(long element, ElementKind kind, Span<float> destination, CancellationToken cancellationToken)
     {
-        const int NativeBlock = 64 << 20, ConvertBlock = 1 << 20;
         int size = DataType.Size;
         long at = _layout.Address + (element * size);
         string what = $"contiguous data of {Path}";
         if (kind == ElementKind.Float32 && DataType.IsBigEndian != BitConverter.IsLittleEndian)
         {
             Span<byte> bytes = MemoryMarshal.AsBytes(destination);
+            _ctx.CheckRange(at, bytes.Length, what);
             for (int done = 0; done < bytes.Length; done += NativeBlock)
             {
                 cancellationToken.ThrowIfCancellationRequested();
