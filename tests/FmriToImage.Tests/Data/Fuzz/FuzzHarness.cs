@@ -45,58 +45,59 @@ internal sealed class FuzzHarness
         Assert.True(report.Untyped == 0 && report.Hangs == 0, $"{report}\n{string.Join("\n", report.Failures)}");
     }
 
-    /// <summary>Runs <paramref name="read"/> on every case (each written to a scratch file named <c>*<paramref name="extension"/></c>).</summary>
+    /// <summary>
+    /// Runs <paramref name="read"/> on every case (each written to a scratch file named <c>*<paramref name="extension"/></c>)
+    /// on a worker thread, while this thread watches the case in progress: one that runs past <see cref="CaseTimeout"/>
+    /// is a hang, and ends the run (the worker stays stuck in the reader).
+    /// </summary>
     public static FuzzReport Run(string reader, IEnumerable<FuzzCase> cases, string extension, Action<string> read)
     {
         var report = new FuzzReport(reader);
         string scratch = Path.Combine(Path.GetTempPath(), $"fmri-fuzz-{Environment.ProcessId}-{Guid.NewGuid():N}{extension}");
-        using var start = new SemaphoreSlim(0);
-        using var done = new SemaphoreSlim(0);
-        Exception? outcome = null;
-        bool stop = false;
+        string? current = null;
+        long caseStarted = 0;
         var worker = new Thread(() =>
         {
-            while (true)
+            foreach (var c in cases)
             {
-                start.Wait();
-                if (stop)
-                {
-                    return;
-                }
-
+                File.WriteAllBytes(scratch, c.Bytes);
+                long began = Stopwatch.GetTimestamp();
+                Volatile.Write(ref current, c.Name);
+                Volatile.Write(ref caseStarted, began);
+                Exception? outcome = null;
                 try
                 {
                     read(scratch);
-                    outcome = null;
                 }
                 catch (Exception e)
                 {
                     outcome = e;
                 }
 
-                done.Release();
+                Volatile.Write(ref current, null);
+                lock (report)
+                {
+                    report.Add(c.Name, outcome, Stopwatch.GetElapsedTime(began));
+                }
             }
         }) { IsBackground = true, Name = $"fuzz {reader}" };
-        worker.Start();
         var total = Stopwatch.StartNew();
+        worker.Start();
         try
         {
-            foreach (var c in cases)
+            while (!worker.Join(50))
             {
-                File.WriteAllBytes(scratch, c.Bytes);
-                long began = Stopwatch.GetTimestamp();
-                start.Release();
-                if (!done.Wait(CaseTimeout))
+                string? running = Volatile.Read(ref current);
+                if (running is not null && Stopwatch.GetElapsedTime(Volatile.Read(ref caseStarted)) > CaseTimeout && running == Volatile.Read(ref current))
                 {
-                    report.Hang(c.Name);
-                    return report; // the worker is stuck in the reader; nothing more can run on it
+                    lock (report)
+                    {
+                        report.Hang(running);
+                    }
+
+                    return report;
                 }
-
-                report.Add(c.Name, outcome, Stopwatch.GetElapsedTime(began));
             }
-
-            stop = true;
-            start.Release();
         }
         finally
         {
