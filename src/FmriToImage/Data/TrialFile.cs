@@ -153,6 +153,11 @@ public static class TrialFile
     {
         using var file = Hdf5File.Open(path);
         var betas = file.GetDataset("/betas");
+        if (!betas.DataType.IsNumeric)
+        {
+            throw new Hdf5TypeNotNumericException(path, betas.Path, betas.DataType.Describe()); // before any shape check: the file is wrong, not its fit
+        }
+
         long[] shape = [.. betas.Shape];
         if (shape.Length == 2)
         {

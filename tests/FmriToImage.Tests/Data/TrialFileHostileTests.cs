@@ -67,6 +67,26 @@ public class TrialFileHostileTests
         await Assert.ThrowsAsync<DataSizeLimitException>(() => TrialFile.ReadAsync(path, Wide, null));
     }
 
+    [Theory]
+    [InlineData("compound")]
+    [InlineData("bool")]
+    [InlineData("vlen_string")]
+    public async Task Non_numeric_betas_are_refused_before_their_shape_is_judged(string kind)
+    {
+        // The decoder's width (15724) differs from the file's (8): the element type is reported, not the width.
+        string path = HostileFixtures.Path($"betas_{kind}.h5");
+        var e = await Assert.ThrowsAsync<Hdf5TypeNotNumericException>(() => TrialFile.ReadAsync(path, 15724, null));
+        Assert.Equal(path, e.FilePath);
+    }
+
+    [Fact]
+    public async Task A_soft_link_bomb_named_betas_fails_fast()
+    {
+        var read = TrialFile.ReadAsync(HostileFixtures.Path("link_bomb.h5"), 8, null);
+        Assert.True(await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(5))) == read, "link_bomb.h5 did not fail within 5 s");
+        await Assert.ThrowsAsync<Hdf5FormatException>(() => read);
+    }
+
     [Fact]
     public async Task An_npy_declaring_more_than_it_holds_is_malformed()
     {
