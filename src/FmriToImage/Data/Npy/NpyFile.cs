@@ -134,7 +134,7 @@ public static class NpyFile
         }
 
         long available = stream.CanSeek ? stream.Length - stream.Position : long.MaxValue;
-        if (bytes > available || header.ElementCount > Array.MaxLength)
+        if (bytes > available)
         {
             throw new NpyFormatException(name, header.DataOffset, $"shape ({string.Join(", ", shape)}) of {descr} needs {bytes} data bytes but {available} remain");
         }
@@ -291,6 +291,7 @@ public static class NpyFile
 
         NpyHeader header = ReadHeader(stream, name);
         int size = header.ElementSize;
+        ReadLimits.Check(name, header.Shape, header.ElementCount, size, "read a .npy this large in parts");
         var data = new byte[header.ElementCount * size];
         if (stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false) < data.Length)
         {
