@@ -133,40 +133,6 @@ public sealed class RestrictedUnpicklerTests
     }
 
     [Fact]
-    public void EveryMutantOfTheFixturesIsReadOrRefusedWithTheTypedError()
-    {
-        // Byte flips and truncations of every pickle fixture, numpy's envelope among them: success or
-        // PickleFormatException, never another exception (each mutant is a few hundred bytes; about 6,000 in all).
-        var seeds = Directory.GetFiles(DataFixtures.Path("algonauts", "pickles"), "*.pkl").OrderBy(f => f, StringComparer.Ordinal).ToList();
-        int refused = 0, total = 0;
-        foreach (string file in seeds)
-        {
-            byte[] original = File.ReadAllBytes(file);
-            for (int seed = 0; seed < 400; seed++)
-            {
-                byte[] mutant = ByteMutation.Mutate(original, seed, original.Length);
-                total++;
-                try
-                {
-                    RestrictedUnpickler.ReadIntToStringDict(mutant, file, 0);
-                }
-                catch (PickleFormatException)
-                {
-                    refused++;
-                }
-            }
-
-            for (int cut = 0; cut < original.Length; cut++)
-            {
-                total++;
-                Assert.Throws<PickleFormatException>(() => RestrictedUnpickler.ReadIntToStringDict(original.AsSpan(0, cut), file, 0));
-            }
-        }
-
-        Assert.True(refused > total / 10, $"only {refused} of {total} mutants were refused");
-    }
-
-    [Fact]
     public void ANumpyMappingThatIsNotAnObjectArrayIsRefusedByTheNpyReader()
     {
         string path = DataFixtures.Path("algonauts", "subj01", "roi_masks", "lh.floc-faces_challenge_space.npy");
