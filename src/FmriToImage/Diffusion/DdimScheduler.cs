@@ -29,10 +29,10 @@ public sealed class DdimScheduler
     private float[] _noiseScratch = [];
 
     /// <summary>Builds the β and ᾱ schedules of <paramref name="config"/>.</summary>
-    /// <param name="config">The configuration (for example from <see cref="DdimSchedulerConfig.FromJson"/>).</param>
+    /// <param name="config">The configuration (for example from <see cref="DdimSchedulerConfig.FromJson(string)"/>).</param>
     /// <exception cref="ArgumentNullException"><paramref name="config"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">
-    /// <see cref="DdimSchedulerConfig.NumTrainTimesteps"/> is below 1, <see cref="DdimSchedulerConfig.StepsOffset"/>
+    /// <see cref="DdimSchedulerConfig.NumTrainTimesteps"/> is below 1 or above <see cref="DdimSchedulerConfig.MaxTrainTimesteps"/>, <see cref="DdimSchedulerConfig.StepsOffset"/>
     /// is negative, or <see cref="DdimSchedulerConfig.DynamicThresholdingRatio"/> is outside [0, 1].
     /// </exception>
     /// <exception cref="ArgumentException"><see cref="DdimSchedulerConfig.TrainedBetas"/> has a count other than T.</exception>
@@ -44,6 +44,11 @@ public sealed class DdimScheduler
         if (t < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(config), t, $"NumTrainTimesteps must be at least 1; it is {t}.");
+        }
+
+        if (t > DdimSchedulerConfig.MaxTrainTimesteps)
+        {
+            throw new ArgumentOutOfRangeException(nameof(config), t, $"NumTrainTimesteps must be at most {DdimSchedulerConfig.MaxTrainTimesteps}; it is {t}.");
         }
 
         if (config.StepsOffset < 0)
