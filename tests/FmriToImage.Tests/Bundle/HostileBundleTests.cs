@@ -1,5 +1,6 @@
 using FmriToImage.Bundle;
 using FmriToImage.Models;
+using FmriToImage.Text;
 
 namespace FmriToImage.Tests.Bundle;
 
@@ -87,6 +88,29 @@ public sealed class HostileBundleTests
         var error = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root));
         Assert.Equal(temp.PathOf("unet/config.json"), error.FilePath);
         Assert.Contains("offset 34", error.Message);
+    }
+
+    [Fact]
+    public void Invalid_utf8_in_the_tokenizer_vocabulary_is_a_tokenizer_error_naming_the_offset()
+    {
+        using var temp = new TempBundle();
+        temp.Overlay("tokenizer/vocab.json", "vocab_invalid_utf8.json");
+        temp.Rehash("tokenizer/vocab.json");
+        var offset = Array.IndexOf(File.ReadAllBytes(temp.PathOf("tokenizer/vocab.json")), (byte)0xC3);
+        var error = Assert.Throws<TokenizerFileException>(() => BrainDecoder.Load(temp.Root).Dispose());
+        Assert.Contains("tokenizer/vocab.json", error.Message);
+        Assert.Contains($"offset {offset}", error.Message);
+    }
+
+    [Fact]
+    public void Invalid_utf8_in_a_preprocessor_config_is_a_format_error_naming_the_file()
+    {
+        using var temp = new TempBundle();
+        temp.Overlay("image_encoder/preprocessor_config.json", "preprocessor_config_invalid_utf8.json");
+        temp.Rehash("image_encoder/preprocessor_config.json");
+        var error = Assert.Throws<BundleFormatException>(() => BrainDecoder.Load(temp.Root).Dispose());
+        Assert.Equal(temp.PathOf("image_encoder/preprocessor_config.json"), error.FilePath);
+        Assert.Contains("not UTF-8", error.Message);
     }
 
     [Fact]

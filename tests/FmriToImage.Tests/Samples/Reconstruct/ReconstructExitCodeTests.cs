@@ -22,7 +22,7 @@ public sealed class ReconstructExitCodeTests : IDisposable
     [
         "null_files_entry", "null_voxel_encoder", "nul_in_path", "roi_set_missing", "roi_set_folder",
         "nsdgeneral_missing", "unet_unlisted", "model_index_invalid_utf8", "model_index_invalid_utf8_rehashed",
-        "huge_timesteps", "unlisted_file", "changed_byte",
+        "huge_timesteps", "unlisted_file", "changed_byte", "tokenizer_invalid_utf8", "preprocessor_invalid_utf8",
     ];
 
     [Theory]
@@ -119,6 +119,14 @@ public sealed class ReconstructExitCodeTests : IDisposable
                 temp.Overlay(ModelBundle.SchedulerConfigPath, "scheduler_config_huge_timesteps.json");
                 temp.Rehash(ModelBundle.SchedulerConfigPath);
                 return "scheduler/scheduler_config.json";
+            case "tokenizer_invalid_utf8":
+                temp.Overlay("tokenizer/vocab.json", "vocab_invalid_utf8.json");
+                temp.Rehash("tokenizer/vocab.json");
+                return "tokenizer/vocab.json";
+            case "preprocessor_invalid_utf8":
+                temp.Overlay("image_encoder/preprocessor_config.json", "preprocessor_config_invalid_utf8.json");
+                temp.Rehash("image_encoder/preprocessor_config.json");
+                return "image_encoder/preprocessor_config.json";
             case "unlisted_file":
                 File.WriteAllBytes(temp.PathOf("unet/model.onnx.data"), new byte[64]);
                 return "unet/model.onnx.data";

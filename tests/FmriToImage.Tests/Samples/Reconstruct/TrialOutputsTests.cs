@@ -70,7 +70,9 @@ public sealed class TrialOutputsTests : IDisposable
         var outputs = new TrialOutputs(folder, "nsd-00013");
         File.WriteAllText(outputs.Json, System.Text.Json.JsonSerializer.Serialize(Record(1, null) with { Key = "nsd-00022" }));
         Assert.Null(outputs.ReadRecord());
-        File.WriteAllText(outputs.Json, System.Text.Json.JsonSerializer.Serialize(Record(1, null) with { ChosenIndex = 1 }));
+        var outOfRange = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(Record(1, null)))!;
+        outOfRange["ChosenIndex"] = 1;
+        File.WriteAllText(outputs.Json, outOfRange.ToJsonString());
         Assert.Null(outputs.ReadRecord());
         File.WriteAllText(outputs.Json, System.Text.Json.JsonSerializer.Serialize(Record(1, null)));
         Assert.NotNull(outputs.ReadRecord());
