@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using FmriToImage.Onnx;
 using Microsoft.Extensions.Logging;
@@ -40,9 +39,6 @@ public sealed class ModelBundle : IDisposable
         AllowTrailingCommas = true,
     };
 
-    /// <summary>How the file system compares paths (case-insensitive on Windows and macOS).</summary>
-    private static readonly StringComparer PathComparer = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
-
     private static readonly (BundleComponentKind Kind, string Folder, string File, BundlePipeline[] NeededBy)[] StandardComponents =
     [
         (BundleComponentKind.TextEncoder, "text_encoder", "model.onnx", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img]),
@@ -69,12 +65,13 @@ public sealed class ModelBundle : IDisposable
     private readonly ModelBundleOptions options;
     private readonly ILogger logger;
 
-    /// <summary>The files the manifest lists, by full path, with their sha256 (filled when checksums are verified).</summary>
-    private readonly Dictionary<string, string> listed = new(PathComparer);
+    /// <summary>The bundle's files as the manifest vouches for them (hashes checked when checksums are verified).</summary>
+    private readonly BundleFiles files;
 
     private ModelBundle(string rootPath, DecoderManifest? decoder, ModelBundleOptions options)
     {
         RootPath = rootPath;
+        files = new BundleFiles(rootPath, PipelinesNeeding);
         ModelIndexComponents = new Dictionary<string, string>();
         Decoder = decoder;
         this.options = options;
@@ -165,8 +162,7 @@ public sealed class ModelBundle : IDisposable
                 bundle.CheckManifestPaths(manifestPath);
                 if (options.VerifyChecksums)
                 {
-                    bundle.VerifyChecksums(manifestPath);
-                    bundle.CheckEveryFileListed(manifestPath);
+                    bundle.files.Verify(decoder, manifestPath);
                 }
             }
 
@@ -271,26 +267,7 @@ public sealed class ModelBundle : IDisposable
     /// <exception cref="BundleComponentMissingException">The file does not exist.</exception>
     /// <exception cref="BundleFormatException">The path leaves the folder or names a folder, the file is too large, or it cannot be read.</exception>
     /// <exception cref="BundleIntegrityException">The bytes differ from the manifest's sha256, or the manifest does not list the file.</exception>
-    internal byte[] ReadFile(string relativePath)
-    {
-        var full = BundlePaths.Resolve(RootPath, relativePath, RootPath);
-        var bytes = ReadSmallFile(full, relativePath);
-        if (options.VerifyChecksums && Decoder is not null)
-        {
-            if (!listed.TryGetValue(full, out var expected))
-            {
-                throw new BundleIntegrityException(full);
-            }
-
-            var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
-            if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new BundleIntegrityException(full, expected.ToLowerInvariant(), actual);
-            }
-        }
-
-        return bytes;
-    }
+    internal byte[] ReadFile(string relativePath) => files.Read(relativePath);
 
     /// <summary>A bundle JSON file (read by <see cref="ReadFile"/>) parsed as an object.</summary>
     /// <exception cref="BundleFormatException">Not UTF-8, not JSON, not an object (file and offset named), or as for <see cref="ReadFile"/>.</exception>
@@ -343,7 +320,7 @@ public sealed class ModelBundle : IDisposable
 
     private static DecoderManifest ReadManifest(string path)
     {
-        var manifest = BundleJson.Deserialize<DecoderManifest>(ReadSmallFileContent(path), path, ManifestJson);
+        var manifest = BundleJson.Deserialize<DecoderManifest>(BundleFiles.ReadSmall(path), path, ManifestJson);
         CheckNoNulls(manifest, path);
         if (manifest.FormatVersion != 1)
         {
@@ -474,106 +451,6 @@ public sealed class ModelBundle : IDisposable
             {
                 throw new BundleComponentMissingException(RootPath, relative, PipelinesNeeding(relative));
             }
-        }
-    }
-
-    private void VerifyChecksums(string manifestPath)
-    {
-        foreach (var (relative, expected) in Decoder!.Files)
-        {
-            var full = BundlePaths.Resolve(RootPath, relative, manifestPath);
-            if (Directory.Exists(full))
-            {
-                throw new BundleFormatException(manifestPath, $"files lists '{relative}', which is a folder; only files are listed.");
-            }
-
-            if (!File.Exists(full))
-            {
-                throw new BundleComponentMissingException(RootPath, relative, PipelinesNeeding(relative));
-            }
-
-            string actual;
-            try
-            {
-                using var stream = File.OpenRead(full);
-                actual = Convert.ToHexStringLower(SHA256.HashData(stream));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new BundleFormatException(full, $"cannot be read: {e.Message}", e);
-            }
-
-            if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new BundleIntegrityException(full, expected.ToLowerInvariant(), actual);
-            }
-
-            listed[full] = expected;
-        }
-    }
-
-    /// <summary>
-    /// Walks the bundle folder: every file in it but <c>fmri_decoder.json</c> must be listed (and so was hashed), since a
-    /// pipeline or ONNX Runtime (a graph's external weights) may read it. Links are not followed but must resolve
-    /// inside the folder; the file a link points to is met, and checked, at its own place.
-    /// </summary>
-    private void CheckEveryFileListed(string manifestPath)
-    {
-        var folders = new Stack<string>([RootPath]);
-        while (folders.Count > 0)
-        {
-            var folder = folders.Pop();
-            FileSystemInfo[] entries;
-            try
-            {
-                entries = new DirectoryInfo(folder).GetFileSystemInfos();
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new BundleFormatException(folder, $"the bundle folder cannot be listed: {e.Message}", e);
-            }
-
-            foreach (var entry in entries)
-            {
-                if (entry.LinkTarget is not null)
-                {
-                    BundlePaths.Resolve(RootPath, Path.GetRelativePath(RootPath, entry.FullName), manifestPath);
-                }
-                else if (entry is DirectoryInfo)
-                {
-                    folders.Push(entry.FullName);
-                }
-                else if (!listed.ContainsKey(entry.FullName) && !PathComparer.Equals(entry.FullName, manifestPath))
-                {
-                    throw new BundleIntegrityException(entry.FullName);
-                }
-            }
-        }
-    }
-
-    /// <summary>Reads a small bundle file whole: a folder, a file over <see cref="BundleJson.MaxConfigBytes"/> or one that cannot be read is refused.</summary>
-    private byte[] ReadSmallFile(string full, string relativePath) =>
-        Directory.Exists(full) ? throw new BundleFormatException(full, "is a folder; a file is expected.")
-        : File.Exists(full) ? ReadSmallFileContent(full)
-        : throw new BundleComponentMissingException(RootPath, relativePath, PipelinesNeeding(relativePath));
-
-    private static byte[] ReadSmallFileContent(string full)
-    {
-        try
-        {
-            using var stream = File.OpenRead(full);
-            if (stream.Length > BundleJson.MaxConfigBytes)
-            {
-                throw new BundleFormatException(full, $"is {stream.Length} bytes; a bundle config or table is at most {BundleJson.MaxConfigBytes} bytes.");
-            }
-
-            var bytes = new byte[stream.Length];
-            stream.ReadExactly(bytes);
-            return bytes;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new BundleFormatException(full, $"cannot be read: {e.Message}", e);
         }
     }
 
