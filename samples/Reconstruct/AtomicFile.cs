@@ -66,9 +66,6 @@ internal static class AtomicFile
     /// <summary>Writes <paramref name="image"/> as a PNG file, whole or not at all.</summary>
     public static void WritePng(string path, RgbImage image) => WriteAllBytes(path, image.ToPng());
 
-    /// <summary>Whether <paramref name="fileName"/> is one of the temporary files this class writes (never an output).</summary>
-    public static bool IsTemporary(string fileName) => fileName.StartsWith('.') && fileName.EndsWith(".tmp", StringComparison.Ordinal);
-
     private static string TemporaryFor(string path)
     {
         var full = Path.GetFullPath(path);

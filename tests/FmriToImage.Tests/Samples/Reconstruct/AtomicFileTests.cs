@@ -40,11 +40,4 @@ public sealed class AtomicFileTests : IDisposable
         Assert.True(Directory.Exists(path));
         Assert.Empty(Directory.GetFiles(folder));
     }
-
-    [Fact]
-    public void Temporary_files_are_told_from_outputs()
-    {
-        Assert.True(AtomicFile.IsTemporary(".nsd-00013.json.0123abcd.tmp"));
-        Assert.False(AtomicFile.IsTemporary("nsd-00013.json"));
-    }
 }
