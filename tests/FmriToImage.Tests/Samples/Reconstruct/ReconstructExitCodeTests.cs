@@ -46,6 +46,19 @@ public sealed class ReconstructExitCodeTests : IDisposable
         Assert.Contains(expected, Unwrapped(log));
     }
 
+    [Theory]
+    [InlineData(Usage, "--limit", "0")]
+    [InlineData(Usage, "--data", "README.md")]
+    [InlineData(3, "--bundle", "no-such-bundle")]
+    [InlineData(3, "--data", "no-such-data.npy")]
+    [InlineData(5, "--data", "tests/fixtures/data/trials/matrix.npy")]
+    [InlineData(5, "--subject", "2")]
+    public void The_other_documented_exit_codes_hold(int expected, string option, string value)
+    {
+        var (code, log) = Run(option, value, "--out", Path.Combine(output, "out"));
+        Assert.True(code == expected, $"{option} {value}: exit {code}, expected {expected}:\n{log}");
+    }
+
     [Fact]
     public void An_out_that_is_not_a_writable_folder_exits_2_naming_out_before_anything_is_written()
     {
