@@ -124,6 +124,14 @@ root.SetAction(async (parse, cancellationToken) =>
         }
     }
 
+    // --out first: a file, /dev/null or "" would otherwise fail (or write trials/ into the working folder) only after
+    // the bundle loaded.
+    if (OutputFolder.Prepare(output) is { } outProblem)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]--out '{output}' {outProblem}[/]");
+        return ExitCodes.Usage;
+    }
+
     if (!Directory.Exists(bundle))
     {
         AnsiConsole.MarkupLineInterpolated($"[red]The bundle folder '{Path.GetFullPath(bundle)}' does not exist.[/] Run from the repository root, or pass --bundle.");
@@ -292,12 +300,16 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
                 trialsRan = true;
                 var k = todo[i++];
                 var files = outputs[k];
-                result.Image.SavePng(files.Final);
-                result.ChosenLowLevelImage?.SavePng(files.LowLevel);
+                // Images first, the record last, each written whole (AtomicFile): a record means its images are there.
+                AtomicFile.WritePng(files.Final, result.Image);
+                if (result.ChosenLowLevelImage is { } lowLevel)
+                {
+                    AtomicFile.WritePng(files.LowLevel, lowLevel);
+                }
 
                 for (var c = 0; c < result.Candidates.Count; c++)
                 {
-                    result.Candidates[c].Image.SavePng(files.Candidate(c));
+                    AtomicFile.WritePng(files.Candidate(c), result.Candidates[c].Image);
                 }
 
                 var finished = DateTime.UtcNow;
@@ -312,7 +324,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
                     identity,
                     result.Request);
                 started = finished;
-                await File.WriteAllTextAsync(files.Json, JsonSerializer.Serialize(record), cancellationToken);
+                await AtomicFile.WriteAllTextAsync(files.Json, JsonSerializer.Serialize(record), cancellationToken);
             }
 
             bar.Value = bar.MaxValue;
@@ -380,11 +392,11 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     // A shard writes its own metrics, grid and report (metrics.shard0of4.json, …); after every shard finished, one run
     // with --resume and no --shard evaluates all trials into metrics.json, grid.png and report.html (README.md).
     var suffix = shardCount > 1 ? $".shard{shardIndex}of{shardCount}" : "";
-    await File.WriteAllTextAsync(Path.Combine(output, $"metrics{suffix}.json"), JsonSerializer.Serialize(json, jsonOptions), cancellationToken);
+    await AtomicFile.WriteAllTextAsync(Path.Combine(output, $"metrics{suffix}.json"), JsonSerializer.Serialize(json, jsonOptions), cancellationToken);
     var gridRows = rows.Take(24).Select(r => (IReadOnlyList<RgbImage?>)(r.Truth is null ? [r.LowLevel, r.Final] : [r.Truth, r.LowLevel, r.Final])).ToArray();
     if (gridRows.Length > 0)
     {
-        ImageGrid.Compose(gridRows, spacing: 4, background: (255, 255, 255)).SavePng(Path.Combine(output, $"grid{suffix}.png"));
+        AtomicFile.WritePng(Path.Combine(output, $"grid{suffix}.png"), ImageGrid.Compose(gridRows, spacing: 4, background: (255, 255, 255)));
     }
 
     var source = string.Join(" ", [trials.Description + (shardCount > 1 ? $"; shard {shardIndex}/{shardCount} only." : "."), .. notes]);

@@ -65,7 +65,7 @@ internal static class ReportWriter
         }
 
         html.Append("</body></html>");
-        File.WriteAllText(path, html.ToString());
+        AtomicFile.WriteAllText(path, html.ToString());
     }
 
     private static void AppendTrial(StringBuilder html, ReportTrial trial)

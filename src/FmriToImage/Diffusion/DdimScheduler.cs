@@ -29,10 +29,10 @@ public sealed class DdimScheduler : IDiffusionScheduler
     private float[] _noiseScratch = [];
 
     /// <summary>Builds the β and ᾱ schedules of <paramref name="config"/>.</summary>
-    /// <param name="config">The configuration (for example from <see cref="DdimSchedulerConfig.FromJson"/>).</param>
+    /// <param name="config">The configuration (for example from <see cref="DdimSchedulerConfig.FromJson(string)"/>).</param>
     /// <exception cref="ArgumentNullException"><paramref name="config"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">
-    /// <see cref="DdimSchedulerConfig.NumTrainTimesteps"/> is below 1, <see cref="DdimSchedulerConfig.StepsOffset"/>
+    /// <see cref="DdimSchedulerConfig.NumTrainTimesteps"/> is below 1 or above <see cref="DdimSchedulerConfig.MaxTrainTimesteps"/>, <see cref="DdimSchedulerConfig.StepsOffset"/>
     /// is negative, or <see cref="DdimSchedulerConfig.DynamicThresholdingRatio"/> is outside [0, 1].
     /// </exception>
     /// <exception cref="ArgumentException"><see cref="DdimSchedulerConfig.TrainedBetas"/> has a count other than T.</exception>
@@ -41,7 +41,7 @@ public sealed class DdimScheduler : IDiffusionScheduler
     {
         ArgumentNullException.ThrowIfNull(config);
         int t = config.NumTrainTimesteps;
-        SchedulerChecks.RequireTrainTimesteps(t, 1, int.MaxValue); // DDIM's upper bound belongs to DdimSchedulerConfig
+        SchedulerChecks.RequireTrainTimesteps(t, 1, DdimSchedulerConfig.MaxTrainTimesteps);
         SchedulerChecks.RequireStepsOffset(config.StepsOffset);
 
         if (!(config.DynamicThresholdingRatio is >= 0 and <= 1))
