@@ -1,4 +1,5 @@
-"""Small file helpers shared by the export scripts: JSON as the bundle writes it, sha256 as fmri_decoder.json records it."""
+"""File helpers shared by every Python script of the repository (models/export, models/forge, tests/fixtures): JSON as
+the bundle writes it, sha256 as fmri_decoder.json and the forge's manifests record it."""
 from __future__ import annotations
 
 import hashlib
@@ -6,16 +7,17 @@ import json
 from pathlib import Path
 
 
-def write_json(path: Path, value) -> None:
+def write_json(path: str | Path, value) -> None:
     """Writes value as indented, key-sorted JSON (what docs/model-bundle.md shows), creating the folder."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n")
 
 
-def sha256(path: Path) -> str:
+def sha256(path: str | Path) -> str:
     """The lower-case hex sha256 of a file, read in 16 MiB blocks (UNet weights are gigabytes)."""
     digest = hashlib.sha256()
-    with path.open("rb") as f:
+    with Path(path).open("rb") as f:
         for block in iter(lambda: f.read(1 << 24), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -93,9 +93,11 @@ def main(argv=None) -> None:
     check_voxel_encoders(bundle, entries, voxel_count)
 
     roles = {e["role"] for e in entries}
-    has = {name: (bundle / name).is_dir() for name in ("tokenizer", "text_encoder", "image_encoder", "unet", "vae_encoder", "vae_decoder", "captioner", "scheduler", "prior")}
+    components = ("tokenizer", "text_encoder", "image_encoder", "unet", "vae_encoder", "vae_decoder", "captioner", "scheduler", "prior")
+    has = {name: (bundle / name).is_dir() for name in components}
     pipelines = {}
-    if "vae_latent" in roles and all(has[c] for c in ("captioner", "text_encoder", "tokenizer", "unet", "vae_encoder", "vae_decoder", "image_encoder")):
+    caption_img2img_needs = ("captioner", "text_encoder", "tokenizer", "unet", "vae_encoder", "vae_decoder", "image_encoder")
+    if "vae_latent" in roles and all(has[c] for c in caption_img2img_needs):
         pipelines["caption_img2img"] = dict(DEFAULTS["caption_img2img"])
     if "image_tokens" in roles and has["unet"] and has["vae_decoder"]:
         pipelines["unclip"] = dict(DEFAULTS["unclip"])
@@ -113,7 +115,8 @@ def main(argv=None) -> None:
         if present and name != "scheduler":
             index[name] = LIBRARIES[name]
     if has["scheduler"]:
-        index["scheduler"] = ["diffusers", json.loads((bundle / "scheduler" / "scheduler_config.json").read_text()).get("_class_name", "DDIMScheduler")]
+        scheduler = json.loads((bundle / "scheduler" / "scheduler_config.json").read_text())
+        index["scheduler"] = ["diffusers", scheduler.get("_class_name", "DDIMScheduler")]
     write_json(bundle / "model_index.json", index)
     if args.readme is not None:
         shutil.copyfile(args.readme, bundle / "README.md")
@@ -131,7 +134,8 @@ def main(argv=None) -> None:
         "format_version": 1, "subject": args.subject, "voxel_count": voxel_count, "voxel_order": args.voxel_order,
         "masks": masks, "voxel_encoders": entries, "pipelines": pipelines, "unconditional": unconditional, "files": files})
     print(f"wrote {manifest_path}: {len(files)} files hashed, pipelines {', '.join(pipelines) or 'none'}")
-    print(f"check it: dotnet run --project samples/Reconstruct -c Release -- --bundle {bundle} --subject {int(args.subject[-2:]) if args.subject[-2:].isdigit() else args.subject} --data <trials> --limit 2")
+    subject = int(args.subject[-2:]) if args.subject[-2:].isdigit() else args.subject
+    print(f"check it: dotnet run --project samples/Reconstruct -c Release -- --bundle {bundle} --subject {subject} --data <trials> --limit 2")
 
 
 def check_voxel_encoders(bundle: Path, entries: list[dict], voxel_count: int) -> None:

@@ -34,8 +34,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--mindeye-src", required=True, type=Path,
                    help="the src/ folder of a MedARC-AI/fMRI-reconstruction-NSD clone, or the .py file that defines the classes")
-    p.add_argument("--voxels", required=True, type=int, help="the subject's nsdgeneral voxel count (subj01 15724, subj02 14278, subj05 13039, subj07 12682)")
-    p.add_argument("--highlevel", type=Path, help="the prior checkpoint (voxel2clip + diffusion prior), e.g. prior_257_final_subj01_bimixco_softclip_byol/last.pth")
+    p.add_argument("--voxels", required=True, type=int,
+                   help="the subject's nsdgeneral voxel count (subj01 15724, subj02 14278, subj05 13039, subj07 12682)")
+    p.add_argument("--highlevel", type=Path,
+                   help="the prior checkpoint (voxel2clip + diffusion prior), e.g. prior_257_final_subj01_bimixco_softclip_byol/last.pth")
     p.add_argument("--lowlevel", type=Path, help="the low-level checkpoint, e.g. autoencoder_subj01_4x_locont_no_reconst/epoch120.pth")
     p.add_argument("--out", required=True, type=Path, help="the bundle folder")
     p.add_argument("--voxel2clip-kwargs", type=json.loads, default={}, help="JSON merged into BrainNetwork's arguments")

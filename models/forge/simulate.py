@@ -199,7 +199,11 @@ class Forge:
             f"{validate.noise_ceiling(subs[n]['outside'][1], 3):.1f}" for n in subs]])
         dec_rows = []
         for target in next(iter(subs.values()))["decoding"]:
-            dec_rows.append([target, *[f"{subs[n]['decoding'][target][0]:.1f} % (shuffled {subs[n]['decoding'][target][1]:.1f} %, λ {subs[n]['decoding'][target][2]:g})" for n in subs]])
+            cells = []
+            for n in subs:
+                accuracy, shuffled, ridge = subs[n]['decoding'][target][:3]
+                cells.append(f"{accuracy:.1f} % (shuffled {shuffled:.1f} %, λ {ridge:g})")
+            dec_rows.append([target, *cells])
         gen_nc = [subs[n]["rows"][("nsdgeneral", "nsdgeneral")][1] for n in subs]
         shapes_count = np.zeros(len(stimuli.SHAPES), int)
         bg_count = np.zeros(len(stimuli.BACKGROUNDS), int)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,8 @@ def main() -> None:
     bpe = Bpe.train([w.captions[i] for i in tr])
     ids = np.array([bpe.encode(c, TEXT_LENGTH) for c in w.captions], np.int64)
     clip_x = data.to_clip(w.images)
-    clip_img, clip_txt = cached(a, "clip", lambda: stages.train_clip(clip_x[tr], ids[tr], len(bpe.vocab), bpe.eos, epochs(15, a.scale), a.seed + 2, t0))
+    clip_img, clip_txt = cached(a, "clip", lambda: stages.train_clip(clip_x[tr], ids[tr], len(bpe.vocab), bpe.eos, epochs(15, a.scale),
+                                                                     a.seed + 2, t0))
     img_emb, img_tok = stages.clip_image(clip_img, clip_x)
     txt_tok, txt_emb = stages.clip_text(clip_txt, ids)
     empty_tok, _ = stages.clip_text(clip_txt, np.array([bpe.encode("", TEXT_LENGTH)], np.int64))
@@ -137,7 +139,8 @@ def main() -> None:
     s = time.time()
     words = Words([w.captions[i] for i in tr])
     cap_ids = np.array([words.encode(c, CAPTION_LENGTH) for c in w.captions], np.int64)
-    cap_vis, cap_dec = cached(a, "captioner", lambda: stages.train_captioner(clip_x[tr], cap_ids[tr], len(words.tokens), words.pad, epochs(20, a.scale), a.seed + 4, t0))
+    cap_vis, cap_dec = cached(a, "captioner", lambda: stages.train_captioner(clip_x[tr], cap_ids[tr], len(words.tokens), words.pad,
+                                                                             epochs(20, a.scale), a.seed + 4, t0))
     pred = [words.decode(r[1:]) for r in stages.caption(cap_vis, cap_dec, clip_x[te], words.dec, words.sep, CAPTION_LENGTH)]
     truth = [w.captions[i] for i in te]
     train_words = [w.captions[i].split() for i in tr]
@@ -156,7 +159,8 @@ def main() -> None:
 
     # ---- high-level voxel encoder (MindEye-style: image tokens + retrieval embedding)
     s = time.time()
-    high = cached(a, "highlevel", lambda: stages.train_highlevel(w.betas[rows], img_tok[w.trial_ids[rows]], img_emb[w.trial_ids[rows]], epochs(20, a.scale), a.seed + 5, t0))
+    high = cached(a, "highlevel", lambda: stages.train_highlevel(w.betas[rows], img_tok[w.trial_ids[rows]], img_emb[w.trial_ids[rows]],
+                                                                 epochs(20, a.scale), a.seed + 5, t0))
     htok, hemb = stages.run_voxels(high, test_vox)
     m["highlevel"] = {"brain_to_image_top1": metrics.top1(hemb, img_emb[te]), "image_to_brain_top1": metrics.top1(img_emb[te], hemb),
                       "chance": 1 / len(te), "token_mse": float(((htok - img_tok[te]) ** 2).mean()),
@@ -177,8 +181,11 @@ def main() -> None:
 
     # ---- pipeline defaults on the validation split (CLIP image-embedding similarity to the seen image)
     s = time.time()
-    pipelines, m["pipeline_search"], use_prior = choose_defaults(w, va, unet, dec, scaling, clip_img, clip_txt, bpe, cap_vis, cap_dec, words,
-                                                                 high, prior, np.mean(low_val, 0), val_vox, clip_x, img_emb, empty_tok, a.seed)
+    zoo = TrainedZoo(unet=unet, vae_decoder=dec, scaling=scaling, clip_image=clip_img, clip_text=clip_txt, bpe=bpe,
+                     captioner_vision=cap_vis, captioner_decoder=cap_dec, words=words, highlevel=high, prior=prior)
+    validation = ValidationSet(ids=va, low_latents=np.mean(low_val, 0), voxels=val_vox, image_embeddings=img_emb,
+                               empty_text_tokens=empty_tok)
+    pipelines, m["pipeline_search"], use_prior = choose_defaults(zoo, validation, a.seed)
     m["prior"]["shipped"] = use_prior
     times["pipeline_search"] = time.time() - s
     stages.log(f"pipelines: {pipelines}, prior shipped: {use_prior}", t0)
@@ -204,24 +211,55 @@ def main() -> None:
     stages.log(f"done: {a.out} ({m['bundle_bytes'] / 1e6:.1f} MB), metrics in {a.metrics}", t0)
 
 
-def choose_defaults(w, va, unet, dec, scaling, clip_img, clip_txt, bpe, cap_vis, cap_dec, words, high, prior, low_val, val_vox,
-                    clip_x, img_emb, empty_tok, seed):
+@dataclass(frozen=True)
+class TrainedZoo:
+    """The trained networks (and the tokenizers and VAE scaling) the pipeline-defaults search runs."""
+    unet: torch.nn.Module
+    vae_decoder: torch.nn.Module
+    scaling: float
+    clip_image: torch.nn.Module
+    clip_text: torch.nn.Module
+    bpe: Bpe
+    captioner_vision: torch.nn.Module
+    captioner_decoder: torch.nn.Module
+    words: Words
+    highlevel: torch.nn.Module
+    prior: torch.nn.Module
+
+
+@dataclass(frozen=True)
+class ValidationSet:
+    """The validation split as the search needs it: image ids, bagged low-level latents, voxels, the seen images' CLIP
+    embeddings (indexed by id) and the empty caption's text tokens (the unconditional input of the caption path)."""
+    ids: np.ndarray
+    low_latents: np.ndarray
+    voxels: np.ndarray
+    image_embeddings: np.ndarray
+    empty_text_tokens: np.ndarray
+
+
+def choose_defaults(zoo: TrainedZoo, validation: ValidationSet, seed: int):
     """Grid over strength × guidance (20 DDIM steps) for both pipelines, starting from the bagged low-level latent,
     and for unclip once on the high-level encoder's tokens and once on the prior's; score = mean cosine similarity of
     the result's CLIP image embedding with the seen image's. Returns (defaults, scores, whether the prior helps)."""
     n = 48
-    ids = va[:n]
+    ids = validation.ids[:n]
+    unet, dec, scaling, clip_img = zoo.unet, zoo.vae_decoder, zoo.scaling, zoo.clip_image
+    low_val, words = validation.low_latents, zoo.words
     init = torch.from_numpy(low_val[:n])
     low_imgs = stages.vae_decode(dec, low_val[:n], scaling)
-    caps = stages.caption(cap_vis, cap_dec, data.to_clip(low_imgs), words.dec, words.sep, CAPTION_LENGTH)
+    caps = stages.caption(zoo.captioner_vision, zoo.captioner_decoder, data.to_clip(low_imgs), words.dec, words.sep,
+                          CAPTION_LENGTH)
     cap_text = [words.decode(r[1:]) for r in caps]
-    text_tok, _ = stages.clip_text(clip_txt, np.array([bpe.encode(c, TEXT_LENGTH) for c in cap_text], np.int64))
-    brain_tok, _ = stages.run_voxels(high, val_vox[:n])
-    prior_tok = prior_sample(prior, torch.from_numpy(brain_tok), PRIOR_SAMPLING_STEPS, torch.Generator().manual_seed(seed))
+    text_tok, _ = stages.clip_text(zoo.clip_text, np.array([zoo.bpe.encode(c, TEXT_LENGTH) for c in cap_text], np.int64))
+    brain_tok, _ = stages.run_voxels(zoo.highlevel, validation.voxels[:n])
+    prior_tok = prior_sample(zoo.prior, torch.from_numpy(brain_tok), PRIOR_SAMPLING_STEPS,
+                             torch.Generator().manual_seed(seed))
+    empty_tok = validation.empty_text_tokens
     conds = {"caption_img2img": (torch.from_numpy(text_tok), torch.from_numpy(np.repeat(empty_tok, n, 0))),
              "unclip": (torch.from_numpy(brain_tok), torch.zeros(brain_tok.shape)),
              "unclip+prior": (prior_tok, torch.zeros(brain_tok.shape))}
-    truth = img_emb[ids]
+    truth = validation.image_embeddings[ids]
     truth = truth / np.linalg.norm(truth, axis=1, keepdims=True)
     search, best = {}, {}
     for name, (cond, uncond) in conds.items():

@@ -18,6 +18,8 @@ import h5py
 import nibabel as nib
 import numpy as np
 
+from ..export.bundle_files import sha256  # noqa: F401  (re-exported: writer.sha256 is the forge's hash)
+
 GZIP_LEVEL = 6
 
 
@@ -178,14 +180,6 @@ def _cell(c) -> str:
 
 
 # --- manifest -------------------------------------------------------------------------------------
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def hash_tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
     """sha256 of every file under root, keyed by the POSIX path relative to root, sorted."""

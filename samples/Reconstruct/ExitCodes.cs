@@ -11,15 +11,19 @@ internal static class ExitCodes
 
     /// <summary>
     /// Wrong usage: an unknown option or value, a value out of range (also one only the bundle bounds, such as --steps
-    /// beyond its scheduler's training steps), a --data file of an unknown kind, --resume over trials of another bundle
-    /// or other settings.
+    /// beyond its scheduler's training steps), a --data file of an unknown kind, an --out that is not a folder the job can
+    /// write (empty, an existing file, /dev/null), --resume over trials of another bundle or other settings, --merge over
+    /// trials not all done or not all of this run, a Slurm array whose task ids are not one evenly stepped range.
     /// </summary>
     public const int Usage = 2;
 
     /// <summary>The --bundle folder or the --data path does not exist.</summary>
     public const int PathNotFound = 3;
 
-    /// <summary>The bundle or a data file is invalid: malformed, a file missing from it, a checksum or graph contract that fails, NaN values.</summary>
+    /// <summary>
+    /// The bundle or a data file is invalid: malformed, a file missing from it or not listed in its manifest, a checksum or
+    /// graph contract that fails, NaN values.
+    /// </summary>
     public const int Invalid = 4;
 
     /// <summary>Valid data that do not fit the bundle: another subject, voxel count, grid or array rank.</summary>
@@ -35,9 +39,11 @@ internal static class ExitCodes
           {Success}    success
           {UnexpectedError}    unexpected error (a bug; the stack trace is printed)
           {Usage}    usage: unknown option or value, value out of range (for the bundle too), --data file of an unknown kind,
-               --resume over trials made with another bundle or other settings
+               --out not a writable folder (empty, a file, /dev/null), --resume over trials made with another bundle or
+               other settings, --merge over trials not all done or not all of this run, a Slurm array that is not one
+               evenly stepped range of task ids
           {PathNotFound}    the --bundle folder, the --data path, or an --evaluation-bundle, --mean-image or --images path does not exist
-          {Invalid}    the bundle or a data file is invalid (malformed, incomplete, checksum or graph contract, NaN values)
+          {Invalid}    the bundle or a data file is invalid (malformed, incomplete, a file unlisted or changed, graph contract, NaN values)
           {DataDoesNotFitBundle}    the data do not fit the bundle (subject, voxel count, grid, array rank)
           {Cancelled}  cancelled (Ctrl+C); finished trials stay in --out for --resume
         """;

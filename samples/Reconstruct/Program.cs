@@ -14,6 +14,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using FmriToImage;
 using FmriToImage.Data;
+using FmriToImage.Data.Atlas;
 using FmriToImage.Evaluation;
 using FmriToImage.Imaging;
 using FmriToImage.Onnx;
@@ -27,7 +28,8 @@ const string DemoMeanImage = "samples/Reconstruct/demo-mean-training-image.png";
 var bundleOption = new Option<string>("--bundle") { Description = "Model bundle folder.", DefaultValueFactory = _ => "models/demo" };
 var dataOption = new Option<string>("--data")
 {
-    Description = "An NSD-layout data root (the subject's shared test images, repetitions averaged, with their seen images), or one file of trials: "
+    Description = "An NSD-layout data root (the subject's shared test images, repetitions averaged, with their seen images), "
+        + "an Algonauts 2023 subject folder (its test split, else its training split: lh then rh vertices, with its images), or one file of trials: "
         + ".npy (trials × voxels, in the bundle's voxel order and preprocessing), .h5/.hdf5 (/betas: (trials, voxels) likewise, or NSD's (trials, Z, Y, X) betas volumes), "
         + ".nii/.nii.gz (X, Y, Z, trials) betas volumes. Volumes are masked with the bundle's masks/nsdgeneral.nii.gz and z-scored per voxel over the file. "
         + "A single file has no ground truth: no PixCorr, SSIM, identification or retrieval.",
@@ -42,9 +44,22 @@ var samplesOption = new Option<int?>("--samples") { Description = "Samples per m
 var seedOption = new Option<ulong>("--seed") { Description = "Seed of all diffusion noise, 0 to 18446744073709551615.", DefaultValueFactory = _ => 0, CustomParser = OptionValues.Seed };
 var deviceOption = new Option<string>("--device") { Description = "cpu, cuda (required) or auto (CUDA, else CPU — said so).", DefaultValueFactory = _ => "cpu" };
 deviceOption.AcceptOnlyFromAmong("cpu", "cuda", "auto");
+var roiSetOption = new Option<string?>("--roi-set")
+{
+    Description = "With an Algonauts 2023 subject folder as --data: decode from these ROIs only — every vertex outside them is zeroed in the input of every voxel encoder (an input mask; each encoder's own ROI set still applies on top): Set1, Set2, Set3 or ROI names separated by commas (e.g. V1v,V1d,FFA-1), looked up in the folder's roi_masks.",
+};
 var limitOption = new Option<int?>("--limit") { Description = "Reconstruct only the first N test images (NSD root) or rows (single file).", CustomParser = OptionValues.PositiveWholeNumber };
-var shardOption = new Option<string?>("--shard") { Description = "i/n: this process takes trials i, i+n, i+2n, … (0-based), for cluster array jobs." };
+var shardOption = new Option<string?>("--shard")
+{
+    Description = "i/n: this process takes trials i, i+n, i+2n, … (0-based), for cluster array jobs. Unset in a Slurm array task: "
+        + "taken from SLURM_ARRAY_TASK_ID/MIN/MAX/STEP/COUNT (said so); deploy/slurm/.",
+};
 var resumeOption = new Option<bool>("--resume") { Description = "Skip trials whose outputs already exist in --out." };
+var mergeOption = new Option<bool>("--merge")
+{
+    Description = "After every shard finished: evaluate all trials in --out into metrics.json, grid.png and report.html. Reconstructs nothing; "
+        + "refuses (exit 2) when a trial is not done or was made with another bundle or other settings.",
+};
 var outOption = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "out" };
 var evaluationBundleOption = new Option<string?>("--evaluation-bundle")
 {
@@ -73,7 +88,7 @@ var trialsRan = false;
 var root = new RootCommand("Reconstruct seen images from fMRI with a model bundle, and evaluate them.\n\n" + ExitCodes.Description)
 {
     bundleOption, dataOption, subjectOption, pipelineOption, stepsOption, strengthOption, guidanceOption, samplesOption,
-    seedOption, deviceOption, limitOption, shardOption, resumeOption, outOption, rowsOption, imagesOption, imageIdsOption, evaluationBundleOption, meanImageOption,
+    seedOption, deviceOption, roiSetOption, limitOption, shardOption, resumeOption, mergeOption, outOption, rowsOption, imagesOption, imageIdsOption, evaluationBundleOption, meanImageOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -89,6 +104,33 @@ root.SetAction(async (parse, cancellationToken) =>
             Console.Error.WriteLine($"--shard must be i/n with 0 ≤ i < n, not '{shard}'.");
             return ExitCodes.Usage;
         }
+
+        if (parse.GetValue(mergeOption))
+        {
+            AnsiConsole.MarkupLine("[red]--merge evaluates every shard's trials; it takes no --shard.[/]");
+            return ExitCodes.Usage;
+        }
+    }
+    else if (!parse.GetValue(mergeOption))
+    {
+        if (SlurmArrayShard.Read(Environment.GetEnvironmentVariable, out var arrayError) is { } arrayShard)
+        {
+            (shardIndex, shardCount) = (arrayShard.Index, arrayShard.Count);
+            AnsiConsole.MarkupLineInterpolated($"Shard {shardIndex}/{shardCount} from the Slurm array: {arrayShard.Source} (--shard overrides it).");
+        }
+        else if (arrayError is not null)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]No shard: {arrayError}[/]");
+            return ExitCodes.Usage;
+        }
+    }
+
+    // --out first: a file, /dev/null or "" would otherwise fail (or write trials/ into the working folder) only after
+    // the bundle loaded.
+    if (OutputFolder.Prepare(output) is { } outProblem)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]--out '{output}' {outProblem}[/]");
+        return ExitCodes.Usage;
     }
 
     if (!Directory.Exists(bundle))
@@ -101,6 +143,21 @@ root.SetAction(async (parse, cancellationToken) =>
     {
         Console.Error.WriteLine($"--data: '{Path.GetFullPath(data)}' does not exist. Run from the repository root, or pass --data (an NSD-layout folder or a {string.Join(", ", TrialFile.Extensions)} file).");
         return ExitCodes.PathNotFound;
+    }
+
+    if (parse.GetValue(roiSetOption) is { } roiSetText)
+    {
+        if (!TrialSet.IsAlgonauts(data))
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]--roi-set needs an Algonauts 2023 subject folder as --data[/] (its roi_masks/ name the ROIs); '{data}' is not one.");
+            return ExitCodes.Usage;
+        }
+
+        if (string.IsNullOrWhiteSpace(roiSetText.Replace(',', ' ')))
+        {
+            AnsiConsole.MarkupLine("[red]--roi-set is empty:[/] pass Set1, Set2, Set3 or ROI names separated by commas.");
+            return ExitCodes.Usage;
+        }
     }
 
     if (File.Exists(data) && !TrialFile.IsSupported(data))
@@ -135,6 +192,11 @@ root.SetAction(async (parse, cancellationToken) =>
     catch (ArgumentException e) when (!trialsRan && e is not ArgumentNullException)
     {
         Console.Error.WriteLine($"A setting is out of range: {OptionValues.RequestMessage(e)}");
+        return ExitCodes.Usage;
+    }
+    catch (UnknownRoiException e)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]--roi-set: {e.Message}[/]");
         return ExitCodes.Usage;
     }
     catch (Exception e) when (e is VoxelCountMismatchException or DataShapeException)
@@ -188,8 +250,9 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         }
     }
 
+    var roiSet = parse.GetValue(roiSetOption) is { } roiText ? TrialSet.ParseRoiSet(roiText) : null;
     var rowsText = parse.GetValue(rowsOption);
-    var trials = await TrialSet.LoadAsync(dataPath, decoder, subject, parse.GetValue(limitOption), rowsText is null ? null : RowSelection.Parse(rowsText), parse.GetValue(imagesOption), parse.GetValue(imageIdsOption), cancellationToken);
+    var trials = await TrialSet.LoadAsync(dataPath, decoder, subject, parse.GetValue(limitOption), roiSet, rowsText is null ? null : RowSelection.Parse(rowsText), parse.GetValue(imagesOption), parse.GetValue(imageIdsOption), cancellationToken);
     if (trials.Voxels.VoxelCount != decoder.VoxelCount)
     {
         throw new VoxelCountMismatchException($"the data in '{dataPath}' for {expectedSubject}", decoder.VoxelCount, trials.Voxels.VoxelCount, $"bundle '{bundlePath}' expects {decoder.VoxelCount}");
@@ -208,8 +271,15 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     var trialsFolder = Directory.CreateDirectory(Path.Combine(output, "trials")).FullName;
     var outputs = trials.Keys.Select(key => new TrialOutputs(trialsFolder, key)).ToArray();
     var mine = Enumerable.Range(0, trials.Keys.Length).Where(k => k % shardCount == shardIndex).ToArray();
-    var resume = parse.GetValue(resumeOption);
+    var merge = parse.GetValue(mergeOption);
+    var resume = parse.GetValue(resumeOption) || merge;
     var identity = RunIdentity.Of(decoder, request);
+    if (merge && ShardMerge.Refusal(output, outputs, identity) is { } refusal)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]{refusal}[/]");
+        return ExitCodes.Usage;
+    }
+
     var todo = new List<int>();
     foreach (var k in mine)
     {
@@ -246,12 +316,16 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
                 trialsRan = true;
                 var k = todo[i++];
                 var files = outputs[k];
-                result.Image.SavePng(files.Final);
-                result.ChosenLowLevelImage?.SavePng(files.LowLevel);
+                // Images first, the record last, each written whole (AtomicFile): a record means its images are there.
+                AtomicFile.WritePng(files.Final, result.Image);
+                if (result.ChosenLowLevelImage is { } lowLevel)
+                {
+                    AtomicFile.WritePng(files.LowLevel, lowLevel);
+                }
 
                 for (var c = 0; c < result.Candidates.Count; c++)
                 {
-                    result.Candidates[c].Image.SavePng(files.Candidate(c));
+                    AtomicFile.WritePng(files.Candidate(c), result.Candidates[c].Image);
                 }
 
                 var finished = DateTime.UtcNow;
@@ -266,7 +340,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
                     identity,
                     result.Request);
                 started = finished;
-                await File.WriteAllTextAsync(files.Json, JsonSerializer.Serialize(record), cancellationToken);
+                await AtomicFile.WriteAllTextAsync(files.Json, JsonSerializer.Serialize(record), cancellationToken);
             }
 
             bar.Value = bar.MaxValue;
@@ -352,12 +426,12 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     // A shard writes its own metrics, grid and report (metrics.shard0of4.json, …); after every shard finished, one run
     // with --resume and no --shard evaluates all trials into metrics.json, grid.png and report.html (README.md).
     var suffix = shardCount > 1 ? $".shard{shardIndex}of{shardCount}" : "";
-    await File.WriteAllTextAsync(Path.Combine(output, $"metrics{suffix}.json"), MetricsDocument.Serialize(document), cancellationToken);
-    await File.WriteAllLinesAsync(Path.Combine(output, $"trials{suffix}.jsonl"), rows.Select((r, i) => MetricsDocument.TrialLine(r, evaluation?.PerTrial[i])), cancellationToken);
+    await AtomicFile.WriteAllTextAsync(Path.Combine(output, $"metrics{suffix}.json"), MetricsDocument.Serialize(document), cancellationToken);
+    await AtomicFile.WriteAllTextAsync(Path.Combine(output, $"trials{suffix}.jsonl"), string.Concat(rows.Select((r, i) => MetricsDocument.TrialLine(r, evaluation?.PerTrial[i]) + "\n")), cancellationToken);
     var gridRows = rows.Take(ReportWriter.GridTrials).Select(r => (IReadOnlyList<RgbImage?>)(r.Truth is null ? [r.LowLevel, r.Final] : [r.Truth, r.LowLevel, r.Final])).ToArray();
     if (gridRows.Length > 0)
     {
-        ImageGrid.Compose(gridRows, spacing: 4, background: (255, 255, 255)).SavePng(Path.Combine(output, $"grid{suffix}.png"));
+        AtomicFile.WritePng(Path.Combine(output, $"grid{suffix}.png"), ImageGrid.Compose(gridRows, spacing: 4, background: (255, 255, 255)));
     }
 
     var source = trials.Description + (shardCount > 1 ? $"; shard {shardIndex}/{shardCount} only." : ".");

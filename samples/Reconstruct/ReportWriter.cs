@@ -95,7 +95,7 @@ internal static class ReportWriter
         }
 
         html.Append("</body></html>");
-        File.WriteAllText(path, html.ToString());
+        AtomicFile.WriteAllText(path, html.ToString());
     }
 
     private static void AppendMetrics(StringBuilder html, JsonObject document, EvaluationResult? evaluation, IReadOnlyList<ReportTrial> trials)

@@ -1,4 +1,6 @@
 using FmriToImage.Data;
+using FmriToImage.Data.Algonauts;
+using FmriToImage.Data.Atlas;
 using FmriToImage.Data.Nsd;
 using FmriToImage.Imaging;
 
@@ -6,7 +8,9 @@ namespace FmriToImage.Samples.Reconstruct;
 
 /// <summary>
 /// The trials the job reconstructs: from an NSD-layout root, the subject's shared test images (repetitions averaged)
-/// with the images seen; from a single file (<see cref="TrialFile"/>), its rows, with no ground truth.
+/// with the images seen; from an Algonauts 2023 subject folder, its test split (else its training split), hemispheres
+/// concatenated left then right, with its images; from a single file (<see cref="TrialFile"/>), its rows, with no
+/// ground truth.
 /// </summary>
 /// <param name="Keys">Per trial, the name its outputs are stored under in out/trials/ (nsd-&lt;nsdId&gt; or row-&lt;row&gt;).</param>
 /// <param name="Labels">Per trial, how the report names it ("nsdId 13", "row 0").</param>
@@ -20,20 +24,39 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
         "No ground truth: a single data file carries no trial → image table, so there are no seen images to compare with; "
         + "PixCorr, SSIM, two-way identification and retrieval are not computed.";
 
-    /// <summary>Loads the trials of <paramref name="dataPath"/> (a folder: NSD layout; a file: <see cref="TrialFile"/>).</summary>
+    /// <summary>
+    /// Loads the trials of <paramref name="dataPath"/> (a folder: Algonauts or NSD layout; a file: <see cref="TrialFile"/>).
+    /// With <paramref name="roiSet"/> (Algonauts folders only), every vertex outside the set's ROIs is zeroed.
+    /// </summary>
     /// <param name="dataPath">The --data folder or file.</param>
     /// <param name="decoder">The decoder (voxel count, mask).</param>
     /// <param name="subject">The subject number.</param>
     /// <param name="limit">--limit: the first N trials.</param>
+    /// <param name="roiSet">--roi-set, or null.</param>
     /// <param name="rows">--rows: these rows of a single file, or null.</param>
     /// <param name="images">--images: the seen images of a single file's trials, or null.</param>
     /// <param name="imageIds">--image-ids: row → image, with <paramref name="images"/>.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
-    public static async Task<TrialSet> LoadAsync(string dataPath, BrainDecoder decoder, int subject, int? limit, int[]? rows, string? images, string? imageIds, CancellationToken cancellationToken)
+    public static async Task<TrialSet> LoadAsync(string dataPath, BrainDecoder decoder, int subject, int? limit, RoiSet? roiSet, int[]? rows, string? images, string? imageIds, CancellationToken cancellationToken)
     {
         if ((images is null) != (imageIds is null))
         {
             throw new UsageException(images is null ? "--image-ids" : "--images", "--images and --image-ids go together: the images, and which one each trial row saw");
+        }
+
+        if (AlgonautsSubject.IsSubjectFolder(dataPath))
+        {
+            if (rows is not null || images is not null)
+            {
+                throw new UsageException(rows is not null ? "--rows" : "--images", "applies to a single trial file; an Algonauts subject folder brings its own images");
+            }
+
+            return LoadAlgonauts(dataPath, decoder, limit, roiSet);
+        }
+
+        if (roiSet is not null)
+        {
+            throw new ArgumentException($"--roi-set needs an Algonauts 2023 subject folder as --data (its roi_masks/ name the ROIs); '{dataPath}' is not one.", nameof(roiSet));
         }
 
         if (Directory.Exists(dataPath))
@@ -79,5 +102,74 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
             truth,
             $"{which} of the {read.TrialsInFile} trials in '{dataPath}' ({how}), each reconstructed on its own"
                 + (truth is null ? "" : $"; the images seen from '{images}' by --image-ids"));
+    }
+
+    /// <summary>Whether <paramref name="dataPath"/> is an Algonauts 2023 subject folder (the only data --roi-set applies to).</summary>
+    public static bool IsAlgonauts(string dataPath) => AlgonautsSubject.IsSubjectFolder(dataPath);
+
+    /// <summary>Parses --roi-set: a preset (Set1, Set2, Set3, any case) or a comma-separated list of ROI names.</summary>
+    public static RoiSet ParseRoiSet(string text)
+    {
+        var preset = new[] { RoiSet.Set1, RoiSet.Set2, RoiSet.Set3 }.FirstOrDefault(s => string.Equals(s.Name, text.Trim(), StringComparison.OrdinalIgnoreCase));
+        if (preset is not null)
+        {
+            return preset;
+        }
+
+        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return names.Length > 0 ? new RoiSet("custom", names) : throw new ArgumentException("--roi-set is empty: pass Set1, Set2, Set3 or ROI names separated by commas.", nameof(text));
+    }
+
+    private static TrialSet LoadAlgonauts(string folder, BrainDecoder decoder, int? limit, RoiSet? roiSet)
+    {
+        var subject = AlgonautsSubject.Open(folder);
+        string folderName = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
+        if (folderName.StartsWith("subj", StringComparison.OrdinalIgnoreCase) && !string.Equals(folderName, decoder.Subject, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new DataShapeException(folder, $"the data of {decoder.Subject}, the subject the bundle decodes", $"a folder named {folderName}");
+        }
+
+        var split = subject.HasFmri(AlgonautsSplit.Test) ? AlgonautsSplit.Test : AlgonautsSplit.Training;
+        string name = split == AlgonautsSplit.Test ? "test" : "training";
+        if (subject.VertexCount != decoder.VoxelCount)
+        {
+            throw new VoxelCountMismatchException(
+                $"The bundle ({decoder.Subject})", decoder.VoxelCount, subject.VertexCount,
+                $"lh_{name}_fmri.npy has {subject.LeftVertexCount} and rh_{name}_fmri.npy {subject.RightVertexCount} vertices in '{folder}', concatenated left then right");
+        }
+
+        var voxels = subject.ReadFmri(split, limit);
+        var images = subject.Images(split).Take(voxels.TrialCount).ToArray();
+        if (images.Length != voxels.TrialCount)
+        {
+            throw new DataShapeException(folder, $"one image per fMRI row ({voxels.TrialCount})", $"{images.Length} images");
+        }
+
+        var masking = "";
+        if (roiSet is not null)
+        {
+            bool[] inside = subject.SelectRois(roiSet);
+            for (int t = 0; t < voxels.TrialCount; t++)
+            {
+                var row = voxels.Row(t);
+                for (int v = 0; v < row.Length; v++)
+                {
+                    if (!inside[v])
+                    {
+                        row[v] = 0;
+                    }
+                }
+            }
+
+            masking = $"; vertices outside {roiSet.Name} ({string.Join(", ", roiSet.Rois)}: {inside.Count(b => b)} of {inside.Length}) zeroed";
+        }
+
+        return new TrialSet(
+            images.Select(i => $"nsd-{i.NsdIndex:D5}").ToArray(),
+            images.Select(i => $"nsdId {i.NsdIndex}").ToArray(),
+            voxels,
+            images.Select(i => RgbImage.LoadPng(i.Path)).ToArray(),
+            $"{voxels.TrialCount} {name} images of the Algonauts subject folder '{folder}' ({subject.LeftVertexCount} left + {subject.RightVertexCount} right vertices, left then right){masking}"
+            + (split == AlgonautsSplit.Training ? "; the folder has no test_split/test_fmri/, so these are training images, which the bundle's encoders may have been trained on: their metrics are not a test result" : ""));
     }
 }

@@ -56,7 +56,9 @@ def parse() -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=1)
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="cuda: ONNX Runtime's CUDA provider (required, no fallback) and torch on cuda:0 (needs a CUDA build of torch; Debian's has none)")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="cuda: ONNX Runtime's CUDA provider (required, no fallback) and torch on cuda:0 "
+                        "(needs a CUDA build of torch; Debian's has none)")
     p.add_argument("--no-build", action="store_true", help="pass --no-build to dotnet run (already built in Release)")
     p.add_argument("--torch-blas", help="also time PyTorch with the libblas.so.3 in this folder (e.g. OpenBLAS unpacked from "
                                         "Debian's libopenblas0-pthread), loaded through LD_LIBRARY_PATH")
@@ -219,7 +221,8 @@ def check_results(folder: Path, theirs: list) -> list[str]:
     final_d = np.stack([d[0] for d in diffs])
     low_d = np.stack([d[1] for d in diffs])
     return [f"{len(theirs)} trials: captions and chosen candidates identical",
-            f"final images: max |diff| {final_d.max()} grey levels, mean {final_d.mean():.4f}, {np.mean(final_d > 1) * 100:.3f} % of values differ by > 1",
+            f"final images: max |diff| {final_d.max()} grey levels, mean {final_d.mean():.4f}, "
+            f"{np.mean(final_d > 1) * 100:.3f} % of values differ by > 1",
             f"low-level images: max |diff| {low_d.max()}, mean {low_d.mean():.4f}",
             f"voting scores: max |diff| {max(float(d[2].max()) for d in diffs):.2e}"]
 

@@ -2,29 +2,16 @@
 diffusers/transformers-style configs, masks, model_index.json and fmri_decoder.json with every file's sha256."""
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ...export.bundle_files import sha256, write_json
+from ...export.onnx_export import export as onnx
 from .data import MEAN, STD
 from .sampling import BETA_END, BETA_START, PRIOR_STEPS, STEPS
-
-
-def write_json(path: Path, value) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n")
-
-
-def onnx(model: torch.nn.Module, args: tuple, path: Path, inputs: list[str], outputs: list[str], dynamic: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.eval()
-    with torch.no_grad():
-        torch.onnx.export(model, args, str(path), opset_version=17, input_names=inputs, output_names=outputs,
-                          dynamic_axes=dynamic, do_constant_folding=True)
 
 
 class _First(torch.nn.Module):
@@ -34,10 +21,6 @@ class _First(torch.nn.Module):
 
     def forward(self, x):
         return self.m(x)
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def preprocessor(kind: str) -> dict:
@@ -68,7 +51,8 @@ def export_bundle(out: Path, z: dict) -> None:
     # tokenizer + text encoder
     z["bpe"].save(out / "tokenizer", L)
     onnx(z["clip_txt"], (torch.zeros(1, L, dtype=torch.int64),), out / "text_encoder/model.onnx", ["input_ids"],
-         ["last_hidden_state", "text_embeds"], {"input_ids": {0: B, 1: "sequence"}, "last_hidden_state": {0: B, 1: "sequence"}, "text_embeds": {0: B}})
+         ["last_hidden_state", "text_embeds"],
+         {"input_ids": {0: B, 1: "sequence"}, "last_hidden_state": {0: B, 1: "sequence"}, "text_embeds": {0: B}})
     write_json(out / "text_encoder/config.json", {"architectures": ["CLIPTextModelWithProjection"], "hidden_size": D,
                "projection_dim": E, "max_position_embeddings": L, "vocab_size": len(z["bpe"].vocab), "num_hidden_layers": 2,
                "num_attention_heads": 4, "bos_token_id": z["bpe"].bos, "eos_token_id": z["bpe"].eos, "pad_token_id": z["bpe"].eos})

@@ -147,10 +147,10 @@ internal sealed class BundleContractChecker
         // The captioner's vocabulary: logits width = lines of vocab.txt.
         if (bundle.CaptionerDecoder is { } decoder && FixedDim(decoder, "logits", false, 2) is { } logitsWidth)
         {
-            var vocabPath = Path.Combine(bundle.RootPath, "captioner", "vocab.txt");
-            if (File.Exists(vocabPath))
+            const string vocab = "captioner/vocab.txt";
+            if (bundle.HasFile(vocab))
             {
-                var lines = File.ReadLines(vocabPath).Count(l => l.Length > 0);
+                var lines = bundle.ReadText(vocab).Split('\n').Count(l => l.TrimEnd('\r').Length > 0);
                 if (lines != logitsWidth)
                 {
                     problems.Add($"{decoder.RelativePath}: output 'logits' has {logitsWidth} classes but captioner/vocab.txt has {lines} tokens.");

@@ -6,6 +6,9 @@ internal static class BundlePaths
     /// <summary>Links followed before a path counts as a loop (as the Linux kernel's limit).</summary>
     private const int MaxLinkHops = 40;
 
+    /// <summary>U+0000 to U+001F and U+007F: never in a bundle path (NUL even ends a path in the operating system's calls).</summary>
+    private static readonly char[] ControlCharacters = [.. Enumerable.Range(0, 32).Select(c => (char)c), '\u007F'];
+
     /// <summary>
     /// The full path of <paramref name="relativePath"/> inside <paramref name="root"/>. Refuses absolute paths, paths
     /// whose normalised form leaves the folder (<c>..</c>), and paths whose real location — every link on the way
@@ -17,6 +20,12 @@ internal static class BundlePaths
         if (string.IsNullOrWhiteSpace(relativePath))
         {
             throw new BundleFormatException(namedIn, "an empty path is named where a file inside the bundle is expected.");
+        }
+
+        var control = relativePath.IndexOfAny(ControlCharacters);
+        if (control >= 0)
+        {
+            throw new BundleFormatException(namedIn, $"path '{Escaped(relativePath)}' holds the control character U+{(int)relativePath[control]:X4} at index {control}; paths in a bundle are plain relative file names.");
         }
 
         if (Path.IsPathRooted(relativePath) || relativePath.Contains(':', StringComparison.Ordinal))
@@ -39,6 +48,10 @@ internal static class BundlePaths
 
         return full;
     }
+
+    /// <summary>The path with its control characters written as \uXXXX, for a message.</summary>
+    private static string Escaped(string path) =>
+        string.Concat(path.Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString()));
 
     /// <summary>True when <paramref name="path"/> is <paramref name="root"/> or below it.</summary>
     public static bool IsInside(string root, string path)

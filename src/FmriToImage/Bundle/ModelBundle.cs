@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using FmriToImage.Onnx;
 using Microsoft.Extensions.Logging;
@@ -66,10 +65,14 @@ public sealed class ModelBundle : IDisposable
     private readonly ModelBundleOptions options;
     private readonly ILogger logger;
 
-    private ModelBundle(string rootPath, IReadOnlyDictionary<string, string> modelIndex, DecoderManifest? decoder, ModelBundleOptions options)
+    /// <summary>The bundle's files as the manifest vouches for them (hashes checked when checksums are verified).</summary>
+    private readonly BundleFiles files;
+
+    private ModelBundle(string rootPath, DecoderManifest? decoder, ModelBundleOptions options)
     {
         RootPath = rootPath;
-        ModelIndexComponents = modelIndex;
+        files = new BundleFiles(rootPath, PipelinesNeeding);
+        ModelIndexComponents = new Dictionary<string, string>();
         Decoder = decoder;
         this.options = options;
         logger = options.Logger ?? NullLogger.Instance;
@@ -80,7 +83,7 @@ public sealed class ModelBundle : IDisposable
     public string RootPath { get; }
 
     /// <summary>The components <c>model_index.json</c> lists, with their "library.Class" (e.g. "diffusers.UNet2DConditionModel").</summary>
-    public IReadOnlyDictionary<string, string> ModelIndexComponents { get; }
+    public IReadOnlyDictionary<string, string> ModelIndexComponents { get; private set; }
 
     /// <summary>The brain-specific manifest, or null for a plain diffusion export.</summary>
     public DecoderManifest? Decoder { get; }
@@ -116,8 +119,8 @@ public sealed class ModelBundle : IDisposable
     /// <param name="path">The bundle folder.</param>
     /// <param name="options">How to open it, or null for the defaults (eager sessions, checksums verified).</param>
     /// <returns>The bundle; the caller disposes it.</returns>
-    /// <exception cref="BundleFormatException">A bundle file is malformed, or a path leaves the folder.</exception>
-    /// <exception cref="BundleIntegrityException">A file's sha256 differs from the manifest's.</exception>
+    /// <exception cref="BundleFormatException">A bundle file is malformed (not UTF-8, not JSON, a field missing, null or of the wrong type), a path leaves the folder or names a folder, or a file cannot be read.</exception>
+    /// <exception cref="BundleIntegrityException">A file's sha256 differs from the manifest's, or a file of the bundle is not listed in the manifest (checksums verified).</exception>
     /// <exception cref="BundleComponentMissingException">A file the manifest names is missing.</exception>
     /// <exception cref="BundleContractException">Graphs do not fit their contracts (eager opening); lists every mismatch.</exception>
     /// <exception cref="OrtException">ONNX Runtime could not load a graph.</exception>
@@ -125,7 +128,16 @@ public sealed class ModelBundle : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new ModelBundleOptions();
-        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        string root;
+        try
+        {
+            root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new BundleFormatException(path, $"not a usable folder path: {e.Message}", e);
+        }
+
         if (!Directory.Exists(root))
         {
             throw new BundleFormatException(root, "no such bundle folder.");
@@ -137,11 +149,12 @@ public sealed class ModelBundle : IDisposable
             throw new BundleFormatException(indexPath, $"missing: every bundle has a {ModelIndexFileName} (the diffusers layout) listing its components.");
         }
 
-        var modelIndex = ReadModelIndex(indexPath);
+        // The manifest is read first: it vouches for every other file, model_index.json included, which is parsed
+        // only once its checksum holds.
         var manifestPath = Path.Combine(root, DecoderManifestFileName);
-        var decoder = File.Exists(manifestPath) ? ReadManifest(manifestPath) : null;
+        var decoder = File.Exists(manifestPath) ? ReadManifest(BundlePaths.Resolve(root, DecoderManifestFileName, root)) : null;
 
-        var bundle = new ModelBundle(root, modelIndex, decoder, options);
+        var bundle = new ModelBundle(root, decoder, options);
         try
         {
             if (decoder is not null)
@@ -149,10 +162,11 @@ public sealed class ModelBundle : IDisposable
                 bundle.CheckManifestPaths(manifestPath);
                 if (options.VerifyChecksums)
                 {
-                    bundle.VerifyChecksums(manifestPath);
+                    bundle.files.Verify(decoder, manifestPath);
                 }
             }
 
+            bundle.ModelIndexComponents = ReadModelIndex(bundle.ReadJson(ModelIndexFileName));
             bundle.DiscoverComponents(manifestPath);
             if (options.OpenSessionsEagerly)
             {
@@ -244,6 +258,28 @@ public sealed class ModelBundle : IDisposable
     /// <exception cref="BundleFormatException">The path is absolute or leaves the folder.</exception>
     public string ResolvePath(string relativePath) => BundlePaths.Resolve(RootPath, relativePath, RootPath);
 
+    /// <summary>
+    /// The content of a bundle file, read through the bundle's checks: the path stays inside the folder, names a file
+    /// (not a folder) of at most <see cref="BundleJson.MaxConfigBytes"/>, and — when checksums are verified — the
+    /// bytes read are the ones the manifest's sha256 vouches for (hashed again here, so a file changed after
+    /// <see cref="Open"/> is caught too).
+    /// </summary>
+    /// <exception cref="BundleComponentMissingException">The file does not exist.</exception>
+    /// <exception cref="BundleFormatException">The path leaves the folder or names a folder, the file is too large, or it cannot be read.</exception>
+    /// <exception cref="BundleIntegrityException">The bytes differ from the manifest's sha256, or the manifest does not list the file.</exception>
+    internal byte[] ReadFile(string relativePath) => files.Read(relativePath);
+
+    /// <summary>A bundle JSON file (read by <see cref="ReadFile"/>) parsed as an object.</summary>
+    /// <exception cref="BundleFormatException">Not UTF-8, not JSON, not an object (file and offset named), or as for <see cref="ReadFile"/>.</exception>
+    internal JsonElement ReadJson(string relativePath) => BundleJson.ParseObject(ReadFile(relativePath), Path.Combine(RootPath, relativePath));
+
+    /// <summary>A bundle text file (read by <see cref="ReadFile"/>) decoded as UTF-8.</summary>
+    /// <exception cref="BundleFormatException">Not UTF-8 (offset named), or as for <see cref="ReadFile"/>.</exception>
+    internal string ReadText(string relativePath) => BundleJson.DecodeUtf8(ReadFile(relativePath), Path.Combine(RootPath, relativePath));
+
+    /// <summary>Whether the bundle has a file (not a folder) at <paramref name="relativePath"/>; the path must stay inside the folder.</summary>
+    internal bool HasFile(string relativePath) => File.Exists(ResolvePath(relativePath));
+
     /// <summary>Disposes every open session. Idempotent.</summary>
     public void Dispose()
     {
@@ -260,58 +296,32 @@ public sealed class ModelBundle : IDisposable
 
     private IEnumerable<BundleComponent> AllComponents() => components.Values.Concat(VoxelEncoders.Select(v => v.Component));
 
-    private static IReadOnlyDictionary<string, string> ReadModelIndex(string path)
+    private static IReadOnlyDictionary<string, string> ReadModelIndex(JsonElement root)
     {
-        try
+        var index = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
         {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            // diffusers lists components as "name": [library, class]; keys starting with '_' are metadata.
+            if (property.Name.StartsWith('_') || property.Value.ValueKind != JsonValueKind.Array || property.Value.GetArrayLength() != 2)
             {
-                throw new BundleFormatException(path, $"the top level must be a JSON object, not {document.RootElement.ValueKind}.");
+                continue;
             }
 
-            var index = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
+            var library = property.Value[0].ValueKind == JsonValueKind.String ? property.Value[0].GetString() : null;
+            var type = property.Value[1].ValueKind == JsonValueKind.String ? property.Value[1].GetString() : null;
+            if (library is not null && type is not null)
             {
-                // diffusers lists components as "name": [library, class]; keys starting with '_' are metadata.
-                if (property.Name.StartsWith('_') || property.Value.ValueKind != JsonValueKind.Array || property.Value.GetArrayLength() != 2)
-                {
-                    continue;
-                }
-
-                var library = property.Value[0].ValueKind == JsonValueKind.String ? property.Value[0].GetString() : null;
-                var type = property.Value[1].ValueKind == JsonValueKind.String ? property.Value[1].GetString() : null;
-                if (library is not null && type is not null)
-                {
-                    index[property.Name] = $"{library}.{type}";
-                }
+                index[property.Name] = $"{library}.{type}";
             }
+        }
 
-            return index;
-        }
-        catch (JsonException e)
-        {
-            throw new BundleFormatException(path, $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine}): {e.Message}", e);
-        }
+        return index;
     }
 
     private static DecoderManifest ReadManifest(string path)
     {
-        DecoderManifest? manifest;
-        try
-        {
-            manifest = JsonSerializer.Deserialize<DecoderManifest>(File.ReadAllBytes(path), ManifestJson);
-        }
-        catch (JsonException e)
-        {
-            throw new BundleFormatException(path, $"not a valid decoder manifest at {e.Path ?? "$"} (line {e.LineNumber + 1}): {e.Message}", e);
-        }
-
-        if (manifest is null)
-        {
-            throw new BundleFormatException(path, "the file holds JSON null; a decoder manifest object is expected.");
-        }
-
+        var manifest = BundleJson.Deserialize<DecoderManifest>(BundleFiles.ReadSmall(path), path, ManifestJson);
+        CheckNoNulls(manifest, path);
         if (manifest.FormatVersion != 1)
         {
             throw new BundleFormatException(path, $"format_version is {manifest.FormatVersion}; this library reads format_version 1.");
@@ -363,42 +373,83 @@ public sealed class ModelBundle : IDisposable
         return manifest;
     }
 
-    private void CheckManifestPaths(string manifestPath)
+    /// <summary>
+    /// Refuses nulls inside the manifest's collections (the serializer checks only properties) and sha256 values that
+    /// are not 64 hex digits, naming the JSON path.
+    /// </summary>
+    private static void CheckNoNulls(DecoderManifest manifest, string path)
     {
-        var manifest = Decoder!;
-        var named = manifest.Files.Keys
-            .Concat(manifest.VoxelEncoders.Select(e => e.File))
-            .Concat(manifest.Masks.RoiSets.Values);
-        if (manifest.Masks.Nsdgeneral is { } nsdgeneral)
+        foreach (var (file, sha256) in manifest.Files)
         {
-            named = named.Append(nsdgeneral);
+            if (sha256 is null || sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigit))
+            {
+                throw new BundleFormatException(path, $"files[\"{file}\"] is {(sha256 is null ? "null" : $"\"{sha256}\"")}; a sha256 (64 hex digits) is expected.");
+            }
         }
 
-        foreach (var relative in named)
+        for (var i = 0; i < manifest.VoxelEncoders.Count; i++)
         {
-            BundlePaths.Resolve(RootPath, relative, manifestPath);
+            if (manifest.VoxelEncoders[i] is null)
+            {
+                throw new BundleFormatException(path, $"voxel_encoders[{i}] is null; an encoder object (name, file, role) is expected.");
+            }
+        }
+
+        foreach (var (name, file) in manifest.Masks.RoiSets)
+        {
+            if (file is null)
+            {
+                throw new BundleFormatException(path, $"masks.roi_sets.{name} is null; a path to the set's index file is expected.");
+            }
+        }
+
+        foreach (var (name, defaults) in manifest.Pipelines)
+        {
+            if (defaults is null)
+            {
+                throw new BundleFormatException(path, $"pipelines.{name} is null; an object of defaults is expected.");
+            }
+        }
+
+        foreach (var (kind, value) in manifest.Unconditional)
+        {
+            if (value is null)
+            {
+                throw new BundleFormatException(path, $"unconditional.{kind} is null; a string is expected.");
+            }
         }
     }
 
-    private void VerifyChecksums(string manifestPath)
+    /// <summary>
+    /// Every path the manifest names stays inside the folder; the voxel encoders and masks it names exist and are
+    /// files (a folder is refused), so no pipeline meets a missing or unreadable one later.
+    /// </summary>
+    private void CheckManifestPaths(string manifestPath)
     {
-        foreach (var (relative, expected) in Decoder!.Files)
+        var manifest = Decoder!;
+        foreach (var relative in manifest.Files.Keys)
+        {
+            BundlePaths.Resolve(RootPath, relative, manifestPath);
+        }
+
+        var named = manifest.VoxelEncoders.Select(e => (Path: e.File, What: $"voxel encoder '{e.Name}'"))
+            .Concat(manifest.Masks.RoiSets.Select(r => (Path: r.Value, What: $"masks.roi_sets.{r.Key}")));
+        if (manifest.Masks.Nsdgeneral is { } nsdgeneral)
+        {
+            named = named.Append((nsdgeneral, "masks.nsdgeneral"));
+        }
+
+        foreach (var (relative, what) in named)
         {
             var full = BundlePaths.Resolve(RootPath, relative, manifestPath);
+            if (Directory.Exists(full))
+            {
+                throw new BundleFormatException(manifestPath, $"{what} names '{relative}', which is a folder; a file is expected.");
+            }
+
             if (!File.Exists(full))
             {
                 throw new BundleComponentMissingException(RootPath, relative, PipelinesNeeding(relative));
-            }
-
-            string actual;
-            using (var stream = File.OpenRead(full))
-            {
-                actual = Convert.ToHexStringLower(SHA256.HashData(stream));
-            }
-
-            if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new BundleIntegrityException(full, expected.ToLowerInvariant(), actual);
             }
         }
     }
@@ -412,7 +463,8 @@ public sealed class ModelBundle : IDisposable
             if (File.Exists(full))
             {
                 BundlePaths.Resolve(RootPath, relative, RootPath);
-                components[kind] = new BundleComponent(kind, folder, relative, full, ReadConfig(Path.Combine(RootPath, folder, "config.json")), OpenSession);
+                var config = $"{folder}/config.json";
+                components[kind] = new BundleComponent(kind, folder, relative, full, HasFile(config) ? ReadJson(config) : null, OpenSession);
             }
         }
 
@@ -462,24 +514,6 @@ public sealed class ModelBundle : IDisposable
         }
 
         return session;
-    }
-
-    private static JsonElement? ReadConfig(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
-            return document.RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            throw new BundleFormatException(path, $"not valid JSON (line {e.LineNumber + 1}): {e.Message}", e);
-        }
     }
 
     private IReadOnlyList<string> PipelinesNeeding(string relativePath)

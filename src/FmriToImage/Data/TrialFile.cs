@@ -48,7 +48,7 @@ public static class TrialFile
     /// <param name="order">The order in which the mask's voxels become columns (the decoder's: NumPy C order over (X, Y, Z) for NSD bundles).</param>
     /// <param name="limit">Keep only the first N trials (volumes are still z-scored over all of them), or null for all.</param>
     /// <param name="progress">Receives the number of voxel series or volumes read (volumes only).</param>
-    /// <param name="cancellationToken">Checked between reads.</param>
+    /// <param name="cancellationToken">Checked between reads and inside long ones (between HDF5 chunks, rows and pieces).</param>
     /// <returns>The trials and how the file was read.</returns>
     /// <exception cref="ArgumentException">The file name has none of <see cref="Extensions"/>.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -57,6 +57,8 @@ public static class TrialFile
     /// <exception cref="DataFileFormatException">The file is malformed.</exception>
     /// <exception cref="Hdf5ObjectNotFoundException">An HDF5 file has no <c>/betas</c> dataset.</exception>
     /// <exception cref="NonFiniteValueException">A value is NaN or infinite (the exception names the trial and voxel).</exception>
+    /// <exception cref="DataSizeLimitException">The trials kept (all of them for volumes, which are z-scored over the file) × voxels exceed <see cref="ReadLimits.MaxValues"/>; checked from the header before anything is read.</exception>
+    /// <exception cref="Hdf5TypeNotNumericException">An HDF5 file's <c>/betas</c> does not hold numbers.</exception>
     public static async Task<TrialFileContents> ReadAsync(string path, int voxelCount, VoxelMask? mask, VoxelOrder order = VoxelOrder.NumpyXyz, int? limit = null,
         IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -143,7 +145,7 @@ public static class TrialFile
             }
         }
 
-        return Finish(new VoxelMatrix(data, rows, voxelCount), TrialFileLayout.Matrix, (int)trials);
+        return Finish(new VoxelMatrix(data, rows, voxelCount), TrialFileLayout.Matrix, trials);
     }
 
     private static async Task<TrialFileContents> ReadHdf5Async(string path, int voxelCount, VoxelMask? mask, VoxelOrder order, int? limit,
@@ -151,14 +153,19 @@ public static class TrialFile
     {
         using var file = Hdf5File.Open(path);
         var betas = file.GetDataset("/betas");
+        if (!betas.DataType.IsNumeric)
+        {
+            throw new Hdf5TypeNotNumericException(path, betas.Path, betas.DataType.Describe()); // before any shape check: the file is wrong, not its fit
+        }
+
         long[] shape = [.. betas.Shape];
         if (shape.Length == 2)
         {
             int rows = Rows(shape[0], limit);
             CheckMatrix(path, shape, shape[0], rows, shape[1], voxelCount, limit is not null);
-            var data = new float[(long)rows * voxelCount];
+            var data = GC.AllocateUninitializedArray<float>(rows * voxelCount); // the read writes every element (data or fill value)
             await betas.ReadHyperslabAsync([0, 0], [rows, voxelCount], null, data, cancellationToken).ConfigureAwait(false);
-            return Finish(new VoxelMatrix(data, rows, voxelCount), TrialFileLayout.Matrix, (int)shape[0]);
+            return Finish(new VoxelMatrix(data, rows, voxelCount), TrialFileLayout.Matrix, shape[0]);
         }
 
         if (shape.Length != 4)
@@ -166,7 +173,8 @@ public static class TrialFile
             throw new DataShapeException($"{path}:/betas", "(trials, voxels) or (trials, Z, Y, X)", Describe(shape));
         }
 
-        var selection = VolumeSelection($"{path}:/betas", Describe(shape), shape[0], (checked((int)shape[3]), checked((int)shape[2]), checked((int)shape[1])), mask, voxelCount);
+        var selection = VolumeSelection($"{path}:/betas", Describe(shape), shape[0], (shape[3], shape[2], shape[1]), mask, voxelCount);
+        ReadLimits.Check($"{path}:/betas", shape, ReadLimits.Product(shape[0], voxelCount), "volumes are z-scored over all the file's trials, so all are read; split the file by session");
         var matrix = await VoxelMatrix.FromHdf5Async(betas, selection, order, 1f, progress, cancellationToken).ConfigureAwait(false);
         return ZScored(matrix, limit);
     }
@@ -184,6 +192,7 @@ public static class TrialFile
         }
 
         var selection = VolumeSelection(path, Describe(shape), header.VolumeCount, header.Grid, mask, voxelCount);
+        ReadLimits.Check(path, shape, ReadLimits.Product(header.VolumeCount, voxelCount), "volumes are z-scored over all the file's trials, so all are read; split the file by session");
         var matrix = await VoxelMatrix.FromNiftiAsync(reader, selection, order, 1f, progress, cancellationToken).ConfigureAwait(false);
         return ZScored(matrix, limit);
     }
@@ -202,14 +211,10 @@ public static class TrialFile
         }
 
         // Only the rows kept are read: the limit, not the file's trial count, bounds the read.
-        if ((long)rows * width > Array.MaxLength)
-        {
-            throw new DataShapeException(path, $"at most {Array.MaxLength} values in one read", $"{rows} trials × {width} voxels of shape {Describe(shape)}",
-                limited ? "split the file, or pass a smaller limit" : "split the file, or pass a limit");
-        }
+        ReadLimits.Check(path, shape, (long)rows * width, limited ? "pass a smaller limit, or split the file" : "pass a limit (--limit), or split the file");
     }
 
-    private static VoxelSelection VolumeSelection(string source, string shape, long trials, (int X, int Y, int Z) grid, VoxelMask? mask, int voxelCount)
+    private static VoxelSelection VolumeSelection(string source, string shape, long trials, (long X, long Y, long Z) grid, VoxelMask? mask, int voxelCount)
     {
         if (mask is null)
         {
@@ -217,7 +222,7 @@ public static class TrialFile
                 "use a bundle whose fmri_decoder.json names masks.nsdgeneral");
         }
 
-        if (grid != mask.Dimensions)
+        if (grid != (mask.Dimensions.X, mask.Dimensions.Y, mask.Dimensions.Z))
         {
             throw new DataShapeException(source, $"volumes on the mask's grid {mask.Dimensions}", $"grid {grid} (shape {shape})",
                 "the betas must be in the space the decoder was trained in (NSD: func1pt8mm)");
@@ -244,7 +249,7 @@ public static class TrialFile
         return new TrialFileContents(kept, TrialFileLayout.Volumes, matrix.TrialCount);
     }
 
-    private static TrialFileContents Finish(VoxelMatrix matrix, TrialFileLayout layout, int trialsInFile)
+    private static TrialFileContents Finish(VoxelMatrix matrix, TrialFileLayout layout, long trialsInFile)
     {
         matrix.EnsureFinite();
         return new TrialFileContents(matrix, layout, trialsInFile);

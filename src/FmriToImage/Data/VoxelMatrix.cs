@@ -119,6 +119,7 @@ public sealed class VoxelMatrix
     /// <param name="progress">Receives the number of trials read.</param>
     /// <param name="cancellationToken">Checked between volumes.</param>
     /// <exception cref="ArgumentException">The grids differ.</exception>
+    /// <exception cref="DataSizeLimitException">Trials × selected voxels exceed <see cref="ReadLimits.MaxValues"/>.</exception>
     public static Task<VoxelMatrix> FromNiftiAsync(NiftiReader reader, VoxelSelection selection, VoxelOrder order = VoxelOrder.NumpyXyz, float scale = 1f,
         IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -126,10 +127,11 @@ public sealed class VoxelMatrix
         ArgumentNullException.ThrowIfNull(selection);
         var h = reader.Header;
         CheckGrid(selection, h.Grid, reader.FilePath);
+        CheckSize(reader.FilePath, h.Dimensions, h.VolumeCount, selection.Columns.Count);
         return Task.Run(() =>
         {
             var (indices, kept) = selection.Resolve(order);
-            int trials = checked((int)h.VolumeCount);
+            int trials = (int)h.VolumeCount;
             var data = new float[(long)trials * indices.Length];
             var volume = new float[h.VoxelsPerVolume];
             for (int t = 0; t < trials; t++)
@@ -162,6 +164,7 @@ public sealed class VoxelMatrix
     /// <param name="progress">Receives the number of voxels (per-voxel path) or trials (per-volume path) read.</param>
     /// <param name="cancellationToken">Checked between reads.</param>
     /// <exception cref="ArgumentException">The dataset is not 4-D or the grids differ.</exception>
+    /// <exception cref="DataSizeLimitException">Trials × selected voxels exceed <see cref="ReadLimits.MaxValues"/> (checked from the declared shape before anything is read or allocated).</exception>
     public static Task<VoxelMatrix> FromHdf5Async(Hdf5Dataset betas, VoxelSelection selection, VoxelOrder order = VoxelOrder.NumpyXyz, float scale = 1f,
         IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -172,8 +175,14 @@ public sealed class VoxelMatrix
             throw new ArgumentException($"{betas.Path} has shape ({string.Join(", ", betas.Shape)}); expected (trials, Z, Y, X)", nameof(betas));
         }
 
+        var mask = selection.Columns.Dimensions;
+        if (betas.Shape[3] != mask.X || betas.Shape[2] != mask.Y || betas.Shape[1] != mask.Z)
+        {
+            throw new ArgumentException($"{betas.Path} has grid ({betas.Shape[3]}, {betas.Shape[2]}, {betas.Shape[1]}), the mask {mask}", nameof(selection));
+        }
+
         var grid = (X: (int)betas.Shape[3], Y: (int)betas.Shape[2], Z: (int)betas.Shape[1]);
-        CheckGrid(selection, grid, betas.Path);
+        CheckSize($"{betas.FilePath}:{betas.Path}", betas.Shape, betas.Shape[0], selection.Columns.Count);
         return Task.Run(() => ReadHdf5(betas, selection, order, scale, grid, progress, cancellationToken), cancellationToken);
     }
 
@@ -240,7 +249,7 @@ public sealed class VoxelMatrix
         IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var (indices, kept) = selection.Resolve(order);
-        int trials = checked((int)betas.Shape[0]);
+        int trials = (int)betas.Shape[0];
         int voxels = indices.Length;
         var data = new float[(long)trials * voxels];
         IReadOnlyList<long>? chunk = betas.ChunkShape;
@@ -258,7 +267,7 @@ public sealed class VoxelMatrix
                     start[3] = i % grid.X;
                     start[2] = i / grid.X % grid.Y;
                     start[1] = i / (grid.X * grid.Y);
-                    betas.ReadHyperslab(start, count, [], series);
+                    betas.ReadHyperslab(start, count, [], series, cancellationToken);
                     for (int t = 0; t < trials; t++)
                     {
                         data[((long)t * voxels) + v] = series[t] * scale;
@@ -274,7 +283,7 @@ public sealed class VoxelMatrix
             for (int t = 0; t < trials; t++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                betas.ReadHyperslab([t, 0, 0, 0], [1, grid.Z, grid.Y, grid.X], [], volume);
+                betas.ReadHyperslab([t, 0, 0, 0], [1, grid.Z, grid.Y, grid.X], [], volume, cancellationToken);
                 Span<float> row = data.AsSpan(t * voxels, voxels);
                 Gather(volume, indices, kept, row);
                 TensorPrimitives.Multiply(row, scale, row);
@@ -284,6 +293,10 @@ public sealed class VoxelMatrix
 
         return new VoxelMatrix(data, trials, voxels, indices);
     }
+
+    /// <summary>The matrix (trials × columns) must stay within the read limit; volumes are read one at a time, within it since the mask's grid is.</summary>
+    private static void CheckSize(string source, IEnumerable<long> shape, long trials, int columns) =>
+        ReadLimits.Check(source, shape, ReadLimits.Product(trials, columns), "read fewer trials (split the file by session)");
 
     private static void CheckGrid(VoxelSelection selection, (int X, int Y, int Z) grid, string source)
     {

@@ -19,7 +19,7 @@ namespace FmriToImage.Diffusion;
 /// must not be used by two threads at once; use one scheduler per concurrent loop (construction is cheap).
 /// </para>
 /// </remarks>
-public sealed class DdimScheduler
+public sealed class DdimScheduler : IDiffusionScheduler
 {
     private readonly double[] _betas;
     private readonly double[] _alphasCumprod;
@@ -29,10 +29,10 @@ public sealed class DdimScheduler
     private float[] _noiseScratch = [];
 
     /// <summary>Builds the β and ᾱ schedules of <paramref name="config"/>.</summary>
-    /// <param name="config">The configuration (for example from <see cref="DdimSchedulerConfig.FromJson"/>).</param>
+    /// <param name="config">The configuration (for example from <see cref="DdimSchedulerConfig.FromJson(string)"/>).</param>
     /// <exception cref="ArgumentNullException"><paramref name="config"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">
-    /// <see cref="DdimSchedulerConfig.NumTrainTimesteps"/> is below 1, <see cref="DdimSchedulerConfig.StepsOffset"/>
+    /// <see cref="DdimSchedulerConfig.NumTrainTimesteps"/> is below 1 or above <see cref="DdimSchedulerConfig.MaxTrainTimesteps"/>, <see cref="DdimSchedulerConfig.StepsOffset"/>
     /// is negative, or <see cref="DdimSchedulerConfig.DynamicThresholdingRatio"/> is outside [0, 1].
     /// </exception>
     /// <exception cref="ArgumentException"><see cref="DdimSchedulerConfig.TrainedBetas"/> has a count other than T.</exception>
@@ -41,15 +41,8 @@ public sealed class DdimScheduler
     {
         ArgumentNullException.ThrowIfNull(config);
         int t = config.NumTrainTimesteps;
-        if (t < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(config), t, $"NumTrainTimesteps must be at least 1; it is {t}.");
-        }
-
-        if (config.StepsOffset < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(config), config.StepsOffset, $"StepsOffset must be at least 0; it is {config.StepsOffset}.");
-        }
+        SchedulerChecks.RequireTrainTimesteps(t, 1, DdimSchedulerConfig.MaxTrainTimesteps);
+        SchedulerChecks.RequireStepsOffset(config.StepsOffset);
 
         if (!(config.DynamicThresholdingRatio is >= 0 and <= 1))
         {
@@ -57,24 +50,18 @@ public sealed class DdimScheduler
                 string.Create(CultureInfo.InvariantCulture, $"DynamicThresholdingRatio must lie in [0, 1]; it is {config.DynamicThresholdingRatio}."));
         }
 
-        RequireDefined(config.BetaSchedule, "beta_schedule");
-        RequireDefined(config.PredictionType, "prediction_type");
-        RequireDefined(config.TimestepSpacing, "timestep_spacing");
+        NoiseSchedule.RequireDefined(config.BetaSchedule, "beta_schedule", "DDIM");
+        NoiseSchedule.RequireDefined(config.PredictionType, "prediction_type", "DDIM");
+        NoiseSchedule.RequireDefined(config.TimestepSpacing, "timestep_spacing", "DDIM");
 
         Config = config;
-        _betas = BuildBetas(config);
+        _betas = NoiseSchedule.Betas(t, config.BetaStart, config.BetaEnd, config.BetaSchedule, config.TrainedBetas, nameof(config));
         if (config.RescaleBetasZeroSnr)
         {
             RescaleZeroTerminalSnr(_betas);
         }
 
-        _alphasCumprod = new double[t];
-        double product = 1.0;
-        for (int i = 0; i < t; i++)
-        {
-            product *= 1.0 - _betas[i];
-            _alphasCumprod[i] = product;
-        }
+        _alphasCumprod = NoiseSchedule.AlphasCumprod(_betas);
 
         FinalAlphaCumprod = config.SetAlphaToOne ? 1.0 : _alphasCumprod[0];
 
@@ -124,69 +111,10 @@ public sealed class DdimScheduler
     public void SetTimesteps(int numInferenceSteps)
     {
         int t = Config.NumTrainTimesteps;
-        if (numInferenceSteps < 1 || numInferenceSteps > t)
-        {
-            throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
-                $"numInferenceSteps must lie in [1, {t}] (1 up to num_train_timesteps = {t}); it is {numInferenceSteps}.");
-        }
+        SchedulerChecks.RequireStepCount(numInferenceSteps, t);
 
         int n = numInferenceSteps;
-        var steps = new int[n];
-        switch (Config.TimestepSpacing)
-        {
-            case TimestepSpacing.Leading:
-            {
-                int ratio = t / n;
-                int largest = ((n - 1) * ratio) + Config.StepsOffset;
-                if (largest > t - 1)
-                {
-                    throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,
-                        $"with leading spacing, {n} steps and steps_offset {Config.StepsOffset} the first timestep would be {largest}, past the last training timestep {t - 1}.");
-                }
-
-                for (int k = 0; k < n; k++)
-                {
-                    steps[n - 1 - k] = (k * ratio) + Config.StepsOffset;
-                }
-
-                break;
-            }
-
-            case TimestepSpacing.Trailing:
-            {
-                // numpy's arange(T, 0, -T/n) fills element k >= 2 as start + k * delta with
-                // delta = (start + step) - start, which is not always step itself; reproduce it exactly.
-                double step = -((double)t / n);
-                double first = t + step;
-                double delta = first - t;
-                for (int k = 0; k < n; k++)
-                {
-                    double value = k == 0 ? t : k == 1 ? first : t + (k * delta);
-                    steps[k] = (int)Math.Round(value, MidpointRounding.ToEven) - 1;
-                }
-
-                break;
-            }
-
-            case TimestepSpacing.Linspace:
-            {
-                // numpy's linspace(0, T-1, n): k * ((T-1)/(n-1)), the last element set to T-1 exactly.
-                double step = n > 1 ? (t - 1.0) / (n - 1) : 0.0;
-                for (int k = 0; k < n; k++)
-                {
-                    double value = k == n - 1 ? t - 1.0 : k * step;
-                    if (n == 1)
-                    {
-                        value = 0.0;
-                    }
-
-                    steps[n - 1 - k] = (int)Math.Round(value, MidpointRounding.ToEven);
-                }
-
-                break;
-            }
-        }
-
+        int[] steps = TimestepGrid.Integers(Config.TimestepSpacing, t, n, Config.StepsOffset);
         _timesteps = steps;
         _timestepsView = Array.AsReadOnly(steps);
         NumInferenceSteps = n;
@@ -258,10 +186,10 @@ public sealed class DdimScheduler
     {
         int n = RequireSteps();
         RequireTimestep(timestep, nameof(timestep));
-        RequireSameLength(modelOutput, nameof(modelOutput), sample, nameof(sample));
-        RequireSameLength(prevSample, nameof(prevSample), sample, nameof(sample));
-        RequireInPlaceOrDisjoint(prevSample, nameof(prevSample), sample, nameof(sample));
-        RequireInPlaceOrDisjoint(prevSample, nameof(prevSample), modelOutput, nameof(modelOutput));
+        SchedulerChecks.RequireSameLength(modelOutput, nameof(modelOutput), sample, nameof(sample));
+        SchedulerChecks.RequireSameLength(prevSample, nameof(prevSample), sample, nameof(sample));
+        SchedulerChecks.RequireInPlaceOrDisjoint(prevSample, nameof(prevSample), sample, nameof(sample));
+        SchedulerChecks.RequireInPlaceOrDisjoint(prevSample, nameof(prevSample), modelOutput, nameof(modelOutput));
         if (!float.IsFinite(eta) || eta < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(eta), eta, "eta must be a finite number >= 0.");
@@ -279,8 +207,8 @@ public sealed class DdimScheduler
             }
             else
             {
-                RequireSameLength(varianceNoise, nameof(varianceNoise), sample, nameof(sample));
-                RequireInPlaceOrDisjoint(prevSample, nameof(prevSample), varianceNoise, nameof(varianceNoise));
+                SchedulerChecks.RequireSameLength(varianceNoise, nameof(varianceNoise), sample, nameof(sample));
+                SchedulerChecks.RequireInPlaceOrDisjoint(prevSample, nameof(prevSample), varianceNoise, nameof(varianceNoise));
             }
         }
         else
@@ -387,13 +315,73 @@ public sealed class DdimScheduler
     /// </summary>
     public INoiseSource? NoiseSource { get; set; }
 
+    /// <inheritdoc/>
+    string IDiffusionScheduler.ClassName => "DDIMScheduler";
+
+    /// <inheritdoc/>
+    PredictionType IDiffusionScheduler.PredictionType => Config.PredictionType;
+
+    /// <inheritdoc/>
+    int IDiffusionScheduler.MaxInferenceSteps => Config.NumTrainTimesteps;
+
+    /// <inheritdoc/>
+    int IDiffusionScheduler.StepCount => NumInferenceSteps ?? 0;
+
+    /// <inheritdoc/>
+    bool IDiffusionScheduler.SupportsEta => true;
+
+    /// <inheritdoc/>
+    double IDiffusionScheduler.ModelTimestep(int stepIndex)
+    {
+        SchedulerChecks.RequireStepIndex(stepIndex, NumInferenceSteps ?? 0, "DDIMScheduler");
+        return _timesteps[stepIndex];
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>diffusers' img2img rule (<see cref="Sampler.Img2ImgStartIndex"/>).</remarks>
+    int IDiffusionScheduler.Img2ImgStartIndex(double strength) => Sampler.Img2ImgStartIndex(RequireSteps(), strength);
+
+    /// <inheritdoc/>
+    /// <remarks>DDIM's model input is the sample itself.</remarks>
+    void IDiffusionScheduler.ScaleModelInput(Span<float> samples, int stepIndex) =>
+        SchedulerChecks.RequireStepIndex(stepIndex, NumInferenceSteps ?? 0, "DDIMScheduler");
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// <see cref="Step"/> once per sample, so that dynamic thresholding takes its quantile per sample as diffusers does.
+    /// </remarks>
+    void IDiffusionScheduler.Step(ReadOnlySpan<float> modelOutput, int stepIndex, Span<float> samples, int sampleLength, float eta, ReadOnlySpan<float> varianceNoise)
+    {
+        SchedulerChecks.RequireStepIndex(stepIndex, NumInferenceSteps ?? 0, "DDIMScheduler");
+        SchedulerChecks.RequireStep(modelOutput, samples, sampleLength, 0f, "DDIMScheduler");
+        if (!varianceNoise.IsEmpty)
+        {
+            SchedulerChecks.RequireSameLength(varianceNoise, nameof(varianceNoise), samples, nameof(samples));
+        }
+
+        int t = _timesteps[stepIndex];
+        for (int start = 0; start < samples.Length; start += sampleLength)
+        {
+            Span<float> x = samples.Slice(start, sampleLength);
+            ReadOnlySpan<float> z = varianceNoise.IsEmpty ? default : varianceNoise.Slice(start, sampleLength);
+            Step(modelOutput.Slice(start, sampleLength), t, x, x, eta, false, z);
+        }
+    }
+
+    /// <inheritdoc/>
+    void IDiffusionScheduler.AddNoise(ReadOnlySpan<float> original, ReadOnlySpan<float> noise, int stepIndex, Span<float> destination)
+    {
+        SchedulerChecks.RequireStepIndex(stepIndex, NumInferenceSteps ?? 0, "DDIMScheduler");
+        AddNoise(original, noise, _timesteps[stepIndex], destination);
+    }
+
     private void CheckPair(ReadOnlySpan<float> a, string aName, ReadOnlySpan<float> b, string bName, int timestep, Span<float> destination)
     {
         RequireTimestep(timestep, nameof(timestep));
-        RequireSameLength(b, bName, a, aName);
-        RequireSameLength(destination, nameof(destination), a, aName);
-        RequireInPlaceOrDisjoint(destination, nameof(destination), a, aName);
-        RequireInPlaceOrDisjoint(destination, nameof(destination), b, bName);
+        SchedulerChecks.RequireSameLength(b, bName, a, aName);
+        SchedulerChecks.RequireSameLength(destination, nameof(destination), a, aName);
+        SchedulerChecks.RequireInPlaceOrDisjoint(destination, nameof(destination), a, aName);
+        SchedulerChecks.RequireInPlaceOrDisjoint(destination, nameof(destination), b, bName);
     }
 
     /// <summary>Imagen's dynamic threshold s = clamp(quantile(|x₀|, ratio), 1, SampleMaxValue) over the whole span.</summary>
@@ -439,65 +427,6 @@ public sealed class DdimScheduler
             throw new ArgumentOutOfRangeException(name, timestep,
                 $"{name} must lie in [0, {Config.NumTrainTimesteps - 1}]; it is {timestep}.");
         }
-    }
-
-    private static void RequireSameLength(ReadOnlySpan<float> a, string aName, ReadOnlySpan<float> b, string bName)
-    {
-        if (a.Length != b.Length)
-        {
-            throw new ArgumentException(
-                $"{aName} has {a.Length} elements but {bName} has {b.Length}; they must be the same length.", aName);
-        }
-    }
-
-    private static void RequireInPlaceOrDisjoint(ReadOnlySpan<float> destination, string destinationName, ReadOnlySpan<float> input, string inputName)
-    {
-        if (destination.Overlaps(input, out int offset) && offset != 0)
-        {
-            throw new ArgumentException(
-                $"{destinationName} partly overlaps {inputName} (offset {offset} elements); it must be the same memory or disjoint.", destinationName);
-        }
-    }
-
-    private static void RequireDefined<T>(T value, string option)
-        where T : struct, Enum
-    {
-        if (!Enum.IsDefined(value))
-        {
-            throw new NotSupportedException($"{option} value {value} is not supported by the DDIM scheduler.");
-        }
-    }
-
-    private static double[] BuildBetas(DdimSchedulerConfig config)
-    {
-        int t = config.NumTrainTimesteps;
-        if (config.TrainedBetas is { } trained)
-        {
-            if (trained.Count != t)
-            {
-                throw new ArgumentException(
-                    $"TrainedBetas has {trained.Count} values but NumTrainTimesteps is {t}; they must match.", nameof(config));
-            }
-
-            return [.. trained];
-        }
-
-        var betas = new double[t];
-        for (int i = 0; i < t; i++)
-        {
-            double fraction = t > 1 ? (double)i / (t - 1) : 0.0;
-            betas[i] = config.BetaSchedule switch
-            {
-                BetaSchedule.Linear => config.BetaStart + ((config.BetaEnd - config.BetaStart) * fraction),
-                BetaSchedule.ScaledLinear => Square(Math.Sqrt(config.BetaStart) + ((Math.Sqrt(config.BetaEnd) - Math.Sqrt(config.BetaStart)) * fraction)),
-                _ => Math.Min(1 - (CosineAlphaBar((i + 1.0) / t) / CosineAlphaBar((double)i / t)), 0.999),
-            };
-        }
-
-        return betas;
-
-        static double Square(double v) => v * v;
-        static double CosineAlphaBar(double s) => Square(Math.Cos((s + 0.008) / 1.008 * Math.PI / 2));
     }
 
     /// <summary>arXiv:2305.08891 Algorithm 1: shift and scale √ᾱ so that its last value is 0 and its first unchanged.</summary>

@@ -6,7 +6,7 @@ namespace FmriToImage.Diffusion;
 /// <summary>
 /// The configuration of a <see cref="DdimScheduler"/>: diffusers' <c>DDIMScheduler</c> constructor arguments, one
 /// property per argument, with diffusers' defaults. Immutable; build one with an object initializer or read one with
-/// <see cref="FromJson"/>.
+/// <see cref="FromJson(string)"/>.
 /// </summary>
 /// <remarks>
 /// Every option is honoured by <see cref="DdimScheduler"/>; a value it cannot honour (an enum value outside the
@@ -14,7 +14,17 @@ namespace FmriToImage.Diffusion;
 /// </remarks>
 public sealed record DdimSchedulerConfig
 {
-    /// <summary>T, the number of diffusion steps the model was trained with (<c>num_train_timesteps</c>, default 1000).</summary>
+    /// <summary>
+    /// The largest <see cref="NumTrainTimesteps"/> this library accepts: 100 000, a hundred times the 1000 of Stable
+    /// Diffusion, DDPM and unCLIP (MindEye's prior trains with 100). The schedules take 16 bytes per training step, so
+    /// a config cannot make the scheduler allocate more than 1.6 MB.
+    /// </summary>
+    public const int MaxTrainTimesteps = 100_000;
+
+    /// <summary>
+    /// T, the number of diffusion steps the model was trained with (<c>num_train_timesteps</c>, default 1000; at most
+    /// <see cref="MaxTrainTimesteps"/>).
+    /// </summary>
     public int NumTrainTimesteps { get; init; } = 1000;
 
     /// <summary>β of the first training timestep (<c>beta_start</c>, default 0.0001).</summary>
@@ -106,54 +116,56 @@ public sealed record DdimSchedulerConfig
 
         using (document)
         {
-            JsonElement root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new SchedulerConfigException(
-                    $"scheduler config: expected a JSON object at the top level, found {root.ValueKind}.");
-            }
-
-            var config = new DdimSchedulerConfig();
-            foreach (JsonProperty property in root.EnumerateObject())
-            {
-                JsonElement v = property.Value;
-                config = property.Name switch
-                {
-                    "num_train_timesteps" => config with { NumTrainTimesteps = ReadInt(property.Name, v) },
-                    "beta_start" => config with { BetaStart = ReadDouble(property.Name, v) },
-                    "beta_end" => config with { BetaEnd = ReadDouble(property.Name, v) },
-                    "beta_schedule" => config with { BetaSchedule = ParseBetaSchedule(ReadString(property.Name, v)) },
-                    "trained_betas" => config with { TrainedBetas = ReadDoubleArray(property.Name, v) },
-                    "clip_sample" => config with { ClipSample = ReadBool(property.Name, v) },
-                    "clip_sample_range" => config with { ClipSampleRange = ReadDouble(property.Name, v) },
-                    "set_alpha_to_one" => config with { SetAlphaToOne = ReadBool(property.Name, v) },
-                    "steps_offset" => config with { StepsOffset = ReadInt(property.Name, v) },
-                    "prediction_type" => config with { PredictionType = ParsePredictionType(ReadString(property.Name, v)) },
-                    "thresholding" => config with { Thresholding = ReadBool(property.Name, v) },
-                    "dynamic_thresholding_ratio" => config with { DynamicThresholdingRatio = ReadDouble(property.Name, v) },
-                    "sample_max_value" => config with { SampleMaxValue = ReadDouble(property.Name, v) },
-                    "timestep_spacing" => config with { TimestepSpacing = ParseTimestepSpacing(ReadString(property.Name, v)) },
-                    "rescale_betas_zero_snr" => config with { RescaleBetasZeroSnr = ReadBool(property.Name, v) },
-                    _ => config, // from_config ignores keys that are not constructor arguments
-                };
-            }
-
-            return config;
+            return FromJson(document.RootElement);
         }
+    }
+
+    /// <summary>Reads a parsed diffusers <c>scheduler_config.json</c>, as <see cref="FromJson(string)"/> does.</summary>
+    /// <param name="root">The file's top-level value.</param>
+    /// <returns>The configuration.</returns>
+    /// <exception cref="SchedulerConfigException">Not an object, a known key of the wrong type, or <c>num_train_timesteps</c> above <see cref="MaxTrainTimesteps"/>.</exception>
+    /// <exception cref="NotSupportedException">A schedule, prediction type or spacing DDIM does not implement.</exception>
+    public static DdimSchedulerConfig FromJson(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new SchedulerConfigException(
+                $"scheduler config: expected a JSON object at the top level, found {root.ValueKind}.");
+        }
+
+        var config = new DdimSchedulerConfig();
+        foreach (JsonProperty property in root.EnumerateObject())
+        {
+            JsonElement v = property.Value;
+            config = property.Name switch
+            {
+                "num_train_timesteps" => config with { NumTrainTimesteps = ReadTrainTimesteps(property.Name, v) },
+                "beta_start" => config with { BetaStart = ReadDouble(property.Name, v) },
+                "beta_end" => config with { BetaEnd = ReadDouble(property.Name, v) },
+                "beta_schedule" => config with { BetaSchedule = ParseBetaSchedule(ReadString(property.Name, v)) },
+                "trained_betas" => config with { TrainedBetas = ReadDoubleArray(property.Name, v) },
+                "clip_sample" => config with { ClipSample = ReadBool(property.Name, v) },
+                "clip_sample_range" => config with { ClipSampleRange = ReadDouble(property.Name, v) },
+                "set_alpha_to_one" => config with { SetAlphaToOne = ReadBool(property.Name, v) },
+                "steps_offset" => config with { StepsOffset = ReadInt(property.Name, v) },
+                "prediction_type" => config with { PredictionType = ParsePredictionType(ReadString(property.Name, v)) },
+                "thresholding" => config with { Thresholding = ReadBool(property.Name, v) },
+                "dynamic_thresholding_ratio" => config with { DynamicThresholdingRatio = ReadDouble(property.Name, v) },
+                "sample_max_value" => config with { SampleMaxValue = ReadDouble(property.Name, v) },
+                "timestep_spacing" => config with { TimestepSpacing = ParseTimestepSpacing(ReadString(property.Name, v)) },
+                "rescale_betas_zero_snr" => config with { RescaleBetasZeroSnr = ReadBool(property.Name, v) },
+                _ => config, // from_config ignores keys that are not constructor arguments
+            };
+        }
+
+        return config;
     }
 
     /// <summary>Maps a diffusers <c>beta_schedule</c> string to <see cref="Diffusion.BetaSchedule"/>.</summary>
     /// <param name="value">The string, e.g. <c>"scaled_linear"</c>.</param>
     /// <returns>The schedule.</returns>
     /// <exception cref="NotSupportedException">The value is not one DDIM implements; the message names it.</exception>
-    public static BetaSchedule ParseBetaSchedule(string value) => value switch
-    {
-        "linear" => BetaSchedule.Linear,
-        "scaled_linear" => BetaSchedule.ScaledLinear,
-        "squaredcos_cap_v2" => BetaSchedule.SquaredCosCapV2,
-        _ => throw new NotSupportedException(
-            $"beta_schedule \"{value}\" is not supported by the DDIM scheduler; expected \"linear\", \"scaled_linear\" or \"squaredcos_cap_v2\"."),
-    };
+    public static BetaSchedule ParseBetaSchedule(string value) => SchedulerJson.ParseBetaSchedule(value, "DDIM");
 
     /// <summary>Maps a diffusers <c>prediction_type</c> string to <see cref="Diffusion.PredictionType"/>.</summary>
     /// <param name="value">The string, e.g. <c>"v_prediction"</c>.</param>
@@ -172,85 +184,26 @@ public sealed record DdimSchedulerConfig
     /// <param name="value">The string, e.g. <c>"trailing"</c>.</param>
     /// <returns>The spacing.</returns>
     /// <exception cref="NotSupportedException">The value is not one DDIM implements; the message names it.</exception>
-    public static TimestepSpacing ParseTimestepSpacing(string value) => value switch
-    {
-        "leading" => TimestepSpacing.Leading,
-        "trailing" => TimestepSpacing.Trailing,
-        "linspace" => TimestepSpacing.Linspace,
-        _ => throw new NotSupportedException(
-            $"timestep_spacing \"{value}\" is not supported by the DDIM scheduler; expected \"leading\", \"trailing\" or \"linspace\"."),
-    };
+    public static TimestepSpacing ParseTimestepSpacing(string value) => SchedulerJson.ParseTimestepSpacing(value, "DDIM");
 
-    private static string Describe(JsonElement v) => v.ValueKind switch
-    {
-        JsonValueKind.String => $"the string \"{v.GetString()}\"",
-        JsonValueKind.Number => $"the number {v.GetRawText()}",
-        JsonValueKind.True or JsonValueKind.False => $"the boolean {v.GetRawText()}",
-        JsonValueKind.Null => "null",
-        JsonValueKind.Array => "an array",
-        _ => "an object",
-    };
+    private static int ReadInt(string key, JsonElement v) => SchedulerJson.ReadInt(key, v);
 
-    private static SchedulerConfigException WrongType(string key, string expected, JsonElement v) =>
-        new($"scheduler config: \"{key}\" must be {expected}, found {Describe(v)}.");
+    private static double ReadDouble(string key, JsonElement v) => SchedulerJson.ReadDouble(key, v);
 
-    private static int ReadInt(string key, JsonElement v)
+    private static bool ReadBool(string key, JsonElement v) => SchedulerJson.ReadBool(key, v);
+
+    private static string ReadString(string key, JsonElement v) => SchedulerJson.ReadString(key, v);
+
+    private static double[]? ReadDoubleArray(string key, JsonElement v) => SchedulerJson.ReadDoubleArray(key, v);
+
+    private static int ReadTrainTimesteps(string key, JsonElement v)
     {
-        if (v.ValueKind == JsonValueKind.Number)
+        if (v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) && d > MaxTrainTimesteps)
         {
-            if (v.TryGetInt32(out int i))
-            {
-                return i;
-            }
-
-            // Python writes 1000.0 for a float that holds an integer; accept it when it is integral.
-            if (v.TryGetDouble(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue)
-            {
-                return (int)d;
-            }
+            throw new SchedulerConfigException(string.Create(CultureInfo.InvariantCulture,
+                $"scheduler config: \"{key}\" is {v.GetRawText()}; this library accepts at most {MaxTrainTimesteps} training timesteps (Stable Diffusion trains with 1000)."));
         }
 
-        throw WrongType(key, "an integer", v);
-    }
-
-    private static double ReadDouble(string key, JsonElement v) =>
-        v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) ? d : throw WrongType(key, "a number", v);
-
-    private static bool ReadBool(string key, JsonElement v) => v.ValueKind switch
-    {
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        _ => throw WrongType(key, "true or false", v),
-    };
-
-    private static string ReadString(string key, JsonElement v) =>
-        v.ValueKind == JsonValueKind.String ? v.GetString()! : throw WrongType(key, "a string", v);
-
-    private static double[]? ReadDoubleArray(string key, JsonElement v)
-    {
-        if (v.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (v.ValueKind != JsonValueKind.Array)
-        {
-            throw WrongType(key, "null or an array of numbers", v);
-        }
-
-        var values = new double[v.GetArrayLength()];
-        int i = 0;
-        foreach (JsonElement item in v.EnumerateArray())
-        {
-            if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out values[i]))
-            {
-                throw new SchedulerConfigException(string.Create(CultureInfo.InvariantCulture,
-                    $"scheduler config: \"{key}\"[{i}] must be a number, found {Describe(item)}."));
-            }
-
-            i++;
-        }
-
-        return values;
+        return ReadInt(key, v);
     }
 }

@@ -33,7 +33,7 @@ public sealed record DiffusionRequest
     /// </summary>
     public ReadOnlyMemory<float> InitLatents { get; init; }
 
-    /// <summary>The inference step count n given to <see cref="DdimScheduler.SetTimesteps"/> (default 50).</summary>
+    /// <summary>The inference step count n given to <see cref="IDiffusionScheduler.SetTimesteps"/> (default 50).</summary>
     public int NumInferenceSteps { get; init; } = 50;
 
     /// <summary>
@@ -42,7 +42,7 @@ public sealed record DiffusionRequest
     /// </summary>
     public double GuidanceScale { get; init; } = 7.5;
 
-    /// <summary>DDIM η ≥ 0 (default 0, deterministic).</summary>
+    /// <summary>DDIM η ≥ 0 (default 0, deterministic); must be 0 for the other schedulers.</summary>
     public float Eta { get; init; }
 
     /// <summary>img2img strength in [0, 1] (default 0.8): the fraction of the schedule that is run. Ignored for text-to-image.</summary>

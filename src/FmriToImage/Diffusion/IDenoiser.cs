@@ -3,7 +3,7 @@ namespace FmriToImage.Diffusion;
 /// <summary>
 /// The network the <see cref="Sampler"/> calls once per step: the diffusion UNet (an ONNX-backed wrapper in
 /// <c>FmriToImage.Models</c>) or any stand-in. It predicts ε, v or x₀, as the scheduler's
-/// <see cref="DdimSchedulerConfig.PredictionType"/> says.
+/// <see cref="IDiffusionScheduler.PredictionType"/> says.
 /// </summary>
 /// <remarks>
 /// The sampler calls it from one thread at a time, with spans that stay valid only for the duration of the call.

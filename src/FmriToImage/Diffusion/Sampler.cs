@@ -7,7 +7,7 @@ namespace FmriToImage.Diffusion;
 /// <summary>
 /// The denoising loop of a Stable-Diffusion-style pipeline, as modern diffusers runs it: text-to-image or img2img
 /// start, one batched denoiser call per step with classifier-free guidance (unconditional half first), then one
-/// <see cref="DdimScheduler.Step"/> in place.
+/// <see cref="IDiffusionScheduler.Step"/> in place (DDIM, Euler, EDM or PNDM; see <see cref="DiffusionSchedulers"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -16,10 +16,16 @@ namespace FmriToImage.Diffusion;
 /// <see cref="Progress{T}"/> posts to a synchronization context and allocates per report).
 /// </para>
 /// <para>
-/// img2img follows diffusers' current <c>StableDiffusionImg2ImgPipeline</c>: with n steps and strength s,
-/// init = min(⌊n·s⌋, n), t_start = n − init, noise is added at <c>Timesteps[t_start]</c> and the loop runs the
-/// remaining init steps (see <see cref="Img2ImgStartIndex"/> and docs/diffusion.md for the older ONNX pipeline's
-/// off-by-one, which is not reproduced).
+/// img2img follows diffusers' current <c>StableDiffusionImg2ImgPipeline</c>: the scheduler's
+/// <see cref="IDiffusionScheduler.Img2ImgStartIndex"/> (for diffusers' schedulers, with n steps and strength s,
+/// init = min(⌊n·s⌋, n), t_start = n − init), noise is added at step t_start and the loop runs the remaining steps
+/// (see <see cref="Img2ImgStartIndex"/> and docs/diffusion.md for the older ONNX pipeline's off-by-one, which is not
+/// reproduced).
+/// </para>
+/// <para>
+/// Timesteps: <see cref="IDenoiser"/> takes an integer timestep, so a run whose scheduler gives a fractional one
+/// (Euler in linspace spacing or with Karras sigmas, diffusers' EDM) is refused with
+/// <see cref="NotSupportedException"/> before the network runs, never rounded.
 /// </para>
 /// <para>
 /// Thread-safety: a sampler drives one scheduler and so runs one request at a time; a concurrent call throws
@@ -35,14 +41,14 @@ public sealed class Sampler
     /// <param name="scheduler">The scheduler; its timesteps are reset by every run.</param>
     /// <param name="denoiser">The network called once per step.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    public Sampler(DdimScheduler scheduler, IDenoiser denoiser)
+    public Sampler(IDiffusionScheduler scheduler, IDenoiser denoiser)
     {
         Scheduler = scheduler ?? throw new ArgumentNullException(nameof(scheduler));
         _denoiser = denoiser ?? throw new ArgumentNullException(nameof(denoiser));
     }
 
     /// <summary>The scheduler this sampler steps.</summary>
-    public DdimScheduler Scheduler { get; }
+    public IDiffusionScheduler Scheduler { get; }
 
     /// <summary>
     /// The index into the scheduler's timesteps where img2img starts, as diffusers' <c>get_timesteps</c>:
@@ -105,6 +111,7 @@ public sealed class Sampler
     /// conditioning is not a multiple of N, or the unconditional conditioning differs from the conditioning.
     /// </exception>
     /// <exception cref="InvalidOperationException">The sampler is already running another request.</exception>
+    /// <exception cref="NotSupportedException">The scheduler gives a fractional timestep, which <see cref="IDenoiser"/> cannot take.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public void Sample(DiffusionRequest request, Span<float> latents, IProgress<DiffusionStep>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -145,11 +152,20 @@ public sealed class Sampler
         int batch = request.BatchSize;
         int length = request.LatentLength;
         int total = batch * length;
-        DdimScheduler scheduler = Scheduler;
+        IDiffusionScheduler scheduler = Scheduler;
         scheduler.SetTimesteps(n);
-        IReadOnlyList<int> timesteps = scheduler.Timesteps;
-        int first = img2img ? Img2ImgStartIndex(n, request.Strength) : 0;
-        int count = n - first;
+        int steps = scheduler.StepCount;
+        int first = img2img ? scheduler.Img2ImgStartIndex(request.Strength) : 0;
+        int count = steps - first;
+        for (int i = first; i < steps; i++)
+        {
+            double timestep = scheduler.ModelTimestep(i);
+            if (timestep != Math.Round(timestep))
+            {
+                throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
+                    $"{scheduler.ClassName} gives the fractional timestep {timestep} at step {i} of {n}, but IDenoiser takes integer timesteps; use integer timesteps (for Euler, timestep_spacing \"leading\" or \"trailing\" without Karras sigmas)."));
+            }
+        }
 
         if (img2img)
         {
@@ -160,7 +176,7 @@ public sealed class Sampler
             }
 
             request.Noise.Fill(latents);
-            scheduler.AddNoise(request.InitLatents.Span, latents, timesteps[first], latents);
+            scheduler.AddNoise(request.InitLatents.Span, latents, first, latents);
         }
         else
         {
@@ -172,7 +188,7 @@ public sealed class Sampler
         }
 
         // Buffers for the whole run.
-        float[] modelInput = guided ? new float[2 * total] : [];
+        float[] modelInput = new float[guided ? 2 * total : total];
         float[] modelOutput = new float[guided ? 2 * total : total];
         float[] conditioning = guided ? new float[2 * request.Conditioning.Length] : [];
         if (guided)
@@ -187,12 +203,18 @@ public sealed class Sampler
         for (int i = 0; i < count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int t = timesteps[first + i];
+            int index = first + i;
+            int t = (int)scheduler.ModelTimestep(index);
             Span<float> output = modelOutput;
+            latents.CopyTo(modelInput);
             if (guided)
             {
-                latents.CopyTo(modelInput);
                 latents.CopyTo(modelInput.AsSpan(total));
+            }
+
+            scheduler.ScaleModelInput(modelInput, index);
+            if (guided)
+            {
                 _denoiser.Denoise(modelInput, 2 * batch, t, conditioning, output, cancellationToken);
 
                 // uncond + g·(cond − uncond), in place in the first half.
@@ -204,7 +226,7 @@ public sealed class Sampler
             }
             else
             {
-                _denoiser.Denoise(latents, batch, t, request.Conditioning.Span, output, cancellationToken);
+                _denoiser.Denoise(modelInput, batch, t, request.Conditioning.Span, output, cancellationToken);
             }
 
             if (request.Eta > 0)
@@ -212,14 +234,7 @@ public sealed class Sampler
                 request.Noise.Fill(varianceNoise);
             }
 
-            // Per sample, so that dynamic thresholding takes its quantile per sample as diffusers does.
-            for (int b = 0; b < batch; b++)
-            {
-                Span<float> x = latents.Slice(b * length, length);
-                ReadOnlySpan<float> z = request.Eta > 0 ? varianceNoise.AsSpan(b * length, length) : default;
-                scheduler.Step(output.Slice(b * length, length), t, x, x, request.Eta, false, z);
-            }
-
+            scheduler.Step(output, index, latents, length, request.Eta, varianceNoise);
             progress?.Report(new DiffusionStep(i, count, t, Stopwatch.GetElapsedTime(started)));
         }
     }
@@ -249,7 +264,7 @@ public sealed class Sampler
             throw new ArgumentNullException(nameof(request), "DiffusionRequest.Noise is null.");
         }
 
-        int trainSteps = Scheduler.Config.NumTrainTimesteps;
+        int trainSteps = Scheduler.MaxInferenceSteps;
         if (request.NumInferenceSteps < 1 || request.NumInferenceSteps > trainSteps)
         {
             throw new ArgumentOutOfRangeException(nameof(request), request.NumInferenceSteps,
@@ -264,6 +279,12 @@ public sealed class Sampler
         if (!float.IsFinite(request.Eta) || request.Eta < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(request), request.Eta, "Eta must be a finite number >= 0.");
+        }
+
+        if (request.Eta > 0 && !Scheduler.SupportsEta)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), request.Eta,
+                $"Eta must be 0 with {Scheduler.ClassName}; only DDIM has eta.");
         }
 
         if (request.Conditioning.Length % request.BatchSize != 0)

@@ -72,7 +72,8 @@ public sealed class ClipImageEncoder
     internal static ImagePreprocessor PreprocessorFor(ModelBundle bundle, string folder, IReadOnlyList<string> neededBy)
     {
         var relative = $"{folder}/preprocessor_config.json";
-        var path = bundle.ResolvePath(relative);
-        return File.Exists(path) ? ImagePreprocessor.Load(path) : throw new BundleComponentMissingException(bundle.RootPath, relative, neededBy);
+        return bundle.HasFile(relative)
+            ? new ImagePreprocessor(PreprocessorConfig.Parse(bundle.ReadText(relative), bundle.ResolvePath(relative)))
+            : throw new BundleComponentMissingException(bundle.RootPath, relative, neededBy);
     }
 }

@@ -82,14 +82,14 @@ public sealed class DiffusionPrior : IDenoiser, IDisposable
     /// <param name="bundle">The bundle.</param>
     /// <returns>The configuration.</returns>
     /// <exception cref="BundleComponentMissingException">The file is missing.</exception>
-    /// <exception cref="SchedulerConfigException">It is malformed.</exception>
+    /// <exception cref="BundleFormatException">It is not UTF-8 or not a JSON object (the file and offset named).</exception>
+    /// <exception cref="SchedulerConfigException">A key has a value of the wrong type, or num_train_timesteps is above DdimSchedulerConfig.MaxTrainTimesteps.</exception>
     /// <exception cref="NotSupportedException">It names a schedule or prediction type DDIM does not implement.</exception>
     public static DdimSchedulerConfig ReadSchedulerConfig(ModelBundle bundle)
     {
         ArgumentNullException.ThrowIfNull(bundle);
-        var path = bundle.ResolvePath(ModelBundle.PriorSchedulerConfigPath);
-        return File.Exists(path)
-            ? DdimSchedulerConfig.FromJson(File.ReadAllText(path))
+        return bundle.HasFile(ModelBundle.PriorSchedulerConfigPath)
+            ? DdimSchedulerConfig.FromJson(bundle.ReadJson(ModelBundle.PriorSchedulerConfigPath))
             : throw new BundleComponentMissingException(bundle.RootPath, ModelBundle.PriorSchedulerConfigPath, ["Unclip (with its prior)"]);
     }
 

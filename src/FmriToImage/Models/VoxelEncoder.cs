@@ -167,8 +167,8 @@ public sealed class VoxelEncoder
 
     private static int[] ReadRoiSet(ModelBundle bundle, string set, string relativePath, int voxelCount)
     {
-        var path = bundle.ResolvePath(relativePath);
-        var values = NpyFile.ReadAsSingle(path);
+        using var stream = new MemoryStream(bundle.ReadFile(relativePath), writable: false);
+        var values = NpyFile.ReadAsSingle(stream, bundle.ResolvePath(relativePath));
         if (values.Rank != 1)
         {
             throw new BundleContractException(bundle.RootPath, [$"{relativePath}: ROI set '{set}' must be a 1-D array of voxel indices, not rank {values.Rank}."]);

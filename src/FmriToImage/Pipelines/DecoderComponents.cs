@@ -23,9 +23,9 @@ internal sealed class DecoderComponents
         Bundle = bundle;
         VoxelEncoders = VoxelEncoder.FromBundle(bundle);
         VaeDecoder = bundle.VaeDecoder is null ? null : VaeDecoder.FromBundle(bundle);
-        ImageEncoder = bundle.ImageEncoder is null || !HasFile(bundle, ImageEncoderPreprocessor) ? null : ClipImageEncoder.FromBundle(bundle);
+        ImageEncoder = bundle.ImageEncoder is null || !bundle.HasFile(ImageEncoderPreprocessor) ? null : ClipImageEncoder.FromBundle(bundle);
         TextEncoder = bundle.TextEncoder is null ? null : ClipTextEncoder.FromBundle(bundle);
-        Captioner = bundle.CaptionerVision is null || bundle.CaptionerDecoder is null || !HasFile(bundle, CaptionerPreprocessor) ? null : Captioner.FromBundle(bundle);
+        Captioner = bundle.CaptionerVision is null || bundle.CaptionerDecoder is null || !bundle.HasFile(CaptionerPreprocessor) ? null : Captioner.FromBundle(bundle);
         (LatentHeight, LatentWidth) = VaeDecoder is null ? (0, 0) : LatentSize(bundle, VaeDecoder, VoxelEncoders);
         TokenWidth = (int?)bundle.Unet?.ConfigNumber("cross_attention_dim");
 
@@ -180,13 +180,12 @@ internal sealed class DecoderComponents
                 return prior;
             }
 
-            var path = bundle.ResolvePath(relativePath);
-            if (!File.Exists(path))
+            if (!bundle.HasFile(relativePath))
             {
                 return null;
             }
 
-            var config = DdimSchedulerConfig.FromJson(File.ReadAllText(path));
+            var config = DdimSchedulerConfig.FromJson(bundle.ReadJson(relativePath));
             _ = new DdimScheduler(config);
             return config;
         }
@@ -269,8 +268,6 @@ internal sealed class DecoderComponents
             }
         }
     }
-
-    private static bool HasFile(ModelBundle bundle, string relativePath) => File.Exists(bundle.ResolvePath(relativePath));
 
     /// <summary>The message with the file named first, once.</summary>
     private static string Prefixed(string file, string message) =>

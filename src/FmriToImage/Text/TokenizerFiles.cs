@@ -180,7 +180,30 @@ internal sealed class TokenizerFiles
             throw new TokenizerFileException(path, null, "file not found");
         }
 
-        return File.ReadAllBytes(path);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TokenizerFileException(path, null, $"cannot be read: {e.Message}", e);
+        }
+
+        // Checked here, once for every tokenizer file: a JSON reader hands invalid UTF-8 on to GetString, which throws
+        // InvalidOperationException.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            int offset = 0;
+            while (Rune.DecodeFromUtf8(bytes.AsSpan(offset), out _, out int consumed) == System.Buffers.OperationStatus.Done)
+            {
+                offset += consumed;
+            }
+
+            throw new TokenizerFileException(path, LineAt(bytes, offset), $"not valid UTF-8: the byte at offset {offset} does not start a valid sequence");
+        }
+
+        return bytes;
     }
 
     private static int LineAt(byte[] bytes, long index)

@@ -8,6 +8,7 @@ internal static class Harnesses
         ["side-by-side"] = SideBySideHarness.Run,
         ["ort-tuning"] = OrtTuningHarness.Run,
         ["memory"] = MemoryHarness.Run,
+        ["hdf5-rows"] = FmriToImage.Benchmarks.Data.ContiguousRowsHarness.Run,
     };
 
     /// <summary>The harness called <paramref name="name"/>, or null when it is none (then BenchmarkDotNet runs).</summary>

@@ -23,6 +23,10 @@ internal sealed class TempBundle : IDisposable
         Rehash(relative);
     }
 
+    /// <summary>Puts a hostile file of tests/fixtures/make_hostile_fixtures.py over a bundle file (the manifest is not changed).</summary>
+    public void Overlay(string relative, string hostile) =>
+        File.Copy(TestFiles.Fixture("hostile", "bundle", hostile), PathOf(relative), overwrite: true);
+
     public void Rehash(string relative) =>
         EditManifest(m => m["files"]![relative] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(PathOf(relative)))));
 

@@ -128,4 +128,18 @@ public sealed class DdimSchedulerConfigTests
         Assert.Throws<NotSupportedException>(() => new DdimScheduler(new DdimSchedulerConfig { PredictionType = (PredictionType)9 }));
         Assert.Throws<NotSupportedException>(() => new DdimScheduler(new DdimSchedulerConfig { TimestepSpacing = (TimestepSpacing)9 }));
     }
+
+    [Theory]
+    [InlineData("""{"num_train_timesteps": 1e9}""", "1e9")]
+    [InlineData("""{"num_train_timesteps": 100001}""", "100001")]
+    [InlineData("""{"num_train_timesteps": 1e300}""", "1e300")]
+    public void Num_train_timesteps_above_the_limit_is_refused_before_anything_is_allocated(string json, string value)
+    {
+        // 1e9 once allocated 8 GB of betas in the scheduler's constructor.
+        var e = Assert.Throws<SchedulerConfigException>(() => DdimSchedulerConfig.FromJson(json));
+        Assert.Contains(value, e.Message);
+        Assert.Contains($"at most {DdimSchedulerConfig.MaxTrainTimesteps}", e.Message);
+        Assert.Equal(DdimSchedulerConfig.MaxTrainTimesteps, DdimSchedulerConfig.FromJson($$"""{"num_train_timesteps": {{DdimSchedulerConfig.MaxTrainTimesteps}}}""").NumTrainTimesteps);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DdimScheduler(new DdimSchedulerConfig { NumTrainTimesteps = DdimSchedulerConfig.MaxTrainTimesteps + 1 }));
+    }
 }

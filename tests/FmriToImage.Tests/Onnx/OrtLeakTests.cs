@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FmriToImage.Onnx;
 
 namespace FmriToImage.Tests.Onnx;
@@ -43,23 +42,13 @@ public sealed class OrtLeakTests
             Cycle(); // warm-up: thread pools, allocator caches, JIT
         }
 
-        var before = ResidentBytes();
+        var before = ResidentMemory.Bytes();
         for (var i = 0; i < 2000; i++)
         {
             Cycle();
         }
 
-        var after = ResidentBytes();
+        var after = ResidentMemory.Bytes();
         Assert.True(after - before < GrowthBoundBytes, $"resident memory grew by {(after - before) / 1024.0 / 1024.0:F1} MB over 2,000 cycles (bound {GrowthBoundBytes / 1024 / 1024} MB)");
-    }
-
-    private static long ResidentBytes()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        return process.WorkingSet64;
     }
 }

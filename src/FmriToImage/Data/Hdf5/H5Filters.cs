@@ -84,6 +84,12 @@ internal static class H5Filters
 
     private static byte[] Inflate(H5Context ctx, byte[] data, int expectedSize, long address)
     {
+        // Deflate expands at most ~1032:1: a chunk that claims more is corrupt, and is refused before its output is allocated.
+        if (expectedSize > ((long)data.Length * 1032) + 1024)
+        {
+            throw ctx.Error(address, $"a deflate stream of {data.Length} bytes cannot inflate to the chunk's {expectedSize} bytes");
+        }
+
         var output = new byte[expectedSize];
         try
         {

@@ -87,15 +87,36 @@ internal sealed class H5Selection
         }
     }
 
-    /// <summary>Copies the selected elements of the current unit (whose bytes are <paramref name="data"/>) to the destination.</summary>
-    public void CopyUnit(ReadOnlySpan<byte> data, long[] unit, ElementKind kind, bool bigEndian, int size, Span<float> destination) =>
-        Visit(unit, data, kind, bigEndian, size, 0, fill: false, destination);
+    /// <summary>
+    /// Copies the selected elements of the current unit to the destination; <paramref name="data"/> holds the unit's
+    /// elements from <paramref name="firstElement"/> on (0: the whole unit; see <see cref="UnitExtent"/>).
+    /// </summary>
+    public void CopyUnit(ReadOnlySpan<byte> data, long[] unit, ElementKind kind, bool bigEndian, int size, Span<float> destination, long firstElement = 0) =>
+        Visit(unit, data, kind, bigEndian, size, 0, fill: false, destination, firstElement);
 
     /// <summary>Writes <paramref name="value"/> where the current (unallocated) unit's selected elements go.</summary>
     public void FillUnit(long[] unit, float value, Span<float> destination) =>
-        Visit(unit, default, ElementKind.Float32, false, 4, value, fill: true, destination);
+        Visit(unit, default, ElementKind.Float32, false, 4, value, fill: true, destination, 0);
 
-    private void Visit(long[] unit, ReadOnlySpan<byte> data, ElementKind kind, bool bigEndian, int size, float fillValue, bool fill, Span<float> destination)
+    /// <summary>
+    /// The first and last element (row-major offsets within the current unit) the selection touches in it: reading
+    /// the bytes between them is enough to copy the unit's part (one row of a tall chunk reads one row, not the chunk).
+    /// </summary>
+    public void UnitExtent(long[] unit, out long first, out long last)
+    {
+        first = 0;
+        last = 0;
+        for (int d = 0; d < _start.Length; d++)
+        {
+            var (_, firstK, countK) = _perDim[d][_position[d]];
+            long origin = unit[d] * _unit[d];
+            first += (_start[d] + (firstK * _stride[d]) - origin) * _unitStrides[d];
+            last += (_start[d] + ((firstK + countK - 1) * _stride[d]) - origin) * _unitStrides[d];
+        }
+    }
+
+    private void Visit(long[] unit, ReadOnlySpan<byte> data, ElementKind kind, bool bigEndian, int size, float fillValue, bool fill, Span<float> destination,
+        long firstElement)
     {
         int rank = _start.Length;
         if (rank == 0)
@@ -142,6 +163,8 @@ internal sealed class H5Selection
                 dest += k[d] * _destStrides[d];
             }
 
+            source -= firstElement;
+
             if (fill)
             {
                 for (long i = 0; i < runLength; i++)
@@ -151,9 +174,9 @@ internal sealed class H5Selection
             }
             else
             {
-                if (source + ((runLength - 1) * sourceStep) >= unitElements)
+                if (source < 0 || source + ((runLength - 1) * sourceStep) >= unitElements)
                 {
-                    throw new InvalidOperationException("selection exceeds its storage unit");
+                    throw new ArgumentOutOfRangeException(nameof(data), "selection exceeds the bytes read of its storage unit"); // a reader bug, never the file's
                 }
 
                 ConvertRun(data, source, sourceStep, runLength, kind, bigEndian, size, destination, dest, destStep);

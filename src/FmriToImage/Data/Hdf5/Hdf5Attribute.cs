@@ -34,12 +34,12 @@ public sealed class Hdf5Attribute
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
 
     /// <summary>Reads a numeric attribute as doubles (integers and floats of any width and byte order).</summary>
-    /// <exception cref="InvalidOperationException">The attribute is not numeric.</exception>
+    /// <exception cref="Hdf5TypeNotNumericException">The attribute is not numeric.</exception>
     public double[] ReadDoubles()
     {
         if (!DataType.TryGetElementKind(out ElementKind kind))
         {
-            throw new InvalidOperationException($"attribute '{Name}' has type {DataType}, not a number");
+            throw new Hdf5TypeNotNumericException(_ctx.Path, $"attribute '{Name}'", DataType.Describe());
         }
 
         int size = DataType.Size;

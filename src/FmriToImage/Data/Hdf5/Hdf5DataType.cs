@@ -21,6 +21,27 @@ public sealed record Hdf5DataType(Hdf5TypeClass Class, int Size, bool IsSigned, 
         _ => $"class{HdfClassCode}",
     };
 
+    /// <summary>The type in words for messages, e.g. "compound (HDF5 class 6), 12 bytes" or "fixed-point, 3 bytes".</summary>
+    internal string Describe()
+    {
+        string name = HdfClassCode switch
+        {
+            0 => "fixed-point",
+            1 => "floating-point",
+            2 => "time",
+            3 => "fixed-length string",
+            4 => "bitfield",
+            5 => "opaque",
+            6 => "compound",
+            7 => "reference",
+            8 => "enum",
+            9 => Class == Hdf5TypeClass.VariableLengthString ? "variable-length string" : "variable-length sequence",
+            10 => "array",
+            _ => "unknown",
+        };
+        return $"{name} (HDF5 class {HdfClassCode}), {Size} bytes";
+    }
+
     internal bool TryGetElementKind(out ElementKind kind)
     {
         kind = (Class, Size, IsSigned) switch

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace FmriToImage.Data.Hdf5;
 
@@ -80,6 +81,15 @@ public sealed class Hdf5Dataset
         }
     }
 
+    /// <summary>The file the dataset is in, for messages.</summary>
+    internal string FilePath => _ctx.Path;
+
+    /// <summary>The largest positioned read (longer runs are read in pieces, with a cancellation check between them).</summary>
+    private const int NativeBlock = 64 << 20;
+
+    /// <summary>The conversion buffer of other element types.</summary>
+    private const int ConvertBlock = 1 << 20;
+
     /// <summary>The absolute path of the dataset.</summary>
     public string Path { get; }
 
@@ -115,28 +125,21 @@ public sealed class Hdf5Dataset
     /// <summary>Reads the whole dataset, converted to float, into <paramref name="destination"/> (C order).</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> holds fewer than <see cref="ElementCount"/> elements.</exception>
     /// <exception cref="Hdf5FormatException">The data are corrupt.</exception>
-    /// <exception cref="InvalidOperationException">The element type is not numeric.</exception>
-    public void Read(Span<float> destination)
+    /// <exception cref="Hdf5TypeNotNumericException">The element type is not numeric.</exception>
+    /// <param name="destination">At least <see cref="ElementCount"/> elements.</param>
+    /// <param name="cancellationToken">Checked between the chunks or rows read.</param>
+    public void Read(Span<float> destination, CancellationToken cancellationToken = default)
     {
         var start = new long[Shape.Count];
-        ReadHyperslab(start, [.. Shape], null, destination);
+        ReadHyperslab(start, [.. Shape], null, destination, cancellationToken);
     }
 
     /// <summary>Reads the whole dataset into a new tensor with the dataset's shape.</summary>
     public Tensor<float> ReadTensor()
     {
-        // A chunked dataset may be sparse, but a whole-array read of more elements than the file could possibly
-        // hold (deflate expands at most ~1032:1) is a corrupt shape, not something to allocate for.
-        long bound = _filters.Length > 0 ? _ctx.FileLength * 1032 : _ctx.FileLength;
-        if (_layout.Kind == Hdf5Layout.Chunked && ElementCount > bound / DataType.Size)
-        {
-            throw _ctx.Error(0, $"{Path} has shape ({string.Join(", ", Shape)}) = {ElementCount} elements, more than the {_ctx.FileLength}-byte file can hold; read a sparse dataset with ReadHyperslab");
-        }
-
-        if (ElementCount > Array.MaxLength)
-        {
-            throw new NotSupportedException($"{_ctx.Path}: {Path} has {ElementCount} elements, more than one array holds; use ReadHyperslab");
-        }
+        // A chunked dataset may be sparse (chunks never written read as the fill value): the limit, not the file's
+        // length, bounds what a whole read allocates.
+        ReadLimits.Check($"{_ctx.Path}:{Path}", Shape, ElementCount, "read it in parts with ReadHyperslab");
 
         var values = new float[ElementCount];
         Read(values);
@@ -145,9 +148,9 @@ public sealed class Hdf5Dataset
 
     /// <summary>Reads the whole dataset on a worker thread.</summary>
     /// <param name="destination">At least <see cref="ElementCount"/> elements.</param>
-    /// <param name="cancellationToken">Cancels before the read starts.</param>
+    /// <param name="cancellationToken">Checked before the read starts and between the chunks or rows read.</param>
     public Task ReadAsync(Memory<float> destination, CancellationToken cancellationToken = default) =>
-        Task.Run(() => Read(destination.Span), cancellationToken);
+        Task.Run(() => Read(destination.Span, cancellationToken), cancellationToken);
 
     /// <summary>
     /// Reads the hyperslab of <paramref name="count"/>[d] elements starting at <paramref name="start"/>[d], every
@@ -156,13 +159,20 @@ public sealed class Hdf5Dataset
     /// </summary>
     /// <exception cref="ArgumentException">Wrong rank, a selection outside the dataset, or a short destination.</exception>
     /// <exception cref="Hdf5FormatException">The data are corrupt.</exception>
-    /// <exception cref="InvalidOperationException">The element type is not numeric.</exception>
-    public void ReadHyperslab(ReadOnlySpan<long> start, ReadOnlySpan<long> count, ReadOnlySpan<long> stride, Span<float> destination)
+    /// <exception cref="Hdf5TypeNotNumericException">The element type is not numeric.</exception>
+    /// <param name="start">The first element per dimension.</param>
+    /// <param name="count">The number of elements per dimension.</param>
+    /// <param name="stride">The step per dimension, or empty for 1.</param>
+    /// <param name="destination">At least the product of <paramref name="count"/> elements.</param>
+    /// <param name="cancellationToken">Checked between the chunks or rows read.</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public void ReadHyperslab(ReadOnlySpan<long> start, ReadOnlySpan<long> count, ReadOnlySpan<long> stride, Span<float> destination,
+        CancellationToken cancellationToken = default)
     {
         int rank = Shape.Count;
         if (!DataType.TryGetElementKind(out ElementKind kind))
         {
-            throw new InvalidOperationException($"{_ctx.Path}: {Path} has element type {DataType}, which cannot be converted to float");
+            throw new Hdf5TypeNotNumericException(_ctx.Path, Path, DataType.Describe());
         }
 
         if (start.Length != rank || count.Length != rank || (stride.Length != 0 && stride.Length != rank))
@@ -175,15 +185,15 @@ public sealed class Hdf5Dataset
         for (int d = 0; d < rank; d++)
         {
             strides[d] = stride.Length == 0 ? 1 : stride[d];
-            if (start[d] < 0 || count[d] < 0 || strides[d] < 1 || (count[d] > 0 && start[d] + ((count[d] - 1) * strides[d]) >= Shape[d]))
+            if (start[d] < 0 || count[d] < 0 || strides[d] < 1 || (count[d] > 0 && (start[d] >= Shape[d] || (count[d] - 1) > (Shape[d] - 1 - start[d]) / strides[d])))
             {
                 throw new ArgumentException($"selection start {start[d]}, count {count[d]}, stride {strides[d]} in dimension {d} lies outside {Path}'s extent {Shape[d]}");
             }
 
-            total *= count[d];
+            total = ReadLimits.Product(total, count[d]);
         }
 
-        if (destination.Length < total)
+        if (total < 0 || destination.Length < total)
         {
             throw new ArgumentException($"destination holds {destination.Length} floats, the selection has {total}", nameof(destination));
         }
@@ -198,6 +208,12 @@ public sealed class Hdf5Dataset
             return;
         }
 
+        if (_layout.Kind == Hdf5Layout.Contiguous && rank > 0 && Array.TrueForAll(strides, s => s == 1))
+        {
+            ReadContiguousRuns(start, count, total, kind, destination, cancellationToken);
+            return;
+        }
+
         var plan = new H5Selection(start.ToArray(), count.ToArray(), strides, ChunkGridShape());
         switch (_layout.Kind)
         {
@@ -209,22 +225,23 @@ public sealed class Hdf5Dataset
 
                 foreach (long[] unit in plan.Units())
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     plan.CopyUnit(_layout.CompactData, unit, kind, DataType.IsBigEndian, DataType.Size, destination);
                 }
 
                 break;
             case Hdf5Layout.Contiguous:
-                ReadContiguous(plan, kind, destination);
+                ReadContiguous(plan, kind, destination, cancellationToken);
                 break;
             default:
-                ReadChunked(plan, kind, destination);
+                ReadChunked(plan, kind, destination, cancellationToken);
                 break;
         }
     }
 
-    /// <summary>Reads a hyperslab on a worker thread (see <see cref="ReadHyperslab"/>).</summary>
+    /// <summary>Reads a hyperslab on a worker thread (see <see cref="ReadHyperslab"/>); the token is checked between the chunks or rows read.</summary>
     public Task ReadHyperslabAsync(long[] start, long[] count, long[]? stride, Memory<float> destination, CancellationToken cancellationToken = default) =>
-        Task.Run(() => ReadHyperslab(start, count, stride ?? [], destination.Span), cancellationToken);
+        Task.Run(() => ReadHyperslab(start, count, stride ?? [], destination.Span, cancellationToken), cancellationToken);
 
     /// <summary>The shape of the units data are fetched in: chunks, rows of the last dimension (contiguous) or everything (compact).</summary>
     private long[] ChunkGridShape()
@@ -244,7 +261,7 @@ public sealed class Hdf5Dataset
         return unit;
     }
 
-    private void ReadContiguous(H5Selection plan, ElementKind kind, Span<float> destination)
+    private void ReadContiguous(H5Selection plan, ElementKind kind, Span<float> destination, CancellationToken cancellationToken)
     {
         if (_layout.Address < 0)
         {
@@ -260,6 +277,7 @@ public sealed class Hdf5Dataset
         {
             foreach (long[] unit in plan.Units())
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 long linear = 0;
                 for (int d = 0; d < rank - 1; d++)
                 {
@@ -276,16 +294,17 @@ public sealed class Hdf5Dataset
         }
     }
 
-    private void ReadChunked(H5Selection plan, ElementKind kind, Span<float> destination)
+    private void ReadChunked(H5Selection plan, ElementKind kind, Span<float> destination, CancellationToken cancellationToken)
     {
         H5ChunkIndex index = _chunks!;
         int rank = Shape.Count;
-        int chunkBytes = (int)index.ChunkBytes;
-        byte[] raw = ArrayPool<byte>.Shared.Rent(chunkBytes);
+        int size = DataType.Size;
+        byte[]? raw = null; // rented on first use, grown when a unit needs more: only what is read is allocated
         try
         {
             foreach (long[] unit in plan.Units())
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 long linear = 0;
                 bool partialEdge = false;
                 for (int d = 0; d < rank; d++)
@@ -300,24 +319,145 @@ public sealed class Hdf5Dataset
                     continue;
                 }
 
-                byte[] data;
                 if (_filters.Length == 0 || (partialEdge && _layout.UnfilteredPartialEdgeChunks))
                 {
-                    _ctx.ReadInto(chunk.Address, raw.AsSpan(0, chunkBytes), $"chunk {linear} of {Path}");
-                    data = raw;
-                }
-                else
-                {
-                    byte[] stored = _ctx.Read(chunk.Address, chunk.Size, $"chunk {linear} of {Path}");
-                    data = H5Filters.Decode(_ctx, _filters, stored, chunk.FilterMask, DataType.Size, chunkBytes, chunk.Address);
+                    // An unfiltered chunk is read from its first to its last selected element only.
+                    _ctx.CheckRange(chunk.Address, index.ChunkBytes, $"chunk {linear} of {Path}");
+                    plan.UnitExtent(unit, out long first, out long last);
+                    long bytes = (last - first + 1) * size;
+                    ReadLimits.Check($"{_ctx.Path}:{Path}", Shape, last - first + 1, size, "read a smaller hyperslab of this chunk");
+                    Rent(ref raw, (int)bytes);
+                    _ctx.ReadInto(chunk.Address + (first * size), raw.AsSpan(0, (int)bytes), $"chunk {linear} of {Path}");
+                    plan.CopyUnit(raw.AsSpan(0, (int)bytes), unit, kind, DataType.IsBigEndian, size, destination, first);
+                    continue;
                 }
 
-                plan.CopyUnit(data, unit, kind, DataType.IsBigEndian, DataType.Size, destination);
+                if (index.ChunkBytes > Array.MaxLength)
+                {
+                    throw new Hdf5NotSupportedException(_ctx.Path, $"filtered chunks of {index.ChunkBytes} bytes (more than one array holds) in {Path}",
+                        $"h5repack -l {Path}:CONTI in.h5 out.h5");
+                }
+
+                byte[] stored = _ctx.Read(chunk.Address, chunk.Size, $"chunk {linear} of {Path}");
+                byte[] data = H5Filters.Decode(_ctx, _filters, stored, chunk.FilterMask, size, (int)index.ChunkBytes, chunk.Address);
+                plan.CopyUnit(data, unit, kind, DataType.IsBigEndian, size, destination);
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(raw);
+            if (raw is not null)
+            {
+                ArrayPool<byte>.Shared.Return(raw);
+            }
+        }
+    }
+
+    private static void Rent(ref byte[]? buffer, int length)
+    {
+        if (buffer is not null && buffer.Length >= length)
+        {
+            return;
+        }
+
+        if (buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = null;
+        }
+
+        buffer = ArrayPool<byte>.Shared.Rent(length);
+    }
+
+    /// <summary>
+    /// Contiguous data, unit strides: the innermost dimensions the selection spans whole, with the one before them,
+    /// are one run of consecutive bytes in the file and in the destination; each run is one positioned read (float32
+    /// in the machine's byte order straight into the destination, other types through a small buffer and converted).
+    /// </summary>
+    private void ReadContiguousRuns(ReadOnlySpan<long> start, ReadOnlySpan<long> count, long total, ElementKind kind, Span<float> destination,
+        CancellationToken cancellationToken)
+    {
+        if (_layout.Address < 0)
+        {
+            destination[..(int)total].Fill(_fill);
+            return;
+        }
+
+        int rank = Shape.Count;
+        var elementStrides = new long[rank];
+        long stride = 1;
+        for (int d = rank - 1; d >= 0; d--)
+        {
+            elementStrides[d] = stride;
+            stride *= Shape[d];
+        }
+
+        int j = rank - 1;
+        while (j > 0 && start[j] == 0 && count[j] == Shape[j])
+        {
+            j--;
+        }
+
+        long run = count[j] * elementStrides[j];
+        var k = new long[j];
+        long dest = 0;
+        while (true)
+        {
+            long element = start[j] * elementStrides[j];
+            for (int d = 0; d < j; d++)
+            {
+                element += (start[d] + k[d]) * elementStrides[d];
+            }
+
+            ReadRun(element, kind, destination.Slice((int)dest, (int)run), cancellationToken);
+            dest += run;
+            int dim = j - 1;
+            while (dim >= 0 && ++k[dim] == count[dim])
+            {
+                k[dim] = 0;
+                dim--;
+            }
+
+            if (dim < 0)
+            {
+                return;
+            }
+        }
+    }
+
+    private void ReadRun(long element, ElementKind kind, Span<float> destination, CancellationToken cancellationToken)
+    {
+        int size = DataType.Size;
+        long at = _layout.Address + (element * size);
+        string what = $"contiguous data of {Path}";
+        if (kind == ElementKind.Float32 && DataType.IsBigEndian != BitConverter.IsLittleEndian)
+        {
+            Span<byte> bytes = MemoryMarshal.AsBytes(destination);
+            _ctx.CheckRange(at, bytes.Length, what);
+            for (int done = 0; done < bytes.Length; done += NativeBlock)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                _ctx.ReadInto(at + done, bytes.Slice(done, Math.Min(NativeBlock, bytes.Length - done)), what);
+            }
+
+            return;
+        }
+
+        int perBlock = ConvertBlock / size;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)destination.Length * size, ConvertBlock));
+        try
+        {
+            for (int done = 0; done < destination.Length; done += perBlock)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int n = Math.Min(perBlock, destination.Length - done);
+                Span<byte> block = buffer.AsSpan(0, n * size);
+                _ctx.ReadInto(at + ((long)done * size), block, what);
+                ElementConverter.ToSingle(block, kind, DataType.IsBigEndian, destination.Slice(done, n));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -338,6 +478,11 @@ public sealed class Hdf5Dataset
             }
 
             linear = (linear * index.Grid[d]) + (start[d] / c);
+        }
+
+        if (index.ChunkBytes > Array.MaxLength)
+        {
+            return false;
         }
 
         int elements = (int)(index.ChunkBytes / DataType.Size);

@@ -4,7 +4,14 @@ namespace FmriToImage.Data.Hdf5;
 /// <remarks>Not thread-safe (navigation reads metadata); see <see cref="Hdf5File"/>.</remarks>
 public sealed class Hdf5Group
 {
-    private const int MaxSoftLinkHops = 16;
+    /// <summary>
+    /// The soft links one lookup may follow, nested ones included: libhdf5's default (H5L_NUM_LINKS), so a file
+    /// libhdf5 opens opens here and a link bomb (links naming links many times over) stops after this many.
+    /// </summary>
+    internal const int MaxSoftLinks = 16;
+
+    /// <summary>The path components one lookup may step through, those of followed soft links included.</summary>
+    internal const int MaxPathSteps = 1024;
 
     private readonly Hdf5File _file;
     private readonly H5Context _ctx;
@@ -98,7 +105,8 @@ public sealed class Hdf5Group
             {
                 try
                 {
-                    child = Resolve(link.SoftTarget, 1);
+                    var budget = new LinkBudget(childPath) { SoftLinks = MaxSoftLinks - 1 };
+                    child = Resolve(link.SoftTarget, budget);
                 }
                 catch (Hdf5ObjectNotFoundException)
                 {
@@ -113,13 +121,10 @@ public sealed class Hdf5Group
         }
     }
 
-    private object Resolve(string path, int hops = 0)
-    {
-        if (hops > MaxSoftLinkHops)
-        {
-            throw new Hdf5FormatException(_ctx.Path, _address, $"more than {MaxSoftLinkHops} soft links while resolving '{path}' (cycle?)");
-        }
+    private object Resolve(string path) => Resolve(path, new LinkBudget(path));
 
+    private object Resolve(string path, LinkBudget budget)
+    {
         Hdf5Group group = path.StartsWith('/') ? _file.Root : this;
         string[] parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         object current = group;
@@ -130,6 +135,11 @@ public sealed class Hdf5Group
                 throw new Hdf5ObjectNotFoundException(_ctx.Path, path, $"{_ctx.Path}: '{string.Join('/', parts[..i])}' in '{path}' is a dataset, not a group");
             }
 
+            if (--budget.Steps < 0)
+            {
+                throw new Hdf5FormatException(_ctx.Path, g._address, $"too many links: looking up '{budget.Asked}' steps through more than {MaxPathSteps} path components (soft links included)");
+            }
+
             H5Link link = g.Links.FirstOrDefault(l => l.Name == parts[i])
                 ?? throw new Hdf5ObjectNotFoundException(_ctx.Path, path, $"{_ctx.Path}: {g.Path} has no member '{parts[i]}' (has: {string.Join(", ", g.Links.Select(l => l.Name))})");
             string childPath = g.Path == "/" ? "/" + link.Name : g.Path + "/" + link.Name;
@@ -138,11 +148,27 @@ public sealed class Hdf5Group
                 throw new Hdf5NotSupportedException(_ctx.Path, $"external link {childPath}", "h5repack --merge in.h5 out.h5");
             }
 
+            if (link.SoftTarget is not null && --budget.SoftLinks < 0)
+            {
+                throw new Hdf5FormatException(_ctx.Path, g._address,
+                    $"too many links: looking up '{budget.Asked}' follows more than {MaxSoftLinks} soft links (a cycle or links naming links; libhdf5 stops at the same count)");
+            }
+
             current = link.SoftTarget is not null
-                ? g.Resolve(link.SoftTarget, hops + 1)
+                ? g.Resolve(link.SoftTarget, budget)
                 : _file.OpenObject(childPath, link.Address);
         }
 
         return current;
+    }
+
+    /// <summary>What one lookup may still spend, shared by the soft links it follows (libhdf5 counts the same way).</summary>
+    private sealed class LinkBudget(string asked)
+    {
+        public string Asked { get; } = asked;
+
+        public int SoftLinks { get; set; } = MaxSoftLinks;
+
+        public int Steps { get; set; } = MaxPathSteps;
     }
 }

@@ -143,6 +143,7 @@ public sealed class NiftiReader : IDisposable
 
     /// <summary>Reads the whole image into a tensor of shape <c>[T, Z, Y, X]</c> (reversed NIfTI dimensions) in C order.</summary>
     /// <exception cref="NiftiFormatException">The file is truncated or its compressed data are corrupt.</exception>
+    /// <exception cref="DataSizeLimitException">The image holds more than <see cref="ReadLimits.MaxValues"/> voxels.</exception>
     public Tensor<float> ReadAll() => ReadAllCore(null, CancellationToken.None);
 
     /// <summary>Reads the whole image on a worker thread, reporting the number of volumes read so far.</summary>
@@ -165,10 +166,7 @@ public sealed class NiftiReader : IDisposable
     private Tensor<float> ReadAllCore(IProgress<long>? progress, CancellationToken cancellationToken)
     {
         long voxels = Header.VoxelsPerVolume, volumes = Header.VolumeCount;
-        if (voxels * volumes > Array.MaxLength)
-        {
-            throw new NotSupportedException($"{FilePath}: {voxels * volumes} voxels exceed one array; read it volume by volume with ReadVolume");
-        }
+        ReadLimits.Check(FilePath, Header.Dimensions, ReadLimits.Product(voxels, volumes), "read it volume by volume with ReadVolume");
 
         var values = new float[voxels * volumes];
         for (long t = 0; t < volumes; t++)

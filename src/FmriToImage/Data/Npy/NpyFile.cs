@@ -28,11 +28,33 @@ public static class NpyFile
         return ReadHeader(stream, path);
     }
 
-    /// <summary>Reads the header from <paramref name="stream"/>, which is left positioned at the first data byte.</summary>
-    /// <param name="stream">The stream positioned at the magic number.</param>
-    /// <param name="name">A name for the stream used in error messages.</param>
-    /// <exception cref="NpyFormatException">The header is malformed or the data would not fit the stream.</exception>
-    public static NpyHeader ReadHeader(Stream stream, string name)
+    /// <summary>
+    /// Reads a NumPy object array's file (<c>'descr': '|O'</c>, as <c>numpy.save</c> writes a dict): checks the header
+    /// and returns the pickle that follows it, with its offset in the file. The pickle is not interpreted here.
+    /// </summary>
+    /// <exception cref="NpyFormatException">The header is malformed or does not describe a C-order object array.</exception>
+    internal static (byte[] Pickle, long Offset) ReadObjectArrayPickle(string path, int maxBytes)
+    {
+        using var stream = File.OpenRead(path);
+        var (_, _, descr, fortran, _, dataOffset) = ReadHeaderDictionary(stream, path);
+        if (descr != "|O" || fortran)
+        {
+            throw new NpyFormatException(path, 0, $"expected a pickled object array ('descr': '|O', C order), found '{descr}'{(fortran ? " in Fortran order" : "")}");
+        }
+
+        long length = stream.Length - dataOffset;
+        if (length > maxBytes)
+        {
+            throw new NpyFormatException(path, dataOffset, $"the pickled object takes {length} bytes; at most {maxBytes} are read");
+        }
+
+        var pickle = new byte[length];
+        stream.ReadExactly(pickle);
+        return (pickle, dataOffset);
+    }
+
+    /// <summary>Reads the preamble and the header dictionary; the stream is left at the first data byte.</summary>
+    private static (int Major, int Minor, string Descr, bool Fortran, long[] Shape, long DataOffset) ReadHeaderDictionary(Stream stream, string name)
     {
         ArgumentNullException.ThrowIfNull(stream);
         Span<byte> prefix = stackalloc byte[12];
@@ -88,8 +110,19 @@ public static class NpyFile
         }
 
         var (descr, fortran, shape) = NpyHeaderParser.Parse(text, name, preamble);
+        return (major, minor, descr, fortran, shape, preamble + headerLength);
+    }
+
+    /// <summary>Reads the header from <paramref name="stream"/>, which is left positioned at the first data byte.</summary>
+    /// <param name="stream">The stream positioned at the magic number.</param>
+    /// <param name="name">A name for the stream used in error messages.</param>
+    /// <exception cref="NpyFormatException">The header is malformed or the data would not fit the stream.</exception>
+    public static NpyHeader ReadHeader(Stream stream, string name)
+    {
+        var (major, minor, descr, fortran, shape, dataOffset) = ReadHeaderDictionary(stream, name);
+        long preamble = major == 1 ? 10 : 12;
         var (type, bigEndian) = ParseDescr(descr, name, preamble);
-        var header = new NpyHeader(major, minor, type, bigEndian, fortran, shape, preamble + headerLength);
+        var header = new NpyHeader(major, minor, type, bigEndian, fortran, shape, dataOffset);
         long bytes;
         try
         {
@@ -101,7 +134,7 @@ public static class NpyFile
         }
 
         long available = stream.CanSeek ? stream.Length - stream.Position : long.MaxValue;
-        if (bytes > available || header.ElementCount > Array.MaxLength)
+        if (bytes > available)
         {
             throw new NpyFormatException(name, header.DataOffset, $"shape ({string.Join(", ", shape)}) of {descr} needs {bytes} data bytes but {available} remain");
         }
@@ -258,6 +291,7 @@ public static class NpyFile
 
         NpyHeader header = ReadHeader(stream, name);
         int size = header.ElementSize;
+        ReadLimits.Check(name, header.Shape, header.ElementCount, size, "read a .npy this large in parts");
         var data = new byte[header.ElementCount * size];
         if (stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false) < data.Length)
         {

@@ -117,7 +117,7 @@ public class Hdf5HyperslabTests
     public void Strings_are_not_numeric()
     {
         using var f = Hdf5FileTests.Open("sb0");
-        Assert.Throws<InvalidOperationException>(() => f.Root.Attribute("title").ReadDoubles());
+        Assert.Throws<Hdf5TypeNotNumericException>(() => f.Root.Attribute("title").ReadDoubles());
         Assert.Throws<InvalidOperationException>(() => f.Root.Attribute("answer").ReadStrings());
     }
 }

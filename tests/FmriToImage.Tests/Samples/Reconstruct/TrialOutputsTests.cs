@@ -46,4 +46,35 @@ public sealed class TrialOutputsTests : IDisposable
         Assert.NotEqual(identity with { Bundle = "sha256:cd" }, stored);
         Assert.Contains("older version", identity.DifferenceFrom(null), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("record_empty.json")]
+    [InlineData("record_truncated.json")]
+    [InlineData("record_not_a_record.json")]
+    public void A_damaged_record_means_not_done(string hostile)
+    {
+        // What a kill during the record's write left before records were written atomically
+        // (tests/fixtures/make_hostile_fixtures.py): --resume must redo the trial, never crash on it.
+        var outputs = new TrialOutputs(folder, "nsd-00013");
+        File.Copy(TestFiles.Fixture("hostile", "trials", hostile), outputs.Json);
+        File.WriteAllBytes(outputs.Final, [1]);
+        File.WriteAllBytes(outputs.Candidate(0), [1]);
+        var record = outputs.ReadRecord();
+        Assert.Null(record);
+        Assert.False(outputs.IsComplete(record));
+    }
+
+    [Fact]
+    public void A_record_of_another_trial_or_with_its_chosen_index_outside_the_candidates_means_not_done()
+    {
+        var outputs = new TrialOutputs(folder, "nsd-00013");
+        File.WriteAllText(outputs.Json, System.Text.Json.JsonSerializer.Serialize(Record(1, null) with { Key = "nsd-00022" }));
+        Assert.Null(outputs.ReadRecord());
+        var outOfRange = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(Record(1, null)))!;
+        outOfRange["ChosenIndex"] = 1;
+        File.WriteAllText(outputs.Json, outOfRange.ToJsonString());
+        Assert.Null(outputs.ReadRecord());
+        File.WriteAllText(outputs.Json, System.Text.Json.JsonSerializer.Serialize(Record(1, null)));
+        Assert.NotNull(outputs.ReadRecord());
+    }
 }

@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using FmriToImage.Bundle;
+using FmriToImage.Tests.Bundle;
+
+namespace FmriToImage.Tests.Samples.Reconstruct;
+
+/// <summary>
+/// The main job's documented exit codes (README.md, ExitCodes.cs) for a hostile file of each kind, each run as the
+/// user runs it: the built fmri2img-reconstruct in a process of its own, from the repository root (the demo bundle and
+/// data by default). Hostile files: tests/fixtures/make_hostile_fixtures.py.
+/// </summary>
+public sealed class ReconstructExitCodeTests : IDisposable
+{
+    private const int Usage = 2;
+    private const int Invalid = 4;
+
+    private readonly string output = Directory.CreateTempSubdirectory("fmri2img-exit-").FullName;
+
+    public void Dispose() => Directory.Delete(output, recursive: true);
+
+    public static TheoryData<string> HostileBundles() =>
+    [
+        "null_files_entry", "null_voxel_encoder", "nul_in_path", "roi_set_missing", "roi_set_folder",
+        "nsdgeneral_missing", "unet_unlisted", "model_index_invalid_utf8", "model_index_invalid_utf8_rehashed",
+        "huge_timesteps", "unlisted_file", "changed_byte", "tokenizer_invalid_utf8", "preprocessor_invalid_utf8",
+    ];
+
+    [Theory]
+    [MemberData(nameof(HostileBundles))]
+    public void A_hostile_bundle_exits_4_naming_the_file(string kind)
+    {
+        using var temp = new TempBundle();
+        var named = Hostile(temp, kind);
+        var (code, log) = Run("--bundle", temp.Root, "--limit", "1", "--out", Path.Combine(output, "out"));
+        Assert.True(code == Invalid, $"exit {code}, expected {Invalid}:\n{log}");
+        Assert.Contains(named, Unwrapped(log));
+    }
+
+    [Theory]
+    [InlineData("truncated.npy", "byte offset 128")]
+    [InlineData("garbage.nii", "sizeof_hdr")]
+    public void A_hostile_data_file_exits_4_naming_it(string file, string expected)
+    {
+        var (code, log) = Run("--data", TestFiles.Fixture("hostile", "data", file), "--limit", "1", "--out", Path.Combine(output, "out"));
+        Assert.True(code == Invalid, $"exit {code}, expected {Invalid}:\n{log}");
+        Assert.Contains(expected, Unwrapped(log));
+    }
+
+    [Theory]
+    [InlineData(Usage, "--limit", "0")]
+    [InlineData(Usage, "--data", "README.md")]
+    [InlineData(3, "--bundle", "no-such-bundle")]
+    [InlineData(3, "--data", "no-such-data.npy")]
+    [InlineData(5, "--data", "tests/fixtures/data/trials/matrix.npy")]
+    [InlineData(5, "--subject", "2")]
+    public void The_other_documented_exit_codes_hold(int expected, string option, string value)
+    {
+        var (code, log) = Run(option, value, "--out", Path.Combine(output, "out"));
+        Assert.True(code == expected, $"{option} {value}: exit {code}, expected {expected}:\n{log}");
+    }
+
+    [Fact]
+    public void An_out_that_is_not_a_writable_folder_exits_2_naming_out_before_anything_is_written()
+    {
+        var file = Path.Combine(output, "a-file");
+        File.WriteAllText(file, "keep");
+        var workingFolder = Directory.CreateDirectory(Path.Combine(output, "cwd")).FullName;
+        foreach (var bad in new[] { "", file, "/dev/null" })
+        {
+            if (bad == "/dev/null" && OperatingSystem.IsWindows())
+            {
+                continue;
+            }
+
+            var (code, log) = RunIn(workingFolder, "--bundle", TestFiles.RepoPath("models", "demo"), "--out", bad);
+            Assert.True(code == Usage, $"--out '{bad}': exit {code}, expected {Usage}:\n{log}");
+            Assert.Contains("--out", log);
+        }
+
+        Assert.Equal("keep", File.ReadAllText(file));
+        Assert.Empty(Directory.GetFileSystemEntries(workingFolder)); // --out "" once wrote trials/ here
+    }
+
+    [Fact]
+    public void A_killed_run_resumes_to_byte_identical_metrics_even_over_a_damaged_record()
+    {
+        var whole = Path.Combine(output, "whole");
+        Assert.Equal(0, Run("--limit", "8", "--out", whole).Code);
+
+        // kill -9 once the first trial's record is written, then --resume.
+        var killed = Path.Combine(output, "killed");
+        var trials = Path.Combine(killed, "trials");
+        using (var job = Start("--limit", "8", "--out", killed))
+        {
+            job.OutputDataReceived += (_, _) => { };
+            job.ErrorDataReceived += (_, _) => { };
+            job.BeginOutputReadLine();
+            job.BeginErrorReadLine();
+            var clock = Stopwatch.StartNew();
+            while (!job.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2) && (!Directory.Exists(trials) || Directory.GetFiles(trials, "*.json").Length == 0))
+            {
+                Thread.Sleep(20);
+            }
+
+            Assert.False(job.HasExited, "the job finished before it could be killed mid-run");
+            job.Kill(entireProcessTree: true);
+            job.WaitForExit();
+        }
+
+        // The damage a kill during a non-atomic write left: a record cut short.
+        var first = Directory.GetFiles(trials, "*.json").Order(StringComparer.Ordinal).First();
+        File.Copy(TestFiles.Fixture("hostile", "trials", "record_truncated.json"), first, overwrite: true);
+
+        var (code, log) = Run("--limit", "8", "--resume", "--out", killed);
+        Assert.True(code == 0, $"--resume: exit {code}:\n{log}");
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "metrics.json")), File.ReadAllBytes(Path.Combine(killed, "metrics.json")));
+    }
+
+    /// <summary>Makes <paramref name="temp"/> hostile in one way; returns what the job's message must name.</summary>
+    private static string Hostile(TempBundle temp, string kind)
+    {
+        switch (kind)
+        {
+            case "model_index_invalid_utf8":
+                temp.Overlay(ModelBundle.ModelIndexFileName, "model_index_invalid_utf8.json");
+                return "model_index.json";
+            case "model_index_invalid_utf8_rehashed":
+                temp.Overlay(ModelBundle.ModelIndexFileName, "model_index_invalid_utf8.json");
+                temp.Rehash(ModelBundle.ModelIndexFileName);
+                return "model_index.json: not UTF-8";
+            case "huge_timesteps":
+                temp.Overlay(ModelBundle.SchedulerConfigPath, "scheduler_config_huge_timesteps.json");
+                temp.Rehash(ModelBundle.SchedulerConfigPath);
+                return "scheduler/scheduler_config.json";
+            case "tokenizer_invalid_utf8":
+                temp.Overlay("tokenizer/vocab.json", "vocab_invalid_utf8.json");
+                temp.Rehash("tokenizer/vocab.json");
+                return "tokenizer/vocab.json";
+            case "preprocessor_invalid_utf8":
+                temp.Overlay("image_encoder/preprocessor_config.json", "preprocessor_config_invalid_utf8.json");
+                temp.Rehash("image_encoder/preprocessor_config.json");
+                return "image_encoder/preprocessor_config.json";
+            case "unlisted_file":
+                File.WriteAllBytes(temp.PathOf("unet/model.onnx.data"), new byte[64]);
+                return "unet/model.onnx.data";
+            case "changed_byte":
+                var graph = temp.PathOf("vae_decoder/model.onnx");
+                var bytes = File.ReadAllBytes(graph);
+                bytes[bytes.Length / 2] ^= 0x01;
+                File.WriteAllBytes(graph, bytes);
+                return "vae_decoder/model.onnx";
+            case "unet_unlisted":
+                temp.Overlay(ModelBundle.DecoderManifestFileName, "fmri_decoder_unet_unlisted.json");
+                temp.Overlay("unet/model.onnx", "unet_weights_x3.onnx");
+                return "unet/model.onnx";
+            default:
+                temp.Overlay(ModelBundle.DecoderManifestFileName, $"fmri_decoder_{kind}.json");
+                return kind switch
+                {
+                    "roi_set_missing" => "masks/no_such_set.npy",
+                    "nsdgeneral_missing" => "masks/nsdgeneral.nii.gz",
+                    _ => "fmri_decoder.json",
+                };
+        }
+    }
+
+    /// <summary>The console wraps long messages at its width; the words are compared without the breaks.</summary>
+    private static string Unwrapped(string log) => log.Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal);
+
+    private static (int Code, string Log) Run(params string[] args) => RunIn(TestFiles.RepositoryRoot, args);
+
+    private static (int Code, string Log) RunIn(string workingFolder, params string[] args)
+    {
+        using var job = StartIn(workingFolder, args);
+        var log = job.StandardOutput.ReadToEndAsync();
+        var errors = job.StandardError.ReadToEndAsync();
+        if (!job.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            job.Kill(entireProcessTree: true);
+            throw new TimeoutException($"fmri2img-reconstruct {string.Join(' ', args)} ran over 3 minutes");
+        }
+
+        return (job.ExitCode, log.Result + errors.Result);
+    }
+
+    private static Process Start(params string[] args) => StartIn(TestFiles.RepositoryRoot, args);
+
+    private static Process StartIn(string workingFolder, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingFolder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fmri2img-reconstruct.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start)!;
+    }
+}
