@@ -42,7 +42,7 @@ internal static class ExitCodes
                --out not a writable folder (empty, a file, /dev/null), --resume over trials made with another bundle or
                other settings, --merge over trials not all done or not all of this run, a Slurm array that is not one
                evenly stepped range of task ids
-          {PathNotFound}    the --bundle folder or the --data path does not exist
+          {PathNotFound}    the --bundle folder, the --data path, or an --evaluation-bundle, --mean-image or --images path does not exist
           {Invalid}    the bundle or a data file is invalid (malformed, incomplete, a file unlisted or changed, graph contract, NaN values)
           {DataDoesNotFitBundle}    the data do not fit the bundle (subject, voxel count, grid, array rank)
           {Cancelled}  cancelled (Ctrl+C); finished trials stay in --out for --resume

@@ -22,6 +22,9 @@ using FmriToImage.Retrieval;
 using FmriToImage.Samples.Reconstruct;
 using Spectre.Console;
 
+// The demo world's mean training image (tests/fixtures/evaluation/make_demo_mean_image.py), the default --mean-image
+// with the default --data.
+const string DemoMeanImage = "samples/Reconstruct/demo-mean-training-image.png";
 var bundleOption = new Option<string>("--bundle") { Description = "Model bundle folder.", DefaultValueFactory = _ => "models/demo" };
 var dataOption = new Option<string>("--data")
 {
@@ -33,20 +36,19 @@ var dataOption = new Option<string>("--data")
     DefaultValueFactory = _ => "samples/data/nsd-mini",
 };
 var subjectOption = new Option<int>("--subject") { Description = "Subject number (1 = subj01); must be the bundle's.", DefaultValueFactory = _ => 1 };
-var pipelineOption = new Option<string>("--pipeline") { Description = "caption-img2img or unclip.", DefaultValueFactory = _ => "caption-img2img" };
-pipelineOption.AcceptOnlyFromAmong("caption-img2img", "unclip");
-var stepsOption = new Option<int?>("--steps") { Description = "DDIM steps, at least 1 (default: the bundle's)." };
-var strengthOption = new Option<double?>("--strength") { Description = "img2img strength in [0, 1] (default: the bundle's)." };
-var guidanceOption = new Option<double?>("--guidance") { Description = "Guidance scale, ≥ 0; ≤ 1 disables guidance (default: the bundle's)." };
-var samplesOption = new Option<int?>("--samples") { Description = "Samples per model / per trial, at least 1 (default: the bundle's)." };
-var seedOption = new Option<ulong>("--seed") { Description = "Seed of all diffusion noise.", DefaultValueFactory = _ => 0 };
+var pipelineOption = new Option<string>("--pipeline") { Description = "caption-img2img or unclip (any case).", DefaultValueFactory = _ => "caption-img2img", CustomParser = OptionValues.Pipeline };
+var stepsOption = new Option<int?>("--steps") { Description = "DDIM steps, at least 1 (default: the bundle's).", CustomParser = OptionValues.PositiveWholeNumber };
+var strengthOption = new Option<double?>("--strength") { Description = "img2img strength in [0, 1] (default: the bundle's).", CustomParser = OptionValues.Number(0, 1, "in [0, 1]") };
+var guidanceOption = new Option<double?>("--guidance") { Description = "Guidance scale, ≥ 0; ≤ 1 disables guidance (default: the bundle's).", CustomParser = OptionValues.Number(0, double.MaxValue, "≥ 0") };
+var samplesOption = new Option<int?>("--samples") { Description = "Samples per model / per trial, at least 1 (default: the bundle's).", CustomParser = OptionValues.PositiveWholeNumber };
+var seedOption = new Option<ulong>("--seed") { Description = "Seed of all diffusion noise, 0 to 18446744073709551615.", DefaultValueFactory = _ => 0, CustomParser = OptionValues.Seed };
 var deviceOption = new Option<string>("--device") { Description = "cpu, cuda (required) or auto (CUDA, else CPU — said so).", DefaultValueFactory = _ => "cpu" };
 deviceOption.AcceptOnlyFromAmong("cpu", "cuda", "auto");
 var roiSetOption = new Option<string?>("--roi-set")
 {
     Description = "With an Algonauts 2023 subject folder as --data: decode from these ROIs only — every vertex outside them is zeroed in the input of every voxel encoder (an input mask; each encoder's own ROI set still applies on top): Set1, Set2, Set3 or ROI names separated by commas (e.g. V1v,V1d,FFA-1), looked up in the folder's roi_masks.",
 };
-var limitOption = new Option<int?>("--limit") { Description = "Reconstruct only the first N test images (NSD root) or rows (single file)." };
+var limitOption = new Option<int?>("--limit") { Description = "Reconstruct only the first N test images (NSD root) or rows (single file).", CustomParser = OptionValues.PositiveWholeNumber };
 var shardOption = new Option<string?>("--shard")
 {
     Description = "i/n: this process takes trials i, i+n, i+2n, … (0-based), for cluster array jobs. Unset in a Slurm array task: "
@@ -59,26 +61,25 @@ var mergeOption = new Option<bool>("--merge")
         + "refuses (exit 2) when a trial is not done or was made with another bundle or other settings.",
 };
 var outOption = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "out" };
-RequireAtLeastOne(limitOption);
-RequireAtLeastOne(stepsOption);
-RequireAtLeastOne(samplesOption);
-strengthOption.Validators.Add(r =>
+var evaluationBundleOption = new Option<string?>("--evaluation-bundle")
 {
-    if (r.GetValue(strengthOption) is { } s && !(s >= 0 && s <= 1))
-    {
-        r.AddError($"--strength must be in [0, 1], not {s.ToString(CultureInfo.InvariantCulture)}.");
-    }
-});
-guidanceOption.Validators.Add(r =>
+    Description = "Evaluation bundle (models/export/eval_networks.py): AlexNet, Inception v3, CLIP, EfficientNet-B1 and SwAV as ONNX graphs, for MindEye's full metric table. Without it: PixCorr, SSIM and the bundle's own image-encoder identification only.",
+};
+var rowsOption = new Option<string?>("--rows") { Description = "A single file's rows to reconstruct, 0-based: e.g. 0-9,15,20-22." };
+var imagesOption = new Option<string?>("--images")
 {
-    if (r.GetValue(guidanceOption) is { } g && !(g >= 0 && double.IsFinite(g)))
-    {
-        r.AddError($"--guidance must be a finite number ≥ 0, not {g.ToString(CultureInfo.InvariantCulture)}.");
-    }
-});
+    Description = "The images a single file's trials saw, for the full metric table: a folder of PNG/JPEG files or an HDF5 file with /imgBrick (images × H × W × 3, uint8). With --image-ids.",
+};
+var imageIdsOption = new Option<string?>("--image-ids")
+{
+    Description = "Which image each trial row saw: a comma-separated list (row 0 first), a file of one id per line, or a CSV with an 'image' (or 'nsdId') column and optionally 'row'. "
+        + "An id is a file name without extension in the --images folder, or the index into /imgBrick.",
+};
+var meanImageOption = new Option<string?>("--mean-image")
+{
+    Description = "The mean training image (PNG or JPEG), scored as the baseline column (a reconstruction that ignores the brain). Default with the demo data: " + DemoMeanImage + ".",
+};
 
-// Images per EmbedImages run when the job evaluates.
-const int ImageEmbeddingBatch = 16;
 
 // Set once the first trial is reconstructed: an ArgumentException before that is the request's settings out of range
 // (the library validates them before any network runs), so exit 2, not a bug.
@@ -87,7 +88,7 @@ var trialsRan = false;
 var root = new RootCommand("Reconstruct seen images from fMRI with a model bundle, and evaluate them.\n\n" + ExitCodes.Description)
 {
     bundleOption, dataOption, subjectOption, pipelineOption, stepsOption, strengthOption, guidanceOption, samplesOption,
-    seedOption, deviceOption, roiSetOption, limitOption, shardOption, resumeOption, mergeOption, outOption,
+    seedOption, deviceOption, roiSetOption, limitOption, shardOption, resumeOption, mergeOption, outOption, rowsOption, imagesOption, imageIdsOption, evaluationBundleOption, meanImageOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -100,7 +101,7 @@ root.SetAction(async (parse, cancellationToken) =>
         var parts = shard.Split('/');
         if (parts.Length != 2 || !int.TryParse(parts[0], out shardIndex) || !int.TryParse(parts[1], out shardCount) || shardCount < 1 || shardIndex < 0 || shardIndex >= shardCount)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]--shard must be i/n with 0 ≤ i < n, not '{shard}'.[/]");
+            Console.Error.WriteLine($"--shard must be i/n with 0 ≤ i < n, not '{shard}'.");
             return ExitCodes.Usage;
         }
 
@@ -134,13 +135,13 @@ root.SetAction(async (parse, cancellationToken) =>
 
     if (!Directory.Exists(bundle))
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]The bundle folder '{Path.GetFullPath(bundle)}' does not exist.[/] Run from the repository root, or pass --bundle.");
+        Console.Error.WriteLine($"--bundle: the folder '{Path.GetFullPath(bundle)}' does not exist. Run from the repository root, or pass --bundle.");
         return ExitCodes.PathNotFound;
     }
 
     if (!Directory.Exists(data) && !File.Exists(data))
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]The data '{Path.GetFullPath(data)}' does not exist.[/] Run from the repository root, or pass --data (an NSD-layout folder or a {string.Join(", ", TrialFile.Extensions)} file).");
+        Console.Error.WriteLine($"--data: '{Path.GetFullPath(data)}' does not exist. Run from the repository root, or pass --data (an NSD-layout folder or a {string.Join(", ", TrialFile.Extensions)} file).");
         return ExitCodes.PathNotFound;
     }
 
@@ -161,8 +162,17 @@ root.SetAction(async (parse, cancellationToken) =>
 
     if (File.Exists(data) && !TrialFile.IsSupported(data))
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]--data '{data}' is a file of a kind this job does not read;[/] pass an NSD-layout folder or a {string.Join(", ", TrialFile.Extensions)} file.");
+        Console.Error.WriteLine($"--data '{data}' is a file of a kind this job does not read; pass an NSD-layout folder or a {string.Join(", ", TrialFile.Extensions)} file.");
         return ExitCodes.Usage;
+    }
+
+    foreach (var (option, path, folder) in new[] { (evaluationBundleOption, parse.GetValue(evaluationBundleOption), true), (meanImageOption, parse.GetValue(meanImageOption), false), (imagesOption, parse.GetValue(imagesOption), (bool?)null) })
+    {
+        if (path is not null && !(folder switch { true => Directory.Exists(path), false => File.Exists(path), null => Directory.Exists(path) || File.Exists(path) }))
+        {
+            Console.Error.WriteLine($"{option.Name}: '{Path.GetFullPath(path)}' does not exist.");
+            return ExitCodes.PathNotFound;
+        }
     }
 
     try
@@ -174,9 +184,14 @@ root.SetAction(async (parse, cancellationToken) =>
         AnsiConsole.MarkupLine("[yellow]Cancelled; finished trials are in the output folder (use --resume).[/]");
         return ExitCodes.Cancelled;
     }
+    catch (UsageException e)
+    {
+        Console.Error.WriteLine(e.Message);
+        return ExitCodes.Usage;
+    }
     catch (ArgumentException e) when (!trialsRan && e is not ArgumentNullException)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]A setting is out of range: {e.Message}[/]");
+        Console.Error.WriteLine($"A setting is out of range: {OptionValues.RequestMessage(e)}");
         return ExitCodes.Usage;
     }
     catch (UnknownRoiException e)
@@ -186,15 +201,15 @@ root.SetAction(async (parse, cancellationToken) =>
     }
     catch (Exception e) when (e is VoxelCountMismatchException or DataShapeException)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+        Console.Error.WriteLine(e.Message);
         return ExitCodes.DataDoesNotFitBundle;
     }
     catch (Exception e) when (e is FmriToImageException or FileNotFoundException or InvalidDataException or FormatException)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+        Console.Error.WriteLine(e.Message);
         if (e is NonFiniteValueException)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]The trials of '{data}' must be finite values (NaN rows are unrecorded trials in MindEye2-style renorm files).[/]");
+            Console.Error.WriteLine($"The trials of '{data}' must be finite values (NaN rows are unrecorded trials in MindEye2-style renorm files).");
         }
 
         return ExitCodes.Invalid;
@@ -223,7 +238,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     var expectedSubject = $"subj{subject:00}";
     if (!string.Equals(decoder.Subject, expectedSubject, StringComparison.Ordinal))
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]The bundle '{bundlePath}' decodes {decoder.Subject}, but --subject asks for {expectedSubject}; pass the matching --subject or bundle.[/]");
+        Console.Error.WriteLine($"--subject: the bundle '{bundlePath}' decodes {decoder.Subject}, but --subject asks for {expectedSubject}; pass the matching --subject or bundle.");
         return ExitCodes.DataDoesNotFitBundle;
     }
 
@@ -236,7 +251,8 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     }
 
     var roiSet = parse.GetValue(roiSetOption) is { } roiText ? TrialSet.ParseRoiSet(roiText) : null;
-    var trials = await TrialSet.LoadAsync(dataPath, decoder, subject, parse.GetValue(limitOption), roiSet, cancellationToken);
+    var rowsText = parse.GetValue(rowsOption);
+    var trials = await TrialSet.LoadAsync(dataPath, decoder, subject, parse.GetValue(limitOption), roiSet, rowsText is null ? null : RowSelection.Parse(rowsText), parse.GetValue(imagesOption), parse.GetValue(imageIdsOption), cancellationToken);
     if (trials.Voxels.VoxelCount != decoder.VoxelCount)
     {
         throw new VoxelCountMismatchException($"the data in '{dataPath}' for {expectedSubject}", decoder.VoxelCount, trials.Voxels.VoxelCount, $"bundle '{bundlePath}' expects {decoder.VoxelCount}");
@@ -244,7 +260,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
 
     var request = new ReconstructionRequest
     {
-        Pipeline = parse.GetValue(pipelineOption) == "unclip" ? ReconstructionPipeline.Unclip : ReconstructionPipeline.CaptionImg2Img,
+        Pipeline = parse.GetValue(pipelineOption) == "unclip" ? ReconstructionPipeline.Unclip : ReconstructionPipeline.CaptionImg2Img,   // OptionValues.Pipeline returns the lower-case name
         Steps = parse.GetValue(stepsOption),
         Strength = parse.GetValue(strengthOption),
         Guidance = parse.GetValue(guidanceOption),
@@ -274,7 +290,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         }
         else if (record!.Run != identity)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]--resume: '{outputs[k].Json}' is another run's trial: {identity.DifferenceFrom(record.Run)}.[/] Pass the same bundle and settings, another --out, or drop --resume to redo every trial.");
+            Console.Error.WriteLine($"--resume: '{outputs[k].Json}' is another run's trial: {identity.DifferenceFrom(record.Run)}. Pass the same bundle and settings, another --out, or drop --resume to redo every trial.");
             return ExitCodes.Usage;
         }
     }
@@ -337,41 +353,52 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         var files = outputs[k];
         var final = RgbImage.LoadPng(files.Final);
         var candidates = Enumerable.Range(0, record.Candidates.Length).Select(c => RgbImage.LoadPng(files.Candidate(c))).ToArray();
-        var truth = trials.GroundTruth?[k];
-        var (pixCorr, ssim) = truth is null ? (default(double?), default(double?)) : ImageComparison.Compare(truth, final);
-        return new ReportTrial(record, truth, File.Exists(files.LowLevel) ? RgbImage.LoadPng(files.LowLevel) : null, final, candidates, pixCorr, ssim, k);
+        return new ReportTrial(record, trials.GroundTruth?[k], File.Exists(files.LowLevel) ? RgbImage.LoadPng(files.LowLevel) : null, final, candidates, null, null, k);
     }).ToArray();
 
     var notes = new List<string>();
-    var metrics = new List<(string Name, string Value, string Chance)>
+    var meanImagePath = parse.GetValue(meanImageOption) ?? (parse.GetResult(dataOption) is null or { Implicit: true } && File.Exists(DemoMeanImage) ? DemoMeanImage : null);
+    using var evaluationBundle = parse.GetValue(evaluationBundleOption) is { } evaluationPath
+        ? EvaluationBundle.Open(evaluationPath, new EvaluationBundleOptions { ExecutionProvider = policy })
+        : null;
+    if (evaluationBundle?.Weights.Where(w => w.Value.StartsWith("random", StringComparison.Ordinal)).Select(w => w.Key).ToArray() is { Length: > 0 } random)
     {
-        ("trials", rows.Length.ToString(CultureInfo.InvariantCulture), "-"),
-    };
-    if (rows.Length > 0)
-    {
-        metrics.Add(("chosen candidate's voting score (mean)", ReportWriter.Format(rows.Average(r => r.Result.ChosenScore)), "-"));
+        notes.Add($"The evaluation networks {string.Join(", ", random)} have random weights (a CI bundle): their rows prove the protocol, not the images.");
     }
 
+    EvaluationResult? evaluation = null;
     if (trials.GroundTruth is not null && rows.Length > 0)
     {
-        // Both at the seen image's size: the reconstruction is resampled to it (ImageComparison).
-        metrics.Add(("PixCorr", ReportWriter.Format(rows.Average(r => r.PixCorr!.Value)), "0"));
-        metrics.Add(("SSIM", ReportWriter.Format(rows.Average(r => r.Ssim!.Value)), "-"));
+        var evaluator = new ReconstructionEvaluator(evaluationBundle);
+        var meanImage = meanImagePath is null ? null : RgbImage.Load(meanImagePath);
+        evaluation = RunEvaluation.Run(decoder, trials, rows, evaluator, meanImage, request.Seed, noRetrieval, notes, cancellationToken);
+        rows = rows.Select((r, i) => r with { PixCorr = evaluation.PerTrial[i]["pixcorr"], Ssim = evaluation.PerTrial[i]["ssim"] }).ToArray();
     }
 
-    if (trials.GroundTruth is not null && rows.Length >= 2)
+    var table = new Table().AddColumn("metric");
+    foreach (var column in RunEvaluation.Columns)
     {
-        AddFeatureMetrics(decoder, trials, rows, noRetrieval, metrics, notes);
+        table.AddColumn(column.Replace('_', ' '));
     }
 
-    var table = new Table().AddColumn("metric").AddColumn("value").AddColumn("chance");
-    foreach (var (name, value, chance) in metrics)
+    foreach (var row in evaluation?.Rows ?? [])
     {
-        table.AddRow(Markup.Escape(name), value, chance);
+        table.AddRow([Markup.Escape(row.Name), .. RunEvaluation.Columns.Select(c => row.Values[c] is { } v ? ReportWriter.Format(v) : "-")]);
     }
 
-    AnsiConsole.Write(table);
-    if (trials.GroundTruth is null)
+    AnsiConsole.MarkupLineInterpolated($"{rows.Length} trials; chosen candidate's voting score (mean) {(rows.Length > 0 ? ReportWriter.Format(rows.Average(r => r.Result.ChosenScore)) : "-")}.");
+    if (evaluation is not null)
+    {
+        AnsiConsole.Write(table);
+        foreach (var retrieval in new[] { evaluation.Retrieval300, evaluation.RetrievalFull })
+        {
+            if (retrieval is not null)
+            {
+                AnsiConsole.MarkupLineInterpolated($"{retrieval.Pool}-way retrieval top-1 ({retrieval.Draws} draws): image {ReportWriter.Format(retrieval.Image)}, brain {ReportWriter.Format(retrieval.Brain)} (chance {ReportWriter.Format(retrieval.Chance)}).");
+            }
+        }
+    }
+    else if (trials.GroundTruth is null)
     {
         AnsiConsole.MarkupLineInterpolated($"[yellow]{TrialSet.NoGroundTruth}[/]");
     }
@@ -381,82 +408,71 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         AnsiConsole.MarkupLineInterpolated($"[yellow]{note}[/]");
     }
 
-    var json = metrics.ToDictionary(m => m.Name, m => m.Value);
-    if (notes.Count > 0)
-    {
-        json["notes"] = string.Join(" ", notes);
-    }
+    var run = new MetricsDocument.RunInfo(
+        decoder.Subject,
+        dataPath,
+        bundlePath,
+        identity.Bundle,
+        evaluationBundle?.RootPath,
+        evaluationBundle is null ? null : "sha256:" + evaluationBundle.Sha256,
+        evaluationBundle?.Weights ?? new Dictionary<string, string>(),
+        Settings(rows.FirstOrDefault()?.Result.Settings ?? request),
+        parse.GetValue(deviceOption)!,
+        Providers(decoder, evaluationBundle),
+        shardCount > 1 ? $"{shardIndex}/{shardCount}" : null,
+        meanImagePath);
+    var document = MetricsDocument.Build(run, rows.Length, trials.GroundTruth is not null, rows.Length > 0 ? rows.Average(r => r.Result.ChosenScore) : null, evaluation, notes);
 
-    json["ground truth"] = trials.GroundTruth is null ? "none (a single data file: no trial → image table)" : "the images seen (NSD-layout data)";
-    var jsonOptions = new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     // A shard writes its own metrics, grid and report (metrics.shard0of4.json, …); after every shard finished, one run
     // with --resume and no --shard evaluates all trials into metrics.json, grid.png and report.html (README.md).
     var suffix = shardCount > 1 ? $".shard{shardIndex}of{shardCount}" : "";
-    await AtomicFile.WriteAllTextAsync(Path.Combine(output, $"metrics{suffix}.json"), JsonSerializer.Serialize(json, jsonOptions), cancellationToken);
-    var gridRows = rows.Take(24).Select(r => (IReadOnlyList<RgbImage?>)(r.Truth is null ? [r.LowLevel, r.Final] : [r.Truth, r.LowLevel, r.Final])).ToArray();
+    await AtomicFile.WriteAllTextAsync(Path.Combine(output, $"metrics{suffix}.json"), MetricsDocument.Serialize(document), cancellationToken);
+    await AtomicFile.WriteAllTextAsync(Path.Combine(output, $"trials{suffix}.jsonl"), string.Concat(rows.Select((r, i) => MetricsDocument.TrialLine(r, evaluation?.PerTrial[i]) + "\n")), cancellationToken);
+    var gridRows = rows.Take(ReportWriter.GridTrials).Select(r => (IReadOnlyList<RgbImage?>)(r.Truth is null ? [r.LowLevel, r.Final] : [r.Truth, r.LowLevel, r.Final])).ToArray();
     if (gridRows.Length > 0)
     {
         AtomicFile.WritePng(Path.Combine(output, $"grid{suffix}.png"), ImageGrid.Compose(gridRows, spacing: 4, background: (255, 255, 255)));
     }
 
-    var source = string.Join(" ", [trials.Description + (shardCount > 1 ? $"; shard {shardIndex}/{shardCount} only." : "."), .. notes]);
-    ReportWriter.Write(Path.Combine(output, $"report{suffix}.html"), $"FmriToImage — {decoder.Subject}, {request.Pipeline}", source, trials.GroundTruth is not null, metrics, rows);
-    AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}: grid{suffix}.png, metrics{suffix}.json, report{suffix}.html, trials/.");
+    var source = trials.Description + (shardCount > 1 ? $"; shard {shardIndex}/{shardCount} only." : ".");
+    ReportWriter.Write(Path.Combine(output, $"report{suffix}.html"), $"FmriToImage — {decoder.Subject}, {request.Pipeline}", source, trials.GroundTruth is not null, document, evaluation, notes, rows);
+    AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}: grid{suffix}.png, metrics{suffix}.json, trials{suffix}.jsonl, report{suffix}.html, trials/.");
     return ExitCodes.Success;
 }
 
-// Two-way identification and retrieval, in the bundle's image-embedding space. What the bundle cannot compute is
-// skipped with a note, never an error after the whole run.
-void AddFeatureMetrics(BrainDecoder decoder, TrialSet trials, ReportTrial[] rows, string? noRetrieval, List<(string Name, string Value, string Chance)> metrics, List<string> notes)
+// The settings a run used, as metrics.json records them.
+static Dictionary<string, System.Text.Json.Nodes.JsonNode?> Settings(ReconstructionRequest request) => new()
 {
-    if (decoder.Bundle.ImageEncoder is null)
+    ["pipeline"] = request.Pipeline.ToString(),
+    ["steps"] = request.Steps,
+    ["strength"] = request.Strength,
+    ["guidance"] = request.Guidance,
+    ["samples"] = request.Samples,
+    ["seed"] = request.Seed,
+};
+
+// Where each opened component ran (ONNX Runtime's graph assignment).
+static Dictionary<string, string> Providers(BrainDecoder decoder, EvaluationBundle? evaluationBundle)
+{
+    var bundle = decoder.Bundle;
+    var providers = new Dictionary<string, string>();
+    foreach (var component in new[] { bundle.TextEncoder, bundle.ImageEncoder, bundle.Unet, bundle.VaeEncoder, bundle.VaeDecoder, bundle.CaptionerVision, bundle.CaptionerDecoder, bundle.Prior })
     {
-        notes.Add("No two-way identification or retrieval: the bundle has no image encoder.");
-        return;
+        if (component is not null)
+        {
+            providers[component.Name] = string.Join("+", component.Session.ExecutionProviders);
+        }
     }
 
-    var truthFeatures = EmbedImagesInBatches(decoder, rows.Select(r => r.Truth!).ToArray());
-    var finalFeatures = EmbedImagesInBatches(decoder, rows.Select(r => r.Final).ToArray());
-    var dimension = truthFeatures.Length / rows.Length;
-    metrics.Add(("two-way identification (bundle image encoder)", ReportWriter.Format(TwoWayIdentification.Compute(truthFeatures, finalFeatures, dimension)), "0.500"));
-    if (noRetrieval is not null)
+    foreach (var encoder in bundle.VoxelEncoders)
     {
-        notes.Add($"No retrieval: {noRetrieval}.");
-        return;
+        providers[encoder.Component.Name] = string.Join("+", encoder.Component.Session.ExecutionProviders);
     }
 
-    float[] brain;
-    try
+    foreach (var (name, device) in evaluationBundle?.Devices ?? new Dictionary<string, string>())
     {
-        brain = decoder.EmbedBrain(trials.Voxels.SelectRows(rows.Select(r => r.Row).ToArray()));
-    }
-    catch (Exception e) when (e is FmriToImage.Bundle.BundleComponentMissingException or FmriToImage.Bundle.BundleContractException)
-    {
-        notes.Add($"No retrieval: {e.Message}");
-        return;
+        providers["evaluation/" + name] = device;
     }
 
-    if (brain.Length != rows.Length * dimension)
-    {
-        notes.Add($"No retrieval: the brain embedding has {brain.Length / rows.Length} values, the image encoder's {dimension}; they are not one space.");
-        return;
-    }
-
-    var way = Math.Min(300, rows.Length);
-    var retrieval = RetrievalProtocol.TopOne(brain, truthFeatures, dimension, way: way, draws: way == rows.Length ? 1 : 30);
-    metrics.Add(($"{way}-way image retrieval top-1", ReportWriter.Format(retrieval.BrainToImage), ReportWriter.Format(retrieval.Chance)));
-    metrics.Add(($"{way}-way brain retrieval top-1", ReportWriter.Format(retrieval.ImageToBrain), ReportWriter.Format(retrieval.Chance)));
+    return providers;
 }
-
-// The image encoder's embeddings, EmbedImages over ImageEmbeddingBatch images at a time (one run for all 300 test
-// images could exhaust memory with a real CLIP).
-static float[] EmbedImagesInBatches(BrainDecoder decoder, RgbImage[] images) =>
-    images.Chunk(ImageEmbeddingBatch).SelectMany(decoder.EmbedImages).ToArray();
-
-static void RequireAtLeastOne(Option<int?> option) => option.Validators.Add(r =>
-{
-    if (r.GetValue(option) is int value and < 1)
-    {
-        r.AddError($"{option.Name} must be at least 1, not {value}.");
-    }
-});

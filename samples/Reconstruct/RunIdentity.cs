@@ -21,5 +21,33 @@ internal sealed record RunIdentity(string Bundle, ReconstructionRequest Request)
     public string DifferenceFrom(RunIdentity? stored) =>
         stored is null ? "it records no run identity (made by an older version)"
         : stored.Bundle != Bundle ? $"it was made with bundle {stored.Bundle}, this run uses {Bundle}"
-        : $"it was made with {stored.Request}, this run asks for {Request}";
+        : string.Join("; ", Differences(stored.Request, Request));
+
+    /// <summary>Each setting that differs, named as its command-line option: "--steps was 20, this run asks for 10".</summary>
+    private static IEnumerable<string> Differences(ReconstructionRequest stored, ReconstructionRequest asked)
+    {
+        var options = new System.Text.Json.JsonSerializerOptions { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+        var before = System.Text.Json.JsonSerializer.SerializeToNode(stored, options)!.AsObject();
+        var now = System.Text.Json.JsonSerializer.SerializeToNode(asked, options)!.AsObject();
+        foreach (var (name, value) in now)
+        {
+            var old = before[name];
+            if (!System.Text.Json.Nodes.JsonNode.DeepEquals(old, value))
+            {
+                var option = name switch
+                {
+                    nameof(ReconstructionRequest.Steps) => "--steps",
+                    nameof(ReconstructionRequest.Strength) => "--strength",
+                    nameof(ReconstructionRequest.Guidance) => "--guidance",
+                    nameof(ReconstructionRequest.Samples) => "--samples",
+                    nameof(ReconstructionRequest.Seed) => "--seed",
+                    nameof(ReconstructionRequest.Pipeline) => "--pipeline",
+                    _ => name,
+                };
+                yield return $"{option} was {Show(old)}, this run asks for {Show(value)}";
+            }
+        }
+    }
+
+    private static string Show(System.Text.Json.Nodes.JsonNode? value) => value is null ? "the bundle's default" : value.ToJsonString();
 }

@@ -28,10 +28,29 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
     /// Loads the trials of <paramref name="dataPath"/> (a folder: Algonauts or NSD layout; a file: <see cref="TrialFile"/>).
     /// With <paramref name="roiSet"/> (Algonauts folders only), every vertex outside the set's ROIs is zeroed.
     /// </summary>
-    public static async Task<TrialSet> LoadAsync(string dataPath, BrainDecoder decoder, int subject, int? limit, RoiSet? roiSet, CancellationToken cancellationToken)
+    /// <param name="dataPath">The --data folder or file.</param>
+    /// <param name="decoder">The decoder (voxel count, mask).</param>
+    /// <param name="subject">The subject number.</param>
+    /// <param name="limit">--limit: the first N trials.</param>
+    /// <param name="roiSet">--roi-set, or null.</param>
+    /// <param name="rows">--rows: these rows of a single file, or null.</param>
+    /// <param name="images">--images: the seen images of a single file's trials, or null.</param>
+    /// <param name="imageIds">--image-ids: row → image, with <paramref name="images"/>.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public static async Task<TrialSet> LoadAsync(string dataPath, BrainDecoder decoder, int subject, int? limit, RoiSet? roiSet, int[]? rows, string? images, string? imageIds, CancellationToken cancellationToken)
     {
+        if ((images is null) != (imageIds is null))
+        {
+            throw new UsageException(images is null ? "--image-ids" : "--images", "--images and --image-ids go together: the images, and which one each trial row saw");
+        }
+
         if (AlgonautsSubject.IsSubjectFolder(dataPath))
         {
+            if (rows is not null || images is not null)
+            {
+                throw new UsageException(rows is not null ? "--rows" : "--images", "applies to a single trial file; an Algonauts subject folder brings its own images");
+            }
+
             return LoadAlgonauts(dataPath, decoder, limit, roiSet);
         }
 
@@ -42,6 +61,11 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
 
         if (Directory.Exists(dataPath))
         {
+            if (rows is not null || images is not null)
+            {
+                throw new UsageException(rows is not null ? "--rows" : "--images", "applies to a single trial file; an NSD-layout --data folder brings its own test images");
+            }
+
             var test = NsdTestSet.Load(dataPath, subject, limit);
             return new TrialSet(
                 test.ImageIds.Select(id => $"nsd-{id:D5}").ToArray(),
@@ -53,17 +77,31 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
 
         var maskPath = decoder.Bundle.Decoder?.Masks.Nsdgeneral;
         var mask = maskPath is null ? null : VoxelMask.FromNifti(decoder.Bundle.ResolvePath(maskPath));
-        var read = await TrialFile.ReadAsync(dataPath, decoder.VoxelCount, mask, VoxelOrder.NumpyXyz, limit, null, cancellationToken);
-        var rows = Enumerable.Range(0, read.Voxels.TrialCount).ToArray();
+        var read = await TrialFile.ReadAsync(dataPath, decoder.VoxelCount, mask, VoxelOrder.NumpyXyz, rows is null ? limit : null, null, cancellationToken);
+        var selected = rows ?? Enumerable.Range(0, read.Voxels.TrialCount).ToArray();
+        if (selected.FirstOrDefault(r => r >= read.Voxels.TrialCount, -1) is var outside and >= 0)
+        {
+            throw new UsageException("--rows", $"row {outside} is past the last of the {read.Voxels.TrialCount} trials in '{dataPath}' (rows are 0-based)");
+        }
+
+        if (rows is not null && limit is { } first)
+        {
+            selected = selected.Take(first).ToArray();
+        }
+
         var how = read.Layout == TrialFileLayout.Matrix
             ? "a trials × voxels matrix, taken as is"
             : $"betas volumes masked with the bundle's {maskPath} and z-scored per voxel over the file's {read.TrialsInFile} trials";
+        var truth = images is null ? null : GroundTruthImages.Load(images, imageIds!, selected);
+        var ids = images is null ? null : GroundTruthImages.ReadIds(imageIds!);
+        var which = rows is null ? $"rows 0–{selected.Length - 1}" : $"{selected.Length} rows (--rows)";
         return new TrialSet(
-            rows.Select(r => $"row-{r:D6}").ToArray(),
-            rows.Select(r => $"row {r}").ToArray(),
-            read.Voxels,
-            null,
-            $"rows 0–{rows.Length - 1} of the {read.TrialsInFile} trials in '{dataPath}' ({how}), each reconstructed on its own");
+            selected.Select(r => $"row-{r:D6}").ToArray(),
+            selected.Select(r => ids is null ? $"row {r}" : $"row {r}, image {ids[r]}").ToArray(),
+            rows is null ? read.Voxels : read.Voxels.SelectRows(selected),
+            truth,
+            $"{which} of the {read.TrialsInFile} trials in '{dataPath}' ({how}), each reconstructed on its own"
+                + (truth is null ? "" : $"; the images seen from '{images}' by --image-ids"));
     }
 
     /// <summary>Whether <paramref name="dataPath"/> is an Algonauts 2023 subject folder (the only data --roi-set applies to).</summary>

@@ -3,17 +3,26 @@ using FmriToImage.Imaging;
 namespace FmriToImage.Evaluation;
 
 /// <summary>
-/// SSIM as MindEye computes it: both images to greyscale (scikit-image's <c>rgb2gray</c>: 0.2125 R + 0.7154 G +
+/// SSIM by its documented two-dimensional definition (Wang et al. 2004, as scikit-image computes it for a 2-D image):
+/// both images to greyscale (scikit-image's <c>rgb2gray</c>: 0.2125 R + 0.7154 G +
 /// 0.0721 B on [0, 1]), then scikit-image's <c>structural_similarity</c> with a Gaussian window (σ = 1.5, truncated at
 /// 3.5 σ: 11×11), population covariances (<c>use_sample_covariance=False</c>), data range 1, K1 = 0.01, K2 = 0.03,
 /// edges mirrored as scipy's <c>reflect</c> mode, and the mean over the image with a 5-pixel border cropped.
 /// </summary>
+/// <remarks>
+/// MindEye's published code passes <c>multichannel=True</c> with its 2-D grey images, which scikit-image 0.19 reads as
+/// one 1-D signal per column: that number is <see cref="ColumnwiseStructuralSimilarity"/>, not this one. Compare with
+/// published tables using that one; this one is SSIM as defined.
+/// </remarks>
 public static class StructuralSimilarity
 {
     private const double Sigma = 1.5;
     private const double Truncate = 3.5;
     private const double C1 = 0.01 * 0.01;
     private const double C2 = 0.03 * 0.03;
+
+    /// <summary>Half the Gaussian window: 5 (σ = 1.5 truncated at 3.5 σ gives an 11-tap window).</summary>
+    internal static readonly int Radius = (int)((Truncate * Sigma) + 0.5);
 
     /// <summary>The mean SSIM of two equally sized images.</summary>
     /// <param name="groundTruth">The seen image.</param>
@@ -25,7 +34,7 @@ public static class StructuralSimilarity
         ArgumentNullException.ThrowIfNull(groundTruth);
         ArgumentNullException.ThrowIfNull(reconstruction);
         PixelCorrelation.SameSize(groundTruth, reconstruction);
-        var radius = (int)((Truncate * Sigma) + 0.5);
+        var radius = Radius;
         int width = groundTruth.Width, height = groundTruth.Height;
         if (width < (2 * radius) + 1 || height < (2 * radius) + 1)
         {
@@ -48,10 +57,7 @@ public static class StructuralSimilarity
             for (var col = radius; col < width - radius; col++)
             {
                 var i = (row * width) + col;
-                var vx = uxx[i] - (ux[i] * ux[i]);
-                var vy = uyy[i] - (uy[i] * uy[i]);
-                var vxy = uxy[i] - (ux[i] * uy[i]);
-                sum += ((2 * ux[i] * uy[i]) + C1) * ((2 * vxy) + C2) / (((ux[i] * ux[i]) + (uy[i] * uy[i]) + C1) * (vx + vy + C2));
+                sum += Local(ux[i], uy[i], uxx[i], uyy[i], uxy[i]);
                 count++;
             }
         }
@@ -59,7 +65,16 @@ public static class StructuralSimilarity
         return sum / count;
     }
 
-    private static double[] Grey(RgbImage image)
+    /// <summary>The SSIM of one window from its Gaussian-weighted means E[x], E[y], E[x²], E[y²], E[xy].</summary>
+    internal static double Local(double ux, double uy, double uxx, double uyy, double uxy)
+    {
+        var vx = uxx - (ux * ux);
+        var vy = uyy - (uy * uy);
+        var vxy = uxy - (ux * uy);
+        return ((2 * ux * uy) + C1) * ((2 * vxy) + C2) / (((ux * ux) + (uy * uy) + C1) * (vx + vy + C2));
+    }
+
+    internal static double[] Grey(RgbImage image)
     {
         var pixels = image.Pixels;
         var grey = new double[image.Width * image.Height];
@@ -82,7 +97,7 @@ public static class StructuralSimilarity
         return result;
     }
 
-    private static double[] GaussianKernel(int radius)
+    internal static double[] GaussianKernel(int radius)
     {
         var kernel = new double[(2 * radius) + 1];
         double total = 0;
@@ -137,7 +152,7 @@ public static class StructuralSimilarity
         return result;
     }
 
-    private static int Reflect(int index, int length)
+    internal static int Reflect(int index, int length)
     {
         while (index < 0 || index >= length)
         {

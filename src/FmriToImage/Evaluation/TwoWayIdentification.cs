@@ -24,77 +24,36 @@ public static class TwoWayIdentification
     /// <param name="dimension">Features per image.</param>
     /// <returns>The accuracy in [0, 1].</returns>
     /// <exception cref="ArgumentException">The matrices differ in size, or there are fewer than 2 images.</exception>
-    public static double Compute(ReadOnlySpan<float> groundTruthFeatures, ReadOnlySpan<float> reconstructionFeatures, int dimension)
+    public static double Compute(ReadOnlySpan<float> groundTruthFeatures, ReadOnlySpan<float> reconstructionFeatures, int dimension) =>
+        PerReconstruction(groundTruthFeatures, reconstructionFeatures, dimension).Average();
+
+    /// <summary>Each reconstruction's share of the N − 1 other ground truths it correlates with less than with its own.</summary>
+    /// <param name="groundTruthFeatures">N × dimension floats, row i the features of ground truth i.</param>
+    /// <param name="reconstructionFeatures">N × dimension floats, row i the features of reconstruction i.</param>
+    /// <param name="dimension">Features per image.</param>
+    /// <returns>N fractions in [0, 1]; their mean is <see cref="Compute"/>.</returns>
+    /// <exception cref="ArgumentException">The matrices differ in size, or there are fewer than 2 images.</exception>
+    public static double[] PerReconstruction(ReadOnlySpan<float> groundTruthFeatures, ReadOnlySpan<float> reconstructionFeatures, int dimension)
     {
-        var count = Numerics.EmbeddingMath.RowCount(groundTruthFeatures.Length, dimension, nameof(groundTruthFeatures));
-        if (reconstructionFeatures.Length != groundTruthFeatures.Length)
-        {
-            throw new ArgumentException($"Ground truth and reconstruction features must pair row for row: {groundTruthFeatures.Length} vs {reconstructionFeatures.Length} floats.", nameof(reconstructionFeatures));
-        }
-
-        if (count < 2)
-        {
-            throw new ArgumentException("Two-way identification needs at least 2 images.", nameof(groundTruthFeatures));
-        }
-
-        var truths = Standardize(groundTruthFeatures, count, dimension);
-        var reconstructions = Standardize(reconstructionFeatures, count, dimension);
-        long beaten = 0;
+        var count = FeatureCorrelation.PairedRows(groundTruthFeatures, reconstructionFeatures, dimension, 2, "Two-way identification");
+        var truths = FeatureCorrelation.Standardize(groundTruthFeatures, count, dimension);
+        var reconstructions = FeatureCorrelation.Standardize(reconstructionFeatures, count, dimension);
+        var result = new double[count];
         for (var j = 0; j < count; j++)
         {
-            var congruent = Correlation(truths, j, reconstructions, j, dimension);
+            var congruent = FeatureCorrelation.Dot(truths, j, reconstructions, j, dimension);
+            var beaten = 0;
             for (var i = 0; i < count; i++)
             {
-                if (i != j && Correlation(truths, i, reconstructions, j, dimension) < congruent)
+                if (i != j && FeatureCorrelation.Dot(truths, i, reconstructions, j, dimension) < congruent)
                 {
                     beaten++;
                 }
             }
-        }
 
-        return beaten / (double)count / (count - 1);
-    }
-
-    /// <summary>Each row centred and scaled to unit norm, so a dot product is Pearson's r.</summary>
-    private static double[] Standardize(ReadOnlySpan<float> matrix, int count, int dimension)
-    {
-        var result = new double[matrix.Length];
-        for (var r = 0; r < count; r++)
-        {
-            var row = matrix.Slice(r * dimension, dimension);
-            double mean = 0;
-            foreach (var v in row)
-            {
-                mean += v;
-            }
-
-            mean /= dimension;
-            double norm = 0;
-            for (var k = 0; k < dimension; k++)
-            {
-                var centred = row[k] - mean;
-                result[(r * dimension) + k] = centred;
-                norm += centred * centred;
-            }
-
-            norm = Math.Sqrt(norm);
-            for (var k = 0; k < dimension && norm > 0; k++)
-            {
-                result[(r * dimension) + k] /= norm;
-            }
+            result[j] = beaten / (double)(count - 1);
         }
 
         return result;
-    }
-
-    private static double Correlation(double[] a, int rowA, double[] b, int rowB, int dimension)
-    {
-        double dot = 0;
-        for (var k = 0; k < dimension; k++)
-        {
-            dot += a[(rowA * dimension) + k] * b[(rowB * dimension) + k];
-        }
-
-        return dot;
     }
 }

@@ -146,6 +146,40 @@ public sealed class RgbImage
         return PngDecoder.Decode(File.ReadAllBytes(path), path).ToRgbImage();
     }
 
+    /// <summary>
+    /// Reads a ground-truth image as a lab has it: a JPEG (COCO stimuli; decoded byte-identically to PIL through
+    /// SkiaSharp) or a PNG (the project's decoder, <see cref="LoadPng(string)"/>), told apart by their signatures.
+    /// </summary>
+    /// <param name="path">The image file.</param>
+    /// <returns>The decoded image, 8-bit RGB.</returns>
+    /// <exception cref="ImageDecodeException">The file is neither a PNG nor a decodable JPEG.</exception>
+    /// <exception cref="PngFormatException">The file is a malformed PNG.</exception>
+    public static RgbImage Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Decode(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Decodes PNG or JPEG bytes as <see cref="Load(string)"/> does.</summary>
+    /// <param name="bytes">The file's bytes.</param>
+    /// <param name="source">A name for the bytes in error messages.</param>
+    /// <returns>The decoded image.</returns>
+    /// <exception cref="ImageDecodeException">The bytes are neither a PNG nor a decodable JPEG.</exception>
+    /// <exception cref="PngFormatException">The bytes are a malformed PNG.</exception>
+    public static RgbImage Decode(byte[] bytes, string source = "image bytes")
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        if (JpegDecoder.IsJpeg(bytes))
+        {
+            return JpegDecoder.Decode(bytes, source);
+        }
+
+        ReadOnlySpan<byte> pngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+        return bytes.AsSpan().StartsWith(pngSignature)
+            ? PngDecoder.Decode(bytes, source).ToRgbImage()
+            : throw new ImageDecodeException(source, $"neither a PNG nor a JPEG (first bytes {Convert.ToHexString(bytes.AsSpan(0, Math.Min(8, bytes.Length)))})");
+    }
+
     /// <summary>Decodes PNG bytes to 8-bit RGB as <see cref="LoadPng(string)"/> does.</summary>
     /// <param name="png">The PNG file's bytes.</param>
     /// <returns>The decoded image.</returns>

@@ -79,7 +79,7 @@ public sealed class ShardMergeTests : IDisposable
         var refusal = ShardMerge.Refusal(folder, outputs, Identity);
         Assert.NotNull(refusal);
         Assert.Contains(outputs[4].Json, refusal, StringComparison.Ordinal);
-        Assert.Contains("Seed = 4", refusal, StringComparison.Ordinal);
+        Assert.Contains("--seed was 4, this run asks for 3", refusal, StringComparison.Ordinal);
     }
 
     [Fact]

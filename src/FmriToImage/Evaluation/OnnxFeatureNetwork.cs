@@ -1,0 +1,51 @@
+using System.Numerics.Tensors;
+using FmriToImage.Onnx;
+
+namespace FmriToImage.Evaluation;
+
+/// <summary>An evaluation network exported to ONNX: input <c>pixel_values</c>, one output per feature layer.</summary>
+/// <remarks>Owns its session. <see cref="Run"/> is the only code here that touches the ONNX Runtime binding.</remarks>
+internal sealed class OnnxFeatureNetwork : IFeatureNetwork
+{
+    private readonly OrtSession session;
+
+    private OnnxFeatureNetwork(string name, OrtSession session)
+    {
+        Name = name;
+        this.session = session;
+    }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+
+    /// <inheritdoc/>
+    public string Device => string.Join("+", session.ExecutionProviders);
+
+    /// <summary>The graph's output names.</summary>
+    public IReadOnlyList<string> OutputNames => session.Outputs.Select(o => o.Name).ToArray();
+
+    /// <summary>The graph's input names.</summary>
+    public IReadOnlyList<string> InputNames => session.Inputs.Select(o => o.Name).ToArray();
+
+    /// <summary>Opens the graph at <paramref name="path"/>.</summary>
+    public static OnnxFeatureNetwork Open(string name, string path, EvaluationBundleOptions options) =>
+        new(name, OrtSession.Open(path, new OrtSessionOptions { ExecutionProvider = options.ExecutionProvider, IntraOpThreads = options.IntraOpThreads }));
+
+    /// <inheritdoc/>
+    public float[][] Run(Tensor<float> pixelValues, IReadOnlyList<string> outputs, CancellationToken cancellationToken)
+    {
+        using var input = OrtValue.CreateAlignedTensor(pixelValues);
+        using var results = session.Run([new("pixel_values", input)], outputs.ToArray(), cancellationToken: cancellationToken);
+        return outputs.Select(o => Flatten(results[o].ToTensor<float>())).ToArray();
+    }
+
+    private static float[] Flatten(Tensor<float> tensor)
+    {
+        var values = new float[tensor.FlattenedLength];
+        tensor.FlattenTo(values);
+        return values;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => session.Dispose();
+}
