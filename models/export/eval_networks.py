@@ -149,8 +149,8 @@ def main(argv=None) -> None:
             files[f"{name}/{file}"] = sha256(folder / file)
         print(f"  {name}: {(folder / 'model.onnx').stat().st_size / 1e6:.1f} MB in {time.monotonic() - started:.1f} s")
 
-    write_json(args.out / "evaluation.json", {"format": "fmri2img-evaluation/1", "common_size": 256, "pixel_size": 425,
-                                               "networks": networks, "files": files})
+    write_json(args.out / "evaluation.json",
+               {"format": "fmri2img-evaluation/1", "common_size": 256, "pixel_size": 425, "networks": networks, "files": files})
     print(f"wrote {args.out / 'evaluation.json'}")
 
 
