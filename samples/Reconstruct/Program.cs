@@ -122,6 +122,11 @@ root.SetAction(async (parse, cancellationToken) =>
         AnsiConsole.MarkupLineInterpolated($"[red]A setting is out of range: {e.Message}[/]");
         return ExitCodes.Usage;
     }
+    catch (Exception e) when (e is ExecutionProviderUnavailableException or OnnxRuntimeLoadException)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+        return ExitCodes.ExecutionProviderUnavailable;
+    }
     catch (Exception e) when (e is VoxelCountMismatchException or DataShapeException)
     {
         AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
@@ -165,12 +170,12 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         return ExitCodes.DataDoesNotFitBundle;
     }
 
-    foreach (var (component, session) in new[] { ("unet", decoder.Bundle.Unet?.Session) })
+    // What each network was created with; a --device auto fallback to CPU is said here and in metrics.json.
+    var device = DeviceReport.Of(decoder.Bundle);
+    AnsiConsole.MarkupLineInterpolated($"Execution providers: {device.Summary}");
+    foreach (var fallback in device.Fallbacks)
     {
-        if (session?.ExecutionProviderFallbackReason is { } reason)
-        {
-            AnsiConsole.MarkupLineInterpolated($"[yellow]{component}: {reason}[/]");
-        }
+        AnsiConsole.MarkupLineInterpolated($"[yellow]{fallback}[/]");
     }
 
     var trials = await TrialSet.LoadAsync(dataPath, decoder, subject, parse.GetValue(limitOption), cancellationToken);
@@ -313,6 +318,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         json["notes"] = string.Join(" ", notes);
     }
 
+    json["execution providers"] = device.ForMetrics;
     json["ground truth"] = trials.GroundTruth is null ? "none (a single data file: no trial → image table)" : "the images seen (NSD-layout data)";
     var jsonOptions = new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     // A shard writes its own metrics, grid and report (metrics.shard0of4.json, …); after every shard finished, one run

@@ -5,7 +5,7 @@ namespace FmriToImage.Onnx;
 /// whether they keep doing so after the run returns (ONNX Runtime's <c>session.intra_op.allow_spinning</c> and
 /// <c>session.force_spinning_stop</c>).
 /// </summary>
-public enum OrtThreadSpinning
+internal enum ThreadSpinning
 {
     /// <summary>
     /// The library's default: workers spin between the operators of a run (waking a sleeping worker for each of a
