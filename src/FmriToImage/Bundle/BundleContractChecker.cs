@@ -8,9 +8,9 @@ namespace FmriToImage.Bundle;
 /// </summary>
 internal sealed class BundleContractChecker
 {
-    // float16 graphs are accepted where a wrapper converts (the UNet, per step); elsewhere float32 is required.
-    private static readonly TensorElementType[] UnetFloatTypes = [TensorElementType.Float, TensorElementType.Float16];
-    private static readonly TensorElementType[] FloatTypes = [TensorElementType.Float];
+    // float16 graphs are accepted everywhere: the session converts at the graph's edge (GraphSession, and the UNet's
+    // and prior's bound buffers), so the library's own state stays float32.
+    private static readonly TensorElementType[] FloatTypes = [TensorElementType.Float, TensorElementType.Float16];
     private static readonly TensorElementType[] IdTypes = [TensorElementType.Int64, TensorElementType.Int32];
     private static readonly TensorElementType[] MaskTypes = [TensorElementType.Int64, TensorElementType.Int32, TensorElementType.Float];
     private static readonly TensorElementType[] TimestepTypes = [TensorElementType.Float, TensorElementType.Float16, TensorElementType.Int64, TensorElementType.Int32];
@@ -35,10 +35,10 @@ internal sealed class BundleContractChecker
                 DynamicBatch(component, session, "pixel_values", allowOne: false);
                 break;
             case BundleComponentKind.Unet:
-                Expect(component, session, "sample", input: true, UnetFloatTypes, 4);
+                Expect(component, session, "sample", input: true, FloatTypes, 4);
                 Expect(component, session, "timestep", input: true, TimestepTypes, 0, 1);
-                Expect(component, session, "encoder_hidden_states", input: true, UnetFloatTypes, 3);
-                Expect(component, session, "out_sample", input: false, UnetFloatTypes, 4);
+                Expect(component, session, "encoder_hidden_states", input: true, FloatTypes, 3);
+                Expect(component, session, "out_sample", input: false, FloatTypes, 4);
                 foreach (var name in new[] { "sample", "timestep", "encoder_hidden_states" })
                 {
                     DynamicBatch(component, session, name, allowOne: false, "classifier-free guidance runs the unconditional and conditional halves as one batch");

@@ -37,7 +37,8 @@ public sealed record ModelBundleOptions
     /// <summary>The settings for one component: <see cref="Settings"/> or the public options, with the hook bound to <paramref name="kind"/>.</summary>
     internal SessionSettings SettingsFor(BundleComponentKind kind)
     {
-        var settings = Settings ?? new SessionSettings { ExecutionProvider = ExecutionProvider, IntraOpThreads = IntraOpThreads };
+        // Float16 graphs are converted at their edge: the library's wrappers work in float32 throughout.
+        var settings = (Settings ?? new SessionSettings { ExecutionProvider = ExecutionProvider, IntraOpThreads = IntraOpThreads }) with { Float16AsFloat32 = true };
         return ConfigureSession is { } hook ? settings with { Configure = options => hook(kind, options) } : settings;
     }
 

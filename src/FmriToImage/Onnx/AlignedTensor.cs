@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Onnx;
@@ -74,6 +75,29 @@ internal static class AlignedTensor
         var buffer = new NativeAlignedBuffer<T>(checked((int)count));
         buffer.GetSpan().Clear();
         return Own(buffer, shape);
+    }
+
+    /// <summary>
+    /// A float16 copy of a float32 tensor, or a float32 copy of a float16 one (the same shape, 64-byte aligned, owning
+    /// its buffer): the conversion at a float16 graph's edge, so the library's own state stays float32.
+    /// </summary>
+    /// <exception cref="TensorContractException">The value is neither float32 nor float16.</exception>
+    public static OrtValue ConvertFloat(OrtValue value, TensorElementType to)
+    {
+        var info = value.GetTensorTypeAndShape();
+        switch (info.ElementDataType, to)
+        {
+            case (TensorElementType.Float, TensorElementType.Float16):
+                var halves = Zeroed<Half>(info.Shape);
+                TensorPrimitives.ConvertToHalf(value.GetTensorDataAsSpan<float>(), MemoryMarshal.Cast<Float16, Half>(halves.GetTensorMutableDataAsSpan<Float16>()));
+                return halves;
+            case (TensorElementType.Float16, TensorElementType.Float):
+                var singles = Zeroed<float>(info.Shape);
+                TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<Float16, Half>(value.GetTensorDataAsSpan<Float16>()), singles.GetTensorMutableDataAsSpan<float>());
+                return singles;
+            default:
+                throw new TensorContractException($"A {ElementTypes.Name(info.ElementDataType)} tensor cannot be converted to {ElementTypes.Name(to)} (float32 ↔ float16 only).");
+        }
     }
 
     /// <summary>Wraps a filled native buffer as a tensor that frees it when disposed; frees it when the value cannot be made.</summary>

@@ -20,13 +20,16 @@ internal sealed class GraphSession : IDisposable
     private readonly Dictionary<string, int> inputIndex;
     private readonly Dictionary<string, int> outputIndex;
     private readonly Lock gate = new();
+    private readonly bool float16AsFloat32;
     private int runsInFlight;
     private bool disposeRequested;
     private bool released;
 
-    private GraphSession(InferenceSession session, string modelName, ExecutionProviderPolicy policy, IReadOnlyList<string> providers, string? fallbackReason)
+    private GraphSession(InferenceSession session, string modelName, SessionSettings settings, IReadOnlyList<string> providers, string? fallbackReason)
     {
         this.session = session;
+        float16AsFloat32 = settings.Float16AsFloat32;
+        var policy = settings.ExecutionProvider;
         ModelName = modelName;
         ExecutionProviderPolicy = policy;
         ExecutionProviders = providers;
@@ -117,9 +120,10 @@ internal sealed class GraphSession : IDisposable
         }
 
         var (names, values) = CheckInputs(inputs);
+        using var converted = ToDeclaredTypes(names, values);
         IDisposableReadOnlyCollection<OrtValue>? result = null;
-        RunCore(runOptions, cancellationToken, options => result = session.Run(options, names, values, outputs));
-        return result!;
+        RunCore(runOptions, cancellationToken, options => result = session.Run(options, names, converted.ToArray(), outputs));
+        return ToFloat32(result!, outputs);
     }
 
     /// <summary>Runs the graph writing into caller-preallocated outputs.</summary>
@@ -130,7 +134,8 @@ internal sealed class GraphSession : IDisposable
     {
         var (outputNames, outputValues, _) = CheckNamed(outputs, isInput: false);
         var (names, values) = CheckInputs(inputs);
-        RunCore(runOptions, cancellationToken, options => session.Run(options, names, values, outputNames, outputValues));
+        using var converted = ToDeclaredTypes(names, values);
+        RunCore(runOptions, cancellationToken, options => session.Run(options, names, converted.ToArray(), outputNames, outputValues));
     }
 
     /// <summary>Creates an I/O binding for this session: bind inputs and outputs once, run many times with <see cref="Run(OrtIoBinding, RunOptions, CancellationToken)"/>.</summary>
@@ -196,9 +201,12 @@ internal sealed class GraphSession : IDisposable
         }
     }
 
-    /// <summary>Checks one value against the declaration of input or output <paramref name="name"/>; returns its slot.</summary>
+    /// <summary>
+    /// Checks one value against the declaration of input or output <paramref name="name"/>; returns its slot. With
+    /// <paramref name="float32ForFloat16"/>, a float32 value passes for a float16 input (the run converts it).
+    /// </summary>
     /// <exception cref="TensorContractException">Unknown name, not a tensor, wrong element type, rank or fixed dimension.</exception>
-    public int Validate(string name, OrtValue value, bool isInput)
+    public int Validate(string name, OrtValue value, bool isInput, bool float32ForFloat16 = false)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(value);
@@ -217,7 +225,8 @@ internal sealed class GraphSession : IDisposable
 
         var info = value.GetTensorTypeAndShape();
         var shape = info.Shape;
-        if (info.ElementDataType != declared.ElementType)
+        var converts = float32ForFloat16 && declared.ElementType == TensorElementType.Float16 && info.ElementDataType == TensorElementType.Float;
+        if (info.ElementDataType != declared.ElementType && !converts)
         {
             throw new TensorContractException(
                 $"{ModelName}: {role} '{name}' expects {ElementTypes.Name(declared.ElementType)} {declared.ShapeText} but got {ElementTypes.Name(info.ElementDataType)} {TensorShape.Format(shape)} (wrong element type).",
@@ -268,7 +277,7 @@ internal sealed class GraphSession : IDisposable
     private static GraphSession Create(string modelName, SessionSettings settings, ILogger? logger, Func<SessionOptions, InferenceSession> open)
     {
         var log = logger ?? OnnxEnvironment.Logger;
-        OnnxEnvironment.Ensure(settings.UseGlobalThreadPool);
+        OnnxEnvironment.Ensure();
         var withCuda = settings.ExecutionProvider != ExecutionProviderPolicy.Cpu;
         string? fallbackReason = null;
         while (true)
@@ -307,7 +316,7 @@ internal sealed class GraphSession : IDisposable
             {
                 var session = open(options);
                 log.LogDebug("{Model}: session created with {Providers}", modelName, string.Join(", ", providers));
-                return new GraphSession(session, modelName, settings.ExecutionProvider, providers, fallbackReason);
+                return new GraphSession(session, modelName, settings, providers, fallbackReason);
             }
             catch (OnnxRuntimeException e)
             {
@@ -342,14 +351,14 @@ internal sealed class GraphSession : IDisposable
     }
 
     /// <summary>Checks every value against its declaration and that no name repeats; returns the names, values and slots.</summary>
-    private (string[] Names, OrtValue[] Values, int[] Slots) CheckNamed(ReadOnlySpan<NamedValue> named, bool isInput)
+    private (string[] Names, OrtValue[] Values, int[] Slots) CheckNamed(ReadOnlySpan<NamedValue> named, bool isInput, bool float32ForFloat16 = false)
     {
         var names = new string[named.Length];
         var values = new OrtValue[named.Length];
         var slots = new int[named.Length];
         for (var i = 0; i < named.Length; i++)
         {
-            slots[i] = Validate(named[i].Name, named[i].Value, isInput);
+            slots[i] = Validate(named[i].Name, named[i].Value, isInput, float32ForFloat16);
             if (Array.IndexOf(slots, slots[i], 0, i) >= 0)
             {
                 throw new TensorContractException($"{ModelName}: {(isInput ? "input" : "output")} '{named[i].Name}' is given twice.", named[i].Name);
@@ -365,7 +374,7 @@ internal sealed class GraphSession : IDisposable
     /// <summary>Checks the inputs (<see cref="CheckNamed"/>) and that every declared input is given.</summary>
     private (string[] Names, OrtValue[] Values) CheckInputs(ReadOnlySpan<NamedValue> inputs)
     {
-        var (names, values, slots) = CheckNamed(inputs, isInput: true);
+        var (names, values, slots) = CheckNamed(inputs, isInput: true, float32ForFloat16: float16AsFloat32);
         if (slots.Length != Inputs.Count)
         {
             var missing = Inputs.Where((_, slot) => !slots.Contains(slot)).ToArray();
@@ -375,6 +384,61 @@ internal sealed class GraphSession : IDisposable
         }
 
         return (names, values);
+    }
+
+    /// <summary>
+    /// The inputs as the graph declares them: a float32 value for a float16 input becomes a float16 copy (the edge
+    /// conversion of float16 graphs; the library's own state stays float32). The copies are disposed with the result.
+    /// </summary>
+    private OwnedValues ToDeclaredTypes(string[] names, OrtValue[] values)
+    {
+        return Converted(
+            values,
+            i => Inputs[inputIndex[names[i]]].ElementType == TensorElementType.Float16 && values[i].GetTensorTypeAndShape().ElementDataType == TensorElementType.Float,
+            TensorElementType.Float16,
+            []);
+    }
+
+    /// <summary>
+    /// The outputs as the library uses them: a float16 output is replaced by a float32 copy. The returned collection
+    /// owns the run's outputs and the copies.
+    /// </summary>
+    private IDisposableReadOnlyCollection<OrtValue> ToFloat32(IDisposableReadOnlyCollection<OrtValue> outputs, string[] names)
+    {
+        if (!float16AsFloat32 || names.All(n => Outputs[outputIndex[n]].ElementType != TensorElementType.Float16))
+        {
+            return outputs;
+        }
+
+        return Converted(outputs, i => Outputs[outputIndex[names[i]]].ElementType == TensorElementType.Float16, TensorElementType.Float, [outputs]);
+    }
+
+    /// <summary>
+    /// <paramref name="values"/> with those at the indices <paramref name="convert"/> picks replaced by copies converted to
+    /// <paramref name="to"/>; the result owns the copies and <paramref name="owned"/> (all of it is disposed on failure).
+    /// </summary>
+    private static OwnedValues Converted(IReadOnlyList<OrtValue> values, Func<int, bool> convert, TensorElementType to, List<IDisposable> owned)
+    {
+        var result = new OrtValue[values.Count];
+        try
+        {
+            for (var i = 0; i < result.Length; i++)
+            {
+                result[i] = values[i];
+                if (convert(i))
+                {
+                    result[i] = AlignedTensor.ConvertFloat(values[i], to);
+                    owned.Add(result[i]);
+                }
+            }
+
+            return new OwnedValues(result, owned);
+        }
+        catch
+        {
+            owned.ForEach(o => o.Dispose());
+            throw;
+        }
     }
 
     /// <summary>One run with run options (the caller's, or new ones when a token needs them), cancellation and error translation.</summary>

@@ -6,7 +6,8 @@ namespace FmriToImage.Onnx;
 
 /// <summary>
 /// The one process-wide ONNX Runtime environment (<see cref="OrtEnv"/>), created on first use with its log forwarded
-/// to <see cref="Logger"/> and, when the first session asks for them, global thread pools that sessions share.
+/// to <see cref="Logger"/> and with global thread pools that sessions may share
+/// (<see cref="SessionSettings.UseGlobalThreadPool"/>; idle while no session uses them).
 /// A native library that cannot be loaded surfaces here as <see cref="OnnxRuntimeLoadException"/> saying which
 /// package to add.
 /// </summary>
@@ -23,7 +24,6 @@ internal static class OnnxEnvironment
     private static readonly DOrtLoggingFunction LogFunction = OnLog; // kept alive for the life of the environment
     private static volatile ILogger logger = NullLogger.Instance;
     private static OrtEnv? environment;
-    private static bool hasGlobalThreadPools;
 
     /// <summary>Where ONNX Runtime's own warnings and errors go (default: nowhere). Messages arrive on ONNX Runtime's threads.</summary>
     public static ILogger Logger
@@ -34,38 +34,22 @@ internal static class OnnxEnvironment
 
     /// <summary>The version the native library reports, e.g. "1.32.0".</summary>
     /// <exception cref="OnnxRuntimeLoadException">No native library could be loaded.</exception>
-    public static string Version => Ensure(globalThreadPools: false).GetVersionString();
+    public static string Version => Ensure().GetVersionString();
 
     /// <summary>
     /// The execution providers compiled into the native library. "Compiled in" is not "loadable": the CUDA provider also
     /// needs CUDA 13 and cuDNN 9; a session reports what it was actually created with.
     /// </summary>
     /// <exception cref="OnnxRuntimeLoadException">No native library could be loaded.</exception>
-    public static IReadOnlyList<string> AvailableProviders => Ensure(globalThreadPools: false).GetAvailableProviders();
+    public static IReadOnlyList<string> AvailableProviders => Ensure().GetAvailableProviders();
 
     /// <summary>The environment, created on first use.</summary>
-    /// <param name="globalThreadPools">
-    /// Whether the caller's session shares the global thread pools; the first call decides whether the environment has
-    /// them.
-    /// </param>
     /// <exception cref="OnnxRuntimeLoadException">No native library could be loaded.</exception>
-    /// <exception cref="InvalidOperationException">Global thread pools are asked for but the environment was created without them.</exception>
-    public static OrtEnv Ensure(bool globalThreadPools)
+    public static OrtEnv Ensure()
     {
         lock (Gate)
         {
-            if (environment is null)
-            {
-                environment = Create(globalThreadPools);
-                hasGlobalThreadPools = globalThreadPools;
-            }
-            else if (globalThreadPools && !hasGlobalThreadPools)
-            {
-                throw new InvalidOperationException(
-                    "A session asks for ONNX Runtime's global thread pools, but the process's ONNX Runtime environment was created without them by an earlier session; the first session of the process decides (use the same thread-pool setting for every session).");
-            }
-
-            return environment;
+            return environment ??= Create();
         }
     }
 
@@ -84,23 +68,18 @@ internal static class OnnxEnvironment
         }
     }
 
-    private static OrtEnv Create(bool globalThreadPools) => Loading(() =>
+    private static OrtEnv Create() => Loading(() =>
     {
+        // Global pools of ONNX Runtime's default size (one intra-op thread per physical core). Their workers may spin;
+        // a session on them stops the spinning when its run returns, as with its own pool (session.force_spinning_stop).
+        using var threading = new OrtThreadingOptions { GlobalSpinControl = true };
         var options = new EnvironmentCreationOptions
         {
             logId = "FmriToImage",
             logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING,
             loggingFunction = LogFunction,
+            threadOptions = threading,
         };
-        if (!globalThreadPools)
-        {
-            return OrtEnv.CreateInstanceWithOptions(ref options);
-        }
-
-        // Global pools: ONNX Runtime's default thread count; workers never spin (they are shared by every session,
-        // so a spinning pool would hold the cores between the runs of the pipeline's many sessions).
-        using var threading = new OrtThreadingOptions { GlobalSpinControl = false };
-        options.threadOptions = threading;
         return OrtEnv.CreateInstanceWithOptions(ref options);
     });
 

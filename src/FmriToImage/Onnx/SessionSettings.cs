@@ -58,9 +58,17 @@ internal sealed record SessionSettings
     /// <summary>
     /// Sessions share the process-wide ONNX Runtime thread pools instead of owning one each
     /// (<see cref="SessionOptions.DisablePerSessionThreads"/>; the pools are made with the environment, see
-    /// <see cref="OnnxEnvironment"/>). Default false: measured no faster on the demo bundle (docs/performance.md).
+    /// <see cref="OnnxEnvironment"/>; <see cref="IntraOpThreads"/> then does not apply). Default false: measured slower
+    /// or no faster on the demo bundle (docs/performance.md, "Global thread pools").
     /// </summary>
     public bool UseGlobalThreadPool { get; init; }
+
+    /// <summary>
+    /// Float16 graphs seen as float32 (what the bundle's sessions use): a float32 value given for a float16 input is
+    /// converted to a float16 copy, and float16 outputs are returned as float32 copies, so the library's own state
+    /// stays float32 and the conversion happens at the graph's edge. Default false: values pass as they are.
+    /// </summary>
+    public bool Float16AsFloat32 { get; init; }
 
     /// <summary>The least severe message the session logs (null: warnings and errors, as the environment).</summary>
     public Microsoft.Extensions.Logging.LogLevel? LogLevel { get; init; }

@@ -73,6 +73,7 @@ internal static class OrtTuningHarness
             ("threads 2, extended", two with { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_EXTENDED }),
             ("threads 2, memory pattern off", two with { EnableMemoryPattern = false }),
             ("threads 2, CPU arena off", two with { EnableCpuMemoryArena = false }),
+            ("global thread pool (threads 0, spinning while running)", new SessionSettings { UseGlobalThreadPool = true }),
         ];
     }
 
