@@ -58,10 +58,10 @@ PY
 fi
 
 run_device() {  # run_device <cpu|cuda> <label>: one timed reconstruction of the first $trials trials into work/out-<label>
-  local device=$1 label=$2 start end code
+  local device=$1 label=$2 start end code=0
   start=$(date +%s.%N)
-  if ! (cd work && ./app/fmri2img-reconstruct --device "$device" --limit "$trials" --out "out-$label" >"run-$label.log" 2>&1); then
-    code=$?
+  (cd work && ./app/fmri2img-reconstruct --device "$device" --limit "$trials" --out "out-$label" >"run-$label.log" 2>&1) || code=$?
+  if [ "$code" -ne 0 ]; then
     tail -n 20 "work/run-$label.log" >&2
     echo "run: --device $device failed with exit code $code" >&2
     exit "$code"
@@ -69,7 +69,7 @@ run_device() {  # run_device <cpu|cuda> <label>: one timed reconstruction of the
   end=$(date +%s.%N)
   python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$start" "$end" > "work/seconds-$label"
   echo "run: --device $device ($label): $(cat "work/seconds-$label") s for $trials trials (load, reconstruction, evaluation)"
-  grep -m1 -A1 'Execution providers' "work/run-$label.log" | tr -s ' \n' ' ' | sed 's/^/run:   /'; echo
+  python3 -c "import json, sys; print('run:   execution providers:', json.load(open(sys.argv[1]))['execution providers'])" "work/out-$label/metrics.json"
 }
 
 run_device cpu cpu
