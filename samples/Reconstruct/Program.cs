@@ -4,10 +4,11 @@
 //   dotnet run --project samples/Reconstruct -c Release                       # the demo bundle on the demo data
 //   dotnet run --project samples/Reconstruct -c Release -- --limit 10 --pipeline unclip --shard 0/4 --resume
 //   dotnet run --project samples/Reconstruct -c Release -- --data trials.npy   # a single file: no ground truth
+//   dotnet run --project samples/Reconstruct -c Release -p:OnnxRuntimeFlavor=Gpu -- --device cuda   # CUDA 13 + cuDNN 9
 //
 // Exit codes (ExitCodes.cs, also printed by --help): 0 success; 1 unexpected error (a bug: the stack trace is printed);
 // 2 usage; 3 a path does not exist; 4 the bundle or a data file is invalid; 5 the data do not fit the bundle;
-// 130 cancelled (Ctrl+C).
+// 6 an execution provider cannot load (the missing library is named); 130 cancelled (Ctrl+C).
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Encodings.Web;
