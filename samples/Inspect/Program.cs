@@ -2,32 +2,22 @@
 //
 //   dotnet run --project samples/Inspect -- path/to/model.onnx [--device cpu|cuda|auto]
 //
-// Exit codes: 0 success, 2 usage error, 3 model file missing, 4 ONNX Runtime could not load the model or the library.
-using FmriToImage;
-using FmriToImage.Onnx;
+// It uses ONNX Runtime's own C# API (Microsoft.ML.OnnxRuntime), as an application beside FmriToImage does.
+// Exit codes: 0 success, 2 usage error, 3 model file missing, 4 ONNX Runtime could not load the model,
+// 6 the CUDA execution provider cannot load (--device cuda).
+using Microsoft.ML.OnnxRuntime;
 
 var arguments = args.ToList();
-var policy = ExecutionProviderPolicy.Cpu;
+var device = "cpu";
 var deviceAt = arguments.IndexOf("--device");
 if (deviceAt >= 0)
 {
-    if (deviceAt + 1 >= arguments.Count)
+    if (deviceAt + 1 >= arguments.Count || arguments[deviceAt + 1] is not ("cpu" or "cuda" or "auto"))
     {
-        return Usage("--device needs a value: cpu, cuda or auto.");
+        return Usage($"--device must be cpu, cuda or auto{(deviceAt + 1 < arguments.Count ? $", not '{arguments[deviceAt + 1]}'" : "")}.");
     }
 
-    policy = arguments[deviceAt + 1] switch
-    {
-        "cpu" => ExecutionProviderPolicy.Cpu,
-        "cuda" => ExecutionProviderPolicy.RequireCuda,
-        "auto" => ExecutionProviderPolicy.PreferCuda,
-        var other => (ExecutionProviderPolicy)(-1),
-    };
-    if ((int)policy < 0)
-    {
-        return Usage($"--device must be cpu, cuda or auto, not '{arguments[deviceAt + 1]}'.");
-    }
-
+    device = arguments[deviceAt + 1];
     arguments.RemoveRange(deviceAt, 2);
 }
 
@@ -36,58 +26,96 @@ if (arguments.Count != 1 || arguments[0] is "-h" or "--help")
     return Usage(null);
 }
 
+var modelPath = arguments[0];
+if (!File.Exists(modelPath))
+{
+    Console.Error.WriteLine($"Model file '{modelPath}' does not exist (full path: '{Path.GetFullPath(modelPath)}').");
+    return 3;
+}
+
+var environment = OrtEnv.Instance();
+Console.WriteLine($"ONNX Runtime {environment.GetVersionString()}");
+Console.WriteLine($"Providers compiled in: {string.Join(", ", environment.GetAvailableProviders())}");
+Console.WriteLine();
+
+using var options = new SessionOptions();
+var runsOn = "CPUExecutionProvider";
+if (device != "cpu")
+{
+    try
+    {
+        options.AppendExecutionProvider_CUDA(0);
+        runsOn = "CUDAExecutionProvider, then CPUExecutionProvider for nodes CUDA cannot run";
+    }
+    catch (OnnxRuntimeException e)
+    {
+        var why = $"the CUDA execution provider cannot load: {e.Message}. It needs the Microsoft.ML.OnnxRuntime.Gpu.Linux package (build with -p:OnnxRuntimeFlavor=Gpu), CUDA 13 (libcudart.so.13, libcublasLt.so.13) and cuDNN 9 on the library path.";
+        if (device == "cuda")
+        {
+            Console.Error.WriteLine($"--device cuda: {why}");
+            return 6;
+        }
+
+        runsOn = $"CPUExecutionProvider (--device auto: {why})";
+    }
+}
+
+InferenceSession session;
 try
 {
-    Console.WriteLine($"ONNX Runtime {OnnxRuntime.Version}  ({OnnxRuntime.LibraryPath})");
-    Console.WriteLine($"Providers compiled in: {string.Join(", ", OnnxRuntime.AvailableProviders)}");
-    Console.WriteLine();
+    session = new InferenceSession(modelPath, options);
+}
+catch (OnnxRuntimeException e)
+{
+    Console.Error.WriteLine($"ONNX Runtime could not load '{modelPath}': {e.Message}");
+    return 4;
+}
 
-    using var session = OrtSession.Open(arguments[0], new OrtSessionOptions { ExecutionProvider = policy });
-    var metadata = session.Metadata;
-    Console.WriteLine($"Model      {Path.GetFullPath(arguments[0])}");
+using (session)
+{
+    var metadata = session.ModelMetadata;
+    Console.WriteLine($"Model      {Path.GetFullPath(modelPath)}");
     Console.WriteLine($"Producer   {metadata.ProducerName}");
     Console.WriteLine($"Graph      {metadata.GraphName}");
     Console.WriteLine($"Domain     {(metadata.Domain.Length > 0 ? metadata.Domain : "-")}");
     Console.WriteLine($"Version    {metadata.Version}");
     Console.WriteLine($"About      {(metadata.Description.Length > 0 ? metadata.Description : "-")}");
-    foreach (var (key, value) in metadata.CustomMetadata.OrderBy(p => p.Key, StringComparer.Ordinal))
+    foreach (var (key, value) in metadata.CustomMetadataMap.OrderBy(p => p.Key, StringComparer.Ordinal))
     {
         Console.WriteLine($"Meta       {key} = {value}");
     }
 
     Console.WriteLine();
-    PrintNodes("Inputs", session.Inputs);
-    PrintNodes("Outputs", session.Outputs);
+    PrintNodes("Inputs", session.InputNames, session.InputMetadata);
+    PrintNodes("Outputs", session.OutputNames, session.OutputMetadata);
     Console.WriteLine();
-    Console.WriteLine($"Runs on    {string.Join(", ", session.NodeCountByExecutionProvider.Select(p => $"{p.Key} ({p.Value} nodes)"))}");
-    if (session.ExecutionProviderFallbackReason is { } reason)
-    {
-        Console.WriteLine($"Note       {reason}");
-    }
-
-    return 0;
-}
-catch (ModelFileNotFoundException e)
-{
-    Console.Error.WriteLine(e.Message);
-    return 3;
-}
-catch (FmriToImageException e)
-{
-    Console.Error.WriteLine(e.Message);
-    return 4;
+    Console.WriteLine($"Runs on    {runsOn}");
 }
 
-static void PrintNodes(string title, IReadOnlyList<OrtNodeInfo> nodes)
+return 0;
+
+static void PrintNodes(string title, IReadOnlyList<string> names, IReadOnlyDictionary<string, NodeMetadata> nodes)
 {
     Console.WriteLine(title);
-    var width = nodes.Count == 0 ? 0 : nodes.Max(n => n.Name.Length);
-    foreach (var node in nodes)
+    var width = names.Count == 0 ? 0 : names.Max(n => n.Length);
+    foreach (var name in names)
     {
-        var type = node.Kind == OrtValueKind.Tensor ? OrtTensorElementTypes.Name(node.ElementType) : node.Kind.ToString();
-        Console.WriteLine($"  {node.Name.PadRight(width)}  {type,-8} {node.ShapeText}");
+        var node = nodes[name];
+        var type = node.IsTensor ? ElementName(node.ElementDataType) : node.OnnxValueType.ToString();
+        var shape = node.IsTensor
+            ? "[" + string.Join(", ", node.Dimensions.Select((d, i) => d >= 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : node.SymbolicDimensions[i] is { Length: > 0 } s ? s : "?")) + "]"
+            : "";
+        Console.WriteLine($"  {name.PadRight(width)}  {type,-8} {shape}");
     }
 }
+
+static string ElementName(Microsoft.ML.OnnxRuntime.Tensors.TensorElementType type) => type switch
+{
+    Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float => "float32",
+    Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16 => "float16",
+    Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Double => "float64",
+    _ => type.ToString().ToLowerInvariant(),
+};
 
 static int Usage(string? problem)
 {

@@ -29,6 +29,12 @@ internal static class ExitCodes
     /// <summary>Valid data that do not fit the bundle: another subject, voxel count, grid or array rank.</summary>
     public const int DataDoesNotFitBundle = 5;
 
+    /// <summary>
+    /// An execution provider cannot load: --device cuda without the CUDA provider (the program was built with the CPU
+    /// package), CUDA 13 or cuDNN 9, or no ONNX Runtime native library at all; the message names what is missing.
+    /// </summary>
+    public const int ExecutionProviderUnavailable = 6;
+
     /// <summary>Cancelled (Ctrl+C); finished trials stay in --out for --resume.</summary>
     public const int Cancelled = 130;
 
@@ -45,6 +51,8 @@ internal static class ExitCodes
           {PathNotFound}    the --bundle folder, the --data path, or an --evaluation-bundle, --mean-image or --images path does not exist
           {Invalid}    the bundle or a data file is invalid (malformed, incomplete, a file unlisted or changed, graph contract, NaN values)
           {DataDoesNotFitBundle}    the data do not fit the bundle (subject, voxel count, grid, array rank)
+          {ExecutionProviderUnavailable}    an execution provider cannot load (--device cuda: the CUDA provider, CUDA 13 or cuDNN 9
+               missing — named in the message; build with -p:OnnxRuntimeFlavor=Gpu), or no ONNX Runtime native library
           {Cancelled}  cancelled (Ctrl+C); finished trials stay in --out for --resume
         """;
 }

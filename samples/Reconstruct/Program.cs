@@ -4,15 +4,17 @@
 //   dotnet run --project samples/Reconstruct -c Release                       # the demo bundle on the demo data
 //   dotnet run --project samples/Reconstruct -c Release -- --limit 10 --pipeline unclip --shard 0/4 --resume
 //   dotnet run --project samples/Reconstruct -c Release -- --data trials.npy   # a single file: no ground truth
+//   dotnet run --project samples/Reconstruct -c Release -p:OnnxRuntimeFlavor=Gpu -- --device cuda   # CUDA 13 + cuDNN 9
 //
 // Exit codes (ExitCodes.cs, also printed by --help): 0 success; 1 unexpected error (a bug: the stack trace is printed);
 // 2 usage; 3 a path does not exist; 4 the bundle or a data file is invalid; 5 the data do not fit the bundle;
-// 130 cancelled (Ctrl+C).
+// 6 an execution provider cannot load (the missing library is named); 130 cancelled (Ctrl+C).
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using FmriToImage;
+using FmriToImage.Bundle;
 using FmriToImage.Data;
 using FmriToImage.Data.Atlas;
 using FmriToImage.Evaluation;
@@ -199,6 +201,11 @@ root.SetAction(async (parse, cancellationToken) =>
         AnsiConsole.MarkupLineInterpolated($"[red]--roi-set: {e.Message}[/]");
         return ExitCodes.Usage;
     }
+    catch (Exception e) when (e is ExecutionProviderUnavailableException or OnnxRuntimeLoadException)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+        return ExitCodes.ExecutionProviderUnavailable;
+    }
     catch (Exception e) when (e is VoxelCountMismatchException or DataShapeException)
     {
         Console.Error.WriteLine(e.Message);
@@ -242,12 +249,12 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         return ExitCodes.DataDoesNotFitBundle;
     }
 
-    foreach (var (component, session) in new[] { ("unet", decoder.Bundle.Unet?.Session) })
+    // What each network was created with; a --device auto fallback to CPU is said here and in metrics.json.
+    var device = DeviceReport.Of(decoder.Bundle);
+    AnsiConsole.MarkupLineInterpolated($"Execution providers: {device.Summary}");
+    foreach (var fallback in device.Fallbacks)
     {
-        if (session?.ExecutionProviderFallbackReason is { } reason)
-        {
-            AnsiConsole.MarkupLineInterpolated($"[yellow]{component}: {reason}[/]");
-        }
+        AnsiConsole.MarkupLineInterpolated($"[yellow]{fallback}[/]");
     }
 
     var roiSet = parse.GetValue(roiSetOption) is { } roiText ? TrialSet.ParseRoiSet(roiText) : null;
@@ -460,13 +467,13 @@ static Dictionary<string, string> Providers(BrainDecoder decoder, EvaluationBund
     {
         if (component is not null)
         {
-            providers[component.Name] = string.Join("+", component.Session.ExecutionProviders);
+            providers[component.Name] = ProvidersOf(component);
         }
     }
 
     foreach (var encoder in bundle.VoxelEncoders)
     {
-        providers[encoder.Component.Name] = string.Join("+", encoder.Component.Session.ExecutionProviders);
+        providers[encoder.Component.Name] = ProvidersOf(encoder.Component);
     }
 
     foreach (var (name, device) in evaluationBundle?.Devices ?? new Dictionary<string, string>())
@@ -475,4 +482,9 @@ static Dictionary<string, string> Providers(BrainDecoder decoder, EvaluationBund
     }
 
     return providers;
+
+    // What the session was created with, and a --device auto fallback to CPU with its reason (never silent).
+    static string ProvidersOf(BundleComponent component) =>
+        string.Join("+", component.ExecutionProviders)
+        + (component.ExecutionProviderFallbackReason is { } reason ? $" (fallback from CUDA: {reason})" : "");
 }

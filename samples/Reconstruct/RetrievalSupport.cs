@@ -23,12 +23,12 @@ internal static class RetrievalSupport
             return "the bundle has no voxel encoder with role 'image_tokens'";
         }
 
-        if (brain.Component.Session.Outputs.FirstOrDefault(o => o.Name == "image_embedding") is not { } brainEmbedding)
+        if (!brain.Component.OutputMetadata.TryGetValue("image_embedding", out var brainEmbedding))
         {
             return $"{brain.Component} has no 'image_embedding' output";
         }
 
-        var imageWidth = imageEncoder.Session.Outputs.FirstOrDefault(o => o.Name == "image_embeds")?.Dimensions[^1];
+        var imageWidth = imageEncoder.OutputMetadata.TryGetValue("image_embeds", out var imageEmbeds) ? imageEmbeds.Dimensions[^1] : (int?)null;
         var brainWidth = brainEmbedding.Dimensions[^1];
         return imageWidth is > 0 && brainWidth > 0 && imageWidth != brainWidth
             ? $"{brain.Component}'s image_embedding has {brainWidth} values, the image encoder's image_embeds {imageWidth}: they are not one space"

@@ -68,8 +68,15 @@ public sealed class BrainDecoder : IDisposable
     {
         options ??= new BrainDecoderOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.TrialBatchSize, 1, nameof(options.TrialBatchSize));
-        var sessionOptions = options.SessionOptions ?? new OrtSessionOptions { ExecutionProvider = options.ExecutionProvider, IntraOpThreads = options.IntraOpThreads };
-        var bundle = ModelBundle.Open(bundlePath, new ModelBundleOptions { SessionOptions = sessionOptions, VerifyChecksums = options.VerifyChecksums, Logger = options.Logger });
+        var bundle = ModelBundle.Open(bundlePath, new ModelBundleOptions
+        {
+            ExecutionProvider = options.ExecutionProvider,
+            IntraOpThreads = options.IntraOpThreads,
+            ConfigureSession = options.ConfigureSession,
+            Settings = options.SessionSettings,
+            VerifyChecksums = options.VerifyChecksums,
+            Logger = options.Logger,
+        });
         try
         {
             if (bundle.Decoder is null)

@@ -1,5 +1,7 @@
+using FmriToImage.Bundle;
 using FmriToImage.Onnx;
 using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage;
 
@@ -25,6 +27,16 @@ public sealed record BrainDecoderOptions
     /// </summary>
     public int TrialBatchSize { get; init; } = 8;
 
-    /// <summary>Full session options, overriding <see cref="ExecutionProvider"/> and <see cref="IntraOpThreads"/> when set.</summary>
-    public OrtSessionOptions? SessionOptions { get; init; }
+    /// <summary>
+    /// Called with each network's kind and ONNX Runtime's <see cref="SessionOptions"/> after the library's own settings
+    /// and provider, before its session is created: append any execution provider there (TensorRT, OpenVINO, ROCm,
+    /// DirectML, CoreML, ...; the application then references that provider's ONNX Runtime package), or change any
+    /// other option. With <see cref="ExecutionProviderPolicy.Cpu"/> the library appends none, so the hook's providers
+    /// come first and CPU runs what they cannot. Each network reports what it was created with
+    /// (<see cref="BundleComponent.ExecutionProviders"/>, <see cref="BundleComponent.ExecutionProviderFallbackReason"/>).
+    /// </summary>
+    public Action<BundleComponentKind, SessionOptions>? ConfigureSession { get; init; }
+
+    /// <summary>Every session setting the library knows (tests and benchmarks); overrides <see cref="ExecutionProvider"/> and <see cref="IntraOpThreads"/> when set.</summary>
+    internal SessionSettings? SessionSettings { get; init; }
 }

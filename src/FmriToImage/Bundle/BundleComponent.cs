@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Bundle;
 
@@ -10,16 +11,16 @@ namespace FmriToImage.Bundle;
 /// <remarks>Thread-safe: concurrent first uses open the session once. The bundle owns the session and disposes it.</remarks>
 public sealed class BundleComponent
 {
-    private readonly Lazy<OrtSession> session;
+    private readonly Lazy<GraphSession> session;
 
-    internal BundleComponent(BundleComponentKind kind, string name, string relativePath, string fullPath, JsonElement? config, Func<BundleComponent, OrtSession> open)
+    internal BundleComponent(BundleComponentKind kind, string name, string relativePath, string fullPath, JsonElement? config, Func<BundleComponent, GraphSession> open)
     {
         Kind = kind;
         Name = name;
         RelativePath = relativePath;
         FullPath = fullPath;
         Config = config;
-        session = new Lazy<OrtSession>(() => open(this), LazyThreadSafetyMode.ExecutionAndPublication);
+        session = new Lazy<GraphSession>(() => open(this), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>What kind of network this is.</summary>
@@ -40,7 +41,26 @@ public sealed class BundleComponent
     /// <summary>The component's session, opened (and its contract checked) on first use.</summary>
     /// <exception cref="BundleContractException">The graph does not fit its contract (lazy opening).</exception>
     /// <exception cref="OrtException">ONNX Runtime could not load the graph.</exception>
-    public OrtSession Session => session.Value;
+    internal GraphSession Session => session.Value;
+
+    /// <summary>What the graph declares for each input (ONNX Runtime's metadata: element type, dimensions, symbolic names). Opens the session if needed.</summary>
+    public IReadOnlyDictionary<string, NodeMetadata> InputMetadata => Session.Native.InputMetadata;
+
+    /// <summary>What the graph declares for each output. Opens the session if needed.</summary>
+    public IReadOnlyDictionary<string, NodeMetadata> OutputMetadata => Session.Native.OutputMetadata;
+
+    /// <summary>
+    /// The execution providers the component's session was created with, in ONNX Runtime's priority order, CPU last
+    /// (e.g. "CUDAExecutionProvider", "CPUExecutionProvider"; "(application hook)" where
+    /// <see cref="ModelBundleOptions.ConfigureSession"/> appended its own). Opens the session if needed.
+    /// </summary>
+    public IReadOnlyList<string> ExecutionProviders => Session.ExecutionProviders;
+
+    /// <summary>
+    /// Why the component runs on CPU although CUDA was preferred (<see cref="ExecutionProviderPolicy.PreferCuda"/>), naming
+    /// what is missing; null when it runs where it was asked to. Opens the session if needed.
+    /// </summary>
+    public string? ExecutionProviderFallbackReason => Session.ExecutionProviderFallbackReason;
 
     /// <summary>Whether the session has been opened.</summary>
     public bool IsOpen => session.IsValueCreated;

@@ -8,19 +8,19 @@ namespace FmriToImage.Bundle;
 /// </summary>
 internal sealed class BundleContractChecker
 {
-    // float16 graphs are accepted where a wrapper converts (the UNet, per step); elsewhere float32 is required.
-    private static readonly OrtTensorElementType[] UnetFloatTypes = [OrtTensorElementType.Float, OrtTensorElementType.Float16];
-    private static readonly OrtTensorElementType[] FloatTypes = [OrtTensorElementType.Float];
-    private static readonly OrtTensorElementType[] IdTypes = [OrtTensorElementType.Int64, OrtTensorElementType.Int32];
-    private static readonly OrtTensorElementType[] MaskTypes = [OrtTensorElementType.Int64, OrtTensorElementType.Int32, OrtTensorElementType.Float];
-    private static readonly OrtTensorElementType[] TimestepTypes = [OrtTensorElementType.Float, OrtTensorElementType.Float16, OrtTensorElementType.Int64, OrtTensorElementType.Int32];
+    // float16 graphs are accepted everywhere: the session converts at the graph's edge (GraphSession, and the UNet's
+    // and prior's bound buffers), so the library's own state stays float32.
+    private static readonly TensorElementType[] FloatTypes = [TensorElementType.Float, TensorElementType.Float16];
+    private static readonly TensorElementType[] IdTypes = [TensorElementType.Int64, TensorElementType.Int32];
+    private static readonly TensorElementType[] MaskTypes = [TensorElementType.Int64, TensorElementType.Int32, TensorElementType.Float];
+    private static readonly TensorElementType[] TimestepTypes = [TensorElementType.Float, TensorElementType.Float16, TensorElementType.Int64, TensorElementType.Int32];
 
     private readonly List<string> problems = [];
 
     public IReadOnlyList<string> Problems => problems;
 
     /// <summary>Checks one component's own contract (names, types, ranks, the manifest's voxel counts).</summary>
-    public void CheckComponent(BundleComponent component, OrtSession session, DecoderManifest? manifest)
+    public void CheckComponent(BundleComponent component, GraphSession session, DecoderManifest? manifest)
     {
         switch (component.Kind)
         {
@@ -35,10 +35,10 @@ internal sealed class BundleContractChecker
                 DynamicBatch(component, session, "pixel_values", allowOne: false);
                 break;
             case BundleComponentKind.Unet:
-                Expect(component, session, "sample", input: true, UnetFloatTypes, 4);
+                Expect(component, session, "sample", input: true, FloatTypes, 4);
                 Expect(component, session, "timestep", input: true, TimestepTypes, 0, 1);
-                Expect(component, session, "encoder_hidden_states", input: true, UnetFloatTypes, 3);
-                Expect(component, session, "out_sample", input: false, UnetFloatTypes, 4);
+                Expect(component, session, "encoder_hidden_states", input: true, FloatTypes, 3);
+                Expect(component, session, "out_sample", input: false, FloatTypes, 4);
                 foreach (var name in new[] { "sample", "timestep", "encoder_hidden_states" })
                 {
                     DynamicBatch(component, session, name, allowOne: false, "classifier-free guidance runs the unconditional and conditional halves as one batch");
@@ -164,7 +164,7 @@ internal sealed class BundleContractChecker
     /// out, a timestep of any supported type and rank, one T and D across the three, a batch axis that is dynamic or
     /// 1, and its scheduler config beside it.
     /// </summary>
-    private void CheckPrior(BundleComponent component, OrtSession session)
+    private void CheckPrior(BundleComponent component, GraphSession session)
     {
         Expect(component, session, "sample", input: true, FloatTypes, 3);
         Expect(component, session, "timestep", input: true, TimestepTypes, 0, 1);
@@ -233,7 +233,7 @@ internal sealed class BundleContractChecker
     }
 
     /// <summary>The batch axis of <paramref name="name"/> must be dynamic (or, where a wrapper can run element by element, fixed at 1).</summary>
-    private void DynamicBatch(BundleComponent component, OrtSession session, string name, bool allowOne, string? why = null)
+    private void DynamicBatch(BundleComponent component, GraphSession session, string name, bool allowOne, string? why = null)
     {
         if (Find(session.Inputs, name) is not { Rank: > 0 } node || node.Dimensions[0] < 0 || (allowOne && node.Dimensions[0] == 1))
         {
@@ -246,7 +246,7 @@ internal sealed class BundleContractChecker
         problems.Add($"{component.RelativePath}: input '{name}' {node.ShapeText} fixes the batch axis at {node.Dimensions[0]}; it must be dynamic ({why}).");
     }
 
-    private void CheckVoxelEncoder(BundleComponent component, OrtSession session, DecoderManifest? manifest)
+    private void CheckVoxelEncoder(BundleComponent component, GraphSession session, DecoderManifest? manifest)
     {
         var entry = manifest?.VoxelEncoders.FirstOrDefault(e => e.Name == component.Name);
         if (session.Inputs.Count != 1)
@@ -285,7 +285,7 @@ internal sealed class BundleContractChecker
         }
     }
 
-    private void Expect(BundleComponent component, OrtSession session, string name, bool input, OrtTensorElementType[] types, params int[] ranks)
+    private void Expect(BundleComponent component, GraphSession session, string name, bool input, TensorElementType[] types, params int[] ranks)
     {
         var nodes = input ? session.Inputs : session.Outputs;
         var node = Find(nodes, name);
@@ -299,7 +299,7 @@ internal sealed class BundleContractChecker
     }
 
     /// <summary>At least one of two float outputs must exist; each that exists must have its rank.</summary>
-    private void ExpectEither(BundleComponent component, OrtSession session, (string Name, int Rank) first, (string Name, int Rank) second)
+    private void ExpectEither(BundleComponent component, GraphSession session, (string Name, int Rank) first, (string Name, int Rank) second)
     {
         if (Find(session.Outputs, first.Name) is null && Find(session.Outputs, second.Name) is null)
         {
@@ -310,7 +310,7 @@ internal sealed class BundleContractChecker
         Optional(component, session.Outputs, second.Name, FloatTypes, second.Rank);
     }
 
-    private void Optional(BundleComponent component, IReadOnlyList<OrtNodeInfo> nodes, string name, OrtTensorElementType[] types, params int[] ranks)
+    private void Optional(BundleComponent component, IReadOnlyList<GraphNode> nodes, string name, TensorElementType[] types, params int[] ranks)
     {
         if (Find(nodes, name) is { } node)
         {
@@ -318,12 +318,12 @@ internal sealed class BundleContractChecker
         }
     }
 
-    private bool ElementAndRank(BundleComponent component, OrtNodeInfo node, string role, OrtTensorElementType[] types, params int[] ranks)
+    private bool ElementAndRank(BundleComponent component, GraphNode node, string role, TensorElementType[] types, params int[] ranks)
     {
         var ok = true;
         if (!types.Contains(node.ElementType))
         {
-            problems.Add($"{component.RelativePath}: {role} '{node.Name}' is {OrtTensorElementTypes.Name(node.ElementType)} but must be {string.Join(" or ", types.Select(OrtTensorElementTypes.Name))}.");
+            problems.Add($"{component.RelativePath}: {role} '{node.Name}' is {ElementTypes.Name(node.ElementType)} but must be {string.Join(" or ", types.Select(ElementTypes.Name))}.");
             ok = false;
         }
 
@@ -356,5 +356,5 @@ internal sealed class BundleContractChecker
         return node is not null && node.Rank > axis && node.Dimensions[axis] >= 0 ? node.Dimensions[axis] : null;
     }
 
-    private static OrtNodeInfo? Find(IReadOnlyList<OrtNodeInfo> nodes, string name) => nodes.FirstOrDefault(n => n.Name == name);
+    private static GraphNode? Find(IReadOnlyList<GraphNode> nodes, string name) => nodes.FirstOrDefault(n => n.Name == name);
 }

@@ -488,9 +488,9 @@ public sealed class ModelBundle : IDisposable
         VoxelEncoders = voxelEncoders;
     }
 
-    private OrtSession OpenSession(BundleComponent component)
+    private GraphSession OpenSession(BundleComponent component)
     {
-        var session = OrtSession.Open(component.FullPath, options.SessionOptions, options.Logger);
+        var session = GraphSession.Open(component.FullPath, options.SettingsFor(component.Kind), options.Logger);
         if (!options.OpenSessionsEagerly)
         {
             // Lazy opening: the component's own contract is checked as it opens (cross-component checks: Validate()).

@@ -1,5 +1,6 @@
 using FmriToImage.Onnx;
 using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Bundle;
 
@@ -16,8 +17,30 @@ public sealed record ModelBundleOptions
     /// <summary>Check every file's sha256 against <c>fmri_decoder.json</c> (default true; large exports take seconds).</summary>
     public bool VerifyChecksums { get; init; } = true;
 
-    /// <summary>The options every component session is created with.</summary>
-    public OrtSessionOptions SessionOptions { get; init; } = OrtSessionOptions.Default;
+    /// <summary>CPU (default), CUDA with a reported fallback, or CUDA only (see <see cref="ExecutionProviderPolicy"/>).</summary>
+    public ExecutionProviderPolicy ExecutionProvider { get; init; } = ExecutionProviderPolicy.Cpu;
+
+    /// <summary>Threads per ONNX Runtime operator; 0 lets ONNX Runtime choose.</summary>
+    public int IntraOpThreads { get; init; }
+
+    /// <summary>
+    /// Called with each component's kind and ONNX Runtime's <see cref="SessionOptions"/> after the library's own
+    /// settings and provider, before the session is created: append any execution provider there (TensorRT,
+    /// OpenVINO, ROCm, DirectML, CoreML, ...; with <see cref="ExecutionProviderPolicy.Cpu"/> the library appends none,
+    /// so the hook's providers come first and CPU takes what they cannot run), or change any other option.
+    /// </summary>
+    public Action<BundleComponentKind, SessionOptions>? ConfigureSession { get; init; }
+
+    /// <summary>Every session setting the library knows (tests and benchmarks); overrides the three above when set.</summary>
+    internal SessionSettings? Settings { get; init; }
+
+    /// <summary>The settings for one component: <see cref="Settings"/> or the public options, with the hook bound to <paramref name="kind"/>.</summary>
+    internal SessionSettings SettingsFor(BundleComponentKind kind)
+    {
+        // Float16 graphs are converted at their edge: the library's wrappers work in float32 throughout.
+        var settings = (Settings ?? new SessionSettings { ExecutionProvider = ExecutionProvider, IntraOpThreads = IntraOpThreads }) with { Float16AsFloat32 = true };
+        return ConfigureSession is { } hook ? settings with { Configure = options => hook(kind, options) } : settings;
+    }
 
     /// <summary>Where the bundle and its sessions report (execution provider fallbacks, lazy opens), or null.</summary>
     public ILogger? Logger { get; init; }

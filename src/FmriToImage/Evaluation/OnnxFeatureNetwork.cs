@@ -7,9 +7,9 @@ namespace FmriToImage.Evaluation;
 /// <remarks>Owns its session. <see cref="Run"/> is the only code here that touches the ONNX Runtime binding.</remarks>
 internal sealed class OnnxFeatureNetwork : IFeatureNetwork
 {
-    private readonly OrtSession session;
+    private readonly GraphSession session;
 
-    private OnnxFeatureNetwork(string name, OrtSession session)
+    private OnnxFeatureNetwork(string name, GraphSession session)
     {
         Name = name;
         this.session = session;
@@ -29,21 +29,14 @@ internal sealed class OnnxFeatureNetwork : IFeatureNetwork
 
     /// <summary>Opens the graph at <paramref name="path"/>.</summary>
     public static OnnxFeatureNetwork Open(string name, string path, EvaluationBundleOptions options) =>
-        new(name, OrtSession.Open(path, new OrtSessionOptions { ExecutionProvider = options.ExecutionProvider, IntraOpThreads = options.IntraOpThreads }));
+        new(name, GraphSession.Open(path, new SessionSettings { ExecutionProvider = options.ExecutionProvider, IntraOpThreads = options.IntraOpThreads }));
 
     /// <inheritdoc/>
     public float[][] Run(Tensor<float> pixelValues, IReadOnlyList<string> outputs, CancellationToken cancellationToken)
     {
-        using var input = OrtValue.CreateAlignedTensor(pixelValues);
+        using var input = AlignedTensor.Copy(pixelValues);
         using var results = session.Run([new("pixel_values", input)], outputs.ToArray(), cancellationToken: cancellationToken);
-        return outputs.Select(o => Flatten(results[o].ToTensor<float>())).ToArray();
-    }
-
-    private static float[] Flatten(Tensor<float> tensor)
-    {
-        var values = new float[tensor.FlattenedLength];
-        tensor.FlattenTo(values);
-        return values;
+        return results.Select(r => r.ReadData<float>().ToArray()).ToArray();
     }
 
     /// <inheritdoc/>

@@ -10,7 +10,7 @@ namespace FmriToImage.Models;
 internal static class BatchAxis
 {
     /// <summary>The most elements one run takes: 1 when <paramref name="input"/> fixes its first axis at 1, else <see cref="int.MaxValue"/>.</summary>
-    public static int Limit(OrtNodeInfo input) => input.Rank > 0 && input.Dimensions[0] == 1 ? 1 : int.MaxValue;
+    public static int Limit(GraphNode input) => input.Rank > 0 && input.Dimensions[0] == 1 ? 1 : int.MaxValue;
 
     /// <summary>The runs that cover <paramref name="count"/> elements with at most <paramref name="limit"/> per run: (start, length) pairs in order.</summary>
     public static IEnumerable<(int Start, int Length)> Slices(int count, int limit)

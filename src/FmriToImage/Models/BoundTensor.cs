@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Models;
 
@@ -16,7 +17,7 @@ internal sealed class BoundTensor : IDisposable
     private readonly Memory<long> longs;
     private readonly Memory<int> ints;
 
-    private BoundTensor(OrtTensorElementType elementType, OrtValue value, Memory<float> floats, Memory<Half> halves, Memory<long> longs, Memory<int> ints)
+    private BoundTensor(TensorElementType elementType, OrtValue value, Memory<float> floats, Memory<Half> halves, Memory<long> longs, Memory<int> ints)
     {
         ElementType = elementType;
         Value = value;
@@ -26,54 +27,54 @@ internal sealed class BoundTensor : IDisposable
         this.ints = ints;
     }
 
-    public OrtTensorElementType ElementType { get; }
+    public TensorElementType ElementType { get; }
 
     public OrtValue Value { get; }
 
     public int Length => ElementType switch
     {
-        OrtTensorElementType.Float => floats.Length,
-        OrtTensorElementType.Float16 => halves.Length,
-        OrtTensorElementType.Int64 => longs.Length,
+        TensorElementType.Float => floats.Length,
+        TensorElementType.Float16 => halves.Length,
+        TensorElementType.Int64 => longs.Length,
         _ => ints.Length,
     };
 
     /// <summary>Allocates a pinned buffer of <paramref name="elementType"/> for <paramref name="shape"/> and wraps it.</summary>
     /// <exception cref="NotSupportedException">The element type is not float32, float16, int64 or int32.</exception>
-    public static BoundTensor Create(OrtTensorElementType elementType, ReadOnlySpan<long> shape)
+    public static BoundTensor Create(TensorElementType elementType, ReadOnlySpan<long> shape)
     {
         var count = checked((int)TensorShape.ElementCount(shape, "BoundTensor"));
         switch (elementType)
         {
-            case OrtTensorElementType.Float:
+            case TensorElementType.Float:
                 var f = AlignedPinnedMemory.Allocate<float>(count);
-                return new BoundTensor(elementType, OrtValue.CreateTensor(f, shape), f, default, default, default);
-            case OrtTensorElementType.Float16:
+                return new BoundTensor(elementType, AlignedTensor.Over(f, shape), f, default, default, default);
+            case TensorElementType.Float16:
                 var h = AlignedPinnedMemory.Allocate<Half>(count);
-                return new BoundTensor(elementType, OrtValue.CreateTensor(h, shape), default, h, default, default);
-            case OrtTensorElementType.Int64:
+                return new BoundTensor(elementType, AlignedTensor.Over(h, shape), default, h, default, default);
+            case TensorElementType.Int64:
                 var l = AlignedPinnedMemory.Allocate<long>(count);
-                return new BoundTensor(elementType, OrtValue.CreateTensor(l, shape), default, default, l, default);
-            case OrtTensorElementType.Int32:
+                return new BoundTensor(elementType, AlignedTensor.Over(l, shape), default, default, l, default);
+            case TensorElementType.Int32:
                 var i = AlignedPinnedMemory.Allocate<int>(count);
-                return new BoundTensor(elementType, OrtValue.CreateTensor(i, shape), default, default, default, i);
+                return new BoundTensor(elementType, AlignedTensor.Over(i, shape), default, default, default, i);
             default:
-                throw new NotSupportedException($"A bound tensor of element type {OrtTensorElementTypes.Name(elementType)} is not supported (float32, float16, int64, int32 are).");
+                throw new NotSupportedException($"A bound tensor of element type {ElementTypes.Name(elementType)} is not supported (float32, float16, int64, int32 are).");
         }
     }
 
     /// <summary>Copies <paramref name="source"/> in, converting to the element type (integers are rounded).</summary>
     public void Write(ReadOnlySpan<float> source)
     {
-        if (ElementType == OrtTensorElementType.Float)
+        if (ElementType == TensorElementType.Float)
         {
             source.CopyTo(floats.Span);
         }
-        else if (ElementType == OrtTensorElementType.Float16)
+        else if (ElementType == TensorElementType.Float16)
         {
             TensorPrimitives.ConvertToHalf(source, halves.Span);
         }
-        else if (ElementType == OrtTensorElementType.Int64)
+        else if (ElementType == TensorElementType.Int64)
         {
             var destination = longs.Span;
             for (var k = 0; k < source.Length; k++)
@@ -94,15 +95,15 @@ internal sealed class BoundTensor : IDisposable
     /// <summary>Sets every element to <paramref name="value"/>.</summary>
     public void Fill(double value)
     {
-        if (ElementType == OrtTensorElementType.Float)
+        if (ElementType == TensorElementType.Float)
         {
             floats.Span.Fill((float)value);
         }
-        else if (ElementType == OrtTensorElementType.Float16)
+        else if (ElementType == TensorElementType.Float16)
         {
             halves.Span.Fill((Half)value);
         }
-        else if (ElementType == OrtTensorElementType.Int64)
+        else if (ElementType == TensorElementType.Int64)
         {
             longs.Span.Fill((long)Math.Round(value));
         }
@@ -115,15 +116,15 @@ internal sealed class BoundTensor : IDisposable
     /// <summary>Copies the tensor out as floats.</summary>
     public void Read(Span<float> destination)
     {
-        if (ElementType == OrtTensorElementType.Float)
+        if (ElementType == TensorElementType.Float)
         {
             floats.Span[..destination.Length].CopyTo(destination);
         }
-        else if (ElementType == OrtTensorElementType.Float16)
+        else if (ElementType == TensorElementType.Float16)
         {
             TensorPrimitives.ConvertToSingle(halves.Span[..destination.Length], destination);
         }
-        else if (ElementType == OrtTensorElementType.Int64)
+        else if (ElementType == TensorElementType.Int64)
         {
             var source = longs.Span;
             for (var k = 0; k < destination.Length; k++)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using FmriToImage.Bundle;
 using FmriToImage.Imaging;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 using FmriToImage.Text;
 
 namespace FmriToImage.Models;
@@ -19,10 +20,10 @@ namespace FmriToImage.Models;
 /// </remarks>
 public sealed class Captioner
 {
-    private readonly OrtSession vision;
-    private readonly OrtSession decoder;
-    private readonly OrtTensorElementType? maskType;
-    private readonly OrtTensorElementType idType;
+    private readonly GraphSession vision;
+    private readonly GraphSession decoder;
+    private readonly TensorElementType? maskType;
+    private readonly TensorElementType idType;
     private readonly int decoderBatchLimit;
 
     /// <summary>Wraps the two captioner sessions.</summary>
@@ -34,7 +35,7 @@ public sealed class Captioner
     /// <param name="endTokenId">The id that ends a caption (BLIP: [SEP] = 102).</param>
     /// <param name="maxLength">The most tokens a caption has, the start token included (BLIP's default: 20).</param>
     /// <exception cref="TensorContractException">The decoder has no <c>input_ids</c>, its ids are not int64/int32, or its optional <c>attention_mask</c> is not int64, int32 or float32.</exception>
-    public Captioner(OrtSession vision, OrtSession decoder, WordPieceTokenizer tokenizer, ImagePreprocessor preprocessor, int startTokenId, int endTokenId, int maxLength)
+    internal Captioner(GraphSession vision, GraphSession decoder, WordPieceTokenizer tokenizer, ImagePreprocessor preprocessor, int startTokenId, int endTokenId, int maxLength)
     {
         this.vision = vision ?? throw new ArgumentNullException(nameof(vision));
         this.decoder = decoder ?? throw new ArgumentNullException(nameof(decoder));
@@ -48,12 +49,12 @@ public sealed class Captioner
         var ids = decoder.Inputs.FirstOrDefault(i => i.Name == "input_ids")
             ?? throw new TensorContractException($"{decoder.ModelName}: no input 'input_ids'; it has {string.Join(", ", decoder.Inputs)}.", "input_ids");
         idType = ids.ElementType;
-        if (idType is not (OrtTensorElementType.Int64 or OrtTensorElementType.Int32))
+        if (idType is not (TensorElementType.Int64 or TensorElementType.Int32))
         {
             throw new TensorContractException($"{decoder.ModelName}: input 'input_ids' is {idType}; int64 or int32 token ids were expected.", "input_ids");
         }
 
-        if (maskType is { } mask && mask is not (OrtTensorElementType.Int64 or OrtTensorElementType.Int32 or OrtTensorElementType.Float))
+        if (maskType is { } mask && mask is not (TensorElementType.Int64 or TensorElementType.Int32 or TensorElementType.Float))
         {
             throw new TensorContractException($"{decoder.ModelName}: input 'attention_mask' is {mask}; int64, int32 or float32 was expected.", "attention_mask");
         }
@@ -120,7 +121,7 @@ public sealed class Captioner
     public IReadOnlyList<int[]> CaptionIds(IReadOnlyList<RgbImage> images, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
-        using var input = OrtValue.CreateAlignedTensor(Preprocessor.Process(images));
+        using var input = AlignedTensor.Copy(Preprocessor.Process(images));
         using var embedded = vision.Run([new("pixel_values", input)], ["image_embeds"], cancellationToken: cancellationToken);
         var embeds = embedded[0];
         var captions = new int[images.Count][];
@@ -135,8 +136,9 @@ public sealed class Captioner
     /// <summary>Greedy decoding of images start … start + count − 1, all open captions in one run per token.</summary>
     private void Decode(OrtValue embeds, int start, int count, int[][] captions, CancellationToken cancellationToken)
     {
-        var tokensPerImage = embeds.Shape[1];
-        var width = embeds.Shape[2];
+        var embedsShape = embeds.GetShape();
+        var tokensPerImage = embedsShape[1];
+        var width = embedsShape[2];
         var perImage = (int)(tokensPerImage * width);
         var ids = new List<int>[count];
         for (var i = 0; i < count; i++)
@@ -152,12 +154,12 @@ public sealed class Captioner
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var length = ids[open[0]].Count; // every open caption has the same length
-                if (imageEmbeds is null || imageEmbeds.Shape[0] != open.Count)
+                if (imageEmbeds is null || imageEmbeds.GetShape()[0] != open.Count)
                 {
                     imageEmbeds?.Dispose();
-                    imageEmbeds = OrtValue.CreateZeroedAlignedTensor<float>([open.Count, tokensPerImage, width]);
-                    var rows = imageEmbeds.GetTensorData<float>();
-                    var all = embeds.GetTensorData<float>();
+                    imageEmbeds = AlignedTensor.Zeroed<float>([open.Count, tokensPerImage, width]);
+                    var rows = imageEmbeds.GetTensorMutableDataAsSpan<float>();
+                    var all = embeds.GetTensorMutableDataAsSpan<float>();
                     for (var r = 0; r < open.Count; r++)
                     {
                         all.Slice((start + open[r]) * perImage, perImage).CopyTo(rows.Slice(r * perImage, perImage));
@@ -169,8 +171,8 @@ public sealed class Captioner
                 using var outputs = mask is not null
                     ? decoder.Run([new("input_ids", inputIds), new("image_embeds", imageEmbeds), new("attention_mask", mask)], ["logits"], cancellationToken: cancellationToken)
                     : decoder.Run([new("input_ids", inputIds), new("image_embeds", imageEmbeds)], ["logits"], cancellationToken: cancellationToken);
-                var logits = outputs[0].GetTensorData<float>();
-                var vocabulary = (int)outputs[0].Shape[2];
+                var logits = outputs[0].GetTensorMutableDataAsSpan<float>();
+                var vocabulary = (int)outputs[0].GetShape()[2];
                 for (var r = 0; r < open.Count; r++)
                 {
                     var last = logits.Slice(((r * length) + length - 1) * vocabulary, vocabulary);
@@ -192,36 +194,36 @@ public sealed class Captioner
     }
 
     /// <summary>Token ids [rows, length] in the element type the decoder declares, 64-byte aligned.</summary>
-    private static OrtValue IdTensor(List<int>[] rows, OrtTensorElementType type, int length) => type switch
+    private static OrtValue IdTensor(List<int>[] rows, TensorElementType type, int length) => type switch
     {
-        OrtTensorElementType.Int32 => IdTensor<int>(rows, length, v => v),
-        OrtTensorElementType.Float => IdTensor<float>(rows, length, v => v),
-        OrtTensorElementType.Int64 => IdTensor<long>(rows, length, v => v),
+        TensorElementType.Int32 => IdTensor<int>(rows, length, v => v),
+        TensorElementType.Float => IdTensor<float>(rows, length, v => v),
+        TensorElementType.Int64 => IdTensor<long>(rows, length, v => v),
         _ => throw new UnreachableException($"element type {type} was refused in the constructor"),
     };
 
     /// <summary>An attention mask of ones, [rows, length], in the graph's element type (every open caption is unpadded).</summary>
-    private static OrtValue OnesTensor(OrtTensorElementType type, int rows, int length) => type switch
+    private static OrtValue OnesTensor(TensorElementType type, int rows, int length) => type switch
     {
-        OrtTensorElementType.Int32 => OnesTensor(rows, length, 1),
-        OrtTensorElementType.Float => OnesTensor(rows, length, 1f),
-        OrtTensorElementType.Int64 => OnesTensor(rows, length, 1L),
+        TensorElementType.Int32 => OnesTensor(rows, length, 1),
+        TensorElementType.Float => OnesTensor(rows, length, 1f),
+        TensorElementType.Int64 => OnesTensor(rows, length, 1L),
         _ => throw new UnreachableException($"element type {type} was refused in the constructor"),
     };
 
     private static OrtValue OnesTensor<T>(int rows, int length, T one)
         where T : unmanaged
     {
-        var value = OrtValue.CreateZeroedAlignedTensor<T>([rows, length]);
-        value.GetTensorData<T>().Fill(one);
+        var value = AlignedTensor.Zeroed<T>([rows, length]);
+        value.GetTensorMutableDataAsSpan<T>().Fill(one);
         return value;
     }
 
     private static OrtValue IdTensor<T>(List<int>[] rows, int length, Func<int, T> convert)
         where T : unmanaged
     {
-        var value = OrtValue.CreateZeroedAlignedTensor<T>([rows.Length, length]);
-        var span = value.GetTensorData<T>();
+        var value = AlignedTensor.Zeroed<T>([rows.Length, length]);
+        var span = value.GetTensorMutableDataAsSpan<T>();
         for (var r = 0; r < rows.Length; r++)
         {
             for (var k = 0; k < length; k++)

@@ -12,14 +12,14 @@ namespace FmriToImage.Models;
 /// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
 public sealed class ClipImageEncoder
 {
-    private readonly OrtSession session;
+    private readonly GraphSession session;
     private readonly string[] outputs;
 
     /// <summary>Wraps an image encoder session and its preprocessing.</summary>
     /// <param name="session">The session (not owned): input <c>pixel_values</c>.</param>
     /// <param name="preprocessor">The preprocessing the encoder was trained with.</param>
     /// <exception cref="TensorContractException">The graph has no <c>pixel_values</c> input or neither output.</exception>
-    public ClipImageEncoder(OrtSession session, ImagePreprocessor preprocessor)
+    internal ClipImageEncoder(GraphSession session, ImagePreprocessor preprocessor)
     {
         this.session = session ?? throw new ArgumentNullException(nameof(session));
         Preprocessor = preprocessor ?? throw new ArgumentNullException(nameof(preprocessor));
@@ -61,10 +61,10 @@ public sealed class ClipImageEncoder
             throw new ArgumentException("At least one image is needed.", nameof(images));
         }
 
-        using var input = OrtValue.CreateAlignedTensor(Preprocessor.Process(images));
+        using var input = AlignedTensor.Copy(Preprocessor.Process(images));
         using var results = session.Run([new("pixel_values", input)], outputs, cancellationToken: cancellationToken);
-        var embeddings = outputs.Contains("image_embeds") ? results["image_embeds"].ToTensor<float>() : null;
-        var tokens = outputs.Contains("last_hidden_state") ? results["last_hidden_state"].ToTensor<float>() : null;
+        var embeddings = outputs.Contains("image_embeds") ? results[Array.IndexOf(outputs, "image_embeds")].ToTensor<float>() : null;
+        var tokens = outputs.Contains("last_hidden_state") ? results[Array.IndexOf(outputs, "last_hidden_state")].ToTensor<float>() : null;
         return new ImageEncoding(embeddings, tokens);
     }
 

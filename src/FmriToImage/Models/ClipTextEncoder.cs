@@ -1,5 +1,6 @@
 using FmriToImage.Bundle;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 using FmriToImage.Text;
 
 namespace FmriToImage.Models;
@@ -11,23 +12,23 @@ namespace FmriToImage.Models;
 /// <remarks>Thread-safe (the tokenizer is, and each call has its own values); the session belongs to the bundle.</remarks>
 public sealed class ClipTextEncoder
 {
-    private readonly OrtSession session;
-    private readonly OrtTensorElementType idType;
+    private readonly GraphSession session;
+    private readonly TensorElementType idType;
     private readonly string? embeddingOutput;
 
     /// <summary>Wraps a text encoder session and its tokenizer.</summary>
     /// <param name="session">The session (not owned): input <c>input_ids</c>, output <c>last_hidden_state</c>.</param>
     /// <param name="tokenizer">The tokenizer whose context length sets the sequence length.</param>
     /// <exception cref="TensorContractException">The graph lacks <c>input_ids</c> (int32/int64) or <c>last_hidden_state</c>.</exception>
-    public ClipTextEncoder(OrtSession session, ClipTokenizer tokenizer)
+    internal ClipTextEncoder(GraphSession session, ClipTokenizer tokenizer)
     {
         this.session = session ?? throw new ArgumentNullException(nameof(session));
         Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         var ids = session.Inputs.FirstOrDefault(i => i.Name == "input_ids")
             ?? throw new TensorContractException($"{session.ModelName}: no input 'input_ids'; it has {string.Join(", ", session.Inputs)}.", "input_ids");
-        idType = ids.ElementType is OrtTensorElementType.Int64 or OrtTensorElementType.Int32
+        idType = ids.ElementType is TensorElementType.Int64 or TensorElementType.Int32
             ? ids.ElementType
-            : throw new TensorContractException($"{session.ModelName}: input 'input_ids' is {OrtTensorElementTypes.Name(ids.ElementType)}; int64 or int32 expected.", "input_ids");
+            : throw new TensorContractException($"{session.ModelName}: input 'input_ids' is {ElementTypes.Name(ids.ElementType)}; int64 or int32 expected.", "input_ids");
         var hidden = session.Outputs.FirstOrDefault(o => o.Name == "last_hidden_state")
             ?? throw new TensorContractException($"{session.ModelName}: no output 'last_hidden_state'; it has {string.Join(", ", session.Outputs)}.", "last_hidden_state");
         TokenWidth = hidden.Rank == 3 && hidden.Dimensions[2] > 0 ? (int)hidden.Dimensions[2] : null;
@@ -75,7 +76,7 @@ public sealed class ClipTextEncoder
         }
 
         var length = SequenceLength;
-        using var ids = idType == OrtTensorElementType.Int64 ? Ids<long>(texts, length) : Ids<int>(texts, length);
+        using var ids = idType == TensorElementType.Int64 ? Ids<long>(texts, length) : Ids<int>(texts, length);
         string[] wanted = embeddingOutput is null ? ["last_hidden_state"] : ["last_hidden_state", embeddingOutput];
         using var outputs = session.Run([new("input_ids", ids)], wanted, cancellationToken: cancellationToken);
         return new TextEncoding(outputs[0].ToTensor<float>(), embeddingOutput is null ? null : outputs[1].ToTensor<float>());
@@ -84,10 +85,10 @@ public sealed class ClipTextEncoder
     private OrtValue Ids<T>(IReadOnlyList<string> texts, int length)
         where T : unmanaged
     {
-        var value = OrtValue.CreateZeroedAlignedTensor<T>([texts.Count, length]);
+        var value = AlignedTensor.Zeroed<T>([texts.Count, length]);
         try
         {
-            FillIds(texts, length, value.GetTensorData<T>());
+            FillIds(texts, length, value.GetTensorMutableDataAsSpan<T>());
             return value;
         }
         catch

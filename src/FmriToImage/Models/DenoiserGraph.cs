@@ -1,4 +1,5 @@
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Models;
 
@@ -23,7 +24,7 @@ internal sealed class DenoiserGraph : IDisposable
     /// <param name="session">The graph (not owned).</param>
     /// <param name="kind">What the graph is, for messages ("UNet", "diffusion prior").</param>
     /// <exception cref="TensorContractException">An input or output of the contract is missing.</exception>
-    public DenoiserGraph(OrtSession session, string kind)
+    public DenoiserGraph(GraphSession session, string kind)
     {
         Session = session ?? throw new ArgumentNullException(nameof(session));
         this.kind = kind;
@@ -33,15 +34,15 @@ internal sealed class DenoiserGraph : IDisposable
         Output = Node(session.Outputs, "out_sample", kind);
     }
 
-    public OrtSession Session { get; }
+    public GraphSession Session { get; }
 
-    public OrtNodeInfo Sample { get; }
+    public GraphNode Sample { get; }
 
-    public OrtNodeInfo Timestep { get; }
+    public GraphNode Timestep { get; }
 
-    public OrtNodeInfo Context { get; }
+    public GraphNode Context { get; }
 
-    public OrtNodeInfo Output { get; }
+    public GraphNode Output { get; }
 
     /// <summary>
     /// One run: <paramref name="sample"/> (shape <paramref name="sampleShape"/>) and <paramref name="context"/>
@@ -116,7 +117,7 @@ internal sealed class DenoiserGraph : IDisposable
         bindings.Clear();
     }
 
-    private static OrtNodeInfo Node(IReadOnlyList<OrtNodeInfo> nodes, string name, string kind) =>
+    private static GraphNode Node(IReadOnlyList<GraphNode> nodes, string name, string kind) =>
         nodes.FirstOrDefault(n => n.Name == name)
         ?? throw new TensorContractException($"The {kind} graph has no '{name}'; it has: {string.Join(", ", nodes)}.", name);
 
@@ -132,12 +133,12 @@ internal sealed class DenoiserGraph : IDisposable
                 Output = BoundTensor.Create(owner.Output.ElementType, sampleShape);
                 Timestep = BoundTensor.Create(owner.Timestep.ElementType, owner.Timestep.Rank == 0 ? [] : [batch]);
                 Context = BoundTensor.Create(owner.Context.ElementType, [batch, sequence, tokenWidth]);
-                RunOptions = new OrtRunOptions();
+                RunOptions = new RunOptions();
                 IoBinding = owner.Session.CreateIoBinding();
-                IoBinding.BindInput("sample", Sample.Value);
-                IoBinding.BindInput("timestep", Timestep.Value);
-                IoBinding.BindInput("encoder_hidden_states", Context.Value);
-                IoBinding.BindOutput("out_sample", Output.Value);
+                owner.Session.Bind(IoBinding, "sample", Sample.Value, isInput: true);
+                owner.Session.Bind(IoBinding, "timestep", Timestep.Value, isInput: true);
+                owner.Session.Bind(IoBinding, "encoder_hidden_states", Context.Value, isInput: true);
+                owner.Session.Bind(IoBinding, "out_sample", Output.Value, isInput: false);
             }
             catch
             {
@@ -158,7 +159,7 @@ internal sealed class DenoiserGraph : IDisposable
         public OrtIoBinding IoBinding { get; }
 
         /// <summary>Reused by every step, so a cancellable token costs no native object per step.</summary>
-        public OrtRunOptions RunOptions { get; }
+        public RunOptions RunOptions { get; }
 
         /// <summary>Releases the binding and buffers; also called on a half-built binding, whose missing parts are null.</summary>
         public void Dispose()

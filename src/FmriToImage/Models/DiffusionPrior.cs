@@ -31,7 +31,7 @@ public sealed class DiffusionPrior : IDenoiser, IDisposable
     /// <param name="schedulerConfig">The prior's scheduler (<c>prior/scheduler_config.json</c>).</param>
     /// <param name="tokenWidth">D, used when the graph does not fix it; must agree with the graph when both give it.</param>
     /// <exception cref="TensorContractException">An input or output of the contract is missing, is not rank 3, or the token width is unknown or disagrees.</exception>
-    public DiffusionPrior(OrtSession session, DdimSchedulerConfig schedulerConfig, int? tokenWidth = null)
+    internal DiffusionPrior(GraphSession session, DdimSchedulerConfig schedulerConfig, int? tokenWidth = null)
     {
         ArgumentNullException.ThrowIfNull(session);
         SchedulerConfig = schedulerConfig ?? throw new ArgumentNullException(nameof(schedulerConfig));

@@ -1,6 +1,7 @@
 using FmriToImage.Bundle;
 using FmriToImage.Diffusion;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Models;
 
@@ -32,7 +33,7 @@ public sealed class UNet : IDenoiser, IDisposable
     /// <param name="latentWidth">w, the latent width.</param>
     /// <param name="tokenWidth">The conditioning token width D, used when the graph does not fix it (e.g. the UNet config's <c>cross_attention_dim</c>).</param>
     /// <exception cref="TensorContractException">The graph lacks an input or output of the contract, fixes a different channel count, or neither it nor <paramref name="tokenWidth"/> gives the token width.</exception>
-    public UNet(OrtSession session, int latentChannels, int latentHeight, int latentWidth, int? tokenWidth = null)
+    internal UNet(GraphSession session, int latentChannels, int latentHeight, int latentWidth, int? tokenWidth = null)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentOutOfRangeException.ThrowIfLessThan(latentChannels, 1);
@@ -72,7 +73,7 @@ public sealed class UNet : IDenoiser, IDisposable
     public int TokenWidth { get; }
 
     /// <summary>The timestep's element type as the graph declares it.</summary>
-    public OrtTensorElementType TimestepElementType => graph.Timestep.ElementType;
+    public TensorElementType TimestepElementType => graph.Timestep.ElementType;
 
     /// <summary>
     /// Wraps the bundle's UNet for images of <paramref name="imageHeight"/>×<paramref name="imageWidth"/> pixels, with

@@ -11,14 +11,14 @@ namespace FmriToImage.Models;
 /// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
 public sealed class VaeDecoder
 {
-    private readonly OrtSession session;
+    private readonly GraphSession session;
 
     /// <summary>Wraps a VAE decoder session.</summary>
     /// <param name="session">The session (not owned).</param>
     /// <param name="scalingFactor">The latent scale (diffusers' <c>scaling_factor</c>, e.g. 0.18215 for SD 1.5); must be positive.</param>
     /// <param name="latentChannels">C, the latent channel count.</param>
     /// <param name="downsamplingFactor">Image pixels per latent pixel along each side (8 for SD).</param>
-    public VaeDecoder(OrtSession session, double scalingFactor, int latentChannels, int downsamplingFactor)
+    internal VaeDecoder(GraphSession session, double scalingFactor, int latentChannels, int downsamplingFactor)
     {
         this.session = session ?? throw new ArgumentNullException(nameof(session));
         if (!(scalingFactor > 0) || double.IsInfinity(scalingFactor))
@@ -101,8 +101,8 @@ public sealed class VaeDecoder
             throw new ArgumentException($"{session.ModelName}: {batch} latents of {LatentChannels}×{latentHeight}×{latentWidth} need {expected} floats, got {scaledLatents.Length}.", nameof(scaledLatents));
         }
 
-        using var latent = OrtValue.CreateZeroedAlignedTensor<float>([batch, LatentChannels, latentHeight, latentWidth]);
-        TensorPrimitives.Multiply(scaledLatents, (float)(1.0 / ScalingFactor), latent.GetTensorData<float>());
+        using var latent = AlignedTensor.Zeroed<float>([batch, LatentChannels, latentHeight, latentWidth]);
+        TensorPrimitives.Multiply(scaledLatents, (float)(1.0 / ScalingFactor), latent.GetTensorMutableDataAsSpan<float>());
         using var outputs = session.Run([new("latent_sample", latent)], ["sample"], cancellationToken: cancellationToken);
         return outputs[0].ToTensor<float>();
     }

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using FmriToImage.Bundle;
 using FmriToImage.Diffusion;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Models;
 
@@ -12,14 +13,14 @@ namespace FmriToImage.Models;
 /// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
 public sealed class VaeEncoder
 {
-    private readonly OrtSession session;
+    private readonly GraphSession session;
     private readonly bool outputsParameters;
 
     /// <summary>Wraps a VAE encoder session.</summary>
     /// <param name="session">The session (not owned).</param>
     /// <param name="scalingFactor">The latent scale (diffusers' <c>scaling_factor</c>); must be positive.</param>
     /// <exception cref="TensorContractException">The graph has neither <c>latent_parameters</c> nor <c>latent_sample</c>.</exception>
-    public VaeEncoder(OrtSession session, double scalingFactor)
+    internal VaeEncoder(GraphSession session, double scalingFactor)
     {
         this.session = session ?? throw new ArgumentNullException(nameof(session));
         if (!(scalingFactor > 0) || double.IsInfinity(scalingFactor))
@@ -75,11 +76,11 @@ public sealed class VaeEncoder
             throw new ArgumentException($"{session.ModelName}: {batch} images of 3×{height}×{width} need {expected} floats, got {images.Length}.", nameof(images));
         }
 
-        using var input = OrtValue.CreateAlignedTensor(images, [batch, 3, height, width]);
+        using var input = AlignedTensor.Copy(images, [batch, 3, height, width]);
         using var outputs = session.Run([new("sample", input)], [outputsParameters ? "latent_parameters" : "latent_sample"], cancellationToken: cancellationToken);
         var result = outputs[0];
-        var shape = result.Shape;
-        var values = result.GetTensorData<float>();
+        var shape = result.GetShape();
+        var values = result.GetTensorMutableDataAsSpan<float>();
         if (!outputsParameters)
         {
             var scaled = new float[values.Length];

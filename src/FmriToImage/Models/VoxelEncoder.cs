@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using FmriToImage.Bundle;
 using FmriToImage.Data.Npy;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Models;
 
@@ -139,16 +140,16 @@ public sealed class VoxelEncoder
         var lengths = new nint[names.Length][];
         foreach (var (start, count) in BatchAxis.Slices(batch, BatchAxis.Limit(session.Inputs[0])))
         {
-            using var value = OrtValue.CreateAlignedTensor<float>(input.AsSpan(start * InputLength, count * InputLength), [count, InputLength]);
+            using var value = AlignedTensor.Copy<float>(input.AsSpan(start * InputLength, count * InputLength), [count, InputLength]);
             using var outputs = session.Run([new(session.Inputs[0].Name, value)], names, cancellationToken: cancellationToken);
             for (var o = 0; o < names.Length; o++)
             {
-                var data = outputs[o].GetTensorData<float>();
+                var data = outputs[o].GetTensorMutableDataAsSpan<float>();
                 var perTrial = data.Length / count;
                 if (results[o] is null)
                 {
                     results[o] = new float[batch * perTrial];
-                    lengths[o] = outputs[o].Shape.ToArray().Select(d => (nint)d).ToArray();
+                    lengths[o] = outputs[o].GetShape().Select(d => (nint)d).ToArray();
                     lengths[o][0] = batch;
                 }
 

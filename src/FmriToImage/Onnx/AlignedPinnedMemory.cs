@@ -14,7 +14,7 @@ namespace FmriToImage.Onnx;
 /// the same alignment makes a run's result depend only on the numbers (docs/onnx-runtime.md). 64 bytes is one
 /// AVX-512 vector and one cache line on current x64 and Arm64 CPUs. Thread-safe.
 /// </remarks>
-public static class AlignedPinnedMemory
+internal static class AlignedPinnedMemory
 {
     /// <summary>The alignment of every buffer, in bytes.</summary>
     public const int Alignment = 64;

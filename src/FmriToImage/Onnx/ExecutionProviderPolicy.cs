@@ -1,20 +1,25 @@
 namespace FmriToImage.Onnx;
 
-/// <summary>Which hardware a session runs on, and what happens when the preferred one is not available.</summary>
+/// <summary>Which hardware the library asks ONNX Runtime for, and what happens when it is not available.</summary>
+/// <remarks>
+/// CUDA needs the <c>Microsoft.ML.OnnxRuntime.Gpu.Linux</c> package (instead of <c>Microsoft.ML.OnnxRuntime</c>) and,
+/// on the machine, CUDA 13 (<c>libcudart.so.13</c>, <c>libcublasLt.so.13</c>, ...) and cuDNN 9. Any other provider
+/// (TensorRT, OpenVINO, ROCm, DirectML, CoreML, ...) is appended by the application's session hook.
+/// </remarks>
 public enum ExecutionProviderPolicy
 {
-    /// <summary>CPU only.</summary>
+    /// <summary>No provider is appended by the library: ONNX Runtime's CPU provider (and whatever the application's hook appends).</summary>
     Cpu = 0,
 
     /// <summary>
     /// CUDA when ONNX Runtime can load its CUDA provider; otherwise CPU, and the fallback is logged as a warning and
-    /// reported on <see cref="OrtSession.ExecutionProviderFallbackReason"/> — never silent.
+    /// reported per component (<see cref="Bundle.BundleComponent.ExecutionProviderFallbackReason"/>) — never silent.
     /// </summary>
     PreferCuda = 1,
 
     /// <summary>
-    /// CUDA or nothing: session creation throws <see cref="ExecutionProviderUnavailableException"/> when the CUDA
-    /// provider cannot be loaded, and fails when any node would run on CPU (<c>session.disable_cpu_ep_fallback=1</c>).
+    /// CUDA or nothing: opening fails with <see cref="ExecutionProviderUnavailableException"/> when the CUDA provider
+    /// cannot be loaded, and fails when any node would run on CPU (<c>session.disable_cpu_ep_fallback=1</c>).
     /// </summary>
     RequireCuda = 2,
 }

@@ -7,10 +7,10 @@ namespace FmriToImage.Onnx;
 /// A 64-byte aligned buffer in native memory (<see cref="NativeMemory.AlignedAlloc"/>) for a short-lived tensor: unlike
 /// a pinned managed array it leaves the pinned object heap alone (which is collected only in gen 2), so per-call inputs
 /// do not pile up there over a long run. The buffer is freed when its one pin is released — by the
-/// <see cref="OrtValue"/> that wraps it, when the value is released — or by <see cref="Free"/> if it never got wrapped.
+/// ONNX Runtime value that wraps it, when the value is released — or by <see cref="Free"/> if it never got wrapped.
 /// </summary>
 /// <typeparam name="T">An unmanaged element type.</typeparam>
-/// <remarks>Only for buffers pinned exactly once (by <see cref="OrtValue.CreateTensor{T}(Memory{T}, ReadOnlySpan{long})"/>); its <see cref="Memory{T}"/> must not escape.</remarks>
+/// <remarks>Only for buffers pinned exactly once (by <see cref="AlignedTensor"/>); its <see cref="Memory{T}"/> must not escape.</remarks>
 internal sealed unsafe class NativeAlignedBuffer<T> : MemoryManager<T>
     where T : unmanaged
 {

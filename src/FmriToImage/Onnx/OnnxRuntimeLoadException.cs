@@ -1,20 +1,17 @@
 namespace FmriToImage.Onnx;
 
 /// <summary>
-/// The ONNX Runtime native library could not be found or loaded, or it is too old for this binding. The message
-/// lists every path tried, the version found at each and the version needed.
+/// The ONNX Runtime native library could not be loaded: the application references only the managed API
+/// (<c>Microsoft.ML.OnnxRuntime.Managed</c>, which this library depends on) and no native package, or the native
+/// library is for another platform or misses a dependency. The message says which package to add.
 /// </summary>
 public sealed class OnnxRuntimeLoadException : FmriToImageException
 {
     /// <summary>Creates the exception.</summary>
-    /// <param name="message">Every path tried and why each failed.</param>
-    /// <param name="pathsTried">The candidate paths or library names, in the order they were tried.</param>
-    public OnnxRuntimeLoadException(string message, IReadOnlyList<string> pathsTried)
-        : base(message)
+    /// <param name="message">What failed and what to install.</param>
+    /// <param name="innerException">The loader's failure.</param>
+    public OnnxRuntimeLoadException(string message, Exception? innerException = null)
+        : base(message, innerException)
     {
-        PathsTried = pathsTried;
     }
-
-    /// <summary>The candidate paths or library names, in the order they were tried.</summary>
-    public IReadOnlyList<string> PathsTried { get; }
 }

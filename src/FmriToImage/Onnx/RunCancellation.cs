@@ -1,71 +1,50 @@
+using Microsoft.ML.OnnxRuntime;
+
 namespace FmriToImage.Onnx;
 
 /// <summary>
-/// Connects a <see cref="CancellationToken"/> to one native run: the token's cancellation sets the terminate flag of
-/// the run options, and a run that failed because of it surfaces as <see cref="OperationCanceledException"/> with the
-/// flag cleared again, so the run options are reusable.
+/// Connects a <see cref="CancellationToken"/> to one run: the token's cancellation sets
+/// <see cref="RunOptions.Terminate"/>, and a run that failed because of it surfaces as
+/// <see cref="OperationCanceledException"/> with the flag cleared again, so the run options are reusable.
 /// </summary>
-internal ref struct RunCancellation
+internal readonly struct RunCancellation : IDisposable
 {
-    private readonly OrtRunOptions? runOptions;
-    private readonly bool ownsRunOptions;
+    private readonly RunOptions runOptions;
     private readonly CancellationToken token;
-    private CancellationTokenRegistration registration;
-    private OrtHandle.Lease lease;
+    private readonly CancellationTokenRegistration registration;
 
-    public RunCancellation(OrtRunOptions? runOptions, CancellationToken token)
+    public RunCancellation(RunOptions runOptions, CancellationToken token)
     {
-        this.token = token;
-        if (runOptions is null && token.CanBeCanceled)
-        {
-            runOptions = new OrtRunOptions();
-            ownsRunOptions = true;
-        }
-
         this.runOptions = runOptions;
-        if (runOptions is not null)
+        this.token = token;
+        if (token.CanBeCanceled)
         {
-            lease = runOptions.Acquire();
-            RunOptionsPointer = lease.Pointer;
-        }
-
-        if (runOptions is not null && token.CanBeCanceled)
-        {
-            registration = token.UnsafeRegister(static state => ((OrtRunOptions)state!).Terminate(), runOptions);
+            registration = token.UnsafeRegister(static state => ((RunOptions)state!).Terminate = true, runOptions);
         }
     }
 
-    /// <summary>The <c>OrtRunOptions*</c> to pass to the run, or 0 for none.</summary>
-    public nint RunOptionsPointer { get; }
-
-    /// <summary>Turns the run's status into the outcome: nothing, <see cref="OperationCanceledException"/> or <see cref="OrtException"/>.</summary>
-    public void Complete(nint status, string modelName)
+    /// <summary>The run returned normally: clears a terminate flag a late cancellation may have set.</summary>
+    public void Complete(string modelName)
     {
-        // Wait for a callback in progress, so the flag is not set after it is cleared below.
+        // Waits for a callback in progress, so the flag is not set after it is cleared below.
         registration.Dispose();
         if (token.IsCancellationRequested)
         {
-            runOptions?.ResetTerminate();
-            if (status != 0)
-            {
-                OrtApi.ReadAndRelease(status);
-                throw new OperationCanceledException($"The run of '{modelName}' was cancelled.", token);
-            }
-        }
-
-        if (status != 0)
-        {
-            throw OrtApi.ToException(status, $"running '{modelName}'");
+            runOptions.Terminate = false;
         }
     }
 
-    public void Dispose()
+    /// <summary>The run failed: <see cref="OperationCanceledException"/> when the token caused it, else returns for the caller to translate.</summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public void Fail(Exception failure, string modelName)
     {
         registration.Dispose();
-        lease.Dispose();
-        if (ownsRunOptions)
+        if (token.IsCancellationRequested)
         {
-            runOptions!.Dispose();
+            runOptions.Terminate = false;
+            throw new OperationCanceledException($"The run of '{modelName}' was cancelled.", failure, token);
         }
     }
+
+    public void Dispose() => registration.Dispose();
 }

@@ -281,7 +281,7 @@ internal sealed class DecoderComponents
     private VoxelEncoderComponent? HighLevelComponent => Bundle.VoxelEncoders.FirstOrDefault(v => v.Entry.Role == VoxelEncoderRole.ImageTokens);
 
     /// <summary>The fixed last dimension of a rank-2 output, or null when absent or symbolic.</summary>
-    private static long? FixedWidth(OrtSession? session, string output) =>
+    private static long? FixedWidth(GraphSession? session, string output) =>
         session?.Outputs.FirstOrDefault(o => o.Name == output) is { Rank: 2 } node && node.Dimensions[1] > 0 ? node.Dimensions[1] : null;
 
     /// <summary>The key of a pipeline in the manifest's <c>pipelines</c> object.</summary>

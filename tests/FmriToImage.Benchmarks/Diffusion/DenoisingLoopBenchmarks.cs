@@ -3,6 +3,7 @@ using FmriToImage.Bundle;
 using FmriToImage.Diffusion;
 using FmriToImage.Models;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Benchmarks.Diffusion;
 
@@ -23,13 +24,14 @@ public class DenoisingLoopBenchmarks
     private float[] latents = null!;
     private OrtIoBinding binding = null!;
     private OrtValue[] bound = null!;
+    private RunOptions runOptions = null!;
     private float[] timestep = null!;
     private int[] timesteps = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        bundle = ModelBundle.Open(Path.Combine(RepositoryFiles.Root(), "models", "demo"), new ModelBundleOptions { SessionOptions = new OrtSessionOptions { IntraOpThreads = 2 } });
+        bundle = ModelBundle.Open(Path.Combine(RepositoryFiles.Root(), "models", "demo"), new ModelBundleOptions { IntraOpThreads = 2 });
         var defaults = bundle.Decoder!.Pipelines["caption_img2img"];
         var candidates = bundle.Decoder.VoxelEncoders.Count(e => e.Role == VoxelEncoderRole.VaeLatent) * defaults.Samples;
         unet = UNet.FromBundle(bundle, 64, 64);
@@ -60,11 +62,12 @@ public class DenoisingLoopBenchmarks
         long[] latentShape = [2 * candidates, unet.LatentChannels, unet.LatentHeight, unet.LatentWidth];
         bound =
         [
-            OrtValue.CreateTensor(GC.AllocateArray<float>(2 * candidates * unet.LatentLength, pinned: true), latentShape),
-            OrtValue.CreateTensor(timestep, ReadOnlySpan<long>.Empty),
-            OrtValue.CreateTensor(GC.AllocateArray<float>(2 * context, pinned: true), [2 * candidates, sequence, unet.TokenWidth]),
-            OrtValue.CreateTensor(GC.AllocateArray<float>(2 * candidates * unet.LatentLength, pinned: true), latentShape),
+            AlignedTensor.Over<float>(GC.AllocateArray<float>(2 * candidates * unet.LatentLength, pinned: true), latentShape),
+            AlignedTensor.Over<float>(timestep, ReadOnlySpan<long>.Empty),
+            AlignedTensor.Over<float>(GC.AllocateArray<float>(2 * context, pinned: true), [2 * candidates, sequence, unet.TokenWidth]),
+            AlignedTensor.Over<float>(GC.AllocateArray<float>(2 * candidates * unet.LatentLength, pinned: true), latentShape),
         ];
+        runOptions = new RunOptions();
         binding = session.CreateIoBinding();
         binding.BindInput("sample", bound[0]);
         binding.BindInput("timestep", bound[1]);
@@ -76,6 +79,7 @@ public class DenoisingLoopBenchmarks
     public void Cleanup()
     {
         binding.Dispose();
+        runOptions.Dispose();
         foreach (var value in bound)
         {
             value.Dispose();
@@ -92,7 +96,7 @@ public class DenoisingLoopBenchmarks
         foreach (var t in timesteps)
         {
             timestep[0] = t;
-            session.Run(binding);
+            session.Run(binding, runOptions);
         }
     }
 

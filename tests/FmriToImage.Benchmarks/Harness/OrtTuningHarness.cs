@@ -6,6 +6,7 @@ using FmriToImage.Data.Nsd;
 using FmriToImage.Diffusion;
 using FmriToImage.Models;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Benchmarks.Harness;
 
@@ -35,9 +36,9 @@ internal static class OrtTuningHarness
         var only = args.Text("only", string.Empty);
         var spinning = args.Text("spinning", "while-running") switch
         {
-            "while-running" => OrtThreadSpinning.WhileRunning,
-            "off" => OrtThreadSpinning.Off,
-            "always" => OrtThreadSpinning.Always,
+            "while-running" => ThreadSpinning.WhileRunning,
+            "off" => ThreadSpinning.Off,
+            "always" => ThreadSpinning.Always,
             var other => throw new ArgumentException($"--spinning must be while-running, off or always, not '{other}'."),
         };
         args.RejectUnknown();
@@ -55,23 +56,24 @@ internal static class OrtTuningHarness
     }
 
     /// <summary>The session settings compared; the first is ONNX Runtime's defaults as the library passes them.</summary>
-    private static IReadOnlyList<(string Name, OrtSessionOptions Options)> Configurations()
+    private static IReadOnlyList<(string Name, SessionSettings Options)> Configurations()
     {
-        var two = new OrtSessionOptions { IntraOpThreads = 2 };
+        var two = new SessionSettings { IntraOpThreads = 2 };
         return
         [
-            ("ORT's defaults (threads 0, All, pattern, spinning always)", new OrtSessionOptions { Spinning = OrtThreadSpinning.Always }),
-            ("threads 1, spinning always", new OrtSessionOptions { IntraOpThreads = 1, Spinning = OrtThreadSpinning.Always }),
-            ("threads 2, spinning always", two with { Spinning = OrtThreadSpinning.Always }),
-            ("threads 2, no spinning", two with { Spinning = OrtThreadSpinning.Off }),
-            ("library default (threads 0, spinning while running)", new OrtSessionOptions()),
-            ("threads 1", new OrtSessionOptions { IntraOpThreads = 1 }),
+            ("ORT's defaults (threads 0, All, pattern, spinning always)", new SessionSettings { Spinning = ThreadSpinning.Always }),
+            ("threads 1, spinning always", new SessionSettings { IntraOpThreads = 1, Spinning = ThreadSpinning.Always }),
+            ("threads 2, spinning always", two with { Spinning = ThreadSpinning.Always }),
+            ("threads 2, no spinning", two with { Spinning = ThreadSpinning.Off }),
+            ("library default (threads 0, spinning while running)", new SessionSettings()),
+            ("threads 1", new SessionSettings { IntraOpThreads = 1 }),
             ("threads 2", two),
-            ("threads 2, optimisation off", two with { GraphOptimizationLevel = OrtGraphOptimizationLevel.DisableAll }),
-            ("threads 2, basic", two with { GraphOptimizationLevel = OrtGraphOptimizationLevel.Basic }),
-            ("threads 2, extended", two with { GraphOptimizationLevel = OrtGraphOptimizationLevel.Extended }),
+            ("threads 2, optimisation off", two with { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL }),
+            ("threads 2, basic", two with { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC }),
+            ("threads 2, extended", two with { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_EXTENDED }),
             ("threads 2, memory pattern off", two with { EnableMemoryPattern = false }),
             ("threads 2, CPU arena off", two with { EnableCpuMemoryArena = false }),
+            ("global thread pool (threads 0, spinning while running)", new SessionSettings { UseGlobalThreadPool = true }),
         ];
     }
 
@@ -87,7 +89,7 @@ internal static class OrtTuningHarness
             foreach (var (name, options) in configurations)
             {
                 var clock = Stopwatch.StartNew();
-                using var decoder = BrainDecoder.Load(bundlePath, new BrainDecoderOptions { SessionOptions = options });
+                using var decoder = BrainDecoder.Load(bundlePath, new BrainDecoderOptions { SessionSettings = options });
                 loads[name].Add(clock.Elapsed.TotalSeconds);
                 for (var t = 0; t < warmup; t++)
                 {
@@ -131,7 +133,7 @@ internal static class OrtTuningHarness
         var optimized = files.ToDictionary(f => f, f => Path.Combine(cache, Path.GetRelativePath(bundlePath, f).Replace('/', '_')));
         foreach (var file in files)
         {
-            using var writer = OrtSession.Open(file, new OrtSessionOptions { IntraOpThreads = 2, OptimizedModelFilePath = optimized[file] });
+            using var writer = GraphSession.Open(file, new SessionSettings { IntraOpThreads = 2, OptimizedModelFilePath = optimized[file] });
         }
 
         var fromOriginal = files.ToDictionary(f => f, _ => new List<double>());
@@ -143,13 +145,13 @@ internal static class OrtTuningHarness
             foreach (var file in files)
             {
                 var clock = Stopwatch.StartNew();
-                using (OrtSession.Open(file, new OrtSessionOptions { IntraOpThreads = 2 }))
+                using (GraphSession.Open(file, new SessionSettings { IntraOpThreads = 2 }))
                 {
                     fromOriginal[file].Add(clock.Elapsed.TotalSeconds);
                 }
 
                 clock.Restart();
-                using (OrtSession.Open(optimized[file], new OrtSessionOptions { IntraOpThreads = 2, GraphOptimizationLevel = OrtGraphOptimizationLevel.DisableAll }))
+                using (GraphSession.Open(optimized[file], new SessionSettings { IntraOpThreads = 2, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL }))
                 {
                     fromCache[file].Add(clock.Elapsed.TotalSeconds);
                 }
@@ -188,9 +190,9 @@ internal static class OrtTuningHarness
         };
     }
 
-    private static object Batches(string bundlePath, int loops, int rounds, OrtThreadSpinning spinning)
+    private static object Batches(string bundlePath, int loops, int rounds, ThreadSpinning spinning)
     {
-        using var bundle = ModelBundle.Open(bundlePath, new ModelBundleOptions { SessionOptions = new OrtSessionOptions { IntraOpThreads = 2, Spinning = spinning } });
+        using var bundle = ModelBundle.Open(bundlePath, new ModelBundleOptions { Settings = new SessionSettings { IntraOpThreads = 2, Spinning = spinning } });
         var defaults = bundle.Decoder!.Pipelines["caption_img2img"];
         var models = bundle.Decoder.VoxelEncoders.Count(e => e.Role == VoxelEncoderRole.VaeLatent);
         var vae = VaeDecoder.FromBundle(bundle);
@@ -282,18 +284,18 @@ internal static class OrtTuningHarness
         {
             var values = new float[(int)shape.Aggregate(1L, (a, b) => a * b)];
             noise.Fill(values);
-            return OrtValue.CreateTensor(values, shape);
+            return AlignedTensor.Copy<float>(values, shape);
         }
 
         // network, file, inputs (the pipeline's shapes for the demo bundle: 4 candidates, 64×64 images, latents 4×8×8, 20 tokens)
-        var cases = new (string Name, string File, Func<NamedOrtValue[]> Inputs)[]
+        var cases = new (string Name, string File, Func<NamedValue[]> Inputs)[]
         {
             ("voxel encoder, 1 trial", lowLevel, () => [new("voxels", Floats(1, manifest.VoxelCount))]),
             ($"VAE decoder, batch {candidates}", "vae_decoder/model.onnx", () => [new("latent_sample", Floats(candidates, 4, 8, 8))]),
             ($"captioner vision, batch {candidates}", "captioner/vision.onnx", () => [new("pixel_values", Floats(candidates, 3, 64, 64))]),
-            ("captioner decoder, 1 image, 10 tokens", "captioner/decoder.onnx", () => [new("input_ids", OrtValue.CreateTensor(new long[10], [1, 10])), new("image_embeds", Floats(1, 16, 64))]),
-            ($"text encoder, batch {candidates}", "text_encoder/model.onnx", () => [new("input_ids", OrtValue.CreateTensor(new long[candidates * 20], [candidates, 20]))]),
-            ($"UNet, batch {2 * candidates}", "unet/model.onnx", () => [new("sample", Floats(2 * candidates, 4, 8, 8)), new("timestep", OrtValue.CreateTensor(new[] { 501f }, ReadOnlySpan<long>.Empty)), new("encoder_hidden_states", Floats(2 * candidates, 20, 64))]),
+            ("captioner decoder, 1 image, 10 tokens", "captioner/decoder.onnx", () => [new("input_ids", AlignedTensor.Zeroed<long>([1, 10])), new("image_embeds", Floats(1, 16, 64))]),
+            ($"text encoder, batch {candidates}", "text_encoder/model.onnx", () => [new("input_ids", AlignedTensor.Zeroed<long>([candidates, 20]))]),
+            ($"UNet, batch {2 * candidates}", "unet/model.onnx", () => [new("sample", Floats(2 * candidates, 4, 8, 8)), new("timestep", AlignedTensor.Copy<float>([501f], ReadOnlySpan<long>.Empty)), new("encoder_hidden_states", Floats(2 * candidates, 20, 64))]),
             ($"image encoder, batch {candidates}", "image_encoder/model.onnx", () => [new("pixel_values", Floats(candidates, 3, 64, 64))]),
         };
         var configurations = Configurations().Where(c => only.Length == 0 || c.Name.Contains(only, StringComparison.Ordinal)).ToArray();
@@ -304,7 +306,7 @@ internal static class OrtTuningHarness
             {
                 foreach (var (name, file, inputs) in cases)
                 {
-                    using var session = OrtSession.Open(Path.Combine(bundlePath, file), options);
+                    using var session = GraphSession.Open(Path.Combine(bundlePath, file), options);
                     var values = inputs();
                     try
                     {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using FmriToImage.Data.Npy;
 using FmriToImage.Data.Nsd;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Benchmarks.Harness;
 
@@ -71,7 +72,7 @@ internal static class SideBySideHarness
         var timings = new Dictionary<string, object?>
         {
             ["implementation"] = "FmriToImage",
-            ["onnxruntime"] = OnnxRuntime.Version,
+            ["onnxruntime"] = OnnxEnvironment.Version,
             ["device"] = device,
             ["intra_op_threads"] = threads,
             ["warmup"] = warmup,

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Benchmarks.Onnx;
 
@@ -11,18 +12,20 @@ namespace FmriToImage.Benchmarks.Onnx;
 [MemoryDiagnoser]
 public class OrtSessionRunBenchmarks
 {
-    private OrtSession session = null!;
+    private GraphSession session = null!;
     private OrtValue a = null!;
     private OrtValue sum = null!;
     private OrtIoBinding binding = null!;
+    private RunOptions runOptions = null!;
     private CancellationTokenSource cancellation = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        session = OrtSession.Open(Path.Combine(AppContext.BaseDirectory, "fixtures", "onnx", "add.onnx"), new OrtSessionOptions { IntraOpThreads = 1 });
-        a = OrtValue.CreateTensor(new float[] { 1, 2, 3 }, [1, 3]);
-        sum = OrtValue.CreateTensor(new float[3], [1, 3]);
+        session = GraphSession.Open(Path.Combine(AppContext.BaseDirectory, "fixtures", "onnx", "add.onnx"), new SessionSettings { IntraOpThreads = 1 });
+        a = AlignedTensor.Copy<float>([1, 2, 3], [1, 3]);
+        sum = AlignedTensor.Zeroed<float>([1, 3]);
+        runOptions = new RunOptions();
         binding = session.CreateIoBinding();
         binding.BindInput("a", a);
         binding.BindInput("b", a);
@@ -34,6 +37,7 @@ public class OrtSessionRunBenchmarks
     public void Cleanup()
     {
         binding.Dispose();
+        runOptions.Dispose();
         sum.Dispose();
         a.Dispose();
         session.Dispose();
@@ -44,15 +48,15 @@ public class OrtSessionRunBenchmarks
     public float AllocatedOutputs()
     {
         using var outputs = session.Run([new("a", a), new("b", a)]);
-        return outputs[0].GetTensorData<float>()[0];
+        return outputs[0].GetTensorMutableDataAsSpan<float>()[0];
     }
 
     [Benchmark(Description = "Run, preallocated outputs")]
-    public void PreallocatedOutputs() => session.Run([new("a", a), new("b", a)], [new NamedOrtValue("sum", sum)]);
+    public void PreallocatedOutputs() => session.Run([new("a", a), new("b", a)], [new NamedValue("sum", sum)]);
 
     [Benchmark(Description = "Run, preallocated + cancellable token")]
-    public void PreallocatedOutputsCancellable() => session.Run([new("a", a), new("b", a)], [new NamedOrtValue("sum", sum)], cancellationToken: cancellation.Token);
+    public void PreallocatedOutputsCancellable() => session.Run([new("a", a), new("b", a)], [new NamedValue("sum", sum)], cancellationToken: cancellation.Token);
 
     [Benchmark(Description = "Run with IoBinding")]
-    public void IoBinding() => session.Run(binding);
+    public void IoBinding() => session.Run(binding, runOptions);
 }

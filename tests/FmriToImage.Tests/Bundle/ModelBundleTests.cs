@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using FmriToImage.Bundle;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Bundle;
 
@@ -23,7 +24,7 @@ public sealed class ModelBundleTests
         Assert.DoesNotContain("safety_checker", bundle.ModelIndexComponents.Keys);
         Assert.Equal(0.5, bundle.VaeDecoder!.ConfigNumber("scaling_factor"));
         Assert.True(bundle.Unet!.IsOpen, "eager opening opens every session");
-        Assert.Equal(OrtTensorElementType.Float, bundle.Unet.Session.Inputs.Single(i => i.Name == "timestep").ElementType);
+        Assert.Equal(TensorElementType.Float, bundle.Unet.Session.Inputs.Single(i => i.Name == "timestep").ElementType);
 
         foreach (var pipeline in Enum.GetValues<BundlePipeline>())
         {

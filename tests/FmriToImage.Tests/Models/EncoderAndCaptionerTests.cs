@@ -2,6 +2,7 @@ using System.Text.Json;
 using FmriToImage.Imaging;
 using FmriToImage.Models;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Models;
 
@@ -55,7 +56,7 @@ public sealed class EncoderAndCaptionerTests(TinyBundle tiny) : IClassFixture<Ti
         encoder.Tokenizer.EncodeInto("a red circle", ids);
         using var raw = OrtValue.CreateTensor(ids, [1, 8]);
         using var outputs = tiny.Bundle.TextEncoder!.Session.Run([new("input_ids", raw)]);
-        Assert.Equal(outputs["last_hidden_state"].ToArray<float>(), encoding.HiddenStates.ToArray().Take(8 * 16));
+        Assert.Equal(outputs.Output(tiny.Bundle.TextEncoder!.Session, "last_hidden_state").ToArray<float>(), encoding.HiddenStates.ToArray().Take(8 * 16));
     }
 
     [Fact]
@@ -70,7 +71,7 @@ public sealed class EncoderAndCaptionerTests(TinyBundle tiny) : IClassFixture<Ti
         ImageTensor.ToChw(TestImage(), ImageNormalization.OpenAiClip, pixels);
         using var raw = OrtValue.CreateTensor(pixels, [1, 3, 32, 32]);
         using var outputs = tiny.Bundle.ImageEncoder!.Session.Run([new("pixel_values", raw)]);
-        Assert.Equal(outputs["image_embeds"].ToArray<float>(), encoding.Embeddings.ToArray(), (a, b) => Math.Abs(a - b) <= 1e-5f * Math.Max(1, Math.Abs(a)));
+        Assert.Equal(outputs.Output(tiny.Bundle.ImageEncoder!.Session, "image_embeds").ToArray<float>(), encoding.Embeddings.ToArray(), (a, b) => Math.Abs(a - b) <= 1e-5f * Math.Max(1, Math.Abs(a)));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using FmriToImage.Diffusion;
 using FmriToImage.Models;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Models;
 
@@ -14,7 +15,7 @@ public sealed class UNetTests(TinyBundle tiny) : IClassFixture<TinyBundle>
         Assert.Equal(4, unet.LatentHeight);
         Assert.Equal(4, unet.LatentWidth);
         Assert.Equal(16, unet.TokenWidth);
-        Assert.Equal(OrtTensorElementType.Float, unet.TimestepElementType);
+        Assert.Equal(TensorElementType.Float, unet.TimestepElementType);
     }
 
     [Fact]
@@ -42,9 +43,9 @@ public sealed class UNetTests(TinyBundle tiny) : IClassFixture<TinyBundle>
         }
 
         // Both bind 64-byte aligned copies, so the graph's ReduceMean over encoder_hidden_states sums in one order.
-        using var sample = OrtValue.CreateAlignedTensor<float>(latents, [2, 4, 4, 4]);
-        using var timestep = OrtValue.CreateAlignedTensor<float>([501f], ReadOnlySpan<long>.Empty);
-        using var hidden = OrtValue.CreateAlignedTensor<float>(context, [2, 3, 16]);
+        using var sample = AlignedTensor.Copy<float>(latents, [2, 4, 4, 4]);
+        using var timestep = AlignedTensor.Copy<float>([501f], ReadOnlySpan<long>.Empty);
+        using var hidden = AlignedTensor.Copy<float>(context, [2, 3, 16]);
         using var outputs = session.Run([new("sample", sample), new("timestep", timestep), new("encoder_hidden_states", hidden)]);
         Assert.Equal(outputs[0].ToArray<float>(), prediction);
     }

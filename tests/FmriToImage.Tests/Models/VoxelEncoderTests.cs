@@ -1,6 +1,7 @@
 using FmriToImage.Bundle;
 using FmriToImage.Models;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Models;
 

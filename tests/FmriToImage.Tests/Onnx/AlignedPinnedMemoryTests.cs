@@ -1,4 +1,5 @@
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Onnx;
 
@@ -28,7 +29,7 @@ public sealed class AlignedPinnedMemoryTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => AlignedPinnedMemory.Allocate<float>(-1));
         Assert.Throws<NotSupportedException>(() => AlignedPinnedMemory.Allocate<decimal>(4));
-        Assert.Throws<TensorContractException>(() => OrtValue.CreateAlignedTensor<float>(new float[5], [2, 3]));
+        Assert.Throws<TensorContractException>(() => AlignedTensor.Copy<float>(new float[5], [2, 3]));
     }
 
     [Fact]
@@ -36,7 +37,7 @@ public sealed class AlignedPinnedMemoryTests
     {
         // ReduceSum over an input is the kernel whose summation order follows the input's alignment
         // (tests/fixtures/make_onnx_models.py); through aligned copies every source address gives one result.
-        using var session = OrtSession.Open(TestFiles.OnnxModel("reduce_sum.onnx"));
+        using var session = GraphSession.Open(TestFiles.OnnxModel("reduce_sum.onnx"));
         var random = new Random(5);
         var numbers = Enumerable.Range(0, 3 * 4099).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
         float[]? first = null;
@@ -44,7 +45,7 @@ public sealed class AlignedPinnedMemoryTests
         {
             var source = new float[numbers.Length + 16];
             numbers.CopyTo(source, offset);
-            using var value = OrtValue.CreateAlignedTensor<float>(source.AsSpan(offset, numbers.Length), [3, 4099]);
+            using var value = AlignedTensor.Copy<float>(source.AsSpan(offset, numbers.Length), [3, 4099]);
             using var outputs = session.Run([new("x", value)]);
             var sums = outputs[0].ToArray<float>();
             first ??= sums;
@@ -56,7 +57,7 @@ public sealed class AlignedPinnedMemoryTests
     public void A_tensor_copy_keeps_its_shape_and_values()
     {
         var tensor = System.Numerics.Tensors.Tensor.Create(Enumerable.Range(0, 24).Select(i => (float)i).ToArray(), [2, 3, 4]);
-        using var value = OrtValue.CreateAlignedTensor(tensor);
+        using var value = AlignedTensor.Copy(tensor);
         Assert.Equal([2L, 3, 4], value.Shape.ToArray());
         Assert.Equal(tensor.ToArray(), value.ToArray<float>());
     }
@@ -65,9 +66,9 @@ public sealed class AlignedPinnedMemoryTests
     public unsafe void An_aligned_tensor_lives_in_aligned_native_memory_that_its_value_frees()
     {
         var numbers = Enumerable.Range(0, 37).Select(i => (float)i).ToArray();
-        using (var value = OrtValue.CreateAlignedTensor<float>(numbers, [37]))
+        using (var value = AlignedTensor.Copy<float>(numbers, [37]))
         {
-            fixed (float* data = value.GetTensorData<float>())
+            fixed (float* data = value.GetTensorMutableDataAsSpan<float>())
             {
                 Assert.Equal(0u, (nuint)data % AlignedPinnedMemory.Alignment);
             }
@@ -75,7 +76,7 @@ public sealed class AlignedPinnedMemoryTests
             Assert.Equal(numbers, value.ToArray<float>());
         }
 
-        using (var empty = OrtValue.CreateAlignedTensor<float>([], [0, 4]))
+        using (var empty = AlignedTensor.Copy<float>([], [0, 4]))
         {
             Assert.Equal(0, empty.ElementCount);
         }

@@ -1,4 +1,5 @@
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Onnx;
 
@@ -20,18 +21,19 @@ public sealed class OrtLeakTests
 
         void Cycle()
         {
-            using var session = OrtSession.FromBytes(model, new OrtSessionOptions { IntraOpThreads = 1 }, "leak-test add");
+            using var session = GraphSession.FromBytes(model, new SessionSettings { IntraOpThreads = 1 }, "leak-test add");
             using var a = OrtValue.CreateTensor(input, [2, 3]);
-            using var b = OrtValue.AllocateTensor<float>([2, 3]);
-            input.CopyTo(b.GetTensorData<float>());
+            using var b = AlignedTensor.Zeroed<float>([2, 3]);
+            input.CopyTo(b.GetTensorMutableDataAsSpan<float>());
             using var outputs = session.Run([new("a", a), new("b", b)]);
             using var binding = session.CreateIoBinding();
             binding.BindInput("a", a);
             binding.BindInput("b", b);
-            binding.BindOutputToDevice("sum", OrtMemoryInfo.Cpu);
-            session.Run(binding);
+            binding.BindOutputToDevice("sum", OrtMemoryInfo.DefaultInstance);
+            using var runOptions = new RunOptions();
+            session.Run(binding, runOptions);
             using var bound = binding.GetOutputValues();
-            if (outputs[0].GetTensorData<float>()[5] != 12f || bound[0].GetTensorData<float>()[5] != 12f)
+            if (outputs[0].GetTensorMutableDataAsSpan<float>()[5] != 12f || bound[0].GetTensorMutableDataAsSpan<float>()[5] != 12f)
             {
                 throw new InvalidOperationException("wrong result");
             }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Onnx;
 
@@ -8,10 +9,10 @@ public sealed class OrtSessionCancellationTests
     [Fact]
     public void Cancelling_a_long_running_graph_ends_the_run_and_the_run_options_stay_reusable()
     {
-        using var session = OrtSession.Open(TestFiles.OnnxModel("loop.onnx"), new OrtSessionOptions { IntraOpThreads = 1 });
+        using var session = GraphSession.Open(TestFiles.OnnxModel("loop.onnx"), new SessionSettings { IntraOpThreads = 1 });
         using var x = OrtValue.CreateTensor(Enumerable.Range(0, 64 * 64).Select(i => (i % 7) * 0.1f).ToArray(), [64, 64]);
         using var forever = OrtValue.CreateTensor(new[] { long.MaxValue }, ReadOnlySpan<long>.Empty);
-        using var runOptions = new OrtRunOptions();
+        using var runOptions = new RunOptions();
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
 
         var clock = Stopwatch.StartNew();
@@ -33,7 +34,7 @@ public sealed class OrtSessionCancellationTests
     [Fact]
     public void A_token_cancelled_before_the_run_throws_at_once()
     {
-        using var session = OrtSession.Open(TestFiles.OnnxModel("add.onnx"));
+        using var session = GraphSession.Open(TestFiles.OnnxModel("add.onnx"));
         using var v = OrtValue.CreateTensor(new float[3], [1, 3]);
         Assert.Throws<OperationCanceledException>(() => session.Run([new("a", v), new("b", v)], cancellationToken: new CancellationToken(canceled: true)));
     }
@@ -41,7 +42,7 @@ public sealed class OrtSessionCancellationTests
     [Fact]
     public void A_cancellable_token_that_is_not_cancelled_lets_runs_complete()
     {
-        using var session = OrtSession.Open(TestFiles.OnnxModel("add.onnx"));
+        using var session = GraphSession.Open(TestFiles.OnnxModel("add.onnx"));
         using var v = OrtValue.CreateTensor(new float[] { 1, 2, 3 }, [1, 3]);
         using var source = new CancellationTokenSource();
         for (var i = 0; i < 10; i++)
@@ -54,15 +55,15 @@ public sealed class OrtSessionCancellationTests
     [Fact]
     public void Terminating_run_options_by_hand_fails_the_run_with_an_ort_exception_until_reset()
     {
-        using var session = OrtSession.Open(TestFiles.OnnxModel("add.onnx"));
+        using var session = GraphSession.Open(TestFiles.OnnxModel("add.onnx"));
         using var v = OrtValue.CreateTensor(new float[3], [1, 3]);
-        using var runOptions = new OrtRunOptions();
-        runOptions.SetTag("terminated-by-hand");
-        runOptions.Terminate();
+        using var runOptions = new RunOptions();
+        runOptions.LogId = "terminated-by-hand";
+        runOptions.Terminate = true;
         var error = Assert.Throws<OrtException>(() => session.Run([new("a", v), new("b", v)], runOptions));
-        Assert.Equal(OrtErrorCode.Fail, error.ErrorCode);
+        Assert.Equal("Fail", error.ErrorCode);
         Assert.Contains("terminate", error.RuntimeMessage, StringComparison.OrdinalIgnoreCase);
-        runOptions.ResetTerminate();
+        runOptions.Terminate = false;
         using var outputs = session.Run([new("a", v), new("b", v)], runOptions);
         Assert.Single(outputs);
     }

@@ -1,4 +1,5 @@
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Onnx;
 
@@ -9,7 +10,7 @@ public sealed class OrtSessionConcurrencyTests
     {
         const int Threads = 8;
         const int RunsPerThread = 200;
-        using var session = OrtSession.Open(TestFiles.OnnxModel("multi_io.onnx"), new OrtSessionOptions { IntraOpThreads = 1 });
+        using var session = GraphSession.Open(TestFiles.OnnxModel("multi_io.onnx"), new SessionSettings { IntraOpThreads = 1 });
 
         // Each run's inputs are made once and used by both passes: MLAS kernels may sum in a different order when
         // the same numbers sit at a different memory alignment, so bit-identity is only expected for the same buffers.

@@ -1,4 +1,5 @@
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Onnx;
 
@@ -7,18 +8,18 @@ public sealed class OrtSessionTests
     [Fact]
     public void Reads_inputs_outputs_with_symbolic_dimensions()
     {
-        using var session = OrtSession.Open(TestFiles.OnnxModel("multi_io.onnx"));
+        using var session = GraphSession.Open(TestFiles.OnnxModel("multi_io.onnx"));
 
         Assert.Equal(["image", "scale", "ids"], session.Inputs.Select(i => i.Name));
         Assert.Equal(["scaled", "mean", "ids_plus_one"], session.Outputs.Select(o => o.Name));
         var image = session.Inputs[0];
-        Assert.Equal(OrtValueKind.Tensor, image.Kind);
-        Assert.Equal(OrtTensorElementType.Float, image.ElementType);
+        Assert.Equal(OnnxValueType.ONNX_TYPE_TENSOR, image.Kind);
+        Assert.Equal(TensorElementType.Float, image.ElementType);
         Assert.Equal([-1L, 3, 4, 4], image.Dimensions);
         Assert.Equal(["batch", "", "", ""], image.SymbolicDimensions);
         Assert.Equal("[batch, 3, 4, 4]", image.ShapeText);
         Assert.True(image.IsDynamic);
-        Assert.Equal(OrtTensorElementType.Int64, session.Inputs[2].ElementType);
+        Assert.Equal(TensorElementType.Int64, session.Inputs[2].ElementType);
         Assert.Equal("[batch, seq]", session.Inputs[2].ShapeText);
         Assert.False(session.Inputs[1].IsDynamic);
         Assert.Equal("ids: int64 [batch, seq]", session.Inputs[2].ToString());
@@ -27,7 +28,7 @@ public sealed class OrtSessionTests
     [Fact]
     public void Reads_model_metadata_including_custom_pairs()
     {
-        using var session = OrtSession.Open(TestFiles.OnnxModel("add.onnx"));
+        using var session = GraphSession.Open(TestFiles.OnnxModel("add.onnx"));
         var metadata = session.Metadata;
         Assert.Equal("fmri2img-fixtures", metadata.ProducerName);
         Assert.Equal("add_graph", metadata.GraphName);
@@ -35,16 +36,15 @@ public sealed class OrtSessionTests
         Assert.Equal("Adds two float tensors.", metadata.Description);
         Assert.Equal("sum = a + b", metadata.GraphDescription);
         Assert.Equal(7, metadata.Version);
-        Assert.Equal("binding tests", metadata.CustomMetadata["purpose"]);
-        Assert.Equal("tests/fixtures/make_onnx_models.py", metadata.CustomMetadata["source"]);
+        Assert.Equal("binding tests", metadata.CustomMetadataMap["purpose"]);
+        Assert.Equal("tests/fixtures/make_onnx_models.py", metadata.CustomMetadataMap["source"]);
     }
 
     [Fact]
     public void Reports_the_execution_providers_that_run_nodes()
     {
-        using var session = OrtSession.Open(TestFiles.OnnxModel("multi_io.onnx"));
+        using var session = GraphSession.Open(TestFiles.OnnxModel("multi_io.onnx"));
         Assert.Equal(["CPUExecutionProvider"], session.ExecutionProviders);
-        Assert.Equal(3, session.NodeCountByExecutionProvider["CPUExecutionProvider"]);
         Assert.Null(session.ExecutionProviderFallbackReason);
         Assert.Equal(ExecutionProviderPolicy.Cpu, session.ExecutionProviderPolicy);
     }
@@ -52,7 +52,7 @@ public sealed class OrtSessionTests
     [Fact]
     public void Loads_from_bytes_under_the_given_name()
     {
-        using var session = OrtSession.FromBytes(File.ReadAllBytes(TestFiles.OnnxModel("add.onnx")), modelName: "in-memory add");
+        using var session = GraphSession.FromBytes(File.ReadAllBytes(TestFiles.OnnxModel("add.onnx")), modelName: "in-memory add");
         Assert.Equal("in-memory add", session.ModelName);
         Assert.Equal(["a", "b"], session.Inputs.Select(i => i.Name));
     }
@@ -60,7 +60,7 @@ public sealed class OrtSessionTests
     [Fact]
     public void A_missing_file_raises_a_typed_exception_naming_it()
     {
-        var error = Assert.Throws<ModelFileNotFoundException>(() => OrtSession.Open("models/none/model.onnx"));
+        var error = Assert.Throws<ModelFileNotFoundException>(() => GraphSession.Open("models/none/model.onnx"));
         Assert.Equal("models/none/model.onnx", error.ModelPath);
         Assert.Contains("models/none/model.onnx", error.Message);
         Assert.IsAssignableFrom<FmriToImageException>(error);
@@ -75,12 +75,12 @@ public sealed class OrtSessionTests
         File.WriteAllBytes(path, bytes);
         try
         {
-            var error = Assert.Throws<OrtException>(() => OrtSession.Open(path));
-            Assert.Equal(OrtErrorCode.InvalidProtobuf, error.ErrorCode);
+            var error = Assert.Throws<OrtException>(() => GraphSession.Open(path));
+            Assert.Equal("InvalidProtobuf", error.ErrorCode);
             Assert.Contains(path, error.Message);
             Assert.Contains("creating a session", error.Operation);
 
-            var fromBytes = Assert.Throws<OrtException>(() => OrtSession.FromBytes(bytes, modelName: "random bytes"));
+            var fromBytes = Assert.Throws<OrtException>(() => GraphSession.FromBytes(bytes, modelName: "random bytes"));
             Assert.Contains("random bytes", fromBytes.Message);
         }
         finally
@@ -95,28 +95,28 @@ public sealed class OrtSessionTests
         var optimized = Path.Combine(Path.GetTempPath(), $"optimized-{Guid.NewGuid():N}.onnx");
         try
         {
-            var options = new OrtSessionOptions
+            var options = new SessionSettings
             {
                 IntraOpThreads = 1,
                 InterOpThreads = 1,
-                ExecutionMode = OrtExecutionMode.Parallel,
-                GraphOptimizationLevel = OrtGraphOptimizationLevel.Basic,
+                ExecutionMode = ExecutionMode.ORT_PARALLEL,
+                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC,
                 EnableMemoryPattern = false,
                 EnableCpuMemoryArena = false,
                 OptimizedModelFilePath = optimized,
                 ConfigEntries = new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = "0" },
                 LogId = "options-test",
             };
-            using (var session = OrtSession.Open(TestFiles.OnnxModel("add.onnx"), options))
+            using (var session = GraphSession.Open(TestFiles.OnnxModel("add.onnx"), options))
             {
                 Assert.Equal(2, session.Inputs.Count);
             }
 
             Assert.True(File.Exists(optimized), "the optimised model is written where OptimizedModelFilePath says");
-            using var reopened = OrtSession.Open(optimized, new OrtSessionOptions { GraphOptimizationLevel = OrtGraphOptimizationLevel.DisableAll });
+            using var reopened = GraphSession.Open(optimized, new SessionSettings { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL });
             Assert.Equal(["sum"], reopened.Outputs.Select(o => o.Name));
 
-            Assert.Throws<ArgumentOutOfRangeException>(() => OrtSession.Open(TestFiles.OnnxModel("add.onnx"), new OrtSessionOptions { IntraOpThreads = -1 }));
+            Assert.Throws<ArgumentOutOfRangeException>(() => GraphSession.Open(TestFiles.OnnxModel("add.onnx"), new SessionSettings { IntraOpThreads = -1 }));
         }
         finally
         {
@@ -129,25 +129,25 @@ public sealed class OrtSessionTests
     /// Runtime's verbose log of the session options shows what it received, and a config entry wins.
     /// </summary>
     [Theory]
-    [InlineData(OrtThreadSpinning.WhileRunning, null, "1", "1")]
-    [InlineData(OrtThreadSpinning.Off, null, "0", "0")]
-    [InlineData(OrtThreadSpinning.Always, null, "1", "0")]
-    [InlineData(OrtThreadSpinning.Off, "1", "1", "0")]
-    public void Spinning_maps_to_the_two_config_keys_and_a_config_entry_wins(OrtThreadSpinning spinning, string? entry, string allow, string stop)
+    [InlineData((int)ThreadSpinning.WhileRunning, null, "1", "1")]
+    [InlineData((int)ThreadSpinning.Off, null, "0", "0")]
+    [InlineData((int)ThreadSpinning.Always, null, "1", "0")]
+    [InlineData((int)ThreadSpinning.Off, "1", "1", "0")]
+    public void Spinning_maps_to_the_two_config_keys_and_a_config_entry_wins(int spinning, string? entry, string allow, string stop)
     {
-        Assert.Equal(OrtThreadSpinning.WhileRunning, new OrtSessionOptions().Spinning);
+        Assert.Equal(ThreadSpinning.WhileRunning, new SessionSettings().Spinning);
         var logId = $"spinning-{Guid.NewGuid():N}";
         var recorder = new RecordingLogger();
-        var previous = OnnxRuntime.Logger;
-        OnnxRuntime.Logger = recorder;
+        var previous = OnnxEnvironment.Logger;
+        OnnxEnvironment.Logger = recorder;
         try
         {
             var entries = entry is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = entry };
-            using var session = OrtSession.Open(TestFiles.OnnxModel("add.onnx"), new OrtSessionOptions { Spinning = spinning, ConfigEntries = entries, LogLevel = Microsoft.Extensions.Logging.LogLevel.Trace, LogId = logId });
+            using var session = GraphSession.Open(TestFiles.OnnxModel("add.onnx"), new SessionSettings { Spinning = (ThreadSpinning)spinning, ConfigEntries = entries, LogLevel = Microsoft.Extensions.Logging.LogLevel.Trace, LogId = logId });
         }
         finally
         {
-            OnnxRuntime.Logger = previous;
+            OnnxEnvironment.Logger = previous;
         }
 
         string options;
@@ -163,14 +163,14 @@ public sealed class OrtSessionTests
     [Fact]
     public void An_undefined_spinning_value_is_refused_naming_the_setting()
     {
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => OrtSession.Open(TestFiles.OnnxModel("add.onnx"), new OrtSessionOptions { Spinning = (OrtThreadSpinning)7 }));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => GraphSession.Open(TestFiles.OnnxModel("add.onnx"), new SessionSettings { Spinning = (ThreadSpinning)7 }));
         Assert.Contains("Spinning", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Dispose_is_idempotent_and_use_after_dispose_is_refused()
     {
-        var session = OrtSession.Open(TestFiles.OnnxModel("add.onnx"));
+        var session = GraphSession.Open(TestFiles.OnnxModel("add.onnx"));
         session.Dispose();
         session.Dispose();
         using var a = OrtValue.CreateTensor(new float[3], [1, 3]);
