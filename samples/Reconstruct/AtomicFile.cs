@@ -30,7 +30,7 @@ internal static class AtomicFile
         }
         catch
         {
-            File.Delete(temporary);
+            DeleteQuietly(temporary);
             throw;
         }
     }
@@ -51,8 +51,23 @@ internal static class AtomicFile
         }
         catch
         {
-            File.Delete(temporary);
+            DeleteQuietly(temporary);
             throw;
+        }
+    }
+
+    /// <summary>Removes a temporary file after a failed write; a failure here must not hide the write's own error.</summary>
+    private static void DeleteQuietly(string temporary)
+    {
+        try
+        {
+            File.Delete(temporary);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
         }
     }
 

@@ -353,7 +353,9 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
             bar.Value = bar.MaxValue;
         });
 
-    // Evaluate every finished trial of this shard.
+    // Evaluate every finished trial of this shard. From here on an ArgumentException is a bug (exit 1), not a setting
+    // out of range: the settings were checked by the reconstruction above, or by the records' identity (--merge/--resume).
+    trialsRan = true;
     var rows = mine.Select(k => (Row: k, Record: outputs[k].ReadRecord())).Where(t => outputs[t.Row].IsComplete(t.Record)).Select(t =>
     {
         var (k, record) = (t.Row, t.Record!);

@@ -69,7 +69,7 @@ run_device() {  # run_device <cpu|cuda> <label>: one timed reconstruction of the
   end=$(date +%s.%N)
   python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$start" "$end" > "work/seconds-$label"
   echo "run: --device $device ($label): $(cat "work/seconds-$label") s for $trials trials (load, reconstruction, evaluation)"
-  python3 -c "import json, sys; print('run:   execution providers:', json.load(open(sys.argv[1]))['execution providers'])" "work/out-$label/metrics.json"
+  python3 -c "import json, sys; print('run:   execution providers:', json.load(open(sys.argv[1]))['run']['providers'])" "work/out-$label/metrics.json"
 }
 
 run_device cpu cpu
@@ -128,16 +128,28 @@ for name in images:
     mean = sum(diffs) / len(diffs)
     rows.append({"image": name, "max": max(diffs), "mean": round(mean, 4), "share_over_2": round(sum(d > 2 for d in diffs) / len(diffs), 5)})
     worst = max(worst, mean)
+def numbers(node, path=""):
+    """Every numeric leaf of metrics.json by its key path, outside "run" (paths, providers) and timings."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if path == "" and key == "run" or "second" in key:
+                continue
+            yield from numbers(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, (int, float)) and not isinstance(node, bool):
+        yield path, float(node)
+
+
 metrics = {}
-cpu_m, other_m = json.load(open("work/out-cpu/metrics.json")), json.load(open(f"work/out-{other}/metrics.json"))
+cpu_m = dict(numbers(json.load(open("work/out-cpu/metrics.json"))))
+other_m = dict(numbers(json.load(open(f"work/out-{other}/metrics.json"))))
 for key, value in cpu_m.items():
-    try:
-        metrics[key] = {"cpu": float(value), other: float(other_m[key]), "diff": abs(float(value) - float(other_m[key]))}
-    except (ValueError, KeyError):
-        pass
+    if key in other_m:
+        metrics[key] = {"cpu": value, other: other_m[key], "diff": abs(value - other_m[key])}
+    else:
+        metrics[key] = {"cpu": value, other: float("nan"), "diff": float("inf")}  # a missing number fails the check
 seconds = {d: float(open(f"work/seconds-{d}").read()) for d in ("cpu", other)}
 report = {"trials": len(images), "seconds": seconds, "images": rows, "scores": metrics,
-          "providers": {d: json.load(open(f"work/out-{d}/metrics.json")).get("execution providers") for d in ("cpu", other)}}
+          "providers": {d: json.load(open(f"work/out-{d}/metrics.json"))["run"]["providers"] for d in ("cpu", other)}}
 json.dump(report, open("compare.json", "w"), indent=2)
 print(f"run: {len(images)} images: worst mean |diff| {worst:.3f} grey levels, worst max {max(r['max'] for r in rows)}")
 for key, m in metrics.items():

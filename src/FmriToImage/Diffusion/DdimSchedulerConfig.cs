@@ -103,21 +103,8 @@ public sealed record DdimSchedulerConfig
     /// </exception>
     public static DdimSchedulerConfig FromJson(string json)
     {
-        ArgumentNullException.ThrowIfNull(json);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new SchedulerConfigException($"scheduler config: not valid JSON ({e.Message}).", e);
-        }
-
-        using (document)
-        {
-            return FromJson(document.RootElement);
-        }
+        using JsonDocument document = SchedulerJson.Parse(json);
+        return FromJson(document.RootElement);
     }
 
     /// <summary>Reads a parsed diffusers <c>scheduler_config.json</c>, as <see cref="FromJson(string)"/> does.</summary>

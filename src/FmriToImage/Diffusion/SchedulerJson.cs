@@ -10,21 +10,25 @@ namespace FmriToImage.Diffusion;
 /// </summary>
 internal static class SchedulerJson
 {
-    /// <summary>Calls <paramref name="read"/> for every top-level property, in file order.</summary>
-    public static void ForEachProperty(string json, Action<string, JsonElement> read)
+    /// <summary>Parses a scheduler config's text; the caller disposes the document.</summary>
+    /// <exception cref="SchedulerConfigException">The text is not valid JSON.</exception>
+    public static JsonDocument Parse(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true });
+            return JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true });
         }
         catch (JsonException e)
         {
             throw new SchedulerConfigException($"scheduler config: not valid JSON ({e.Message}).", e);
         }
+    }
 
-        using (document)
+    /// <summary>Calls <paramref name="read"/> for every top-level property, in file order.</summary>
+    public static void ForEachProperty(string json, Action<string, JsonElement> read)
+    {
+        using (JsonDocument document = Parse(json))
         {
             JsonElement root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)

@@ -19,7 +19,8 @@ internal sealed class OnnxFeatureNetwork : IFeatureNetwork
     public string Name { get; }
 
     /// <inheritdoc/>
-    public string Device => string.Join("+", session.ExecutionProviders);
+    public string Device => string.Join("+", session.ExecutionProviders)
+        + (session.ExecutionProviderFallbackReason is { } reason ? $" (fallback from CUDA: {reason})" : "");
 
     /// <summary>The graph's output names.</summary>
     public IReadOnlyList<string> OutputNames => session.Outputs.Select(o => o.Name).ToArray();

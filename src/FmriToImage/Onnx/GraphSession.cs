@@ -188,7 +188,7 @@ internal sealed class GraphSession : IDisposable
             catch (OnnxRuntimeException e)
             {
                 cancellation.Fail(e, ModelName);
-                throw;
+                throw OnnxErrors.Translate(e, $"running '{ModelName}'");
             }
             finally
             {
@@ -307,7 +307,15 @@ internal sealed class GraphSession : IDisposable
 
             if (settings.Configure is { } configure)
             {
-                configure(options);
+                try
+                {
+                    configure(options);
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    throw OnnxErrors.Translate(e, $"the application's session hook for '{modelName}'");
+                }
+
                 providers.Add("(application hook)");
             }
 
@@ -321,14 +329,15 @@ internal sealed class GraphSession : IDisposable
             catch (OnnxRuntimeException e)
             {
                 var (code, message) = OnnxErrors.Split(e.Message);
-                if (withCuda && settings.ExecutionProvider == ExecutionProviderPolicy.RequireCuda)
+                if (!withCuda || !OpensOnCpu(settings, modelName, open))
                 {
-                    throw new ExecutionProviderUnavailableException(SessionOptionsFactory.CudaProvider, $"{modelName}: CUDA was required (ExecutionProviderPolicy.RequireCuda) but the session could not be created on it: [{code}] {message}", e);
+                    // The graph itself is at fault (malformed, an operator no provider has): not a provider problem.
+                    throw OnnxErrors.Translate(e, $"creating a session from '{modelName}'");
                 }
 
-                if (!withCuda)
+                if (settings.ExecutionProvider == ExecutionProviderPolicy.RequireCuda)
                 {
-                    throw OnnxErrors.Translate(e, $"creating a session from '{modelName}'");
+                    throw new ExecutionProviderUnavailableException(SessionOptionsFactory.CudaProvider, $"{modelName}: CUDA was required (ExecutionProviderPolicy.RequireCuda) but the session could not be created on it: [{code}] {message}", e);
                 }
 
                 // PreferCuda: the provider loaded but the session could not be built on it (no device, driver, cuDNN).
@@ -336,6 +345,21 @@ internal sealed class GraphSession : IDisposable
                 log.LogWarning("{Model}: {Reason}", modelName, fallbackReason);
                 withCuda = false;
             }
+        }
+    }
+
+    /// <summary>Whether the graph opens on the CPU provider alone: tells a CUDA failure from a graph that no provider can run.</summary>
+    private static bool OpensOnCpu(SessionSettings settings, string modelName, Func<SessionOptions, InferenceSession> open)
+    {
+        try
+        {
+            using var options = SessionOptionsFactory.Create(settings with { ExecutionProvider = ExecutionProviderPolicy.Cpu }, modelName);
+            using var session = open(options);
+            return true;
+        }
+        catch (OnnxRuntimeException)
+        {
+            return false;
         }
     }
 
