@@ -9,6 +9,8 @@ namespace FmriToImage.Tests.Bundle;
 /// put over a copy of the tiny bundle: each ends in a typed error naming the file, at <see cref="ModelBundle.Open"/>
 /// (or <see cref="BrainDecoder.Load"/>), before any network runs.
 /// </summary>
+// Runs alone: one test bounds allocation with GC.GetTotalAllocatedBytes, which counts every thread of the process.
+[Collection(nameof(FmriToImage.Tests.Onnx.ProcessEnvironmentCollection))]
 public sealed class HostileBundleTests
 {
     private static TempBundle WithManifest(string variant)

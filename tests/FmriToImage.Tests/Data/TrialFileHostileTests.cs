@@ -10,6 +10,8 @@ namespace FmriToImage.Tests.Data;
 /// what is asked, within <see cref="ReadLimits.MaxValues"/>, and anything past it is a typed error naming the file,
 /// the declared shape and the limit — never an OverflowException or an 8 GB allocation.
 /// </summary>
+// Runs alone: one test measures allocation with GC.GetTotalAllocatedBytes, which counts every thread of the process.
+[Collection(nameof(FmriToImage.Tests.Onnx.ProcessEnvironmentCollection))]
 public class TrialFileHostileTests
 {
     private const int Wide = 2534;
