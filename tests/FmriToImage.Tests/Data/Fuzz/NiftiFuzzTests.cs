@@ -8,6 +8,8 @@ namespace FmriToImage.Tests.Data.Fuzz;
 /// Every case must end in success or a typed <see cref="FmriToImageException"/> within
 /// <see cref="FuzzHarness.CaseTimeout"/>; <see cref="FuzzHarness.ScaleVariable"/> multiplies the random cases.
 /// </summary>
+// Runs alone: each case has a wall-clock bound (FuzzHarness.CaseTimeout), which parallel tests would eat into.
+[Collection(nameof(FmriToImage.Tests.Onnx.ProcessEnvironmentCollection))]
 public class NiftiFuzzTests(ITestOutputHelper output)
 {
     [Fact]

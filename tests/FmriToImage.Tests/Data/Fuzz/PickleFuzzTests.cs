@@ -11,6 +11,8 @@ namespace FmriToImage.Tests.Data.Fuzz;
 /// the pickle). Every case ends in success or a typed <see cref="FmriToImageException"/> within
 /// <see cref="FuzzHarness.CaseTimeout"/>.
 /// </summary>
+// Runs alone: each case has a wall-clock bound (FuzzHarness.CaseTimeout), which parallel tests would eat into.
+[Collection(nameof(FmriToImage.Tests.Onnx.ProcessEnvironmentCollection))]
 public class PickleFuzzTests(ITestOutputHelper output)
 {
     private static readonly FuzzProfile Profile =
