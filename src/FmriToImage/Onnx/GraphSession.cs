@@ -175,30 +175,8 @@ internal sealed class GraphSession : IDisposable
     {
         ArgumentNullException.ThrowIfNull(binding);
         ArgumentNullException.ThrowIfNull(runOptions);
-        cancellationToken.ThrowIfCancellationRequested();
-        Enter();
-        try
-        {
-            var cancellation = new RunCancellation(runOptions, cancellationToken);
-            try
-            {
-                session.RunWithBinding(runOptions, binding);
-                cancellation.Complete(ModelName);
-            }
-            catch (OnnxRuntimeException e)
-            {
-                cancellation.Fail(e, ModelName);
-                throw OnnxErrors.Translate(e, $"running '{ModelName}'");
-            }
-            finally
-            {
-                cancellation.Dispose();
-            }
-        }
-        finally
-        {
-            Exit();
-        }
+        // A static lambda over a value-tuple state: the per-step run allocates nothing.
+        RunCore(runOptions, cancellationToken, (session, binding), static (options, state) => state.session.RunWithBinding(options, state.binding));
     }
 
     /// <summary>
@@ -466,7 +444,11 @@ internal sealed class GraphSession : IDisposable
     }
 
     /// <summary>One run with run options (the caller's, or new ones when a token needs them), cancellation and error translation.</summary>
-    private void RunCore(RunOptions? runOptions, CancellationToken cancellationToken, Action<RunOptions> run)
+    private void RunCore(RunOptions? runOptions, CancellationToken cancellationToken, Action<RunOptions> run) =>
+        RunCore(runOptions, cancellationToken, run, static (options, action) => action(options));
+
+    /// <summary>The same, with the run's state passed through so that a static lambda needs no closure.</summary>
+    private void RunCore<TState>(RunOptions? runOptions, CancellationToken cancellationToken, TState state, Action<RunOptions, TState> run)
     {
         cancellationToken.ThrowIfCancellationRequested();
         Enter();
@@ -477,7 +459,7 @@ internal sealed class GraphSession : IDisposable
             var cancellation = new RunCancellation(options, cancellationToken);
             try
             {
-                run(options);
+                run(options, state);
                 cancellation.Complete(ModelName);
             }
             catch (OnnxRuntimeException e)
