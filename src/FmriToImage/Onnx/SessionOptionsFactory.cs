@@ -12,8 +12,6 @@ internal static class SessionOptionsFactory
     /// <summary>ONNX Runtime's session configuration key: whether spinning stops when a run returns (<see cref="SessionSettings.Spinning"/>).</summary>
     public const string ForceSpinningStopKey = "session.force_spinning_stop";
 
-    /// <summary>ONNX Runtime's session configuration key: fail instead of placing nodes on CPU (<see cref="ExecutionProviderPolicy.RequireCuda"/>).</summary>
-    public const string DisableCpuFallbackKey = "session.disable_cpu_ep_fallback";
 
     /// <summary>The provider names as ONNX Runtime reports them.</summary>
     public const string CudaProvider = "CUDAExecutionProvider";
@@ -63,11 +61,6 @@ internal static class SessionOptionsFactory
             if (settings.UseGlobalThreadPool)
             {
                 options.DisablePerSessionThreads();
-            }
-
-            if (settings.ExecutionProvider == ExecutionProviderPolicy.RequireCuda)
-            {
-                options.AddSessionConfigEntry(DisableCpuFallbackKey, "1");
             }
 
             if (!settings.ConfigEntries.ContainsKey(AllowSpinningKey))
