@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 
@@ -21,6 +22,13 @@ internal sealed class GraphSession : IDisposable
     private readonly Dictionary<string, int> outputIndex;
     private readonly Lock gate = new();
     private readonly bool float16AsFloat32;
+
+    /// <summary>
+    /// The inputs bound to each binding of this session, kept only when a provider other than CPU may run nodes: such
+    /// a provider copies a host input to its device when it is bound, not when the graph runs, so every run binds them
+    /// again (see <see cref="Run(OrtIoBinding, RunOptions, CancellationToken)"/>).
+    /// </summary>
+    private readonly ConditionalWeakTable<OrtIoBinding, List<(string Name, OrtValue Value)>>? boundInputs;
     private int runsInFlight;
     private bool disposeRequested;
     private bool released;
@@ -34,6 +42,7 @@ internal sealed class GraphSession : IDisposable
         ExecutionProviderPolicy = policy;
         ExecutionProviders = providers;
         ExecutionProviderFallbackReason = fallbackReason;
+        boundInputs = providers.Any(p => p != SessionOptionsFactory.CpuProvider) ? new() : null;
         Inputs = session.InputNames.Select(n => GraphNode.From(n, session.InputMetadata[n])).ToArray();
         Outputs = session.OutputNames.Select(n => GraphNode.From(n, session.OutputMetadata[n])).ToArray();
         inputIndex = IndexOf(Inputs);
@@ -59,8 +68,8 @@ internal sealed class GraphSession : IDisposable
     /// <summary>
     /// The providers the library appended and ONNX Runtime loaded, in priority order, CPU last (e.g.
     /// ["CUDAExecutionProvider", "CPUExecutionProvider"]); providers an application's hook appended come before CPU as
-    /// "(application hook)". Nodes a provider cannot run go to the next; with <see cref="ExecutionProviderPolicy.RequireCuda"/>
-    /// that is an error instead.
+    /// "(application hook)". Nodes a provider cannot run go to the next (CPU runs what CUDA leaves, also with
+    /// <see cref="ExecutionProviderPolicy.RequireCuda"/>).
     /// </summary>
     public IReadOnlyList<string> ExecutionProviders { get; }
 
@@ -163,20 +172,63 @@ internal sealed class GraphSession : IDisposable
         ArgumentNullException.ThrowIfNull(binding);
         Validate(name, value, isInput);
         OnnxErrors.Call(() => (isInput ? (Action<string, OrtValue>)binding.BindInput : binding.BindOutput)(name, value), $"binding {(isInput ? "input" : "output")} '{name}' of '{ModelName}'");
+        if (isInput && boundInputs is not null)
+        {
+            var inputs = boundInputs.GetOrCreateValue(binding);
+            lock (inputs)
+            {
+                inputs.RemoveAll(i => i.Name == name);
+                inputs.Add((name, value));
+            }
+        }
     }
 
     /// <summary>
     /// Runs the graph on what <paramref name="binding"/> holds — the hot path: no managed allocation when the token
-    /// cannot be cancelled or <paramref name="runOptions"/> is reused.
+    /// cannot be cancelled or <paramref name="runOptions"/> is reused and the session runs on CPU alone.
     /// </summary>
+    /// <remarks>
+    /// With another provider (CUDA, or one an application's hook appended) a bound host input is copied to the device
+    /// when it is bound, so a run after the caller rewrote the input would see the old values (measured on an H200:
+    /// every denoising step saw the first step's latents). There each run binds the inputs again, waits for their
+    /// copies (<c>SynchronizeBoundInputs</c>) and, after the run, for the outputs' (<c>SynchronizeBoundOutputs</c>).
+    /// </remarks>
     /// <exception cref="OrtException">ONNX Runtime failed during the run.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public void Run(OrtIoBinding binding, RunOptions runOptions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(binding);
         ArgumentNullException.ThrowIfNull(runOptions);
-        // A static lambda over a value-tuple state: the per-step run allocates nothing.
+        if (boundInputs is null)
+        {
+            // A static lambda over a value-tuple state: the per-step run allocates nothing.
+            RunCore(runOptions, cancellationToken, (session, binding), static (options, state) => state.session.RunWithBinding(options, state.binding));
+            return;
+        }
+
+        RunOnDevice(binding, boundInputs, runOptions, cancellationToken);
+    }
+
+    /// <summary>
+    /// The binding run where a device provider may run nodes: binds the kept inputs again, waits for their copies,
+    /// runs, and waits for the outputs' copies. Its own method, so the CPU path's caller captures no closure.
+    /// </summary>
+    private void RunOnDevice(OrtIoBinding binding, ConditionalWeakTable<OrtIoBinding, List<(string Name, OrtValue Value)>> kept, RunOptions runOptions, CancellationToken cancellationToken)
+    {
+        if (kept.TryGetValue(binding, out var inputs))
+        {
+            lock (inputs)
+            {
+                foreach (var (name, value) in inputs)
+                {
+                    OnnxErrors.Call(() => binding.BindInput(name, value), $"binding input '{name}' of '{ModelName}'");
+                }
+            }
+        }
+
+        OnnxErrors.Call(binding.SynchronizeBoundInputs, $"copying the bound inputs of '{ModelName}' to the device");
         RunCore(runOptions, cancellationToken, (session, binding), static (options, state) => state.session.RunWithBinding(options, state.binding));
+        OnnxErrors.Call(binding.SynchronizeBoundOutputs, $"copying the bound outputs of '{ModelName}' from the device");
     }
 
     /// <summary>

@@ -34,6 +34,39 @@ public sealed class OrtIoBindingTests
     }
 
     [Fact]
+    public void With_another_provider_each_run_binds_the_inputs_again_and_sees_their_new_values()
+    {
+        // A hook marks the session as possibly running on a device provider (there host inputs are copied when bound,
+        // so the session binds them again before each run). On CPU the hook appends nothing: the path runs here, and
+        // tests/gpu runs it on CUDA.
+        using var session = GraphSession.Open(TestFiles.OnnxModel("add.onnx"), new SessionSettings { Configure = _ => { } });
+        Assert.Contains("(application hook)", session.ExecutionProviders);
+        var a = new float[] { 1, 2, 3 };
+        var b = new float[] { 10, 20, 30 };
+        var sum = new float[3];
+        using var va = OrtValue.CreateTensor(a, [1, 3]);
+        using var vb = OrtValue.CreateTensor(b, [1, 3]);
+        using var vs = OrtValue.CreateTensor(sum, [1, 3]);
+        using var binding = session.CreateIoBinding();
+        using var runOptions = new RunOptions();
+        session.Bind(binding, "a", va, isInput: true);
+        session.Bind(binding, "b", vb, isInput: true);
+        session.Bind(binding, "sum", vs, isInput: false);
+        for (var step = 0; step < 3; step++)
+        {
+            a[0] = step;
+            b[2] = 100 * step;
+            session.Run(binding, runOptions);
+            Assert.Equal([step + 10f, 22, 3 + (100f * step)], sum);
+        }
+
+        using var other = OrtValue.CreateTensor(new float[] { 5, 5, 5 }, [1, 3]);
+        session.Bind(binding, "b", other, isInput: true); // a rebinding replaces the kept input, not adds one
+        session.Run(binding, runOptions);
+        Assert.Equal([7f, 7, 8], sum);
+    }
+
+    [Fact]
     public void An_output_bound_to_a_device_is_allocated_by_the_runtime()
     {
         using var session = GraphSession.Open(TestFiles.OnnxModel("add.onnx"));
