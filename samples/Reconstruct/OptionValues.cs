@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using FmriToImage.Data;
 
 namespace FmriToImage.Samples.Reconstruct;
 
@@ -13,6 +14,14 @@ internal static class OptionValues
 {
     /// <summary>The pipelines the job runs, by their command-line names.</summary>
     public static readonly string[] Pipelines = ["caption-img2img", "unclip"];
+
+    /// <summary>--nonfinite's values, the default first, each with the library's handling.</summary>
+    public static readonly (string Name, NonFiniteHandling Handling)[] NonFiniteModes =
+    [
+        ("error", NonFiniteHandling.Reject),
+        ("zero", NonFiniteHandling.ReplaceWithZero),
+        ("skip-trial", NonFiniteHandling.SkipTrial),
+    ];
 
     private static readonly (string Property, string Option)[] RequestOptions =
     [
@@ -43,23 +52,33 @@ internal static class OptionValues
         : Error(result, $"must be a whole number from 0 to {ulong.MaxValue}, not '{result.Tokens[0].Value}'", 0UL);
 
     /// <summary>--pipeline: a known name in any case, else an error with the closest name.</summary>
-    public static string Pipeline(ArgumentResult result)
+    public static string Pipeline(ArgumentResult result) => OneOf(Pipelines, "a pipeline", "pipelines")(result);
+
+    /// <summary>
+    /// A parser for an option whose value is one of <paramref name="names"/> (the first is the default), in any case;
+    /// anything else is an error that names the option and the closest name.
+    /// </summary>
+    public static Func<ArgumentResult, string> OneOf(string[] names, string what, string plural) => result =>
     {
         if (result.Tokens.Count == 0)
         {
-            return Pipelines[0];
+            return names[0];
         }
 
         var given = result.Tokens[0].Value;
-        var known = Pipelines.FirstOrDefault(p => string.Equals(p, given, StringComparison.OrdinalIgnoreCase));
+        var known = names.FirstOrDefault(p => string.Equals(p, given, StringComparison.OrdinalIgnoreCase));
         if (known is not null)
         {
             return known;
         }
 
-        var closest = Pipelines.MinBy(p => Distance(p, given.ToLowerInvariant()))!;
-        return Error(result, $"'{given}' is not a pipeline; did you mean '{closest}'? The pipelines are {string.Join(" and ", Pipelines)}", Pipelines[0]);
-    }
+        var closest = names.MinBy(p => Distance(p, given.ToLowerInvariant()))!;
+        var all = names.Length == 2 ? string.Join(" and ", names) : string.Join(", ", names[..^1]) + " and " + names[^1];
+        return Error(result, $"'{given}' is not {what}; did you mean '{closest}'? The {plural} are {all}", names[0]);
+    };
+
+    /// <summary>--nonfinite: the library's handling for a mode name (one of <see cref="NonFiniteModes"/>).</summary>
+    public static NonFiniteHandling NonFinite(string mode) => NonFiniteModes.Single(m => m.Name == mode).Handling;
 
     /// <summary>A library request error told as the option that set the value, without .NET's "(Parameter …)" suffix.</summary>
     public static string RequestMessage(ArgumentException e)

@@ -4,10 +4,12 @@
 //   dotnet run --project samples/Reconstruct -c Release                       # the demo bundle on the demo data
 //   dotnet run --project samples/Reconstruct -c Release -- --limit 10 --pipeline unclip --shard 0/4 --resume
 //   dotnet run --project samples/Reconstruct -c Release -- --data trials.npy   # a single file: no ground truth
+//   dotnet run --project samples/Reconstruct -c Release -- --data betas_all_subj01_fp32_renorm.hdf5 --nonfinite skip-trial --rows 0-999
 //   dotnet run --project samples/Reconstruct -c Release -p:OnnxRuntimeFlavor=Gpu -- --device cuda   # CUDA 13 + cuDNN 9
 //
 // Exit codes (ExitCodes.cs, also printed by --help): 0 success; 1 unexpected error (a bug: the stack trace is printed);
-// 2 usage; 3 a path does not exist; 4 the bundle or a data file is invalid; 5 the data do not fit the bundle;
+// 2 usage; 3 a path does not exist; 4 the bundle, a data file (NaN voxels: --nonfinite), the evaluation bundle or the
+// mean image is invalid; 5 the data do not fit the bundle;
 // 6 an execution provider cannot load (the missing library is named); 130 cancelled (Ctrl+C).
 using System.CommandLine;
 using System.Globalization;
@@ -44,8 +46,12 @@ var strengthOption = new Option<double?>("--strength") { Description = "img2img 
 var guidanceOption = new Option<double?>("--guidance") { Description = "Guidance scale, ≥ 0; ≤ 1 disables guidance (default: the bundle's).", CustomParser = OptionValues.Number(0, double.MaxValue, "≥ 0") };
 var samplesOption = new Option<int?>("--samples") { Description = "Samples per model / per trial, at least 1 (default: the bundle's).", CustomParser = OptionValues.PositiveWholeNumber };
 var seedOption = new Option<ulong>("--seed") { Description = "Seed of all diffusion noise, 0 to 18446744073709551615.", DefaultValueFactory = _ => 0, CustomParser = OptionValues.Seed };
-var deviceOption = new Option<string>("--device") { Description = "cpu, cuda (required) or auto (CUDA, else CPU — said so).", DefaultValueFactory = _ => "cpu" };
-deviceOption.AcceptOnlyFromAmong("cpu", "cuda", "auto");
+var deviceOption = new Option<string>("--device")
+{
+    Description = "cpu, cuda (required) or auto (CUDA, else CPU — said so).",
+    DefaultValueFactory = _ => "cpu",
+    CustomParser = OptionValues.OneOf(["cpu", "cuda", "auto"], "a device policy", "policies"),
+};
 var roiSetOption = new Option<string?>("--roi-set")
 {
     Description = "With an Algonauts 2023 subject folder as --data: decode from these ROIs only — every vertex outside them is zeroed in the input of every voxel encoder (an input mask; each encoder's own ROI set still applies on top): Set1, Set2, Set3 or ROI names separated by commas (e.g. V1v,V1d,FFA-1), looked up in the folder's roi_masks.",
@@ -81,6 +87,14 @@ var meanImageOption = new Option<string?>("--mean-image")
 {
     Description = "The mean training image (PNG or JPEG), scored as the baseline column (a reconstruction that ignores the brain). Default with the demo data: " + DemoMeanImage + ".",
 };
+var nonFiniteOption = new Option<string>("--nonfinite")
+{
+    Description = "NaN or ∞ voxels in a single trial file (MindEye2's renorm files hold NaN rows for trials never recorded): "
+        + "error (exit 4 naming the row and voxel), zero (replace them by 0; volumes before z-scoring) or skip-trial (leave out every row "
+        + "that holds one, among --rows/--limit: listed on stderr and in metrics.json; --image-ids still maps the file's rows).",
+    DefaultValueFactory = _ => OptionValues.NonFiniteModes[0].Name,
+    CustomParser = OptionValues.OneOf([.. OptionValues.NonFiniteModes.Select(m => m.Name)], "a mode", "modes"),
+};
 
 
 // Set once the first trial is reconstructed: an ArgumentException before that is the request's settings out of range
@@ -91,6 +105,7 @@ var root = new RootCommand("Reconstruct seen images from fMRI with a model bundl
 {
     bundleOption, dataOption, subjectOption, pipelineOption, stepsOption, strengthOption, guidanceOption, samplesOption,
     seedOption, deviceOption, roiSetOption, limitOption, shardOption, resumeOption, mergeOption, outOption, rowsOption, imagesOption, imageIdsOption, evaluationBundleOption, meanImageOption,
+    nonFiniteOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -109,7 +124,7 @@ root.SetAction(async (parse, cancellationToken) =>
 
         if (parse.GetValue(mergeOption))
         {
-            AnsiConsole.MarkupLine("[red]--merge evaluates every shard's trials; it takes no --shard.[/]");
+            Console.Error.WriteLine("--merge evaluates every shard's trials; it takes no --shard.");
             return ExitCodes.Usage;
         }
     }
@@ -122,7 +137,7 @@ root.SetAction(async (parse, cancellationToken) =>
         }
         else if (arrayError is not null)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]No shard: {arrayError}[/]");
+            Console.Error.WriteLine($"No shard: {arrayError}");
             return ExitCodes.Usage;
         }
     }
@@ -131,7 +146,7 @@ root.SetAction(async (parse, cancellationToken) =>
     // the bundle loaded.
     if (OutputFolder.Prepare(output) is { } outProblem)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]--out '{output}' {outProblem}[/]");
+        Console.Error.WriteLine($"--out '{output}' {outProblem}");
         return ExitCodes.Usage;
     }
 
@@ -151,13 +166,13 @@ root.SetAction(async (parse, cancellationToken) =>
     {
         if (!TrialSet.IsAlgonauts(data))
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]--roi-set needs an Algonauts 2023 subject folder as --data[/] (its roi_masks/ name the ROIs); '{data}' is not one.");
+            Console.Error.WriteLine($"--roi-set needs an Algonauts 2023 subject folder as --data (its roi_masks/ name the ROIs); '{data}' is not one.");
             return ExitCodes.Usage;
         }
 
         if (string.IsNullOrWhiteSpace(roiSetText.Replace(',', ' ')))
         {
-            AnsiConsole.MarkupLine("[red]--roi-set is empty:[/] pass Set1, Set2, Set3 or ROI names separated by commas.");
+            Console.Error.WriteLine("--roi-set is empty: pass Set1, Set2, Set3 or ROI names separated by commas.");
             return ExitCodes.Usage;
         }
     }
@@ -183,7 +198,7 @@ root.SetAction(async (parse, cancellationToken) =>
     }
     catch (OperationCanceledException)
     {
-        AnsiConsole.MarkupLine("[yellow]Cancelled; finished trials are in the output folder (use --resume).[/]");
+        Console.Error.WriteLine("Cancelled; finished trials are in the output folder (use --resume).");
         return ExitCodes.Cancelled;
     }
     catch (UsageException e)
@@ -198,12 +213,12 @@ root.SetAction(async (parse, cancellationToken) =>
     }
     catch (UnknownRoiException e)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]--roi-set: {e.Message}[/]");
+        Console.Error.WriteLine($"--roi-set: {e.Message}");
         return ExitCodes.Usage;
     }
     catch (Exception e) when (e is ExecutionProviderUnavailableException or OnnxRuntimeLoadException)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+        Console.Error.WriteLine(e.Message);
         return ExitCodes.ExecutionProviderUnavailable;
     }
     catch (Exception e) when (e is VoxelCountMismatchException or DataShapeException)
@@ -211,14 +226,19 @@ root.SetAction(async (parse, cancellationToken) =>
         Console.Error.WriteLine(e.Message);
         return ExitCodes.DataDoesNotFitBundle;
     }
+    catch (NonFiniteValueException e)
+    {
+        // The library's message names its own API (NonFiniteHandling); the user's lever is --nonfinite.
+        Console.Error.WriteLine(File.Exists(data)
+            ? $"--data '{data}': row {e.Trial}, voxel {e.Voxel} is NaN or infinite. Pass --nonfinite zero to replace such voxels by 0, "
+                + "or --nonfinite skip-trial to leave out every row that holds one (MindEye2's renorm files hold NaN rows for trials never recorded)."
+            : $"--data '{data}': trial {e.Trial} of those being reconstructed, voxel {e.Voxel}, is NaN or infinite; a data folder's trials must be finite "
+                + "(--nonfinite zero|skip-trial applies to a single trial file).");
+        return ExitCodes.Invalid;
+    }
     catch (Exception e) when (e is FmriToImageException or FileNotFoundException or InvalidDataException or FormatException)
     {
         Console.Error.WriteLine(e.Message);
-        if (e is NonFiniteValueException)
-        {
-            Console.Error.WriteLine($"The trials of '{data}' must be finite values (NaN rows are unrecorded trials in MindEye2-style renorm files).");
-        }
-
         return ExitCodes.Invalid;
     }
 });
@@ -257,9 +277,28 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         AnsiConsole.MarkupLineInterpolated($"[yellow]{fallback}[/]");
     }
 
+    // The evaluation bundle and the mean image are opened now, not after the trials ran: a bad one fails fast.
+    var meanImagePath = parse.GetValue(meanImageOption) ?? (parse.GetResult(dataOption) is null or { Implicit: true } && File.Exists(DemoMeanImage) ? DemoMeanImage : null);
+    using var evaluationBundle = parse.GetValue(evaluationBundleOption) is { } evaluationPath
+        ? EvaluationBundle.Open(evaluationPath, new EvaluationBundleOptions { ExecutionProvider = policy })
+        : null;
+    var meanImage = meanImagePath is null ? null : RgbImage.Load(meanImagePath);
+
     var roiSet = parse.GetValue(roiSetOption) is { } roiText ? TrialSet.ParseRoiSet(roiText) : null;
     var rowsText = parse.GetValue(rowsOption);
-    var trials = await TrialSet.LoadAsync(dataPath, decoder, subject, parse.GetValue(limitOption), roiSet, rowsText is null ? null : RowSelection.Parse(rowsText), parse.GetValue(imagesOption), parse.GetValue(imageIdsOption), cancellationToken);
+    var nonFinite = parse.GetValue(nonFiniteOption)!;
+    var trials = await TrialSet.LoadAsync(dataPath, decoder, subject, parse.GetValue(limitOption), roiSet, rowsText is null ? null : RowSelection.Parse(rowsText), parse.GetValue(imagesOption), parse.GetValue(imageIdsOption),
+        OptionValues.NonFinite(nonFinite), cancellationToken);
+    if (trials.SkippedRows.Count > 0)
+    {
+        Console.Error.WriteLine($"--nonfinite skip-trial: left out {trials.SkippedRows.Count} of {trials.Keys.Length + trials.SkippedRows.Count} rows of '{dataPath}' for NaN or infinite values: rows {RowSelection.Format(trials.SkippedRows)}.");
+    }
+
+    if (trials.Keys.Length == 0)
+    {
+        Console.Error.WriteLine($"--data '{dataPath}': no trial is left: every row asked for holds NaN or infinite values (--nonfinite skip-trial).");
+        return ExitCodes.Invalid;
+    }
     if (trials.Voxels.VoxelCount != decoder.VoxelCount)
     {
         throw new VoxelCountMismatchException($"the data in '{dataPath}' for {expectedSubject}", decoder.VoxelCount, trials.Voxels.VoxelCount, $"bundle '{bundlePath}' expects {decoder.VoxelCount}");
@@ -280,10 +319,10 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     var mine = Enumerable.Range(0, trials.Keys.Length).Where(k => k % shardCount == shardIndex).ToArray();
     var merge = parse.GetValue(mergeOption);
     var resume = parse.GetValue(resumeOption) || merge;
-    var identity = RunIdentity.Of(decoder, request);
+    var identity = RunIdentity.Of(decoder, request, nonFinite);
     if (merge && ShardMerge.Refusal(output, outputs, identity) is { } refusal)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]{refusal}[/]");
+        Console.Error.WriteLine(refusal);
         return ExitCodes.Usage;
     }
 
@@ -366,10 +405,6 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     }).ToArray();
 
     var notes = new List<string>();
-    var meanImagePath = parse.GetValue(meanImageOption) ?? (parse.GetResult(dataOption) is null or { Implicit: true } && File.Exists(DemoMeanImage) ? DemoMeanImage : null);
-    using var evaluationBundle = parse.GetValue(evaluationBundleOption) is { } evaluationPath
-        ? EvaluationBundle.Open(evaluationPath, new EvaluationBundleOptions { ExecutionProvider = policy })
-        : null;
     if (evaluationBundle?.Weights.Where(w => w.Value.StartsWith("random", StringComparison.Ordinal)).Select(w => w.Key).ToArray() is { Length: > 0 } random)
     {
         notes.Add($"The evaluation networks {string.Join(", ", random)} have random weights (a CI bundle): their rows prove the protocol, not the images.");
@@ -379,7 +414,6 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     if (trials.GroundTruth is not null && rows.Length > 0)
     {
         var evaluator = new ReconstructionEvaluator(evaluationBundle);
-        var meanImage = meanImagePath is null ? null : RgbImage.Load(meanImagePath);
         evaluation = RunEvaluation.Run(decoder, trials, rows, evaluator, meanImage, request.Seed, noRetrieval, notes, cancellationToken);
         rows = rows.Select((r, i) => r with { PixCorr = evaluation.PerTrial[i]["pixcorr"], Ssim = evaluation.PerTrial[i]["ssim"] }).ToArray();
     }
@@ -425,7 +459,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         evaluationBundle?.RootPath,
         evaluationBundle is null ? null : "sha256:" + evaluationBundle.Sha256,
         evaluationBundle?.Weights ?? new Dictionary<string, string>(),
-        Settings(rows.FirstOrDefault()?.Result.Settings ?? request),
+        Settings(rows.FirstOrDefault()?.Result.Settings ?? request, nonFinite, trials.SkippedRows),
         parse.GetValue(deviceOption)!,
         Providers(decoder, evaluationBundle),
         shardCount > 1 ? $"{shardIndex}/{shardCount}" : null,
@@ -449,8 +483,8 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     return ExitCodes.Success;
 }
 
-// The settings a run used, as metrics.json records them.
-static Dictionary<string, System.Text.Json.Nodes.JsonNode?> Settings(ReconstructionRequest request) => new()
+// The settings a run used, as metrics.json records them: the request, --nonfinite and the rows it left out.
+static Dictionary<string, System.Text.Json.Nodes.JsonNode?> Settings(ReconstructionRequest request, string nonFinite, IReadOnlyList<int> skippedRows) => new()
 {
     ["pipeline"] = request.Pipeline.ToString(),
     ["steps"] = request.Steps,
@@ -458,7 +492,10 @@ static Dictionary<string, System.Text.Json.Nodes.JsonNode?> Settings(Reconstruct
     ["guidance"] = request.Guidance,
     ["samples"] = request.Samples,
     ["seed"] = request.Seed,
+    ["nonfinite"] = nonFinite,
+    ["skipped_rows"] = new System.Text.Json.Nodes.JsonArray([.. skippedRows.Select(r => System.Text.Json.Nodes.JsonValue.Create(r))]),
 };
+
 
 // Where each opened component ran (ONNX Runtime's graph assignment).
 static Dictionary<string, string> Providers(BrainDecoder decoder, EvaluationBundle? evaluationBundle)

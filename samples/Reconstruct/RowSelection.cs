@@ -31,4 +31,23 @@ internal static class RowSelection
         var repeated = rows.GroupBy(r => r).FirstOrDefault(g => g.Count() > 1);
         return repeated is null ? [.. rows] : throw new UsageException("--rows", $"row {repeated.Key} is named twice");
     }
+
+    /// <summary>Rows as <see cref="Parse"/> reads them, consecutive ones as ranges: <c>2,5,7-9</c>.</summary>
+    public static string Format(IEnumerable<int> rows)
+    {
+        var ranges = new List<(int First, int Last)>();
+        foreach (var row in rows)
+        {
+            if (ranges.Count > 0 && ranges[^1].Last == row - 1)
+            {
+                ranges[^1] = (ranges[^1].First, row);
+            }
+            else
+            {
+                ranges.Add((row, row));
+            }
+        }
+
+        return string.Join(",", ranges.Select(r => r.First == r.Last ? r.First.ToString(CultureInfo.InvariantCulture) : string.Create(CultureInfo.InvariantCulture, $"{r.First}-{r.Last}")));
+    }
 }

@@ -3,25 +3,28 @@ namespace FmriToImage.Samples.Reconstruct;
 /// <summary>
 /// What makes two runs' trials interchangeable, stored in every trial record: the bundle (the SHA-256 of its
 /// fmri_decoder.json, which lists every file's SHA-256) and the request as asked (pipeline, steps, strength, guidance,
-/// samples, seed; null = the bundle's default, which the bundle hash pins). --resume refuses an --out whose trials were
-/// made with another identity, so a report never mixes settings.
+/// samples, seed; null = the bundle's default, which the bundle hash pins) and --nonfinite (which changes the voxels a
+/// trial is made from). --resume refuses an --out whose trials were made with another identity, so a report never
+/// mixes settings.
 /// </summary>
 /// <param name="Bundle">"sha256:&lt;hex&gt;" of the bundle's fmri_decoder.json.</param>
 /// <param name="Request">The request as the command line asked for it.</param>
-internal sealed record RunIdentity(string Bundle, ReconstructionRequest Request)
+/// <param name="NonFinite">The --nonfinite mode ("error" in records made before the option existed, which then was the only behaviour).</param>
+internal sealed record RunIdentity(string Bundle, ReconstructionRequest Request, string NonFinite = "error")
 {
-    /// <summary>The identity of a run of <paramref name="decoder"/> with <paramref name="request"/>.</summary>
-    public static RunIdentity Of(BrainDecoder decoder, ReconstructionRequest request)
+    /// <summary>The identity of a run of <paramref name="decoder"/> with <paramref name="request"/> and --nonfinite <paramref name="nonFinite"/>.</summary>
+    public static RunIdentity Of(BrainDecoder decoder, ReconstructionRequest request, string nonFinite)
     {
         var manifest = Path.Combine(decoder.Bundle.RootPath, FmriToImage.Bundle.ModelBundle.DecoderManifestFileName);
-        return new RunIdentity("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(manifest))), request);
+        return new RunIdentity("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(manifest))), request, nonFinite);
     }
 
     /// <summary>How <paramref name="stored"/> differs from this identity, for the refusal message.</summary>
     public string DifferenceFrom(RunIdentity? stored) =>
         stored is null ? "it records no run identity (made by an older version)"
         : stored.Bundle != Bundle ? $"it was made with bundle {stored.Bundle}, this run uses {Bundle}"
-        : string.Join("; ", Differences(stored.Request, Request));
+        : string.Join("; ", Differences(stored.Request, Request).Concat(
+            stored.NonFinite == NonFinite ? [] : [$"--nonfinite was {stored.NonFinite}, this run asks for {NonFinite}"]));
 
     /// <summary>Each setting that differs, named as its command-line option: "--steps was 20, this run asks for 10".</summary>
     private static IEnumerable<string> Differences(ReconstructionRequest stored, ReconstructionRequest asked)

@@ -9,8 +9,8 @@ namespace FmriToImage.Samples.Reconstruct;
 /// <summary>
 /// The trials the job reconstructs: from an NSD-layout root, the subject's shared test images (repetitions averaged)
 /// with the images seen; from an Algonauts 2023 subject folder, its test split (else its training split), hemispheres
-/// concatenated left then right, with its images; from a single file (<see cref="TrialFile"/>), its rows, with no
-/// ground truth.
+/// concatenated left then right, with its images; from a single file (<see cref="TrialFile"/>), its rows, with the
+/// images seen when --images and --image-ids say which, and without the rows --nonfinite skip-trial leaves out.
 /// </summary>
 /// <param name="Keys">Per trial, the name its outputs are stored under in out/trials/ (nsd-&lt;nsdId&gt; or row-&lt;row&gt;).</param>
 /// <param name="Labels">Per trial, how the report names it ("nsdId 13", "row 0").</param>
@@ -19,6 +19,9 @@ namespace FmriToImage.Samples.Reconstruct;
 /// <param name="Description">What the trials are, for the console and the report.</param>
 internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxels, RgbImage[]? GroundTruth, string Description)
 {
+    /// <summary>The rows of a single file that --nonfinite skip-trial left out (they hold NaN or ∞), in file order; empty otherwise.</summary>
+    public IReadOnlyList<int> SkippedRows { get; init; } = [];
+
     /// <summary>What the console and the report say when there is no ground truth.</summary>
     public const string NoGroundTruth =
         "No ground truth: a single data file carries no trial → image table, so there are no seen images to compare with; "
@@ -36,9 +39,16 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
     /// <param name="rows">--rows: these rows of a single file, or null.</param>
     /// <param name="images">--images: the seen images of a single file's trials, or null.</param>
     /// <param name="imageIds">--image-ids: row → image, with <paramref name="images"/>.</param>
+    /// <param name="nonFinite">--nonfinite: what a single file's NaN and ∞ values do (folders: only Reject).</param>
     /// <param name="cancellationToken">Cancels the read.</param>
-    public static async Task<TrialSet> LoadAsync(string dataPath, BrainDecoder decoder, int subject, int? limit, RoiSet? roiSet, int[]? rows, string? images, string? imageIds, CancellationToken cancellationToken)
+    public static async Task<TrialSet> LoadAsync(string dataPath, BrainDecoder decoder, int subject, int? limit, RoiSet? roiSet, int[]? rows, string? images, string? imageIds,
+        NonFiniteHandling nonFinite, CancellationToken cancellationToken)
     {
+        if (nonFinite != NonFiniteHandling.Reject && Directory.Exists(dataPath))
+        {
+            throw new UsageException("--nonfinite", "zero and skip-trial apply to a single trial file; a --data folder's trials must be finite (NaN or ∞ there exits 4)");
+        }
+
         if ((images is null) != (imageIds is null))
         {
             throw new UsageException(images is null ? "--image-ids" : "--images", "--images and --image-ids go together: the images, and which one each trial row saw");
@@ -77,31 +87,45 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
 
         var maskPath = decoder.Bundle.Decoder?.Masks.Nsdgeneral;
         var mask = maskPath is null ? null : VoxelMask.FromNifti(decoder.Bundle.ResolvePath(maskPath));
-        var read = await TrialFile.ReadAsync(dataPath, decoder.VoxelCount, mask, VoxelOrder.NumpyXyz, rows is null ? limit : null, null, cancellationToken);
-        var selected = rows ?? Enumerable.Range(0, read.Voxels.TrialCount).ToArray();
-        if (selected.FirstOrDefault(r => r >= read.Voxels.TrialCount, -1) is var outside and >= 0)
+        // With --rows every row is read (the library's limit is the first N rows); with skip-trial, the rows kept are
+        // read.Trials (file rows), so every row below is a file row and the images seen follow the file rows kept.
+        var read = await TrialFile.ReadAsync(dataPath, decoder.VoxelCount, mask, VoxelOrder.NumpyXyz, rows is null ? limit : null, nonFinite, null, cancellationToken);
+        var asked = rows ?? [.. read.Trials.Concat(read.SkippedTrials).Order()];
+        if (asked.FirstOrDefault(r => r >= read.TrialsInFile, -1) is var outside and >= 0)
         {
-            throw new UsageException("--rows", $"row {outside} is past the last of the {read.Voxels.TrialCount} trials in '{dataPath}' (rows are 0-based)");
+            throw new UsageException("--rows", $"row {outside} is past the last of the {read.TrialsInFile} trials in '{dataPath}' (rows are 0-based)");
         }
 
         if (rows is not null && limit is { } first)
         {
-            selected = selected.Take(first).ToArray();
+            asked = asked.Take(first).ToArray();
         }
 
+        var skipped = read.SkippedTrials.ToHashSet();
+        var selected = asked.Where(r => !skipped.Contains(r)).ToArray();
+        var matrixRow = read.Trials.Select((fileRow, row) => (fileRow, row)).ToDictionary(p => p.fileRow, p => p.row);
         var how = read.Layout == TrialFileLayout.Matrix
             ? "a trials × voxels matrix, taken as is"
-            : $"betas volumes masked with the bundle's {maskPath} and z-scored per voxel over the file's {read.TrialsInFile} trials";
+            : $"betas volumes masked with the bundle's {maskPath} and z-scored per voxel over the file's {(nonFinite == NonFiniteHandling.SkipTrial ? "trials without NaN or ∞" : $"{read.TrialsInFile} trials")}";
         var truth = images is null ? null : GroundTruthImages.Load(images, imageIds!, selected);
         var ids = images is null ? null : GroundTruthImages.ReadIds(imageIds!);
-        var which = rows is null ? $"rows 0–{selected.Length - 1}" : $"{selected.Length} rows (--rows)";
+        var which = rows is null ? $"rows 0–{asked.Length - 1}" : $"{asked.Length} rows (--rows)";
+        var nonFiniteNote = nonFinite switch
+        {
+            NonFiniteHandling.ReplaceWithZero => "; NaN and ∞ voxels replaced by 0 (--nonfinite zero)",
+            NonFiniteHandling.SkipTrial => $"; {asked.Length - selected.Length} of them left out for NaN or ∞ values (--nonfinite skip-trial)",
+            _ => "",
+        };
         return new TrialSet(
             selected.Select(r => $"row-{r:D6}").ToArray(),
             selected.Select(r => ids is null ? $"row {r}" : $"row {r}, image {ids[r]}").ToArray(),
-            rows is null ? read.Voxels : read.Voxels.SelectRows(selected),
+            rows is null && selected.Length == read.Voxels.TrialCount ? read.Voxels : read.Voxels.SelectRows(selected.Select(r => matrixRow[r]).ToArray()),
             truth,
-            $"{which} of the {read.TrialsInFile} trials in '{dataPath}' ({how}), each reconstructed on its own"
-                + (truth is null ? "" : $"; the images seen from '{images}' by --image-ids"));
+            $"{which} of the {read.TrialsInFile} trials in '{dataPath}' ({how}){nonFiniteNote}, each reconstructed on its own"
+                + (truth is null ? "" : $"; the images seen from '{images}' by --image-ids"))
+        {
+            SkippedRows = asked.Where(skipped.Contains).ToArray(),
+        };
     }
 
     /// <summary>Whether <paramref name="dataPath"/> is an Algonauts 2023 subject folder (the only data --roi-set applies to).</summary>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using FmriToImage.Data.Hdf5;
 using FmriToImage.Data.Nifti;
 using FmriToImage.Data.Npy;
@@ -47,26 +48,36 @@ public static class TrialFile
     /// <param name="mask">The decoder's voxel mask (a bundle's <c>masks/nsdgeneral.nii.gz</c>), needed for volumes; null when there is none.</param>
     /// <param name="order">The order in which the mask's voxels become columns (the decoder's: NumPy C order over (X, Y, Z) for NSD bundles).</param>
     /// <param name="limit">Keep only the first N trials (volumes are still z-scored over all of them), or null for all.</param>
+    /// <param name="nonFinite">
+    /// NaN and infinite values: Reject (throw), ReplaceWithZero (0 before volumes are z-scored), or SkipTrial (leave out
+    /// each trial that holds one — among the first <paramref name="limit"/>, listed in <see cref="TrialFileContents.SkippedTrials"/>;
+    /// volumes are z-scored over the file's other trials).
+    /// </param>
     /// <param name="progress">Receives the number of voxel series or volumes read (volumes only).</param>
     /// <param name="cancellationToken">Checked between reads and inside long ones (between HDF5 chunks, rows and pieces).</param>
     /// <returns>The trials and how the file was read.</returns>
     /// <exception cref="ArgumentException">The file name has none of <see cref="Extensions"/>.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="DataShapeException">The array has the wrong rank, no trials, a grid other than the mask's, or volumes come without a mask or with fewer than 2 trials.</exception>
+    /// <exception cref="DataShapeException">The array has the wrong rank, no trials, a grid other than the mask's, or volumes come without a mask or with fewer than 2 trials (2 finite trials with SkipTrial).</exception>
     /// <exception cref="VoxelCountMismatchException">A matrix is not <paramref name="voxelCount"/> wide, or the mask does not hold <paramref name="voxelCount"/> voxels.</exception>
     /// <exception cref="DataFileFormatException">The file is malformed.</exception>
     /// <exception cref="Hdf5ObjectNotFoundException">An HDF5 file has no <c>/betas</c> dataset.</exception>
-    /// <exception cref="NonFiniteValueException">A value is NaN or infinite (the exception names the trial and voxel).</exception>
+    /// <exception cref="NonFiniteValueException">A value is NaN or infinite and <paramref name="nonFinite"/> is Reject (the exception names the trial and voxel).</exception>
     /// <exception cref="DataSizeLimitException">The trials kept (all of them for volumes, which are z-scored over the file) × voxels exceed <see cref="ReadLimits.MaxValues"/>; checked from the header before anything is read.</exception>
     /// <exception cref="Hdf5TypeNotNumericException">An HDF5 file's <c>/betas</c> does not hold numbers.</exception>
     public static async Task<TrialFileContents> ReadAsync(string path, int voxelCount, VoxelMask? mask, VoxelOrder order = VoxelOrder.NumpyXyz, int? limit = null,
-        IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+        NonFiniteHandling nonFinite = NonFiniteHandling.Reject, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(voxelCount);
         if (limit is < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(limit), limit, "the limit must be at least 1 trial");
+        }
+
+        if (!Enum.IsDefined(nonFinite))
+        {
+            throw new ArgumentOutOfRangeException(nameof(nonFinite), nonFinite, "not a NonFiniteHandling value");
         }
 
         var kind = KindOf(path);
@@ -82,9 +93,9 @@ public static class TrialFile
 
         return kind switch
         {
-            FileKind.Npy => ReadNpy(path, voxelCount, limit),
-            FileKind.Nifti => await ReadNiftiAsync(path, voxelCount, mask, order, limit, progress, cancellationToken).ConfigureAwait(false),
-            _ => await ReadHdf5Async(path, voxelCount, mask, order, limit, progress, cancellationToken).ConfigureAwait(false),
+            FileKind.Npy => ReadNpy(path, voxelCount, limit, nonFinite),
+            FileKind.Nifti => await ReadNiftiAsync(path, voxelCount, mask, order, limit, nonFinite, progress, cancellationToken).ConfigureAwait(false),
+            _ => await ReadHdf5Async(path, voxelCount, mask, order, limit, nonFinite, progress, cancellationToken).ConfigureAwait(false),
         };
     }
 
@@ -105,7 +116,7 @@ public static class TrialFile
         return name.EndsWith(".h5", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".hdf5", StringComparison.OrdinalIgnoreCase) ? FileKind.Hdf5 : FileKind.Unknown;
     }
 
-    private static TrialFileContents ReadNpy(string path, int voxelCount, int? limit)
+    private static TrialFileContents ReadNpy(string path, int voxelCount, int? limit, NonFiniteHandling nonFinite)
     {
         using var stream = File.OpenRead(path);
         var header = NpyFile.ReadHeader(stream, path);
@@ -145,11 +156,11 @@ public static class TrialFile
             }
         }
 
-        return Finish(new VoxelMatrix(data, rows, voxelCount), TrialFileLayout.Matrix, trials);
+        return Finish(new VoxelMatrix(data, rows, voxelCount), TrialFileLayout.Matrix, trials, nonFinite);
     }
 
     private static async Task<TrialFileContents> ReadHdf5Async(string path, int voxelCount, VoxelMask? mask, VoxelOrder order, int? limit,
-        IProgress<int>? progress, CancellationToken cancellationToken)
+        NonFiniteHandling nonFinite, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         using var file = Hdf5File.Open(path);
         var betas = file.GetDataset("/betas");
@@ -165,7 +176,7 @@ public static class TrialFile
             CheckMatrix(path, shape, shape[0], rows, shape[1], voxelCount, limit is not null);
             var data = GC.AllocateUninitializedArray<float>(rows * voxelCount); // the read writes every element (data or fill value)
             await betas.ReadHyperslabAsync([0, 0], [rows, voxelCount], null, data, cancellationToken).ConfigureAwait(false);
-            return Finish(new VoxelMatrix(data, rows, voxelCount), TrialFileLayout.Matrix, shape[0]);
+            return Finish(new VoxelMatrix(data, rows, voxelCount), TrialFileLayout.Matrix, shape[0], nonFinite);
         }
 
         if (shape.Length != 4)
@@ -176,11 +187,11 @@ public static class TrialFile
         var selection = VolumeSelection($"{path}:/betas", Describe(shape), shape[0], (shape[3], shape[2], shape[1]), mask, voxelCount);
         ReadLimits.Check($"{path}:/betas", shape, ReadLimits.Product(shape[0], voxelCount), "volumes are z-scored over all the file's trials, so all are read; split the file by session");
         var matrix = await VoxelMatrix.FromHdf5Async(betas, selection, order, 1f, progress, cancellationToken).ConfigureAwait(false);
-        return ZScored(matrix, limit);
+        return ZScored(matrix, limit, nonFinite, $"{path}:/betas");
     }
 
     private static async Task<TrialFileContents> ReadNiftiAsync(string path, int voxelCount, VoxelMask? mask, VoxelOrder order, int? limit,
-        IProgress<int>? progress, CancellationToken cancellationToken)
+        NonFiniteHandling nonFinite, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         using var reader = NiftiReader.Open(path);
         var header = reader.Header;
@@ -194,7 +205,7 @@ public static class TrialFile
         var selection = VolumeSelection(path, Describe(shape), header.VolumeCount, header.Grid, mask, voxelCount);
         ReadLimits.Check(path, shape, ReadLimits.Product(header.VolumeCount, voxelCount), "volumes are z-scored over all the file's trials, so all are read; split the file by session");
         var matrix = await VoxelMatrix.FromNiftiAsync(reader, selection, order, 1f, progress, cancellationToken).ConfigureAwait(false);
-        return ZScored(matrix, limit);
+        return ZScored(matrix, limit, nonFinite, path);
     }
 
     private static void CheckMatrix(string path, long[] shape, long trials, int rows, long width, int voxelCount, bool limited)
@@ -241,18 +252,56 @@ public static class TrialFile
         return VoxelSelection.All(mask);
     }
 
-    private static TrialFileContents ZScored(VoxelMatrix matrix, int? limit)
+    /// <summary>Z-scores the volumes' voxels over the file's trials (one session), without the skipped ones, and keeps the first <paramref name="limit"/>.</summary>
+    internal static TrialFileContents ZScored(VoxelMatrix matrix, int? limit, NonFiniteHandling nonFinite, string source)
     {
-        Standardizer.ZScoreBySession(matrix, new int[matrix.TrialCount]); // the file's trials are one session
         int rows = Rows(matrix.TrialCount, limit);
-        var kept = rows == matrix.TrialCount ? matrix : matrix.SelectRows(Enumerable.Range(0, rows).ToArray());
-        return new TrialFileContents(kept, TrialFileLayout.Volumes, matrix.TrialCount);
+        if (nonFinite != NonFiniteHandling.SkipTrial)
+        {
+            Standardizer.ZScoreBySession(matrix, new int[matrix.TrialCount], nonFinite: nonFinite); // the file's trials are one session
+            var kept = rows == matrix.TrialCount ? matrix : matrix.SelectRows(Enumerable.Range(0, rows).ToArray());
+            return new TrialFileContents(kept, TrialFileLayout.Volumes, matrix.TrialCount);
+        }
+
+        var (finite, skipped) = SplitFinite(matrix);
+        if (finite.Length < 2)
+        {
+            throw new DataShapeException(source, "a session of at least 2 finite trials to z-score each voxel over", $"{finite.Length} of its {matrix.TrialCount} trials without NaN or infinite values");
+        }
+
+        var session = skipped.Length == 0 ? matrix : matrix.SelectRows(finite);
+        Standardizer.ZScoreBySession(session, new int[session.TrialCount]);
+        int within = finite.Count(t => t < rows); // finite is in file order
+        return new TrialFileContents(within == session.TrialCount ? session : session.SelectRows(Enumerable.Range(0, within).ToArray()), TrialFileLayout.Volumes, matrix.TrialCount)
+        {
+            Trials = finite[..within],
+            SkippedTrials = skipped.Where(t => t < rows).ToArray(),
+        };
     }
 
-    private static TrialFileContents Finish(VoxelMatrix matrix, TrialFileLayout layout, long trialsInFile)
+    private static TrialFileContents Finish(VoxelMatrix matrix, TrialFileLayout layout, long trialsInFile, NonFiniteHandling nonFinite)
     {
-        matrix.EnsureFinite();
-        return new TrialFileContents(matrix, layout, trialsInFile);
+        if (nonFinite != NonFiniteHandling.SkipTrial)
+        {
+            matrix.EnsureFinite(nonFinite);
+            return new TrialFileContents(matrix, layout, trialsInFile);
+        }
+
+        var (finite, skipped) = SplitFinite(matrix);
+        return new TrialFileContents(skipped.Length == 0 ? matrix : matrix.SelectRows(finite), layout, trialsInFile) { Trials = finite, SkippedTrials = skipped };
+    }
+
+    /// <summary>The rows without and with a NaN or infinite value, each in order.</summary>
+    private static (int[] Finite, int[] Skipped) SplitFinite(VoxelMatrix matrix)
+    {
+        var finite = new List<int>(matrix.TrialCount);
+        var skipped = new List<int>();
+        for (int t = 0; t < matrix.TrialCount; t++)
+        {
+            (TensorPrimitives.IsFiniteAll<float>(matrix.Row(t)) ? finite : skipped).Add(t);
+        }
+
+        return ([.. finite], [.. skipped]);
     }
 
     private static int Rows(long trials, int? limit) => (int)Math.Min(trials, limit ?? int.MaxValue);

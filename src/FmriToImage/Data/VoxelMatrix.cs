@@ -61,8 +61,14 @@ public sealed class VoxelMatrix
     /// <param name="handling">Reject: throw at the first NaN/∞; ReplaceWithZero: set them to 0 in place.</param>
     /// <param name="rows">The rows to check, or null for all.</param>
     /// <exception cref="NonFiniteValueException">A value is NaN/∞ and <paramref name="handling"/> is Reject (names the trial and voxel).</exception>
+    /// <exception cref="ArgumentException"><paramref name="handling"/> is SkipTrial, which an in-place check cannot do (<see cref="TrialFile.ReadAsync"/> can).</exception>
     public void EnsureFinite(NonFiniteHandling handling = NonFiniteHandling.Reject, IReadOnlyList<int>? rows = null)
     {
+        if (handling is not (NonFiniteHandling.Reject or NonFiniteHandling.ReplaceWithZero))
+        {
+            throw new ArgumentException($"{handling} cannot apply in place: a matrix keeps its rows (TrialFile.ReadAsync leaves trials out; or pick the finite rows with SelectRows).", nameof(handling));
+        }
+
         int count = rows?.Count ?? TrialCount;
         for (int i = 0; i < count; i++)
         {

@@ -146,6 +146,72 @@ public class TrialFileTests
     }
 
     [Fact]
+    public async Task Replace_with_zero_sets_the_non_finite_values_to_0_and_keeps_every_trial()
+    {
+        var expected = Npy("matrix_nan.npy").Select(v => float.IsFinite(v) ? v : 0f).ToArray();
+
+        var read = await TrialFile.ReadAsync(Trials("matrix_nan.npy"), VoxelCount, null, nonFinite: NonFiniteHandling.ReplaceWithZero);
+
+        Assert.Equal(expected, read.Voxels.Values.ToArray());
+        Assert.Equal([0, 1, 2, 3], read.Trials);
+        Assert.Empty(read.SkippedTrials);
+    }
+
+    [Theory]
+    [InlineData(null, new[] { 0, 1, 3 }, new[] { 2 })]
+    [InlineData(3, new[] { 0, 1 }, new[] { 2 })]
+    [InlineData(2, new[] { 0, 1 }, new int[0])]
+    public async Task Skip_trial_leaves_out_the_rows_with_a_non_finite_value_among_the_first_limit(int? limit, int[] kept, int[] skipped)
+    {
+        var file = Npy("matrix_nan.npy"); // NaN at trial 2 (manifest "nan")
+
+        var read = await TrialFile.ReadAsync(Trials("matrix_nan.npy"), VoxelCount, null, limit: limit, nonFinite: NonFiniteHandling.SkipTrial);
+
+        Assert.Equal(kept, read.Trials);
+        Assert.Equal(skipped, read.SkippedTrials);
+        Assert.Equal(4, read.TrialsInFile);
+        Assert.Equal(kept.SelectMany(t => file.Skip(t * VoxelCount).Take(VoxelCount)).ToArray(), read.Voxels.Values.ToArray());
+    }
+
+    [Fact]
+    public void Skip_trial_z_scores_volumes_over_the_other_trials_only()
+    {
+        // 5 trials × 2 voxels, trial 1 unrecorded (NaN); expected: each voxel z-scored (ddof 0) over trials 0, 2, 3, 4.
+        float[] values = [1, 10, float.NaN, float.NaN, 4, 40, 8, 80, 16, 160];
+        var finite = new[] { new[] { 1.0, 4, 8, 16 }, new[] { 10.0, 40, 80, 160 } };
+        var expected = new float[8];
+        for (int v = 0; v < 2; v++)
+        {
+            double mean = finite[v].Average(), std = Math.Sqrt(finite[v].Sum(x => (x - mean) * (x - mean)) / 4);
+            for (int t = 0; t < 4; t++)
+            {
+                expected[t * 2 + v] = (float)((finite[v][t] - mean) / std);
+            }
+        }
+
+        var read = TrialFile.ZScored(new VoxelMatrix(values, 5, 2), null, NonFiniteHandling.SkipTrial, "volumes.nii");
+        var limited = TrialFile.ZScored(new VoxelMatrix((float[])values.Clone(), 5, 2), 3, NonFiniteHandling.SkipTrial, "volumes.nii");
+
+        AssertClose(expected, read.Voxels.Values, 1e-6f);
+        Assert.Equal([0, 2, 3, 4], read.Trials);
+        Assert.Equal([1], read.SkippedTrials);
+        AssertClose(expected.AsSpan(0, 4), limited.Voxels.Values, 1e-6f); // the first 3 file trials, less trial 1
+        Assert.Equal([0, 2], limited.Trials);
+        var none = Assert.Throws<DataShapeException>(() => TrialFile.ZScored(new VoxelMatrix([float.NaN, 1, 2, float.PositiveInfinity], 2, 2), null, NonFiniteHandling.SkipTrial, "volumes.nii"));
+        Assert.Contains("volumes.nii", none.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Skip_trial_cannot_apply_in_place()
+    {
+        var matrix = new VoxelMatrix([1, float.NaN], 1, 2);
+
+        Assert.Throws<ArgumentException>(() => matrix.EnsureFinite(NonFiniteHandling.SkipTrial));
+        Assert.Throws<ArgumentException>(() => Standardizer.Fit(matrix, nonFinite: NonFiniteHandling.SkipTrial));
+        Assert.True(float.IsNaN(matrix.Values[1])); // untouched, never silently zeroed
+    }
+
+    [Fact]
     public async Task An_hdf5_file_without_betas_names_what_it_has()
     {
         var e = await Assert.ThrowsAsync<Hdf5ObjectNotFoundException>(() => Read("no_betas.h5"));

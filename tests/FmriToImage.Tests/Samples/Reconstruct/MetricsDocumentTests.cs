@@ -20,7 +20,7 @@ public sealed class MetricsDocumentTests
         null,
         null,
         new Dictionary<string, string>(),
-        new Dictionary<string, JsonNode?> { ["pipeline"] = "CaptionImg2Img", ["steps"] = 20, ["strength"] = 0.75, ["guidance"] = 6.0, ["samples"] = 1, ["seed"] = 0UL },
+        new Dictionary<string, JsonNode?> { ["pipeline"] = "CaptionImg2Img", ["steps"] = 20, ["strength"] = 0.75, ["guidance"] = 6.0, ["samples"] = 1, ["seed"] = 0UL, ["nonfinite"] = "skip-trial", ["skipped_rows"] = new JsonArray(2, 7) },
         "cpu",
         new Dictionary<string, string> { ["unet"] = "CPUExecutionProvider" },
         null,

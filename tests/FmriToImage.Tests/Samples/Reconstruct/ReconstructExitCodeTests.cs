@@ -82,6 +82,71 @@ public sealed class ReconstructExitCodeTests : IDisposable
     }
 
     [Fact]
+    public void An_invalid_evaluation_bundle_or_mean_image_exits_4_before_any_trial_runs()
+    {
+        var notABundle = Directory.CreateDirectory(Path.Combine(output, "not-an-evaluation-bundle")).FullName;
+        foreach (var (option, value, named) in new[] { ("--mean-image", "README.md", "README.md"), ("--evaluation-bundle", notABundle, "evaluation.json") })
+        {
+            var outFolder = Path.Combine(output, "early" + option);
+            var (code, log) = Run("--limit", "1", option, value, "--out", outFolder);
+
+            Assert.True(code == Invalid, $"{option} {value}: exit {code}, expected {Invalid}:\n{log}");
+            Assert.Contains(named, Unwrapped(log));
+            var trials = Path.Combine(outFolder, "trials");
+            Assert.Empty(Directory.Exists(trials) ? Directory.GetFileSystemEntries(trials) : []);
+        }
+    }
+
+    [Theory]
+    [InlineData("--out", "--out", "")]
+    [InlineData("--shard", "--merge", "--shard", "0/2")]
+    [InlineData("--roi-set", "--roi-set", "Set1")]
+    [InlineData("--nonfinite", "--nonfinite", "zero")]
+    [InlineData("--nonfinite", "--nonfinite", "nan")]
+    [InlineData("--pipeline", "--pipeline", "diffusion")]
+    [InlineData("--device", "--device", "gpu")]
+    public void Usage_errors_go_to_stderr_naming_the_option(string named, params string[] args)
+    {
+        var (code, stdout, stderr) = ReconstructProcess.Run(TestFiles.RepositoryRoot, [.. args, .. args.Contains("--out") ? Array.Empty<string>() : ["--out", Path.Combine(output, "out")]]);
+
+        Assert.True(code == Usage, $"{string.Join(' ', args)}: exit {code}:\n{stdout}{stderr}");
+        Assert.Contains(named, stderr);
+        Assert.DoesNotContain(named, stdout);
+    }
+
+    [Fact]
+    public void Readme_help_and_exit_codes_cs_name_the_same_options_for_each_code()
+    {
+        // Each exit code's row in README.md's table, its --help lines and its XML comment in ExitCodes.cs.
+        var readme = File.ReadAllLines(TestFiles.RepoPath("README.md"))
+            .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^\| (\d+) \| (.*) \|$")).Where(m => m.Success)
+            .ToDictionary(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), m => m.Groups[2].Value);
+        var help = new Dictionary<int, string>();
+        var code = -1;
+        foreach (var line in FmriToImage.Samples.Reconstruct.ExitCodes.Description.Split('\n').Skip(1))
+        {
+            var start = System.Text.RegularExpressions.Regex.Match(line, @"^\s*(\d+)\s");
+            code = start.Success ? int.Parse(start.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : code;
+            help[code] = help.GetValueOrDefault(code, "") + line;
+        }
+
+        var source = File.ReadAllText(TestFiles.RepoPath("samples", "Reconstruct", "ExitCodes.cs"));
+        var xml = System.Text.RegularExpressions.Regex.Matches(source, @"((?:\s*///.*\n)+)\s*public const int \w+ = (\d+);")
+            .ToDictionary(m => int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), m => m.Groups[1].Value);
+
+        Assert.Equal(readme.Keys.Order(), help.Keys.Order());
+        Assert.Equal(readme.Keys.Order(), xml.Keys.Order());
+        foreach (var (exit, row) in readme)
+        {
+            Assert.True(Options(row).SetEquals(Options(help[exit])), $"exit {exit}: README names {string.Join(" ", Options(row).Order())}, --help {string.Join(" ", Options(help[exit]).Order())}");
+            Assert.True(Options(row).SetEquals(Options(xml[exit])), $"exit {exit}: README names {string.Join(" ", Options(row).Order())}, ExitCodes.cs {string.Join(" ", Options(xml[exit]).Order())}");
+        }
+
+        static HashSet<string> Options(string text) =>
+            System.Text.RegularExpressions.Regex.Matches(text, @"--[a-z][a-z-]*").Select(m => m.Value).ToHashSet();
+    }
+
+    [Fact]
     public void A_killed_run_resumes_to_byte_identical_metrics_even_over_a_damaged_record()
     {
         var whole = Path.Combine(output, "whole");
@@ -171,35 +236,9 @@ public sealed class ReconstructExitCodeTests : IDisposable
 
     private static (int Code, string Log) RunIn(string workingFolder, params string[] args)
     {
-        using var job = StartIn(workingFolder, args);
-        var log = job.StandardOutput.ReadToEndAsync();
-        var errors = job.StandardError.ReadToEndAsync();
-        if (!job.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            job.Kill(entireProcessTree: true);
-            throw new TimeoutException($"fmri2img-reconstruct {string.Join(' ', args)} ran over 3 minutes");
-        }
-
-        return (job.ExitCode, log.Result + errors.Result);
+        var (code, output, errors) = ReconstructProcess.Run(workingFolder, args);
+        return (code, output + errors);
     }
 
-    private static Process Start(params string[] args) => StartIn(TestFiles.RepositoryRoot, args);
-
-    private static Process StartIn(string workingFolder, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingFolder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fmri2img-reconstruct.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(start)!;
-    }
+    private static Process Start(params string[] args) => ReconstructProcess.Start(TestFiles.RepositoryRoot, args);
 }

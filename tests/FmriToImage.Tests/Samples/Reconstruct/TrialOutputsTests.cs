@@ -47,6 +47,22 @@ public sealed class TrialOutputsTests : IDisposable
         Assert.Contains("older version", identity.DifferenceFrom(null), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_record_made_before_nonfinite_existed_reads_as_error_and_another_mode_is_named()
+    {
+        var outputs = new TrialOutputs(folder, "nsd-00013");
+        var identity = new RunIdentity("sha256:ab", new ReconstructionRequest { Seed = 3 }, "skip-trial");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(Record(1, identity)))!;
+        Assert.True(json["Run"]!.AsObject().Remove(nameof(RunIdentity.NonFinite)));
+        File.WriteAllText(outputs.Json, json.ToJsonString());
+
+        var stored = outputs.ReadRecord()!.Run!;
+
+        Assert.Equal("error", stored.NonFinite);
+        Assert.Equal(identity with { NonFinite = "error" }, stored);
+        Assert.Equal("--nonfinite was error, this run asks for skip-trial", identity.DifferenceFrom(stored));
+    }
+
     [Theory]
     [InlineData("record_empty.json")]
     [InlineData("record_truncated.json")]

@@ -1,3 +1,4 @@
+using FmriToImage.Data;
 using FmriToImage.Data.Atlas;
 using FmriToImage.Samples.Reconstruct;
 
@@ -19,8 +20,8 @@ public sealed class TrialSetTests : IDisposable
     [Fact]
     public async Task The_algonauts_layout_gives_the_nsd_layouts_trials_bit_for_bit()
     {
-        var nsd = await TrialSet.LoadAsync(TestFiles.RepoPath("samples", "data", "nsd-mini"), decoder, 1, 12, null, null, null, null, CancellationToken.None);
-        var algonauts = await TrialSet.LoadAsync(Algonauts, decoder, 1, 12, null, null, null, null, CancellationToken.None);
+        var nsd = await TrialSet.LoadAsync(TestFiles.RepoPath("samples", "data", "nsd-mini"), decoder, 1, 12, null, null, null, null, NonFiniteHandling.Reject, CancellationToken.None);
+        var algonauts = await TrialSet.LoadAsync(Algonauts, decoder, 1, 12, null, null, null, null, NonFiniteHandling.Reject, CancellationToken.None);
 
         Assert.Equal(nsd.Keys, algonauts.Keys);
         Assert.Equal(nsd.Labels, algonauts.Labels);
@@ -31,8 +32,8 @@ public sealed class TrialSetTests : IDisposable
     [Fact]
     public async Task A_roi_set_zeroes_every_vertex_outside_its_rois()
     {
-        var all = await TrialSet.LoadAsync(Algonauts, decoder, 1, 3, null, null, null, null, CancellationToken.None);
-        var set1 = await TrialSet.LoadAsync(Algonauts, decoder, 1, 3, TrialSet.ParseRoiSet("set1"), null, null, null, CancellationToken.None);
+        var all = await TrialSet.LoadAsync(Algonauts, decoder, 1, 3, null, null, null, null, NonFiniteHandling.Reject, CancellationToken.None);
+        var set1 = await TrialSet.LoadAsync(Algonauts, decoder, 1, 3, TrialSet.ParseRoiSet("set1"), null, null, null, NonFiniteHandling.Reject, CancellationToken.None);
         var bundleSet1 = FmriToImage.Data.Npy.NpyFile.ReadAsSingle(TestFiles.RepoPath("models", "demo", "masks", "set1_indices.npy"))
             .Select(v => (int)v).ToHashSet();
 
@@ -65,7 +66,7 @@ public sealed class TrialSetTests : IDisposable
     [Fact]
     public async Task A_roi_set_on_other_data_is_refused()
     {
-        await Assert.ThrowsAsync<ArgumentException>(() => TrialSet.LoadAsync(TestFiles.RepoPath("samples", "data", "nsd-mini"), decoder, 1, 1, RoiSet.Set1, null, null, null, CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentException>(() => TrialSet.LoadAsync(TestFiles.RepoPath("samples", "data", "nsd-mini"), decoder, 1, 1, RoiSet.Set1, null, null, null, NonFiniteHandling.Reject, CancellationToken.None));
     }
 
     [Fact]
@@ -73,7 +74,7 @@ public sealed class TrialSetTests : IDisposable
     {
         using var tiny = BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"));
 
-        var e = await Assert.ThrowsAsync<VoxelCountMismatchException>(() => TrialSet.LoadAsync(Algonauts, tiny, 1, 1, null, null, null, null, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<VoxelCountMismatchException>(() => TrialSet.LoadAsync(Algonauts, tiny, 1, 1, null, null, null, null, NonFiniteHandling.Reject, CancellationToken.None));
 
         Assert.Contains("lh_test_fmri.npy has 1262", e.Message, StringComparison.Ordinal);
         Assert.Contains("rh_test_fmri.npy 1272", e.Message, StringComparison.Ordinal);
