@@ -13,7 +13,7 @@ namespace FmriToImage.Samples.Reconstruct;
 internal static class MetricsDocument
 {
     /// <summary>The value of metrics.json's "format".</summary>
-    public const string Format = "fmri2img-metrics/1";
+    public const string Format = "fmri2img-metrics/2";
 
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
