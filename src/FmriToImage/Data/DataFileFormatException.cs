@@ -5,7 +5,7 @@ namespace FmriToImage.Data;
 /// wrong magic number, impossible header fields, sizes that do not fit the file, corrupt compressed data or cyclic
 /// structures. Carries the file and the byte offset at which the problem was found.
 /// </summary>
-public abstract class DataFileFormatException : FmriToImageException
+internal abstract class DataFileFormatException : FmriToImageException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="filePath">The file (or stream name) being read.</param>

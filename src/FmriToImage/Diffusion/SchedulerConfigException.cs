@@ -8,7 +8,7 @@ namespace FmriToImage.Diffusion;
 /// A known key with a value this library does not implement (for example <c>"beta_schedule": "sigmoid"</c>) is not
 /// malformed; it raises <see cref="NotSupportedException"/> instead.
 /// </remarks>
-public sealed class SchedulerConfigException : FmriToImageException
+internal sealed class SchedulerConfigException : FmriToImageException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What is wrong: the key, the expected and the actual value.</param>

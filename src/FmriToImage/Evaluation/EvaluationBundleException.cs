@@ -5,7 +5,7 @@ namespace FmriToImage.Evaluation;
 /// path leaving the folder, a file missing or with another SHA-256, or a graph without the input or outputs its
 /// metrics need. Names the file and the field.
 /// </summary>
-public sealed class EvaluationBundleException : FmriToImageException
+internal sealed class EvaluationBundleException : FmriToImageException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="filePath">The bundle file concerned.</param>

@@ -4,7 +4,7 @@ namespace FmriToImage.Imaging;
 /// An image file could not be read: not a PNG or JPEG, truncated or corrupt, or larger than the decoder accepts.
 /// Names the file and what was found.
 /// </summary>
-public sealed class ImageDecodeException : FmriToImageException
+internal sealed class ImageDecodeException : FmriToImageException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="source">The file (or a name for the bytes).</param>

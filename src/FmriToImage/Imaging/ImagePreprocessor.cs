@@ -13,7 +13,7 @@ public sealed class ImagePreprocessor
 {
     /// <summary>Creates a preprocessor from a parsed config.</summary>
     /// <param name="config">The config.</param>
-    public ImagePreprocessor(PreprocessorConfig config)
+    internal ImagePreprocessor(PreprocessorConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
         Config = config;
@@ -21,10 +21,10 @@ public sealed class ImagePreprocessor
     }
 
     /// <summary>The config this preprocessor follows.</summary>
-    public PreprocessorConfig Config { get; }
+    internal PreprocessorConfig Config { get; }
 
     /// <summary>The byte → float mapping from the config.</summary>
-    public ImageNormalization Normalization { get; }
+    internal ImageNormalization Normalization { get; }
 
     /// <summary>Creates a preprocessor from a <c>preprocessor_config.json</c> file.</summary>
     /// <param name="path">The file.</param>

@@ -1,7 +1,7 @@
 namespace FmriToImage.Imaging;
 
 /// <summary>A <c>preprocessor_config.json</c> is missing, is not valid JSON, or has a field of the wrong kind.</summary>
-public sealed class PreprocessorConfigException : FmriToImageException
+internal sealed class PreprocessorConfigException : FmriToImageException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="file">The config file (path or description).</param>

@@ -169,7 +169,7 @@ public sealed class ClipTokenizer
     /// </summary>
     /// <param name="text">Any text.</param>
     /// <returns>Ids, attention mask, real length and whether truncation happened.</returns>
-    public TokenizedText Encode(string text)
+    internal TokenizedText Encode(string text)
     {
         int[] full = EncodeUnpadded(text);
         var ids = new int[ContextLength];

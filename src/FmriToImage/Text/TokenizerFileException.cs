@@ -4,7 +4,7 @@ namespace FmriToImage.Text;
 /// A tokenizer file (<c>vocab.json</c>, <c>merges.txt</c>, <c>vocab.txt</c>, <c>tokenizer_config.json</c>,
 /// <c>special_tokens_map.json</c>, <c>added_tokens.json</c>) is missing or malformed.
 /// </summary>
-public sealed class TokenizerFileException : FmriToImageException
+internal sealed class TokenizerFileException : FmriToImageException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="file">The file concerned.</param>

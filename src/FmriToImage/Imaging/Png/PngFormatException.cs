@@ -5,7 +5,7 @@ namespace FmriToImage.Imaging.Png;
 /// values, dimensions beyond the decoder's limit, or an unknown critical chunk.
 /// </summary>
 /// <remarks>The message names the source, the chunk and the byte offset of the chunk within the file.</remarks>
-public sealed class PngFormatException : FmriToImageException
+internal sealed class PngFormatException : FmriToImageException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="source">File path or a description of the byte source.</param>
