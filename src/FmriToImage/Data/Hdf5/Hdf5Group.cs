@@ -2,7 +2,7 @@ namespace FmriToImage.Data.Hdf5;
 
 /// <summary>An HDF5 group: its links (children) and attributes.</summary>
 /// <remarks>Not thread-safe (navigation reads metadata); see <see cref="Hdf5File"/>.</remarks>
-public sealed class Hdf5Group
+internal sealed class Hdf5Group
 {
     /// <summary>
     /// The soft links one lookup may follow, nested ones included: libhdf5's default (H5L_NUM_LINKS), so a file
