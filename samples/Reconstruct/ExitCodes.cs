@@ -21,7 +21,7 @@ internal static class ExitCodes
     public const int PathNotFound = 3;
 
     /// <summary>
-    /// The bundle or a data file is invalid: malformed, a file missing from it or not listed in its manifest, a checksum or
+    /// The bundle or a data file is invalid: malformed (<see cref="MalformedFileException"/>, any format), a file missing from it or not listed in its manifest, a checksum or
     /// graph contract that fails, NaN values.
     /// </summary>
     public const int Invalid = 4;

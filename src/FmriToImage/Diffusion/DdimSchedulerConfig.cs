@@ -3,6 +3,7 @@ using System.Text.Json;
 
 namespace FmriToImage.Diffusion;
 
+// Public only because Models/ (public on this branch) exposes it; internal once Models/ is (issue 16, docs/public-api.md).
 /// <summary>
 /// The configuration of a <see cref="DdimScheduler"/>: diffusers' <c>DDIMScheduler</c> constructor arguments, one
 /// property per argument, with diffusers' defaults. Immutable; build one with an object initializer or read one with

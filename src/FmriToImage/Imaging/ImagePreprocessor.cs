@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 
 namespace FmriToImage.Imaging;
 
+// Public only because Models/ (public on this branch) exposes it; internal once Models/ is (issue 16, docs/public-api.md).
 /// <summary>
 /// Turns images into model input the way a Hugging Face image processor does, driven entirely by a
 /// <see cref="PreprocessorConfig"/>: resize (shortest edge or exact size, PIL-compatible kernel), optional center
