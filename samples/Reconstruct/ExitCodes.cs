@@ -24,7 +24,7 @@ internal static class ExitCodes
     public const int PathNotFound = 3;
 
     /// <summary>
-    /// The bundle or a data file is invalid: malformed (not UTF-8 or JSON, a null or mistyped field, a path with a control
+    /// The bundle or a data file is invalid: malformed (<see cref="MalformedFileException"/> of any format: not UTF-8 or JSON, a null or mistyped field, a path with a control
     /// character or naming a folder), a file missing, a file not listed in fmri_decoder.json or not matching its checksum,
     /// a graph contract that fails; NaN or infinite voxels (with --nonfinite error, the default; with skip-trial when no
     /// trial is left); an --evaluation-bundle or --mean-image that is invalid (opened right after the bundle, before any

@@ -42,7 +42,7 @@ internal static class BundleJson
         }
         catch (JsonException e)
         {
-            throw NotJson(filePath, e);
+            throw NotJson(filePath, e, bytes);
         }
     }
 
@@ -62,7 +62,7 @@ internal static class BundleJson
         }
         catch (JsonException e)
         {
-            throw NotJson(filePath, e);
+            throw NotJson(filePath, e, bytes);
         }
         catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
@@ -94,7 +94,7 @@ internal static class BundleJson
 
         if (!Utf8.IsValid(bytes))
         {
-            throw new BundleFormatException(filePath, $"not UTF-8 text: the byte at offset {FirstInvalid(bytes)} does not start a valid UTF-8 sequence; JSON files are UTF-8.");
+            throw new BundleFormatException(filePath, $"not UTF-8 text: the byte at offset {FirstInvalid(bytes)} does not start a valid UTF-8 sequence; JSON files are UTF-8.", offset: FirstInvalid(bytes));
         }
 
         return bytes;
@@ -117,6 +117,6 @@ internal static class BundleJson
         return offset;
     }
 
-    private static BundleFormatException NotJson(string filePath, JsonException e) =>
-        new(filePath, $"not valid JSON{(e.Path is null or "$" ? "" : $" at {e.Path}")} (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message}", e);
+    private static BundleFormatException NotJson(string filePath, JsonException e, ReadOnlySpan<byte> bytes) =>
+        new(filePath, $"not valid JSON{(e.Path is null or "$" ? "" : $" at {e.Path}")} (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message}", e, MalformedFileException.JsonOffset(bytes, e));
 }

@@ -5,7 +5,7 @@ namespace FmriToImage.Data;
 /// wrong magic number, impossible header fields, sizes that do not fit the file, corrupt compressed data or cyclic
 /// structures. Carries the file and the byte offset at which the problem was found.
 /// </summary>
-public abstract class DataFileFormatException : FmriToImageException
+internal abstract class DataFileFormatException : MalformedFileException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="filePath">The file (or stream name) being read.</param>
@@ -13,15 +13,7 @@ public abstract class DataFileFormatException : FmriToImageException
     /// <param name="message">What was expected and what was found.</param>
     /// <param name="innerException">The underlying cause, if any.</param>
     protected DataFileFormatException(string filePath, long byteOffset, string message, Exception? innerException = null)
-        : base($"{filePath}, byte offset {byteOffset}: {message}", innerException)
+        : base(filePath, byteOffset, $"{filePath}, byte offset {byteOffset}: {message}", innerException)
     {
-        FilePath = filePath;
-        ByteOffset = byteOffset;
     }
-
-    /// <summary>The file (or stream name) that is malformed.</summary>
-    public string FilePath { get; }
-
-    /// <summary>The byte offset at which the problem was found.</summary>
-    public long ByteOffset { get; }
 }

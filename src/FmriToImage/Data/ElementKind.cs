@@ -4,7 +4,7 @@ namespace FmriToImage.Data;
 /// The numeric element types the brain-data readers decode (the element type of a <c>.npy</c> file; the decoded
 /// form of NIfTI datatypes and HDF5 integer/float types). NumPy <c>descr</c> codes in brackets.
 /// </summary>
-public enum ElementKind
+internal enum ElementKind
 {
     /// <summary>Boolean, one byte (<c>b1</c>).</summary>
     Bool,

@@ -5,7 +5,7 @@ namespace FmriToImage.Data;
 /// declared shape and what the caller asked for (never from the file alone), and is at most <see cref="MaxValues"/>;
 /// storage a file declares as present (contiguous data, chunks, compressed streams) must also fit in the file's length.
 /// </summary>
-public static class ReadLimits
+internal static class ReadLimits
 {
     /// <summary>
     /// The most values (elements, converted to float: 4 bytes each) one read allocates: 2^30, 4 GiB of floats. MindEye2's

@@ -6,7 +6,7 @@ namespace FmriToImage.Data;
 /// (NSD/MindEye2 preprocessing code, <see cref="ZScoreBySession"/>). Voxels with zero spread become 0.
 /// </summary>
 /// <remarks>A fitted instance is immutable and thread-safe.</remarks>
-public sealed class Standardizer
+internal sealed class Standardizer
 {
     private readonly double[] _mean;
     private readonly double[] _std;

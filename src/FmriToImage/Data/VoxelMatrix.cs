@@ -102,7 +102,7 @@ public sealed class VoxelMatrix
     /// <param name="indices">Flat indices of the columns.</param>
     /// <param name="kept">Per column, whether its value is kept (else 0).</param>
     /// <param name="row">The destination row, one value per column.</param>
-    public static void Gather(ReadOnlySpan<float> volume, ReadOnlySpan<int> indices, ReadOnlySpan<bool> kept, Span<float> row)
+    internal static void Gather(ReadOnlySpan<float> volume, ReadOnlySpan<int> indices, ReadOnlySpan<bool> kept, Span<float> row)
     {
         if (row.Length < indices.Length || kept.Length < indices.Length)
         {

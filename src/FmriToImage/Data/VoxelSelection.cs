@@ -37,7 +37,7 @@ public sealed class VoxelSelection
     }
 
     /// <summary>The on-disk flat indices of the columns in <paramref name="order"/>, and for each whether it is kept.</summary>
-    public (int[] Indices, bool[] Kept) Resolve(VoxelOrder order)
+    internal (int[] Indices, bool[] Kept) Resolve(VoxelOrder order)
     {
         int[] indices = Columns.Indices(order);
         var kept = new bool[indices.Length];

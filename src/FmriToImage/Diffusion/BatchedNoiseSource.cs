@@ -7,7 +7,7 @@ namespace FmriToImage.Diffusion;
 /// stream, so batching several trials changes no trial's noise.
 /// </summary>
 /// <remarks>Not thread-safe (the streams are not).</remarks>
-public sealed class BatchedNoiseSource : INoiseSource
+internal sealed class BatchedNoiseSource : INoiseSource
 {
     private readonly INoiseSource[] streams;
 

@@ -4,7 +4,7 @@ namespace FmriToImage.Diffusion;
 /// How the per-timestep noise variances β are laid out over the training timesteps; diffusers' <c>beta_schedule</c>.
 /// Ignored when <see cref="DdimSchedulerConfig.TrainedBetas"/> is given.
 /// </summary>
-public enum BetaSchedule
+internal enum BetaSchedule
 {
     /// <summary><c>"linear"</c>: β_i evenly spaced from <c>BetaStart</c> to <c>BetaEnd</c> (the DDPM paper).</summary>
     Linear,

@@ -19,7 +19,7 @@ namespace FmriToImage.Diffusion;
 /// must not be used by two threads at once; use one scheduler per concurrent loop (construction is cheap).
 /// </para>
 /// </remarks>
-public sealed class DdimScheduler : IDiffusionScheduler
+internal sealed class DdimScheduler : IDiffusionScheduler
 {
     private readonly double[] _betas;
     private readonly double[] _alphasCumprod;

@@ -3,6 +3,7 @@ using System.Text.Json;
 
 namespace FmriToImage.Diffusion;
 
+// Public only because Models/ (public on this branch) exposes it; internal once Models/ is (issue 16, docs/public-api.md).
 /// <summary>
 /// The configuration of a <see cref="DdimScheduler"/>: diffusers' <c>DDIMScheduler</c> constructor arguments, one
 /// property per argument, with diffusers' defaults. Immutable; build one with an object initializer or read one with
@@ -34,7 +35,7 @@ public sealed record DdimSchedulerConfig
     public double BetaEnd { get; init; } = 0.02;
 
     /// <summary>How β runs from <see cref="BetaStart"/> to <see cref="BetaEnd"/> (<c>beta_schedule</c>, default linear).</summary>
-    public BetaSchedule BetaSchedule { get; init; } = BetaSchedule.Linear;
+    internal BetaSchedule BetaSchedule { get; init; } = BetaSchedule.Linear;
 
     /// <summary>
     /// Explicit β values, one per training timestep (<c>trained_betas</c>, default null). When set they replace the
@@ -75,7 +76,7 @@ public sealed record DdimSchedulerConfig
     public double SampleMaxValue { get; init; } = 1.0;
 
     /// <summary>How inference timesteps are chosen (<c>timestep_spacing</c>, default leading).</summary>
-    public TimestepSpacing TimestepSpacing { get; init; } = TimestepSpacing.Leading;
+    internal TimestepSpacing TimestepSpacing { get; init; } = TimestepSpacing.Leading;
 
     /// <summary>
     /// Rescale the betas so that the last timestep has zero signal-to-noise ratio (arXiv:2305.08891, Algorithm 1;
@@ -152,7 +153,7 @@ public sealed record DdimSchedulerConfig
     /// <param name="value">The string, e.g. <c>"scaled_linear"</c>.</param>
     /// <returns>The schedule.</returns>
     /// <exception cref="NotSupportedException">The value is not one DDIM implements; the message names it.</exception>
-    public static BetaSchedule ParseBetaSchedule(string value) => SchedulerJson.ParseBetaSchedule(value, "DDIM");
+    internal static BetaSchedule ParseBetaSchedule(string value) => SchedulerJson.ParseBetaSchedule(value, "DDIM");
 
     /// <summary>Maps a diffusers <c>prediction_type</c> string to <see cref="Diffusion.PredictionType"/>.</summary>
     /// <param name="value">The string, e.g. <c>"v_prediction"</c>.</param>
@@ -171,7 +172,7 @@ public sealed record DdimSchedulerConfig
     /// <param name="value">The string, e.g. <c>"trailing"</c>.</param>
     /// <returns>The spacing.</returns>
     /// <exception cref="NotSupportedException">The value is not one DDIM implements; the message names it.</exception>
-    public static TimestepSpacing ParseTimestepSpacing(string value) => SchedulerJson.ParseTimestepSpacing(value, "DDIM");
+    internal static TimestepSpacing ParseTimestepSpacing(string value) => SchedulerJson.ParseTimestepSpacing(value, "DDIM");
 
     private static int ReadInt(string key, JsonElement v) => SchedulerJson.ReadInt(key, v);
 

@@ -16,7 +16,7 @@ namespace FmriToImage.Diffusion;
 /// </para>
 /// <para>Thread-safety: holds the timestep state of one run; one instance per concurrent loop.</para>
 /// </remarks>
-public sealed class EdmEulerScheduler : IDiffusionScheduler
+internal sealed class EdmEulerScheduler : IDiffusionScheduler
 {
     private double[] _timesteps = [];
     private double[] _sigmas = [];

@@ -4,7 +4,7 @@ namespace FmriToImage.Diffusion;
 /// The configuration of an <see cref="EdmEulerScheduler"/>: diffusers' <c>EDMEulerScheduler</c> constructor
 /// arguments with diffusers' defaults. Read one with <see cref="FromJson"/>.
 /// </summary>
-public sealed record EdmEulerSchedulerConfig
+internal sealed record EdmEulerSchedulerConfig
 {
     /// <summary>The smallest sigma of the schedule (<c>sigma_min</c>, default 0.002).</summary>
     public double SigmaMin { get; init; } = 0.002;

@@ -18,7 +18,7 @@ namespace FmriToImage.Diffusion;
 /// </para>
 /// <para>Thread-safety: holds the timestep state of one run; one instance per concurrent loop.</para>
 /// </remarks>
-public sealed class EulerDiscreteScheduler : IDiffusionScheduler
+internal sealed class EulerDiscreteScheduler : IDiffusionScheduler
 {
     private readonly double[] _trainSigmas;
     private readonly double[] _logSigmas;

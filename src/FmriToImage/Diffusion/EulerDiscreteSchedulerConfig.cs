@@ -4,7 +4,7 @@ namespace FmriToImage.Diffusion;
 /// The configuration of an <see cref="EulerDiscreteScheduler"/>: diffusers' <c>EulerDiscreteScheduler</c>
 /// constructor arguments with diffusers' defaults. Read one with <see cref="FromJson"/>.
 /// </summary>
-public sealed record EulerDiscreteSchedulerConfig
+internal sealed record EulerDiscreteSchedulerConfig
 {
     /// <summary>T, the training timesteps (<c>num_train_timesteps</c>, default 1000).</summary>
     public int NumTrainTimesteps { get; init; } = 1000;

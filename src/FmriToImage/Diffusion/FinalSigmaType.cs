@@ -1,7 +1,7 @@
 namespace FmriToImage.Diffusion;
 
 /// <summary>The noise level a sigma-based scheduler ends on; diffusers' <c>final_sigmas_type</c>.</summary>
-public enum FinalSigmaType
+internal enum FinalSigmaType
 {
     /// <summary><c>"zero"</c> (default): the last step lands on σ = 0, the clean sample.</summary>
     Zero,

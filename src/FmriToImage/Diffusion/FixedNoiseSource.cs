@@ -4,7 +4,7 @@ namespace FmriToImage.Diffusion;
 /// An <see cref="INoiseSource"/> that replays a given array, in order, so that a loop can be pinned to noise
 /// produced elsewhere (a golden file, a PyTorch run). Not thread-safe.
 /// </summary>
-public sealed class FixedNoiseSource : INoiseSource
+internal sealed class FixedNoiseSource : INoiseSource
 {
     private readonly ReadOnlyMemory<float> _values;
     private int _position;

@@ -22,7 +22,7 @@ namespace FmriToImage.Diffusion;
 /// history is kept over the whole batch. One instance per concurrent loop.
 /// </para>
 /// </remarks>
-public sealed class PndmScheduler : IDiffusionScheduler
+internal sealed class PndmScheduler : IDiffusionScheduler
 {
     private const int Order = 4;
     private readonly double[] _alphasCumprod;

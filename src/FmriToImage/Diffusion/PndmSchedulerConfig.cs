@@ -4,7 +4,7 @@ namespace FmriToImage.Diffusion;
 /// The configuration of a <see cref="PndmScheduler"/>: diffusers' <c>PNDMScheduler</c> constructor arguments with
 /// diffusers' defaults. Read one with <see cref="FromJson"/>.
 /// </summary>
-public sealed record PndmSchedulerConfig
+internal sealed record PndmSchedulerConfig
 {
     /// <summary>T, the training timesteps (<c>num_train_timesteps</c>, default 1000).</summary>
     public int NumTrainTimesteps { get; init; } = 1000;

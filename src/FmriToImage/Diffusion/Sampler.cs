@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics.Tensors;
 
@@ -78,6 +79,7 @@ public sealed class Sampler
     /// <returns>The denoised latents, N samples one after another.</returns>
     /// <exception cref="ArgumentException">The request is inconsistent (see <see cref="Sample(DiffusionRequest, Span{float}, IProgress{DiffusionStep}?, CancellationToken)"/>).</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by a required parameter (a result array or the caller's Span); both are in the first public baseline.")]
     public float[] Sample(DiffusionRequest request, IProgress<DiffusionStep>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -113,6 +115,7 @@ public sealed class Sampler
     /// <exception cref="InvalidOperationException">The sampler is already running another request.</exception>
     /// <exception cref="NotSupportedException">The scheduler gives a fractional timestep, which <see cref="IDenoiser"/> cannot take.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by a required parameter (a result array or the caller's Span); both are in the first public baseline.")]
     public void Sample(DiffusionRequest request, Span<float> latents, IProgress<DiffusionStep>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

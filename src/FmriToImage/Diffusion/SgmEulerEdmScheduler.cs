@@ -26,7 +26,7 @@ namespace FmriToImage.Diffusion;
 /// max(⌊strength·(n + 1)⌋, 1) smallest are kept, so the start index is (n + 1) − that count.
 /// </para>
 /// </remarks>
-public sealed class SgmEulerEdmScheduler : IDiffusionScheduler
+internal sealed class SgmEulerEdmScheduler : IDiffusionScheduler
 {
     private readonly double[] _trainSigmas;
     private double[] _sigmas = [];

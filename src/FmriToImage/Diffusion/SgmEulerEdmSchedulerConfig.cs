@@ -6,7 +6,7 @@ namespace FmriToImage.Diffusion;
 /// are those of Stability's generative-models (sgm) <c>LegacyDDPMDiscretization</c> plus the prediction type that
 /// chooses its <c>EpsScaling</c> or <c>VScaling</c> denoiser wrapper; defaults are SDXL's.
 /// </summary>
-public sealed record SgmEulerEdmSchedulerConfig
+internal sealed record SgmEulerEdmSchedulerConfig
 {
     /// <summary>T, the DDPM training timesteps (<c>num_train_timesteps</c>, sgm's <c>num_timesteps</c>; default 1000).</summary>
     public int NumTrainTimesteps { get; init; } = 1000;

@@ -4,7 +4,7 @@ namespace FmriToImage.Diffusion;
 /// How <see cref="DdimScheduler.SetTimesteps"/> picks the inference timesteps among the training timesteps;
 /// diffusers' <c>timestep_spacing</c> (see table 2 of arXiv:2305.08891).
 /// </summary>
-public enum TimestepSpacing
+internal enum TimestepSpacing
 {
     /// <summary>
     /// <c>"leading"</c>: t_k = k·(T div n) for k = 0..n−1, descending, plus <c>StepsOffset</c>

@@ -11,7 +11,7 @@ namespace FmriToImage.Evaluation;
 /// the columns. <see cref="StructuralSimilarity"/> is SSIM by its 2-D definition; on a realistic 512 → 425 pair the
 /// two differ by several hundredths (docs/evaluation.md).
 /// </summary>
-public static class ColumnwiseStructuralSimilarity
+internal static class ColumnwiseStructuralSimilarity
 {
     /// <summary>The mean over columns of the 1-D SSIM of each greyscale column.</summary>
     /// <param name="groundTruth">The seen image.</param>

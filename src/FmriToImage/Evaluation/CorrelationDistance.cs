@@ -5,7 +5,7 @@ namespace FmriToImage.Evaluation;
 /// <c>scipy.spatial.distance.correlation</c> between the ground truth's and the reconstruction's feature vectors
 /// (1 − Pearson r), and the mean over pairs. Lower is better; 0 for identical features, 1 for uncorrelated ones.
 /// </summary>
-public static class CorrelationDistance
+internal static class CorrelationDistance
 {
     /// <summary>1 − r for each pair of rows.</summary>
     /// <param name="groundTruthFeatures">N × dimension floats, row i the features of ground truth i.</param>

@@ -7,7 +7,7 @@ namespace FmriToImage.Evaluation;
 /// reconstruction (both the same size; MindEye resizes both to 425×425 first — do that with <see cref="ImageResampler"/>
 /// when comparing with published numbers).
 /// </summary>
-public static class PixelCorrelation
+internal static class PixelCorrelation
 {
     /// <summary>Pearson r over the 3·W·H values of two equally sized images.</summary>
     /// <param name="groundTruth">The seen image.</param>

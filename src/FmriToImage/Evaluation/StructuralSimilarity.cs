@@ -14,7 +14,7 @@ namespace FmriToImage.Evaluation;
 /// one 1-D signal per column: that number is <see cref="ColumnwiseStructuralSimilarity"/>, not this one. Compare with
 /// published tables using that one; this one is SSIM as defined.
 /// </remarks>
-public static class StructuralSimilarity
+internal static class StructuralSimilarity
 {
     private const double Sigma = 1.5;
     private const double Truncate = 3.5;

@@ -4,18 +4,14 @@ namespace FmriToImage.Imaging;
 /// An image file could not be read: not a PNG or JPEG, truncated or corrupt, or larger than the decoder accepts.
 /// Names the file and what was found.
 /// </summary>
-public sealed class ImageDecodeException : FmriToImageException
+internal sealed class ImageDecodeException : MalformedFileException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="source">The file (or a name for the bytes).</param>
     /// <param name="message">What is wrong.</param>
     /// <param name="innerException">The decoder's exception, if any.</param>
     public ImageDecodeException(string source, string message, Exception? innerException = null)
-        : base($"{source}: {message}", innerException)
+        : base(source, null, $"{source}: {message}", innerException)
     {
-        Source = source;
     }
-
-    /// <summary>The file (or a name for the bytes) concerned.</summary>
-    public new string Source { get; }
 }

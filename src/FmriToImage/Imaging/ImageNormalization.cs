@@ -9,7 +9,7 @@ namespace FmriToImage.Imaging;
 /// presets are conveniences for tests and hand-built bundles, each citing where its numbers come from.
 /// Immutable and thread-safe.
 /// </remarks>
-public sealed class ImageNormalization
+internal sealed class ImageNormalization
 {
     private readonly float[] _mean;
     private readonly float[] _std;

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 
 namespace FmriToImage.Imaging;
 
+// Public only because Models/ (public on this branch) exposes it; internal once Models/ is (issue 16, docs/public-api.md).
 /// <summary>
 /// Turns images into model input the way a Hugging Face image processor does, driven entirely by a
 /// <see cref="PreprocessorConfig"/>: resize (shortest edge or exact size, PIL-compatible kernel), optional center
@@ -13,7 +14,7 @@ public sealed class ImagePreprocessor
 {
     /// <summary>Creates a preprocessor from a parsed config.</summary>
     /// <param name="config">The config.</param>
-    public ImagePreprocessor(PreprocessorConfig config)
+    internal ImagePreprocessor(PreprocessorConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
         Config = config;
@@ -21,10 +22,10 @@ public sealed class ImagePreprocessor
     }
 
     /// <summary>The config this preprocessor follows.</summary>
-    public PreprocessorConfig Config { get; }
+    internal PreprocessorConfig Config { get; }
 
     /// <summary>The byte → float mapping from the config.</summary>
-    public ImageNormalization Normalization { get; }
+    internal ImageNormalization Normalization { get; }
 
     /// <summary>Creates a preprocessor from a <c>preprocessor_config.json</c> file.</summary>
     /// <param name="path">The file.</param>

@@ -6,7 +6,7 @@ namespace FmriToImage.Imaging;
 /// kernels widened by the scale factor on downscale) and with Hugging Face's <c>center_crop</c>.
 /// </summary>
 /// <remarks>Thread-safe: no shared state; each call allocates its own weights and intermediate buffer.</remarks>
-public static class ImageResampler
+internal static class ImageResampler
 {
     /// <summary>Resizes an RGB image.</summary>
     /// <param name="source">The image.</param>

@@ -6,7 +6,7 @@ namespace FmriToImage.Imaging;
 /// Conversions between <see cref="RgbImage"/> and planar float tensors (NCHW, channels R, G, B) under an
 /// <see cref="ImageNormalization"/>. Thread-safe: no shared state.
 /// </summary>
-public static class ImageTensor
+internal static class ImageTensor
 {
     /// <summary>Writes one image as a CHW block (3 × height × width floats).</summary>
     /// <param name="image">The image.</param>

@@ -15,7 +15,7 @@ namespace FmriToImage.Imaging;
 /// bicubic; <c>do_center_crop</c> true exactly when <c>crop_size</c> is present.</para>
 /// <para>Immutable record; thread-safe.</para>
 /// </remarks>
-public sealed record PreprocessorConfig
+internal sealed record PreprocessorConfig
 {
     /// <summary>Whether to resize (<c>do_resize</c>).</summary>
     public bool DoResize { get; init; } = true;

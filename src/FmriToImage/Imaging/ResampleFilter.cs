@@ -4,7 +4,7 @@ namespace FmriToImage.Imaging;
 /// Resampling kernels of PIL's <c>Image.resize</c>. The numeric values are PIL's <c>Image.Resampling</c> codes, the
 /// numbers Hugging Face <c>preprocessor_config.json</c> files store in their <c>resample</c> field.
 /// </summary>
-public enum ResampleFilter
+internal enum ResampleFilter
 {
     /// <summary>Nearest neighbour (PIL code 0): the source pixel under each output pixel centre.</summary>
     Nearest = 0,

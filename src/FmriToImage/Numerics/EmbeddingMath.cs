@@ -6,7 +6,7 @@ namespace FmriToImage.Numerics;
 /// Cosine-similarity kernels over embedding matrices stored row-major (one embedding of <c>dimension</c> floats per
 /// row), span in, span out, on <see cref="TensorPrimitives"/>. Used by retrieval, CLIP voting and best-of-N selection.
 /// </summary>
-public static class EmbeddingMath
+internal static class EmbeddingMath
 {
     /// <summary>Scales every row of <paramref name="matrix"/> to unit L2 norm in place; all-zero rows stay zero.</summary>
     /// <param name="matrix">rows × <paramref name="dimension"/> floats.</param>

@@ -5,7 +5,7 @@ namespace FmriToImage.Onnx;
 /// type, wrong rank, wrong fixed dimension — or a buffer is too small for the shape it is said to have. Raised
 /// before the native call, so the model never sees the bad value.
 /// </summary>
-public sealed class TensorContractException : FmriToImageException
+internal sealed class TensorContractException : FmriToImageException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">The model, the input or output name, the expected and the actual value.</param>

@@ -4,6 +4,7 @@ using System.Text;
 
 namespace FmriToImage.Text;
 
+// Public only because Models/ (public on this branch) exposes it; internal once Models/ is (issue 16, docs/public-api.md).
 /// <summary>
 /// CLIP's byte-level BPE tokenizer, equivalent to Hugging Face <c>CLIPTokenizer</c> on its path without ftfy:
 /// BERT basic clean-up (control characters dropped, whitespace normalised, CJK ideographs spaced, NFC, lower-case),
@@ -169,7 +170,7 @@ public sealed class ClipTokenizer
     /// </summary>
     /// <param name="text">Any text.</param>
     /// <returns>Ids, attention mask, real length and whether truncation happened.</returns>
-    public TokenizedText Encode(string text)
+    internal TokenizedText Encode(string text)
     {
         int[] full = EncodeUnpadded(text);
         var ids = new int[ContextLength];

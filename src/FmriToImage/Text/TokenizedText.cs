@@ -5,4 +5,4 @@ namespace FmriToImage.Text;
 /// <param name="AttentionMask">1 for real tokens (including start/end tokens), 0 for padding; same length as <paramref name="Ids"/>.</param>
 /// <param name="Length">Number of real tokens, start and end tokens included.</param>
 /// <param name="Truncated">Whether tokens were dropped to fit the context length.</param>
-public sealed record TokenizedText(int[] Ids, int[] AttentionMask, int Length, bool Truncated);
+internal sealed record TokenizedText(int[] Ids, int[] AttentionMask, int Length, bool Truncated);

@@ -4,7 +4,7 @@ namespace FmriToImage.Text;
 /// A tokenizer file (<c>vocab.json</c>, <c>merges.txt</c>, <c>vocab.txt</c>, <c>tokenizer_config.json</c>,
 /// <c>special_tokens_map.json</c>, <c>added_tokens.json</c>) is missing or malformed.
 /// </summary>
-public sealed class TokenizerFileException : FmriToImageException
+internal sealed class TokenizerFileException : MalformedFileException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="file">The file concerned.</param>
@@ -12,14 +12,10 @@ public sealed class TokenizerFileException : FmriToImageException
     /// <param name="detail">What was expected and what was found.</param>
     /// <param name="innerException">An underlying cause.</param>
     public TokenizerFileException(string file, int? line, string detail, Exception? innerException = null)
-        : base($"Tokenizer file {file}{(line is null ? "" : $", line {line}")}: {detail}", innerException)
+        : base(file, null, $"Tokenizer file {file}{(line is null ? "" : $", line {line}")}: {detail}", innerException)
     {
-        File = file;
         Line = line;
     }
-
-    /// <summary>The file concerned.</summary>
-    public string File { get; }
 
     /// <summary>1-based line number of the problem, when it has one.</summary>
     public int? Line { get; }

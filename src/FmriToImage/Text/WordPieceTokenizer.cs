@@ -2,6 +2,7 @@ using System.Text;
 
 namespace FmriToImage.Text;
 
+// Public only because Models/ (public on this branch) exposes it; internal once Models/ is (issue 16, docs/public-api.md).
 /// <summary>
 /// BERT's WordPiece tokenizer as Hugging Face <c>BertTokenizer</c> defines it (BLIP's captioner uses it): encoding
 /// splits out special/added tokens, runs the basic tokenizer (clean-up, CJK spacing, NFC, lower-casing and accent

@@ -25,7 +25,7 @@ public sealed class HostileBundleTests
     {
         using var temp = WithManifest("null_files_entry");
         var error = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root));
-        Assert.Equal(temp.PathOf("fmri_decoder.json"), error.FilePath);
+        Assert.Equal(temp.PathOf("fmri_decoder.json"), error.File);
         Assert.Contains("files[\"unet/model.onnx\"] is null", error.Message);
     }
 
@@ -42,7 +42,7 @@ public sealed class HostileBundleTests
     {
         using var temp = WithManifest("nul_in_path");
         var error = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root));
-        Assert.Equal(temp.PathOf("fmri_decoder.json"), error.FilePath);
+        Assert.Equal(temp.PathOf("fmri_decoder.json"), error.File);
         Assert.Contains("U+0000", error.Message);
         Assert.Contains("voxel_encoders/lowlevel\\u0000all.onnx", error.Message);
     }
@@ -73,7 +73,7 @@ public sealed class HostileBundleTests
         temp.Rehash(ModelBundle.ModelIndexFileName);
         var offset = Array.IndexOf(File.ReadAllBytes(temp.PathOf("model_index.json")), (byte)0xFF);
         var error = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root));
-        Assert.Equal(temp.PathOf("model_index.json"), error.FilePath);
+        Assert.Equal(temp.PathOf("model_index.json"), error.File);
         Assert.Contains($"not UTF-8 text: the byte at offset {offset}", error.Message);
 
         // A plain diffusion export (no manifest, nothing hashed) reads it through the same path.
@@ -88,7 +88,7 @@ public sealed class HostileBundleTests
         File.WriteAllBytes(temp.PathOf("unet/config.json"), [.. "{\"cross_attention_dim\": 16, \"x\": \""u8, 0xC3, 0x28, .. "\"}"u8]);
         temp.Rehash("unet/config.json");
         var error = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root));
-        Assert.Equal(temp.PathOf("unet/config.json"), error.FilePath);
+        Assert.Equal(temp.PathOf("unet/config.json"), error.File);
         Assert.Contains("offset 34", error.Message);
     }
 
@@ -111,7 +111,7 @@ public sealed class HostileBundleTests
         temp.Overlay("image_encoder/preprocessor_config.json", "preprocessor_config_invalid_utf8.json");
         temp.Rehash("image_encoder/preprocessor_config.json");
         var error = Assert.Throws<BundleFormatException>(() => BrainDecoder.Load(temp.Root).Dispose());
-        Assert.Equal(temp.PathOf("image_encoder/preprocessor_config.json"), error.FilePath);
+        Assert.Equal(temp.PathOf("image_encoder/preprocessor_config.json"), error.File);
         Assert.Contains("not UTF-8", error.Message);
     }
 

@@ -97,7 +97,7 @@ public sealed class ModelBundleTests
         });
 
         var error = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root));
-        Assert.EndsWith("fmri_decoder.json", error.FilePath);
+        Assert.EndsWith("fmri_decoder.json", error.File);
         Assert.Contains("voxel encoder 'lowlevel_all'", error.Message);
         Assert.Contains("must be the manifest's voxel_count 100; it is 99", error.Message);
     }
@@ -130,7 +130,7 @@ public sealed class ModelBundleTests
         using var temp = new TempBundle();
         temp.EditManifest(m => m["unconditional"] = new JsonObject { [kind] = value });
         var error = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root));
-        Assert.EndsWith("fmri_decoder.json", error.FilePath);
+        Assert.EndsWith("fmri_decoder.json", error.File);
         Assert.Contains(expected, error.Message);
     }
 
@@ -170,7 +170,7 @@ public sealed class ModelBundleTests
         using var temp = new TempBundle();
         temp.EditManifest(m => m["voxel_encoders"]![0]!["file"] = path);
         var error = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root));
-        Assert.EndsWith("fmri_decoder.json", error.FilePath);
+        Assert.EndsWith("fmri_decoder.json", error.File);
         Assert.Contains(path, error.Message);
     }
 
@@ -290,7 +290,7 @@ public sealed class ModelBundleTests
 
         File.WriteAllText(manifest, "{ \"format_version\": 1, ");
         var syntax = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root));
-        Assert.Equal(manifest, syntax.FilePath);
+        Assert.Equal(manifest, syntax.File);
 
         var withoutSubject = JsonNode.Parse(original)!.AsObject();
         withoutSubject.Remove("subject");

@@ -9,7 +9,7 @@ namespace FmriToImage.Data.Algonauts;
 /// only positive ids are ROIs).
 /// </summary>
 /// <remarks>Immutable and thread-safe.</remarks>
-public sealed class AlgonautsRoiClass
+internal sealed class AlgonautsRoiClass
 {
     private readonly int[] _labels;
 

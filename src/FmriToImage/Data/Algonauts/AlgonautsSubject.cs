@@ -192,7 +192,7 @@ public sealed partial class AlgonautsSubject
     /// <exception cref="PickleFormatException">The mapping holds anything but a dict of int → str.</exception>
     /// <exception cref="NpyFormatException">A file is malformed.</exception>
     /// <exception cref="DataShapeException">A label file's length differs from its hemisphere's vertex count, or a label is not an integer.</exception>
-    public AlgonautsRoiClass ReadRoiClass(string name)
+    internal AlgonautsRoiClass ReadRoiClass(string name)
     {
         if (!RoiClasses.Contains(name))
         {

@@ -17,7 +17,7 @@ public sealed class RoiAtlas
     /// <param name="labels">X·Y·Z labels, x fastest.</param>
     /// <param name="table">The label names.</param>
     /// <exception cref="ArgumentException">The label count differs from X·Y·Z.</exception>
-    public RoiAtlas(string name, (int X, int Y, int Z) dimensions, int[] labels, RoiLabelTable table)
+    internal RoiAtlas(string name, (int X, int Y, int Z) dimensions, int[] labels, RoiLabelTable table)
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(table);
@@ -39,7 +39,7 @@ public sealed class RoiAtlas
     public (int X, int Y, int Z) Dimensions { get; }
 
     /// <summary>The label names.</summary>
-    public RoiLabelTable Table { get; }
+    internal RoiLabelTable Table { get; }
 
     /// <summary>The label volume, on-disk order.</summary>
     public ReadOnlySpan<int> Labels => _labels;

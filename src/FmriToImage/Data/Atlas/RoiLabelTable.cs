@@ -8,7 +8,7 @@ namespace FmriToImage.Data.Atlas;
 /// columns such as colours ignored, '#' comments) or a JSON object mapping ids to names (<c>{"1": "V1v", …}</c>).
 /// </summary>
 /// <remarks>Immutable and thread-safe.</remarks>
-public sealed class RoiLabelTable
+internal sealed class RoiLabelTable
 {
     private readonly Dictionary<string, int> _byName;
 

@@ -5,7 +5,7 @@ namespace FmriToImage.Data.Hdf5;
 
 /// <summary>An attribute of a group or dataset: name, type, shape and its (small) value, read when the object is opened.</summary>
 /// <remarks>Immutable after construction; variable-length strings are resolved on demand from the global heap.</remarks>
-public sealed class Hdf5Attribute
+internal sealed class Hdf5Attribute
 {
     private readonly byte[] _data;
     private readonly H5Context _ctx;

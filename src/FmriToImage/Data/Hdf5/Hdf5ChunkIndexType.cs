@@ -1,7 +1,7 @@
 namespace FmriToImage.Data.Hdf5;
 
 /// <summary>The chunk index of a chunked dataset (HDF5 1.8 files use <see cref="BTreeV1"/>; the others come with layout message version 4, HDF5 1.10+).</summary>
-public enum Hdf5ChunkIndexType
+internal enum Hdf5ChunkIndexType
 {
     /// <summary>Not chunked.</summary>
     None,

@@ -6,7 +6,7 @@ namespace FmriToImage.Data.Hdf5;
 /// <param name="IsSigned">For fixed-point types, true when signed (two's complement).</param>
 /// <param name="IsBigEndian">True when stored big-endian.</param>
 /// <param name="HdfClassCode">The raw HDF5 class code (0 fixed-point, 1 float, 3 string, 9 variable-length, …).</param>
-public sealed record Hdf5DataType(Hdf5TypeClass Class, int Size, bool IsSigned, bool IsBigEndian, int HdfClassCode)
+internal sealed record Hdf5DataType(Hdf5TypeClass Class, int Size, bool IsSigned, bool IsBigEndian, int HdfClassCode)
 {
     /// <summary>True for types <see cref="Hdf5Dataset"/> can convert to float: integers of 1/2/4/8 bytes and floats of 2/4/8 bytes.</summary>
     public bool IsNumeric => TryGetElementKind(out _);

@@ -100,26 +100,26 @@ public sealed class Hdf5Dataset
     public long ElementCount { get; }
 
     /// <summary>The stored element type.</summary>
-    public Hdf5DataType DataType { get; }
+    internal Hdf5DataType DataType { get; }
 
     /// <summary>How the data are stored.</summary>
-    public Hdf5Layout Layout => _layout.Kind;
+    internal Hdf5Layout Layout => _layout.Kind;
 
     /// <summary>The chunk shape, or null when not chunked.</summary>
     public IReadOnlyList<long>? ChunkShape => _layout.Kind == Hdf5Layout.Chunked ? _layout.ChunkShape : null;
 
     /// <summary>The chunk index type (<see cref="Hdf5ChunkIndexType.None"/> when not chunked).</summary>
-    public Hdf5ChunkIndexType ChunkIndexType => _layout.Kind == Hdf5Layout.Chunked ? _layout.IndexType : Hdf5ChunkIndexType.None;
+    internal Hdf5ChunkIndexType ChunkIndexType => _layout.Kind == Hdf5Layout.Chunked ? _layout.IndexType : Hdf5ChunkIndexType.None;
 
     /// <summary>The filter names applied to chunks, in pipeline order ("deflate", "shuffle", "fletcher32").</summary>
     public IReadOnlyList<string> Filters => _filters.Select(f => f.Id switch { H5Filters.Deflate => "deflate", H5Filters.Shuffle => "shuffle", _ => "fletcher32" }).ToList();
 
     /// <summary>The dataset's attributes.</summary>
-    public IReadOnlyList<Hdf5Attribute> Attributes => _attributes ??= Hdf5Attribute.ReadAll(_ctx, _messages);
+    internal IReadOnlyList<Hdf5Attribute> Attributes => _attributes ??= Hdf5Attribute.ReadAll(_ctx, _messages);
 
     /// <summary>The attribute named <paramref name="name"/>.</summary>
     /// <exception cref="Hdf5ObjectNotFoundException">No such attribute; the message lists the ones that exist.</exception>
-    public Hdf5Attribute Attribute(string name) => Attributes.FirstOrDefault(a => a.Name == name)
+    internal Hdf5Attribute Attribute(string name) => Attributes.FirstOrDefault(a => a.Name == name)
         ?? throw new Hdf5ObjectNotFoundException(_ctx.Path, name, $"{_ctx.Path}: {Path} has no attribute '{name}' (has: {string.Join(", ", Attributes.Select(a => a.Name))})");
 
     /// <summary>Reads the whole dataset, converted to float, into <paramref name="destination"/> (C order).</summary>

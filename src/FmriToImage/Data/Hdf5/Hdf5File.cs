@@ -32,7 +32,7 @@ public sealed class Hdf5File : IDisposable
     public int SuperblockVersion => _ctx.SuperblockVersion;
 
     /// <summary>The root group "/".</summary>
-    public Hdf5Group Root { get; }
+    internal Hdf5Group Root { get; }
 
     /// <summary>Opens <paramref name="path"/> for reading and parses its superblock.</summary>
     /// <exception cref="Hdf5FormatException">No HDF5 signature, or the superblock is malformed.</exception>
@@ -55,7 +55,7 @@ public sealed class Hdf5File : IDisposable
 
     /// <summary>Opens the group at an absolute or root-relative <paramref name="path"/> (e.g. <c>/a/b</c>), following soft links.</summary>
     /// <exception cref="Hdf5ObjectNotFoundException">No object at that path, or it is not a group.</exception>
-    public Hdf5Group GetGroup(string path) => Root.GetGroup(path);
+    internal Hdf5Group GetGroup(string path) => Root.GetGroup(path);
 
     /// <summary>Opens the dataset at <paramref name="path"/> (e.g. <c>/betas</c>), following soft links.</summary>
     /// <exception cref="Hdf5ObjectNotFoundException">No object at that path, or it is not a dataset.</exception>

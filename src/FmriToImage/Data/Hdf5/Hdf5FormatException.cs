@@ -1,7 +1,7 @@
 namespace FmriToImage.Data.Hdf5;
 
 /// <summary>An HDF5 file is malformed: bad signature, truncated structures, addresses outside the file, impossible sizes, corrupt compressed chunks, checksum mismatches or cyclic structures.</summary>
-public sealed class Hdf5FormatException : DataFileFormatException
+internal sealed class Hdf5FormatException : DataFileFormatException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="filePath">The file.</param>

@@ -2,7 +2,7 @@ namespace FmriToImage.Data.Hdf5;
 
 /// <summary>An HDF5 group: its links (children) and attributes.</summary>
 /// <remarks>Not thread-safe (navigation reads metadata); see <see cref="Hdf5File"/>.</remarks>
-public sealed class Hdf5Group
+internal sealed class Hdf5Group
 {
     /// <summary>
     /// The soft links one lookup may follow, nested ones included: libhdf5's default (H5L_NUM_LINKS), so a file
@@ -36,7 +36,7 @@ public sealed class Hdf5Group
     public IReadOnlyList<string> ChildNames => Links.Select(l => l.Name).ToList();
 
     /// <summary>The group's attributes.</summary>
-    public IReadOnlyList<Hdf5Attribute> Attributes => _attributes ??= Hdf5Attribute.ReadAll(_ctx, Messages);
+    internal IReadOnlyList<Hdf5Attribute> Attributes => _attributes ??= Hdf5Attribute.ReadAll(_ctx, Messages);
 
     private List<H5Message> Messages => _messages ??= H5ObjectHeader.Read(_ctx, _address);
 
@@ -44,7 +44,7 @@ public sealed class Hdf5Group
 
     /// <summary>The attribute named <paramref name="name"/>.</summary>
     /// <exception cref="Hdf5ObjectNotFoundException">No such attribute; the message lists the ones that exist.</exception>
-    public Hdf5Attribute Attribute(string name) => Attributes.FirstOrDefault(a => a.Name == name)
+    internal Hdf5Attribute Attribute(string name) => Attributes.FirstOrDefault(a => a.Name == name)
         ?? throw new Hdf5ObjectNotFoundException(_ctx.Path, name, $"{_ctx.Path}: {Path} has no attribute '{name}' (has: {string.Join(", ", Attributes.Select(a => a.Name))})");
 
     /// <summary>The child groups.</summary>

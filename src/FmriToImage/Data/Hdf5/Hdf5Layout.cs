@@ -1,7 +1,7 @@
 namespace FmriToImage.Data.Hdf5;
 
 /// <summary>How a dataset's elements are stored.</summary>
-public enum Hdf5Layout
+internal enum Hdf5Layout
 {
     /// <summary>Inside the object header.</summary>
     Compact,

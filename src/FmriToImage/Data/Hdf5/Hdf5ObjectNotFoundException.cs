@@ -4,7 +4,7 @@ namespace FmriToImage.Data.Hdf5;
 /// A group, dataset or attribute asked for by name is not in the HDF5 file, or is of the other kind (a group where a
 /// dataset was asked for). The message names the file, the path asked for and what exists there.
 /// </summary>
-public sealed class Hdf5ObjectNotFoundException : FmriToImageException
+internal sealed class Hdf5ObjectNotFoundException : FmriToImageException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="filePath">The HDF5 file.</param>

@@ -1,7 +1,7 @@
 namespace FmriToImage.Data.Hdf5;
 
 /// <summary>The HDF5 datatype classes the reader distinguishes.</summary>
-public enum Hdf5TypeClass
+internal enum Hdf5TypeClass
 {
     /// <summary>Integers of 1, 2, 4 or 8 bytes, signed or unsigned (HDF5 class 0).</summary>
     FixedPoint,

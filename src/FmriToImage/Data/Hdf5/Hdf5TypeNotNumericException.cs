@@ -5,7 +5,7 @@ namespace FmriToImage.Data.Hdf5;
 /// opaque, variable-length, reference, bitfield or time elements, or integers/floats of an unusual size. Names the
 /// file, the dataset, the type class found and the types that are read.
 /// </summary>
-public sealed class Hdf5TypeNotNumericException : FmriToImageException
+internal sealed class Hdf5TypeNotNumericException : FmriToImageException
 {
     /// <summary>The element types a dataset may hold to be read as float, in words.</summary>
     public const string Supported = "integers of 1, 2, 4 or 8 bytes (signed or unsigned) and IEEE floats of 2, 4 or 8 bytes, either byte order";

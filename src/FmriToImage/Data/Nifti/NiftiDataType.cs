@@ -1,7 +1,7 @@
 namespace FmriToImage.Data.Nifti;
 
 /// <summary>The NIfTI voxel datatypes this reader decodes (values are the <c>DT_*</c> codes of nifti1.h).</summary>
-public enum NiftiDataType : short
+internal enum NiftiDataType : short
 {
     /// <summary>Unsigned 8-bit integer (DT_UINT8).</summary>
     UInt8 = 2,

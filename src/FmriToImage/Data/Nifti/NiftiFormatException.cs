@@ -1,7 +1,7 @@
 namespace FmriToImage.Data.Nifti;
 
 /// <summary>A NIfTI file is malformed (wrong magic, impossible header fields, truncated or corrupt data) or uses an unsupported feature.</summary>
-public sealed class NiftiFormatException : DataFileFormatException
+internal sealed class NiftiFormatException : DataFileFormatException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="filePath">The file.</param>

@@ -24,7 +24,7 @@ public sealed class NiftiHeader
     public IReadOnlyList<long> Dimensions { get; private init; } = [];
 
     /// <summary>The voxel datatype.</summary>
-    public NiftiDataType DataType { get; private init; }
+    internal NiftiDataType DataType { get; private init; }
 
     /// <summary>Bytes per stored voxel.</summary>
     public int BytesPerVoxel => ElementConverter.SizeOf(ElementKindOf(DataType));
@@ -98,7 +98,7 @@ public sealed class NiftiHeader
     /// <param name="bytes">At least 348 bytes (NIfTI-1) or 540 bytes (NIfTI-2).</param>
     /// <param name="file">The file name used in error messages.</param>
     /// <exception cref="NiftiFormatException">The header is malformed or unsupported.</exception>
-    public static NiftiHeader Parse(ReadOnlySpan<byte> bytes, string file)
+    internal static NiftiHeader Parse(ReadOnlySpan<byte> bytes, string file)
     {
         if (bytes.Length < 348)
         {

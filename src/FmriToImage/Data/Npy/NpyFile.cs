@@ -22,7 +22,7 @@ public static class NpyFile
 
     /// <summary>Reads only the header of the file at <paramref name="path"/>.</summary>
     /// <exception cref="NpyFormatException">The header is malformed or the data would not fit the file.</exception>
-    public static NpyHeader ReadHeader(string path)
+    internal static NpyHeader ReadHeader(string path)
     {
         using var stream = File.OpenRead(path);
         return ReadHeader(stream, path);
@@ -117,7 +117,7 @@ public static class NpyFile
     /// <param name="stream">The stream positioned at the magic number.</param>
     /// <param name="name">A name for the stream used in error messages.</param>
     /// <exception cref="NpyFormatException">The header is malformed or the data would not fit the stream.</exception>
-    public static NpyHeader ReadHeader(Stream stream, string name)
+    internal static NpyHeader ReadHeader(Stream stream, string name)
     {
         var (major, minor, descr, fortran, shape, dataOffset) = ReadHeaderDictionary(stream, name);
         long preamble = major == 1 ? 10 : 12;

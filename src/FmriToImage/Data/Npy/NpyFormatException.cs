@@ -1,7 +1,7 @@
 namespace FmriToImage.Data.Npy;
 
 /// <summary>A NumPy <c>.npy</c> file is malformed or uses a feature this reader does not support (e.g. object arrays).</summary>
-public sealed class NpyFormatException : DataFileFormatException
+internal sealed class NpyFormatException : DataFileFormatException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="filePath">The file (or stream name).</param>

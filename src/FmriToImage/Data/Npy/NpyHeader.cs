@@ -8,7 +8,7 @@ namespace FmriToImage.Data.Npy;
 /// <param name="FortranOrder">True when the data are stored in Fortran (column-major) order.</param>
 /// <param name="Shape">The array shape as NumPy reports it; empty for a scalar.</param>
 /// <param name="DataOffset">Byte offset of the first element.</param>
-public sealed record NpyHeader(int MajorVersion, int MinorVersion, ElementKind DataType, bool IsBigEndian, bool FortranOrder, long[] Shape, long DataOffset)
+internal sealed record NpyHeader(int MajorVersion, int MinorVersion, ElementKind DataType, bool IsBigEndian, bool FortranOrder, long[] Shape, long DataOffset)
 {
     /// <summary>The number of elements (product of <see cref="Shape"/>; 1 for a scalar).</summary>
     public long ElementCount

@@ -7,7 +7,7 @@ namespace FmriToImage.Data.Nsd;
 /// Conventions of the Natural Scenes Dataset (NSD Data Manual): file layout, beta scaling, trial numbering and the
 /// per-subject facts a loader needs. Subjects are numbered 1–8 and sessions from 1, as in the NSD file names.
 /// </summary>
-public static class NsdLayout
+internal static class NsdLayout
 {
     /// <summary>Session betas are stored as int16 percent signal change × 300: divide by this.</summary>
     public const float BetaScale = 300f;

@@ -8,7 +8,7 @@ namespace FmriToImage.Data.Nsd;
 /// its up to three presentations (<c>subjectN_rep0..2</c>; 0 = not shown).
 /// </summary>
 /// <remarks>Immutable and thread-safe after loading.</remarks>
-public sealed class NsdStimulusTable
+internal sealed class NsdStimulusTable
 {
     private readonly Dictionary<(int Subject, int Trial), int> _imageOfTrial = [];
     private readonly List<int> _shared = [];

@@ -4,7 +4,7 @@ namespace FmriToImage.Data.Pickle;
 /// A Python pickle (such as the one inside a NumPy object-array <c>.npy</c>) is malformed, or holds an opcode, a
 /// global or a value that the restricted reader does not accept. Nothing in a refused pickle is ever executed.
 /// </summary>
-public sealed class PickleFormatException : DataFileFormatException
+internal sealed class PickleFormatException : DataFileFormatException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="filePath">The file being read.</param>

@@ -1,7 +1,7 @@
 namespace FmriToImage.Imaging.Png;
 
 /// <summary>The colour type field of a PNG IHDR chunk (PNG specification, section 11.2.2).</summary>
-public enum PngColorType : byte
+internal enum PngColorType : byte
 {
     /// <summary>Greyscale, 1 sample per pixel; bit depths 1, 2, 4, 8, 16.</summary>
     Grey = 0,

@@ -12,7 +12,7 @@ namespace FmriToImage.Imaging.Png;
 /// Ancillary chunks other than tRNS (gAMA, iCCP, tEXt, ...) are skipped: samples are returned as stored, without
 /// colour management. Thread-safe: the class holds no state.
 /// </remarks>
-public static class PngDecoder
+internal static class PngDecoder
 {
     /// <summary>The default largest pixel count accepted (64 Mi pixels, e.g. 8192 × 8192).</summary>
     public const long DefaultMaxPixels = 1L << 26;

@@ -7,7 +7,7 @@ namespace FmriToImage.Imaging.Png;
 /// Encodes 8-bit RGB and RGBA images as non-interlaced PNG files, with per-row filter choice and zlib compression
 /// from <see cref="ZLibStream"/>. Writes IHDR, IDAT (split into chunks), IEND. Thread-safe: holds no state.
 /// </summary>
-public static class PngEncoder
+internal static class PngEncoder
 {
     private static ReadOnlySpan<byte> Signature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 

@@ -3,7 +3,7 @@ using System.IO.Compression;
 namespace FmriToImage.Imaging.Png;
 
 /// <summary>How <see cref="PngEncoder"/> filters and compresses.</summary>
-public sealed record PngEncoderOptions
+internal sealed record PngEncoderOptions
 {
     /// <summary>The default options: adaptive filters, <see cref="CompressionLevel.Optimal"/>, 64 KiB IDAT chunks.</summary>
     public static PngEncoderOptions Default { get; } = new();

@@ -5,7 +5,7 @@ namespace FmriToImage.Imaging.Png;
 /// values, dimensions beyond the decoder's limit, or an unknown critical chunk.
 /// </summary>
 /// <remarks>The message names the source, the chunk and the byte offset of the chunk within the file.</remarks>
-public sealed class PngFormatException : FmriToImageException
+internal sealed class PngFormatException : MalformedFileException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="source">File path or a description of the byte source.</param>
@@ -14,15 +14,11 @@ public sealed class PngFormatException : FmriToImageException
     /// <param name="detail">What was expected and what was found.</param>
     /// <param name="innerException">An underlying cause, such as a zlib error.</param>
     public PngFormatException(string source, string? chunk, long offset, string detail, Exception? innerException = null)
-        : base($"PNG {source}: {(chunk is null ? "" : $"chunk {chunk} ")}at byte offset {offset}: {detail}", innerException)
+        : base(source, offset, $"PNG {source}: {(chunk is null ? "" : $"chunk {chunk} ")}at byte offset {offset}: {detail}", innerException)
     {
         Chunk = chunk;
-        Offset = offset;
     }
 
     /// <summary>The chunk type concerned, or <c>null</c> when the problem is in the signature.</summary>
     public string? Chunk { get; }
-
-    /// <summary>Byte offset within the file where the offending chunk (or structure) starts.</summary>
-    public long Offset { get; }
 }

@@ -5,7 +5,7 @@ namespace FmriToImage.Imaging.Png;
 /// (palette images keep their indices), the palette and the transparency information.
 /// </summary>
 /// <remarks>Immutable after decoding except through the exposed arrays; safe to read from several threads.</remarks>
-public sealed class PngImage
+internal sealed class PngImage
 {
     internal PngImage(
         int width, int height, PngColorType colorType, int bitDepth, bool interlaced, ushort[] samples,

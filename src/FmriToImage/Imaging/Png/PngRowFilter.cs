@@ -1,7 +1,7 @@
 namespace FmriToImage.Imaging.Png;
 
 /// <summary>The five PNG filter types (PNG specification, section 9.2), applied per scanline.</summary>
-public enum PngRowFilter : byte
+internal enum PngRowFilter : byte
 {
     /// <summary>Bytes stored as they are.</summary>
     None = 0,

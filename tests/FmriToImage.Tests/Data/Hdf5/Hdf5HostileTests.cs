@@ -25,7 +25,7 @@ public class Hdf5HostileTests
         var format = Assert.IsType<Hdf5FormatException>(e);
         Assert.Contains("too many links", format.Message);
         Assert.Contains("/betas", format.Message);
-        Assert.EndsWith(name, format.FilePath);
+        Assert.EndsWith(name, format.File);
     }
 
     [Fact]

@@ -49,7 +49,7 @@ public class NiftiMalformedTests
     {
         var b = Valid();
         BinaryPrimitives.WriteInt32LittleEndian(b, 347);
-        Assert.Equal(0, Reject(b).ByteOffset);
+        Assert.Equal(0, Reject(b).Offset);
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public class NiftiMalformedTests
     {
         var b = Valid();
         b[345] = (byte)'x';
-        Assert.Equal(344, Reject(b).ByteOffset);
+        Assert.Equal(344, Reject(b).Offset);
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public class NiftiMalformedTests
     {
         var b = Valid();
         BinaryPrimitives.WriteInt16LittleEndian(b.AsSpan(40), 9);
-        Assert.Equal(40, Reject(b).ByteOffset);
+        Assert.Equal(40, Reject(b).Offset);
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public class NiftiMalformedTests
     {
         var b = Valid();
         BinaryPrimitives.WriteInt16LittleEndian(b.AsSpan(70), 32); // complex64
-        Assert.Equal(70, Reject(b).ByteOffset);
+        Assert.Equal(70, Reject(b).Offset);
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public class NiftiMalformedTests
     {
         var b = Valid();
         BinaryPrimitives.WriteSingleLittleEndian(b.AsSpan(108), 100f);
-        Assert.Equal(108, Reject(b).ByteOffset);
+        Assert.Equal(108, Reject(b).Offset);
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public class NpyMalformedTests
         var bytes = File("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", extraData: 4);
         bytes[1] = (byte)'X';
         var ex = Reject(bytes);
-        Assert.Equal(0, ex.ByteOffset);
+        Assert.Equal(0, ex.Offset);
         Assert.Contains("bad.npy", ex.Message);
     }
 
@@ -41,7 +41,7 @@ public class NpyMalformedTests
     public void Too_short() => Reject([0x93, (byte)'N']);
 
     [Fact]
-    public void Unknown_version() => Assert.Equal(6, Reject(File("{}", version: 9)).ByteOffset);
+    public void Unknown_version() => Assert.Equal(6, Reject(File("{}", version: 9)).Offset);
 
     [Fact]
     public void Header_length_beyond_the_file()
