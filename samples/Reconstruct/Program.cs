@@ -10,8 +10,6 @@
 // 2 usage; 3 a path does not exist; 4 the bundle or a data file is invalid; 5 the data do not fit the bundle;
 // 6 an execution provider cannot load (the missing library is named); 130 cancelled (Ctrl+C).
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using FmriToImage;
 using FmriToImage.Bundle;
@@ -20,7 +18,6 @@ using FmriToImage.Data.Atlas;
 using FmriToImage.Evaluation;
 using FmriToImage.Imaging;
 using FmriToImage.Onnx;
-using FmriToImage.Retrieval;
 using FmriToImage.Samples.Reconstruct;
 using Spectre.Console;
 

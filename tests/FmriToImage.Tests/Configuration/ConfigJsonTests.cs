@@ -1,6 +1,5 @@
 using System.Text;
 using FmriToImage.Configuration;
-using Xunit;
 
 namespace FmriToImage.Tests.Configuration;
 
