@@ -12,8 +12,6 @@
 // mean image is invalid; 5 the data do not fit the bundle;
 // 6 an execution provider cannot load (the missing library is named); 130 cancelled (Ctrl+C).
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using FmriToImage;
 using FmriToImage.Bundle;
@@ -22,7 +20,6 @@ using FmriToImage.Data.Atlas;
 using FmriToImage.Evaluation;
 using FmriToImage.Imaging;
 using FmriToImage.Onnx;
-using FmriToImage.Retrieval;
 using FmriToImage.Samples.Reconstruct;
 using Spectre.Console;
 

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace FmriToImage;
 
 /// <summary>
@@ -36,32 +34,4 @@ public class MalformedFileException : FmriToImageException
     /// <c>null</c> when the problem has no position (a missing field, a file that does not exist).
     /// </summary>
     public long? Offset { get; }
-
-    /// <summary>
-    /// The byte offset in a JSON file of a parser error, from the error's line and byte-in-line; <c>null</c> when the
-    /// error carries no position.
-    /// </summary>
-    /// <param name="file">The file's bytes, a UTF-8 byte order mark included if it has one (the parser saw the text after it).</param>
-    /// <param name="error">The parser's error.</param>
-    internal static long? JsonOffset(ReadOnlySpan<byte> file, JsonException error)
-    {
-        if (error.LineNumber is not { } line || error.BytePositionInLine is not { } column)
-        {
-            return null;
-        }
-
-        int start = file.StartsWith("\uFEFF"u8) ? 3 : 0;
-        for (long l = 0; l < line; l++)
-        {
-            int next = file[start..].IndexOf((byte)'\n');
-            if (next < 0)
-            {
-                return null;
-            }
-
-            start += next + 1;
-        }
-
-        return start + column;
-    }
 }

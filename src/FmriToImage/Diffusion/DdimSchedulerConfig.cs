@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using FmriToImage.Configuration;
 
 namespace FmriToImage.Diffusion;
 
@@ -102,27 +103,19 @@ public sealed record DdimSchedulerConfig
     /// <c>beta_schedule</c>, <c>prediction_type</c> or <c>timestep_spacing</c> names a value this scheduler does not
     /// implement (for example DDPM's <c>"sigmoid"</c> schedule); the message names the option and the value.
     /// </exception>
-    public static DdimSchedulerConfig FromJson(string json)
-    {
-        using JsonDocument document = SchedulerJson.Parse(json);
-        return FromJson(document.RootElement);
-    }
+    public static DdimSchedulerConfig FromJson(string json) => Read(SchedulerJson.Parse(json));
 
     /// <summary>Reads a parsed diffusers <c>scheduler_config.json</c>, as <see cref="FromJson(string)"/> does.</summary>
     /// <param name="root">The file's top-level value.</param>
     /// <returns>The configuration.</returns>
     /// <exception cref="SchedulerConfigException">Not an object, a known key of the wrong type, or <c>num_train_timesteps</c> above <see cref="MaxTrainTimesteps"/>.</exception>
     /// <exception cref="NotSupportedException">A schedule, prediction type or spacing DDIM does not implement.</exception>
-    public static DdimSchedulerConfig FromJson(JsonElement root)
-    {
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            throw new SchedulerConfigException(
-                $"scheduler config: expected a JSON object at the top level, found {root.ValueKind}.");
-        }
+    public static DdimSchedulerConfig FromJson(JsonElement root) => Read(SchedulerJson.Root(root));
 
+    private static DdimSchedulerConfig Read(ConfigObject root)
+    {
         var config = new DdimSchedulerConfig();
-        foreach (JsonProperty property in root.EnumerateObject())
+        foreach (JsonProperty property in root.Properties)
         {
             JsonElement v = property.Value;
             config = property.Name switch
@@ -188,8 +181,8 @@ public sealed record DdimSchedulerConfig
     {
         if (v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) && d > MaxTrainTimesteps)
         {
-            throw new SchedulerConfigException(string.Create(CultureInfo.InvariantCulture,
-                $"scheduler config: \"{key}\" is {v.GetRawText()}; this library accepts at most {MaxTrainTimesteps} training timesteps (Stable Diffusion trains with 1000)."));
+            throw SchedulerJson.Fail(string.Create(CultureInfo.InvariantCulture,
+                $"{key} is {v.GetRawText()}; this library accepts at most {MaxTrainTimesteps} training timesteps (Stable Diffusion trains with 1000)"));
         }
 
         return ReadInt(key, v);

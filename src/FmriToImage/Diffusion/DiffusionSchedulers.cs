@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace FmriToImage.Diffusion;
 
 /// <summary>
@@ -31,9 +29,7 @@ public static class DiffusionSchedulers
         {
             if (key == "_class_name")
             {
-                className = v.ValueKind == JsonValueKind.String
-                    ? v.GetString()
-                    : throw new SchedulerConfigException($"scheduler config: \"_class_name\" must be a string, found {v.ValueKind}.");
+                className = SchedulerJson.ReadString(key, v);
             }
         });
 

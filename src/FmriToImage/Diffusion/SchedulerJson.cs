@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using FmriToImage.Configuration;
 
 namespace FmriToImage.Diffusion;
 
@@ -10,103 +11,48 @@ namespace FmriToImage.Diffusion;
 /// </summary>
 internal static class SchedulerJson
 {
-    /// <summary>Parses a scheduler config's text; the caller disposes the document.</summary>
-    /// <exception cref="SchedulerConfigException">The text is not valid JSON.</exception>
-    public static JsonDocument Parse(string json)
+    /// <summary>A scheduler config's text, read by <see cref="ConfigJson"/>: its errors are <see cref="SchedulerConfigException"/>s.</summary>
+    private static readonly ConfigSource Source = new("scheduler config", e => new SchedulerConfigException($"scheduler config: {e.Sentence}", e.Inner));
+
+    /// <summary>Parses a scheduler config's text into its top-level object.</summary>
+    /// <exception cref="SchedulerConfigException">The text is not valid JSON or not an object.</exception>
+    public static ConfigObject Parse(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        try
-        {
-            return JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new SchedulerConfigException($"scheduler config: not valid JSON ({e.Message}).", e);
-        }
+        return ConfigJson.ParseObject(json, Source);
     }
+
+    /// <summary>A parsed scheduler config's top-level value, refused unless it is an object.</summary>
+    public static ConfigObject Root(JsonElement root) => ConfigJson.Root(root, Source);
 
     /// <summary>Calls <paramref name="read"/> for every top-level property, in file order.</summary>
     public static void ForEachProperty(string json, Action<string, JsonElement> read)
     {
-        using (JsonDocument document = Parse(json))
+        foreach (JsonProperty property in Parse(json).Properties)
         {
-            JsonElement root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new SchedulerConfigException(
-                    $"scheduler config: expected a JSON object at the top level, found {root.ValueKind}.");
-            }
-
-            foreach (JsonProperty property in root.EnumerateObject())
-            {
-                read(property.Name, property.Value);
-            }
+            read(property.Name, property.Value);
         }
     }
 
-    public static int ReadInt(string key, JsonElement v)
-    {
-        if (v.ValueKind == JsonValueKind.Number)
-        {
-            if (v.TryGetInt32(out int i))
-            {
-                return i;
-            }
+    /// <summary>An integer; Python writes 1000.0 for a float that holds an integer, so an integral number is accepted.</summary>
+    public static int ReadInt(string key, JsonElement v) => ConfigJson.Int(v, key, Source, integralFloat: true);
 
-            // Python writes 1000.0 for a float that holds an integer; accept it when it is integral.
-            if (v.TryGetDouble(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue)
-            {
-                return (int)d;
-            }
-        }
-
-        throw WrongType(key, "an integer", v);
-    }
-
-    public static double ReadDouble(string key, JsonElement v) =>
-        v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) ? d : throw WrongType(key, "a number", v);
+    public static double ReadDouble(string key, JsonElement v) => ConfigJson.Number(v, key, Source);
 
     /// <summary>A number, or null for Python's None.</summary>
     public static double? ReadOptionalDouble(string key, JsonElement v) =>
         v.ValueKind == JsonValueKind.Null ? null : ReadDouble(key, v);
 
-    public static bool ReadBool(string key, JsonElement v) => v.ValueKind switch
-    {
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        _ => throw WrongType(key, "true or false", v),
-    };
+    public static bool ReadBool(string key, JsonElement v) => ConfigJson.Bool(v, key, Source);
 
-    public static string ReadString(string key, JsonElement v) =>
-        v.ValueKind == JsonValueKind.String ? v.GetString()! : throw WrongType(key, "a string", v);
+    public static string ReadString(string key, JsonElement v) => ConfigJson.String(v, key, Source);
 
-    public static double[]? ReadDoubleArray(string key, JsonElement v)
-    {
-        if (v.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
+    /// <summary>An array of numbers, or null for Python's None.</summary>
+    public static double[]? ReadDoubleArray(string key, JsonElement v) =>
+        v.ValueKind == JsonValueKind.Null ? null : ConfigJson.Numbers(v, key, Source);
 
-        if (v.ValueKind != JsonValueKind.Array)
-        {
-            throw WrongType(key, "null or an array of numbers", v);
-        }
-
-        var values = new double[v.GetArrayLength()];
-        int i = 0;
-        foreach (JsonElement item in v.EnumerateArray())
-        {
-            if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out values[i]))
-            {
-                throw new SchedulerConfigException(string.Create(CultureInfo.InvariantCulture,
-                    $"scheduler config: \"{key}\"[{i}] must be a number, found {Describe(item)}."));
-            }
-
-            i++;
-        }
-
-        return values;
-    }
+    /// <summary>The error for a scheduler config that is readable but refused (the message names the key, expected and actual).</summary>
+    public static Exception Fail(string message) => Source.Fail(message);
 
     /// <summary>Refuses a key whose value this library does not implement (the value differs from the only supported one).</summary>
     public static void RequireValue<T>(string key, T actual, T supported, string scheduler)
@@ -172,17 +118,4 @@ internal static class SchedulerJson
         _ => throw new NotSupportedException(
             $"final_sigmas_type \"{value}\" is not supported by the {scheduler} scheduler; expected \"zero\" or \"sigma_min\"."),
     };
-
-    private static string Describe(JsonElement v) => v.ValueKind switch
-    {
-        JsonValueKind.String => $"the string \"{v.GetString()}\"",
-        JsonValueKind.Number => $"the number {v.GetRawText()}",
-        JsonValueKind.True or JsonValueKind.False => $"the boolean {v.GetRawText()}",
-        JsonValueKind.Null => "null",
-        JsonValueKind.Array => "an array",
-        _ => "an object",
-    };
-
-    private static SchedulerConfigException WrongType(string key, string expected, JsonElement v) =>
-        new($"scheduler config: \"{key}\" must be {expected}, found {Describe(v)}.");
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using FmriToImage.Configuration;
 using FmriToImage.Imaging;
 
 namespace FmriToImage.Evaluation;
@@ -76,8 +77,9 @@ public sealed class EvaluationBundle : IDisposable
             throw new EvaluationBundleException(manifestPath, Directory.Exists(root) ? "no evaluation.json: not an evaluation bundle" : "the folder does not exist");
         }
 
-        var manifestBytes = File.ReadAllBytes(manifestPath);
-        var manifest = ParseManifest(manifestPath, manifestBytes);
+        var source = new ConfigSource(manifestPath, e => new EvaluationBundleException(manifestPath, e.Message, e.Inner));
+        var manifestBytes = ConfigJson.ReadFile(manifestPath, source);
+        var manifest = ParseManifest(ConfigJson.ParseObject(manifestBytes, source));
         var opened = new Dictionary<string, (IFeatureNetwork, ImagePreprocessor)>();
         try
         {
@@ -171,73 +173,40 @@ public sealed class EvaluationBundle : IDisposable
         networks.Clear();
     }
 
-    private static Manifest ParseManifest(string path, byte[] bytes)
+    private static Manifest ParseManifest(ConfigObject root)
     {
-        JsonDocument document;
-        try
+        var format = root.Optional("format") is { ValueKind: JsonValueKind.String } f ? f.GetString() : null;
+        if (format != Format)
         {
-            document = JsonDocument.Parse(bytes);
-        }
-        catch (JsonException e)
-        {
-            throw new EvaluationBundleException(path, $"not valid JSON: {e.Message}", e);
+            throw root.Source.Fail($"format must be \"{Format}\", found {(format is null ? "none" : $"\"{format}\"")}");
         }
 
-        using (document)
+        var commonSize = root.RequiredInt("common_size", 11, 4096);
+        var pixelSize = root.RequiredInt("pixel_size", 11, 4096);
+        var networks = root.RequiredObject("networks", "an object of name → {\"weights\": \"…\"}");
+        var weights = new Dictionary<string, string>();
+        foreach (var network in networks.Properties)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            if (!NetworkNames.Contains(network.Name))
             {
-                throw new EvaluationBundleException(path, $"expected a JSON object, found {root.ValueKind}");
+                throw root.Source.Fail($"networks.{network.Name} is not one of {string.Join(", ", NetworkNames)}");
             }
 
-            var format = root.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
-            if (format != Format)
-            {
-                throw new EvaluationBundleException(path, $"format must be \"{Format}\", found {(format is null ? "none" : $"\"{format}\"")}");
-            }
-
-            var commonSize = Size(root, "common_size", path);
-            var pixelSize = Size(root, "pixel_size", path);
-            if (!root.TryGetProperty("networks", out var networks) || networks.ValueKind != JsonValueKind.Object)
-            {
-                throw new EvaluationBundleException(path, "networks must be an object of name → {\"weights\": \"…\"}");
-            }
-
-            var weights = new Dictionary<string, string>();
-            foreach (var network in networks.EnumerateObject())
-            {
-                if (!NetworkNames.Contains(network.Name))
-                {
-                    throw new EvaluationBundleException(path, $"networks.{network.Name} is not one of {string.Join(", ", NetworkNames)}");
-                }
-
-                weights[network.Name] = network.Value.ValueKind == JsonValueKind.Object && network.Value.TryGetProperty("weights", out var w) && w.ValueKind == JsonValueKind.String
-                    ? w.GetString()!
-                    : throw new EvaluationBundleException(path, $"networks.{network.Name}.weights must be a string naming the weights");
-            }
-
-            if (!root.TryGetProperty("files", out var files) || files.ValueKind != JsonValueKind.Object)
-            {
-                throw new EvaluationBundleException(path, "files must be an object of relative path → SHA-256");
-            }
-
-            var sums = new Dictionary<string, string>();
-            foreach (var file in files.EnumerateObject())
-            {
-                sums[file.Name] = file.Value.ValueKind == JsonValueKind.String && file.Value.GetString() is { Length: 64 } s
-                    ? s
-                    : throw new EvaluationBundleException(path, $"files.{file.Name} must be a 64-digit hex SHA-256");
-            }
-
-            return new Manifest(commonSize, pixelSize, weights, sums);
+            weights[network.Name] = ConfigJson.Object(network.Value, networks.Key(network.Name), root.Source, "an object with the weights' name")
+                .RequiredString("weights");
         }
+
+        var files = root.RequiredObject("files", "an object of relative path → SHA-256");
+        var sums = new Dictionary<string, string>();
+        foreach (var file in files.Properties)
+        {
+            sums[file.Name] = file.Value.ValueKind == JsonValueKind.String && file.Value.GetString() is { Length: 64 } s
+                ? s
+                : throw ConfigJson.WrongType(files.Key(file.Name), "a 64-digit hex SHA-256", file.Value, root.Source);
+        }
+
+        return new Manifest(commonSize, pixelSize, weights, sums);
     }
-
-    private static int Size(JsonElement root, string name, string path) =>
-        root.TryGetProperty(name, out var e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var v) && v is >= 11 and <= 4096
-            ? v
-            : throw new EvaluationBundleException(path, $"{name} must be an integer in [11, 4096]");
 
     private sealed record Manifest(int CommonSize, int PixelSize, IReadOnlyDictionary<string, string> Weights, IReadOnlyDictionary<string, string> Files);
 }

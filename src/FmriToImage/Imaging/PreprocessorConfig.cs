@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FmriToImage.Configuration;
 
 namespace FmriToImage.Imaging;
 
@@ -60,12 +61,8 @@ internal sealed record PreprocessorConfig
     public static PreprocessorConfig Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!System.IO.File.Exists(path))
-        {
-            throw new PreprocessorConfigException(path, "file not found");
-        }
-
-        return Parse(System.IO.File.ReadAllText(path), path);
+        var source = Source(path);
+        return Read(ConfigJson.ParseObject(ConfigJson.ReadFile(path, source), source));
     }
 
     /// <summary>Parses the JSON text of a <c>preprocessor_config.json</c>.</summary>
@@ -76,204 +73,154 @@ internal sealed record PreprocessorConfig
     public static PreprocessorConfig Parse(string json, string source = "<text>")
     {
         ArgumentNullException.ThrowIfNull(json);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json);
-        }
-        catch (JsonException e)
-        {
-            throw new PreprocessorConfigException(
-                source, $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine}): {e.Message}", e);
-        }
-
-        using (document)
-        {
-            JsonElement root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new PreprocessorConfigException(source, $"expected a JSON object, found {root.ValueKind}");
-            }
-
-            var reader = new FieldReader(root, source);
-            string? type = reader.String("image_processor_type") ?? reader.String("feature_extractor_type");
-            bool clipLike = type is not null && type.StartsWith("CLIP", StringComparison.OrdinalIgnoreCase);
-            var config = new PreprocessorConfig { ProcessorType = type };
-
-            int? shortest = null;
-            (int, int)? exact = null;
-            if (root.TryGetProperty("size", out JsonElement size) && size.ValueKind != JsonValueKind.Null)
-            {
-                if (size.ValueKind == JsonValueKind.Number)
-                {
-                    int s = FieldReader.PositiveInt(size, "size", source);
-                    if (clipLike)
-                    {
-                        shortest = s;
-                    }
-                    else
-                    {
-                        exact = (s, s);
-                    }
-                }
-                else if (size.ValueKind == JsonValueKind.Object)
-                {
-                    if (size.TryGetProperty("shortest_edge", out JsonElement se))
-                    {
-                        shortest = FieldReader.PositiveInt(se, "size.shortest_edge", source);
-                    }
-                    else if (size.TryGetProperty("height", out JsonElement h) && size.TryGetProperty("width", out JsonElement w))
-                    {
-                        exact = (FieldReader.PositiveInt(h, "size.height", source), FieldReader.PositiveInt(w, "size.width", source));
-                    }
-                    else
-                    {
-                        throw new PreprocessorConfigException(
-                            source, $"size must have shortest_edge or height and width, found {size.GetRawText()}");
-                    }
-                }
-                else
-                {
-                    throw new PreprocessorConfigException(source, $"size must be an integer or an object, found {size.ValueKind}");
-                }
-            }
-
-            (int, int)? crop = null;
-            if (root.TryGetProperty("crop_size", out JsonElement cropElement) && cropElement.ValueKind != JsonValueKind.Null)
-            {
-                if (cropElement.ValueKind == JsonValueKind.Number)
-                {
-                    int c = FieldReader.PositiveInt(cropElement, "crop_size", source);
-                    crop = (c, c);
-                }
-                else if (cropElement.ValueKind == JsonValueKind.Object
-                    && cropElement.TryGetProperty("height", out JsonElement ch) && cropElement.TryGetProperty("width", out JsonElement cw))
-                {
-                    crop = (FieldReader.PositiveInt(ch, "crop_size.height", source), FieldReader.PositiveInt(cw, "crop_size.width", source));
-                }
-                else
-                {
-                    throw new PreprocessorConfigException(
-                        source, $"crop_size must be an integer or have height and width, found {cropElement.GetRawText()}");
-                }
-            }
-
-            bool doResize = reader.Bool("do_resize") ?? true;
-            if (doResize && shortest is null && exact is null)
-            {
-                throw new PreprocessorConfigException(source, "do_resize is true but there is no size field");
-            }
-
-            bool doCrop = reader.Bool("do_center_crop") ?? crop is not null;
-            if (doCrop && crop is null)
-            {
-                throw new PreprocessorConfigException(source, "do_center_crop is true but there is no crop_size field");
-            }
-
-            int? resample = reader.Int("resample");
-            if (resample is not null && !Enum.IsDefined((ResampleFilter)resample.Value))
-            {
-                throw new PreprocessorConfigException(source, $"resample must be a PIL filter code 0-5, found {resample}");
-            }
-
-            float? factor = reader.Float("rescale_factor");
-            if (factor is not null && !(factor > 0))
-            {
-                throw new PreprocessorConfigException(source, $"rescale_factor must be positive, found {factor}");
-            }
-
-            return config with
-            {
-                DoResize = doResize,
-                ShortestEdge = shortest,
-                ResizeTo = shortest is null ? exact : null,
-                Resample = resample is null ? ResampleFilter.Bicubic : (ResampleFilter)resample.Value,
-                DoCenterCrop = doCrop,
-                CropSize = crop,
-                DoRescale = reader.Bool("do_rescale") ?? true,
-                RescaleFactor = factor ?? (1f / 255f),
-                DoNormalize = reader.Bool("do_normalize") ?? true,
-                ImageMean = reader.Triple("image_mean") ?? config.ImageMean,
-                ImageStd = reader.Triple("image_std", positive: true) ?? config.ImageStd,
-            };
-        }
+        return Read(ConfigJson.ParseObject(json, Source(source)));
     }
 
-    /// <summary>Typed access to optional top-level fields, failing with the field name and the found kind.</summary>
-    private readonly struct FieldReader(JsonElement root, string source)
+    private static ConfigSource Source(string name) => new(name, e => new PreprocessorConfigException(name, e.Message, e.Inner));
+
+    private static PreprocessorConfig Read(ConfigObject root)
     {
-        public string? String(string name) => Get(name) is { } e
-            ? e.ValueKind == JsonValueKind.String ? e.GetString() : throw Wrong(name, "a string", e)
-            : null;
+        string? type = root.OptionalString("image_processor_type") ?? root.OptionalString("feature_extractor_type");
+        bool clipLike = type is not null && type.StartsWith("CLIP", StringComparison.OrdinalIgnoreCase);
+        var config = new PreprocessorConfig { ProcessorType = type };
 
-        public bool? Bool(string name) => Get(name) is { } e
-            ? e.ValueKind switch
-            {
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => throw Wrong(name, "true or false", e),
-            }
-            : null;
-
-        public int? Int(string name) => Get(name) is { } e
-            ? e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int v) ? v : throw Wrong(name, "an integer", e)
-            : null;
-
-        public float? Float(string name) => Get(name) is { } e
-            ? e.ValueKind == JsonValueKind.Number ? e.GetSingle() : throw Wrong(name, "a number", e)
-            : null;
-
-        public float[]? Triple(string name, bool positive = false)
+        int? shortest = null;
+        (int, int)? exact = null;
+        if (root.Optional("size") is { } size)
         {
-            if (Get(name) is not { } e)
+            if (size.ValueKind == JsonValueKind.Number)
             {
-                return null;
+                int s = PositiveInt(size, "size", root.Source);
+                if (clipLike)
+                {
+                    shortest = s;
+                }
+                else
+                {
+                    exact = (s, s);
+                }
             }
-
-            if (e.ValueKind == JsonValueKind.Number)
+            else if (size.ValueKind == JsonValueKind.Object)
             {
-                float v = e.GetSingle();
-                return Check([v, v, v], name, positive);
+                var sizes = ConfigJson.Object(size, "size", root.Source);
+                if (sizes.Optional("shortest_edge") is { } se)
+                {
+                    shortest = PositiveInt(se, "size.shortest_edge", root.Source);
+                }
+                else if (sizes.Optional("height") is { } h && sizes.Optional("width") is { } w)
+                {
+                    exact = (PositiveInt(h, "size.height", root.Source), PositiveInt(w, "size.width", root.Source));
+                }
+                else
+                {
+                    throw ConfigJson.WrongType("size", "an object with shortest_edge or height and width", size, root.Source);
+                }
             }
-
-            if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() != 3)
+            else
             {
-                throw Wrong(name, "a number or an array of 3 numbers", e);
+                throw ConfigJson.WrongType("size", "an integer or an object", size, root.Source);
             }
+        }
 
-            var values = new float[3];
+        (int, int)? crop = null;
+        if (root.Optional("crop_size") is { } cropElement)
+        {
+            if (cropElement.ValueKind == JsonValueKind.Number)
+            {
+                int c = PositiveInt(cropElement, "crop_size", root.Source);
+                crop = (c, c);
+            }
+            else if (cropElement.ValueKind == JsonValueKind.Object
+                && ConfigJson.Object(cropElement, "crop_size", root.Source) is var crops
+                && crops.Optional("height") is { } ch && crops.Optional("width") is { } cw)
+            {
+                crop = (PositiveInt(ch, "crop_size.height", root.Source), PositiveInt(cw, "crop_size.width", root.Source));
+            }
+            else
+            {
+                throw ConfigJson.WrongType("crop_size", "an integer or an object with height and width", cropElement, root.Source);
+            }
+        }
+
+        bool doResize = root.OptionalBool("do_resize") ?? true;
+        if (doResize && shortest is null && exact is null)
+        {
+            throw root.Source.Fail("do_resize is true but there is no size field");
+        }
+
+        bool doCrop = root.OptionalBool("do_center_crop") ?? crop is not null;
+        if (doCrop && crop is null)
+        {
+            throw root.Source.Fail("do_center_crop is true but there is no crop_size field");
+        }
+
+        int? resample = root.OptionalInt("resample");
+        if (resample is not null && !Enum.IsDefined((ResampleFilter)resample.Value))
+        {
+            throw root.Source.Fail($"resample must be a PIL filter code 0-5, found {resample}");
+        }
+
+        float? factor = root.OptionalSingle("rescale_factor");
+        if (factor is not null && !(factor > 0))
+        {
+            throw root.Source.Fail($"rescale_factor must be positive, found {factor}");
+        }
+
+        return config with
+        {
+            DoResize = doResize,
+            ShortestEdge = shortest,
+            ResizeTo = shortest is null ? exact : null,
+            Resample = resample is null ? ResampleFilter.Bicubic : (ResampleFilter)resample.Value,
+            DoCenterCrop = doCrop,
+            CropSize = crop,
+            DoRescale = root.OptionalBool("do_rescale") ?? true,
+            RescaleFactor = factor ?? (1f / 255f),
+            DoNormalize = root.OptionalBool("do_normalize") ?? true,
+            ImageMean = Triple(root, "image_mean", positive: false) ?? config.ImageMean,
+            ImageStd = Triple(root, "image_std", positive: true) ?? config.ImageStd,
+        };
+    }
+
+    private static int PositiveInt(JsonElement e, string name, ConfigSource source) => ConfigJson.Int(e, name, source, min: 1);
+
+    /// <summary>A per-channel value: one number for all three channels or an array of three, all finite (and positive when asked).</summary>
+    private static float[]? Triple(ConfigObject root, string name, bool positive)
+    {
+        if (root.Optional(name) is not { } e)
+        {
+            return null;
+        }
+
+        float[] values;
+        if (e.ValueKind == JsonValueKind.Number)
+        {
+            float v = ConfigJson.Single(e, name, root.Source);
+            values = [v, v, v];
+        }
+        else if (e.ValueKind == JsonValueKind.Array && e.GetArrayLength() == 3)
+        {
+            values = new float[3];
             int i = 0;
             foreach (JsonElement item in e.EnumerateArray())
             {
-                values[i++] = item.ValueKind == JsonValueKind.Number ? item.GetSingle() : throw Wrong(name, "numbers", item);
+                values[i] = ConfigJson.Single(item, $"{name}[{i}]", root.Source);
+                i++;
             }
-
-            return Check(values, name, positive);
         }
-
-        public static int PositiveInt(JsonElement e, string name, string source) =>
-            e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int v) && v > 0
-                ? v
-                : throw new PreprocessorConfigException(source, $"{name} must be a positive integer, found {e.GetRawText()}");
-
-        private float[] Check(float[] values, string name, bool positive)
+        else
         {
-            foreach (float v in values)
-            {
-                if (!float.IsFinite(v) || (positive && v <= 0))
-                {
-                    throw new PreprocessorConfigException(
-                        source, $"{name} must hold finite{(positive ? " positive" : "")} numbers, found {v}");
-                }
-            }
-
-            return values;
+            throw ConfigJson.WrongType(name, "a number or an array of 3 numbers", e, root.Source);
         }
 
-        private JsonElement? Get(string name) =>
-            root.TryGetProperty(name, out JsonElement e) && e.ValueKind != JsonValueKind.Null ? e : null;
+        foreach (float v in values)
+        {
+            if (positive && v <= 0)
+            {
+                throw root.Source.Fail($"{name} must hold positive numbers, found {v}");
+            }
+        }
 
-        private PreprocessorConfigException Wrong(string name, string expected, JsonElement found) =>
-            new(source, $"{name} must be {expected}, found {found.GetRawText()}");
+        return values;
     }
 }

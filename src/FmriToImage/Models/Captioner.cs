@@ -2,8 +2,8 @@ using System.Diagnostics;
 using FmriToImage.Bundle;
 using FmriToImage.Imaging;
 using FmriToImage.Onnx;
-using Microsoft.ML.OnnxRuntime;
 using FmriToImage.Text;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Models;
 

@@ -1,7 +1,7 @@
 using FmriToImage.Bundle;
 using FmriToImage.Onnx;
-using Microsoft.ML.OnnxRuntime;
 using FmriToImage.Text;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Models;
 

@@ -2,7 +2,6 @@ using System.Numerics.Tensors;
 using FmriToImage.Bundle;
 using FmriToImage.Data.Npy;
 using FmriToImage.Onnx;
-using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Models;
 

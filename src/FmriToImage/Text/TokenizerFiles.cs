@@ -1,5 +1,5 @@
-using System.Text;
 using System.Text.Json;
+using FmriToImage.Configuration;
 
 namespace FmriToImage.Text;
 
@@ -37,24 +37,24 @@ internal sealed class TokenizerFiles
         string config = Path.Combine(directory, "tokenizer_config.json");
         if (File.Exists(config))
         {
-            JsonElement root = ParseObject(config);
-            files.ReadSpecialTokens(root, config);
-            if (root.TryGetProperty("model_max_length", out JsonElement max) && max.ValueKind == JsonValueKind.Number)
+            ConfigObject root = ParseObject(config);
+            files.ReadSpecialTokens(root);
+            if (root.Optional("model_max_length") is { ValueKind: JsonValueKind.Number } max)
             {
                 // transformers writes 1e30 ("VERY_LARGE_INTEGER") when a model has no limit.
                 files.ModelMaxLength = max.TryGetInt32(out int m) && m > 0 ? m : null;
             }
 
-            files.DoLowerCase = Bool(root, "do_lower_case", config);
-            files.StripAccents = Bool(root, "strip_accents", config);
-            files.CleanUpTokenizationSpaces = Bool(root, "clean_up_tokenization_spaces", config);
-            if (root.TryGetProperty("added_tokens_decoder", out JsonElement decoder) && decoder.ValueKind == JsonValueKind.Object)
+            files.DoLowerCase = root.OptionalBool("do_lower_case");
+            files.StripAccents = root.OptionalBool("strip_accents");
+            files.CleanUpTokenizationSpaces = root.OptionalBool("clean_up_tokenization_spaces");
+            if (root.Optional("added_tokens_decoder") is { ValueKind: JsonValueKind.Object } decoder)
             {
                 foreach (JsonProperty p in decoder.EnumerateObject())
                 {
                     if (!int.TryParse(p.Name, out int id) || TokenContent(p.Value) is not { } content)
                     {
-                        throw new TokenizerFileException(config, null, $"added_tokens_decoder entry \"{p.Name}\" needs an integer id and a content string");
+                        throw root.Source.Fail($"added_tokens_decoder entry \"{p.Name}\" needs an integer id and a content string");
                     }
 
                     files.AddedTokens[content] = id;
@@ -65,20 +65,15 @@ internal sealed class TokenizerFiles
         string map = Path.Combine(directory, "special_tokens_map.json");
         if (File.Exists(map))
         {
-            files.ReadSpecialTokens(ParseObject(map), map);
+            files.ReadSpecialTokens(ParseObject(map));
         }
 
         string added = Path.Combine(directory, "added_tokens.json");
         if (File.Exists(added))
         {
-            foreach (JsonProperty p in ParseObject(added).EnumerateObject())
+            foreach (var (token, id) in ReadVocabJson(added, allowEmpty: true))
             {
-                if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out int id) || id < 0)
-                {
-                    throw new TokenizerFileException(added, null, $"token \"{p.Name}\" must map to a non-negative integer id, found {p.Value.GetRawText()}");
-                }
-
-                files.AddedTokens[p.Name] = id;
+                files.AddedTokens[token] = id;
             }
         }
 
@@ -86,60 +81,20 @@ internal sealed class TokenizerFiles
     }
 
     /// <summary>Parses a JSON file that must hold an object; JSON errors carry the 1-based line.</summary>
-    public static JsonElement ParseObject(string path)
+    public static ConfigObject ParseObject(string path)
     {
-        byte[] bytes = ReadAllBytes(path);
-        try
-        {
-            using var doc = JsonDocument.Parse(bytes);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                throw new TokenizerFileException(path, 1, $"expected a JSON object, found {doc.RootElement.ValueKind}");
-            }
-
-            return doc.RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            throw new TokenizerFileException(path, (int)(e.LineNumber ?? 0) + 1, $"not valid JSON: {e.Message}", e);
-        }
+        ConfigSource source = Source(path);
+        return ConfigJson.ParseObject(ConfigJson.ReadFile(path, source), source);
     }
 
     /// <summary>Reads a <c>vocab.json</c> (token → id) with the line of any non-integer id.</summary>
-    public static Dictionary<string, int> ReadVocabJson(string path)
+    public static Dictionary<string, int> ReadVocabJson(string path, bool allowEmpty = false)
     {
-        byte[] bytes = ReadAllBytes(path);
-        var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
-        try
+        ConfigSource source = Source(path);
+        Dictionary<string, int> vocab = ConfigJson.ReadIdMap(ConfigJson.ReadFile(path, source), source);
+        if (vocab.Count == 0 && !allowEmpty)
         {
-            var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                throw new TokenizerFileException(path, 1, "expected a JSON object of token → id");
-            }
-
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
-            {
-                string token = reader.GetString()!;
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out int id) || id < 0)
-                {
-                    throw new TokenizerFileException(
-                        path, LineAt(bytes, reader.TokenStartIndex),
-                        $"token \"{token}\" must map to a non-negative integer id, found {Encoding.UTF8.GetString(reader.ValueSpan)}");
-                }
-
-                vocab[token] = id;
-            }
-        }
-        catch (JsonException e)
-        {
-            throw new TokenizerFileException(path, (int)(e.LineNumber ?? 0) + 1, $"not valid JSON: {e.Message}", e);
-        }
-
-        if (vocab.Count == 0)
-        {
-            throw new TokenizerFileException(path, null, "the vocabulary is empty");
+            throw source.Fail("the vocabulary is empty");
         }
 
         return vocab;
@@ -148,23 +103,8 @@ internal sealed class TokenizerFiles
     /// <summary>All lines of a UTF-8 text file (without line terminators), or a typed error when it is missing.</summary>
     public static string[] ReadLines(string path)
     {
-        byte[] bytes = ReadAllBytes(path);
-        string text;
-        try
-        {
-            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
-        }
-        catch (DecoderFallbackException e)
-        {
-            throw new TokenizerFileException(path, LineAt(bytes, e.Index), "not valid UTF-8", e);
-        }
-
-        if (text.Length > 0 && text[0] == '\uFEFF')
-        {
-            text = text[1..];
-        }
-
-        string[] lines = text.Split('\n');
+        ConfigSource source = Source(path);
+        string[] lines = ConfigJson.DecodeUtf8(ConfigJson.ReadFile(path, source), source).Split('\n');
         for (int i = 0; i < lines.Length; i++)
         {
             lines[i] = lines[i].TrimEnd('\r');
@@ -173,67 +113,7 @@ internal sealed class TokenizerFiles
         return lines;
     }
 
-    private static byte[] ReadAllBytes(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new TokenizerFileException(path, null, "file not found");
-        }
-
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new TokenizerFileException(path, null, $"cannot be read: {e.Message}", e);
-        }
-
-        // Checked here, once for every tokenizer file: a JSON reader hands invalid UTF-8 on to GetString, which throws
-        // InvalidOperationException.
-        if (!System.Text.Unicode.Utf8.IsValid(bytes))
-        {
-            int offset = 0;
-            while (Rune.DecodeFromUtf8(bytes.AsSpan(offset), out _, out int consumed) == System.Buffers.OperationStatus.Done)
-            {
-                offset += consumed;
-            }
-
-            throw new TokenizerFileException(path, LineAt(bytes, offset), $"not valid UTF-8: the byte at offset {offset} does not start a valid sequence");
-        }
-
-        return bytes;
-    }
-
-    private static int LineAt(byte[] bytes, long index)
-    {
-        int line = 1;
-        for (long i = 0; i < index && i < bytes.Length; i++)
-        {
-            if (bytes[i] == '\n')
-            {
-                line++;
-            }
-        }
-
-        return line;
-    }
-
-    private static bool? Bool(JsonElement root, string name, string file)
-    {
-        if (!root.TryGetProperty(name, out JsonElement e) || e.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        return e.ValueKind switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            _ => throw new TokenizerFileException(file, null, $"{name} must be true, false or null, found {e.GetRawText()}"),
-        };
-    }
+    private static ConfigSource Source(string path) => new(path, e => new TokenizerFileException(path, e.Line, e.Message, e.Inner));
 
     private static string? TokenContent(JsonElement e) => e.ValueKind switch
     {
@@ -242,26 +122,26 @@ internal sealed class TokenizerFiles
         _ => null,
     };
 
-    private void ReadSpecialTokens(JsonElement root, string file)
+    private void ReadSpecialTokens(ConfigObject root)
     {
         foreach (string name in new[] { "bos_token", "eos_token", "unk_token", "pad_token", "cls_token", "sep_token", "mask_token" })
         {
-            if (!root.TryGetProperty(name, out JsonElement e) || e.ValueKind == JsonValueKind.Null)
+            if (root.Optional(name) is not { } e)
             {
                 continue;
             }
 
             _special[name] = TokenContent(e)
-                ?? throw new TokenizerFileException(file, null, $"{name} must be a string or an object with \"content\", found {e.GetRawText()}");
+                ?? throw ConfigJson.WrongType(name, "a string or an object with \"content\"", e, root.Source);
         }
 
-        if (root.TryGetProperty("additional_special_tokens", out JsonElement extra) && extra.ValueKind == JsonValueKind.Array)
+        if (root.Optional("additional_special_tokens") is { ValueKind: JsonValueKind.Array } extra)
         {
             AdditionalSpecialTokens.Clear();
             foreach (JsonElement item in extra.EnumerateArray())
             {
                 AdditionalSpecialTokens.Add(TokenContent(item)
-                    ?? throw new TokenizerFileException(file, null, $"additional_special_tokens entry {item.GetRawText()} is not a token"));
+                    ?? throw ConfigJson.WrongType("additional_special_tokens entry", "a token", item, root.Source));
             }
         }
     }

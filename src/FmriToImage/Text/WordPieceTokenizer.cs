@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace FmriToImage.Text;
 
 // Public only because Models/ (public on this branch) exposes it; internal once Models/ is (issue 16, docs/public-api.md).

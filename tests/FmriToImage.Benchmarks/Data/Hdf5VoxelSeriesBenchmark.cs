@@ -14,7 +14,7 @@ public class Hdf5VoxelSeriesBenchmark
 {
     private const int T = 750, Z = 40, Y = 52, X = 40;
     private string _path = "";
-    private float[] _series = new float[T];
+    private readonly float[] _series = new float[T];
 
     [GlobalSetup]
     public void Setup()

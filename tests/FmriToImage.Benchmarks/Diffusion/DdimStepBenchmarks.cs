@@ -29,8 +29,12 @@ public class DdimStepBenchmarks
     {
         var config = new DdimSchedulerConfig
         {
-            BetaStart = 0.00085, BetaEnd = 0.012, BetaSchedule = BetaSchedule.ScaledLinear,
-            SetAlphaToOne = false, StepsOffset = 1, ClipSample = ClipAndEta,
+            BetaStart = 0.00085,
+            BetaEnd = 0.012,
+            BetaSchedule = BetaSchedule.ScaledLinear,
+            SetAlphaToOne = false,
+            StepsOffset = 1,
+            ClipSample = ClipAndEta,
         };
         _scheduler = new DdimScheduler(config);
         _scheduler.SetTimesteps(50);

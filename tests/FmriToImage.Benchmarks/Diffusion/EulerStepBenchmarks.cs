@@ -24,8 +24,11 @@ public class EulerStepBenchmarks
     {
         _scheduler = new EulerDiscreteScheduler(new EulerDiscreteSchedulerConfig
         {
-            BetaStart = 0.00085, BetaEnd = 0.012, BetaSchedule = BetaSchedule.ScaledLinear,
-            TimestepSpacing = TimestepSpacing.Leading, StepsOffset = 1,
+            BetaStart = 0.00085,
+            BetaEnd = 0.012,
+            BetaSchedule = BetaSchedule.ScaledLinear,
+            TimestepSpacing = TimestepSpacing.Leading,
+            StepsOffset = 1,
         });
         _scheduler.SetTimesteps(50);
         _sample = new float[Length];

@@ -3,7 +3,6 @@ using System.Text.Json;
 using FmriToImage.Data.Npy;
 using FmriToImage.Data.Nsd;
 using FmriToImage.Onnx;
-using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Benchmarks.Harness;
 

@@ -1,6 +1,6 @@
+using System.Numerics.Tensors;
 using FmriToImage.Bundle;
 using FmriToImage.Imaging;
-using System.Numerics.Tensors;
 using FmriToImage.Models;
 
 namespace FmriToImage.Tests.Bundle;

@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
 using FmriToImage.Bundle;
-using FmriToImage.Onnx;
-using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Bundle;
 

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using FmriToImage.Bundle;
 
 namespace FmriToImage.Tests.Bundle;

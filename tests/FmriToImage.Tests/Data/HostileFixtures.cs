@@ -22,7 +22,8 @@ internal static class HostileFixtures
             {
                 thrown = e;
             }
-        }) { IsBackground = true, Name = what };
+        })
+        { IsBackground = true, Name = what };
         thread.Start();
         if (!thread.Join(timeout))
         {

@@ -1,7 +1,7 @@
 using FmriToImage.Data;
 using FmriToImage.Data.Hdf5;
-using FmriToImage.Data.Npy;
 using FmriToImage.Data.Nifti;
+using FmriToImage.Data.Npy;
 
 namespace FmriToImage.Tests.Data;
 

@@ -74,8 +74,13 @@ public sealed class SamplerSchedulerTests
         var progress = new InlineProgress<DiffusionStep>(s => allocated[s.Index] = GC.GetAllocatedBytesForCurrentThread());
         new Sampler(scheduler, new DummyDenoiser()).Sample(new DiffusionRequest
         {
-            BatchSize = 2, LatentLength = 4 * 16 * 16, NumInferenceSteps = steps, GuidanceScale = 7.5,
-            Conditioning = new float[2 * 8], UnconditionalConditioning = new float[2 * 8], Noise = new GaussianNoiseSource(9),
+            BatchSize = 2,
+            LatentLength = 4 * 16 * 16,
+            NumInferenceSteps = steps,
+            GuidanceScale = 7.5,
+            Conditioning = new float[2 * 8],
+            UnconditionalConditioning = new float[2 * 8],
+            Noise = new GaussianNoiseSource(9),
         }, progress);
 
         int count = scheduler.StepCount;

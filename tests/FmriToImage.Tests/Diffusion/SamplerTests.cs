@@ -68,8 +68,13 @@ public sealed class SamplerTests
         var guided = new ToyDenoiser();
         new Sampler(new DdimScheduler(SdConfig), guided).Sample(new DiffusionRequest
         {
-            BatchSize = 2, LatentLength = 6, NumInferenceSteps = 3, GuidanceScale = 5,
-            Conditioning = cond, UnconditionalConditioning = uncond, Noise = new GaussianNoiseSource(1),
+            BatchSize = 2,
+            LatentLength = 6,
+            NumInferenceSteps = 3,
+            GuidanceScale = 5,
+            Conditioning = cond,
+            UnconditionalConditioning = uncond,
+            Noise = new GaussianNoiseSource(1),
         });
         Assert.Equal(3, guided.Calls.Count);
         Assert.All(guided.Calls, c => Assert.Equal(4, c.Batch));
@@ -80,8 +85,12 @@ public sealed class SamplerTests
             var plain = new ToyDenoiser();
             new Sampler(new DdimScheduler(SdConfig), plain).Sample(new DiffusionRequest
             {
-                BatchSize = 2, LatentLength = 6, NumInferenceSteps = 3, GuidanceScale = scale,
-                Conditioning = cond, Noise = new GaussianNoiseSource(1),
+                BatchSize = 2,
+                LatentLength = 6,
+                NumInferenceSteps = 3,
+                GuidanceScale = scale,
+                Conditioning = cond,
+                Noise = new GaussianNoiseSource(1),
             });
             Assert.All(plain.Calls, c => Assert.Equal(2, c.Batch));
             Assert.All(plain.Calls, c => Assert.Equal(cond, c.Conditioning));
@@ -108,8 +117,12 @@ public sealed class SamplerTests
         new GaussianNoiseSource(77).Fill(noise);
         float[] result = new Sampler(scheduler, recorder).Sample(new DiffusionRequest
         {
-            LatentLength = length, NumInferenceSteps = 50, GuidanceScale = 1, Strength = strength,
-            InitLatents = new float[length], Noise = new FixedNoiseSource(noise),
+            LatentLength = length,
+            NumInferenceSteps = 50,
+            GuidanceScale = 1,
+            Strength = strength,
+            InitLatents = new float[length],
+            Noise = new FixedNoiseSource(noise),
         });
 
         Assert.Equal(e.GetProperty("steps_run").GetInt32(), recorder.Timesteps.Count);
@@ -191,8 +204,12 @@ public sealed class SamplerTests
 
         float[] result = new Sampler(scheduler, new OracleDenoiser(x0, scheduler, type)).Sample(new DiffusionRequest
         {
-            LatentLength = length, NumInferenceSteps = steps, GuidanceScale = guidance,
-            Conditioning = new float[3], UnconditionalConditioning = new float[3], Noise = new GaussianNoiseSource(5),
+            LatentLength = length,
+            NumInferenceSteps = steps,
+            GuidanceScale = guidance,
+            Conditioning = new float[3],
+            UnconditionalConditioning = new float[3],
+            Noise = new GaussianNoiseSource(5),
         });
 
         double err = 0, norm = 0;
@@ -210,8 +227,13 @@ public sealed class SamplerTests
     {
         float[] Run(ulong seed) => new Sampler(new DdimScheduler(SdConfig), new ToyDenoiser()).Sample(new DiffusionRequest
         {
-            BatchSize = 2, LatentLength = 64, NumInferenceSteps = 10, Eta = 0.3f,
-            Conditioning = new float[] { 1, 2 }, UnconditionalConditioning = new float[] { 0, 0 }, Noise = new GaussianNoiseSource(seed),
+            BatchSize = 2,
+            LatentLength = 64,
+            NumInferenceSteps = 10,
+            Eta = 0.3f,
+            Conditioning = new float[] { 1, 2 },
+            UnconditionalConditioning = new float[] { 0, 0 },
+            Noise = new GaussianNoiseSource(seed),
         });
 
         float[] a = Run(42), b = Run(42), c = Run(43);
@@ -282,8 +304,14 @@ public sealed class SamplerTests
         }));
         sampler.Sample(new DiffusionRequest
         {
-            BatchSize = 2, LatentLength = 4 * 16 * 16, NumInferenceSteps = steps, GuidanceScale = 7.5, Eta = 0.5f,
-            Conditioning = new float[2 * 8], UnconditionalConditioning = new float[2 * 8], Noise = new GaussianNoiseSource(9),
+            BatchSize = 2,
+            LatentLength = 4 * 16 * 16,
+            NumInferenceSteps = steps,
+            GuidanceScale = 7.5,
+            Eta = 0.5f,
+            Conditioning = new float[2 * 8],
+            UnconditionalConditioning = new float[2 * 8],
+            Noise = new GaussianNoiseSource(9),
         }, progress);
 
         Assert.Equal(0, allocated[^1] - allocated[1]);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using FmriToImage.Imaging;
 
 namespace FmriToImage.Tests.Imaging;

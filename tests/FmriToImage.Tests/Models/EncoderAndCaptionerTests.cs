@@ -1,7 +1,6 @@
 using System.Text.Json;
 using FmriToImage.Imaging;
 using FmriToImage.Models;
-using FmriToImage.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Models;

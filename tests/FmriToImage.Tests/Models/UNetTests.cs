@@ -1,7 +1,6 @@
 using FmriToImage.Diffusion;
 using FmriToImage.Models;
 using FmriToImage.Onnx;
-using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Models;
 

@@ -1,6 +1,5 @@
 using FmriToImage.Bundle;
 using FmriToImage.Models;
-using FmriToImage.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Models;

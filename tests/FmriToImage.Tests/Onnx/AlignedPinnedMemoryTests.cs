@@ -1,5 +1,4 @@
 using FmriToImage.Onnx;
-using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Onnx;
 

@@ -1,7 +1,6 @@
 using FmriToImage.Onnx;
 using FsCheck;
 using FsCheck.Fluent;
-using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Onnx;
 

@@ -1,6 +1,6 @@
 using FmriToImage.Onnx;
-using Microsoft.ML.OnnxRuntime;
 using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Onnx;
 

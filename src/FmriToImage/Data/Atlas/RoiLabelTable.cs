@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using FmriToImage.Configuration;
 
 namespace FmriToImage.Data.Atlas;
 
@@ -44,8 +45,16 @@ internal sealed class RoiLabelTable
 
     /// <summary>Loads a <c>.json</c> table or (any other extension) a <c>.ctab</c> text table.</summary>
     /// <exception cref="FmriToImageException">A line or entry cannot be parsed (message names file and line).</exception>
-    public static RoiLabelTable Load(string path) =>
-        path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? ParseJson(File.ReadAllText(path), path) : ParseCtab(File.ReadAllText(path), path);
+    public static RoiLabelTable Load(string path)
+    {
+        if (!path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            return ParseCtab(File.ReadAllText(path), path);
+        }
+
+        var source = Source(path);
+        return Read(ConfigJson.ParseObject(ConfigJson.ReadFile(path, source), source));
+    }
 
     /// <summary>Parses "id name" lines.</summary>
     public static RoiLabelTable ParseCtab(string text, string source)
@@ -77,32 +86,24 @@ internal sealed class RoiLabelTable
     }
 
     /// <summary>Parses a JSON object of id → name.</summary>
-    public static RoiLabelTable ParseJson(string json, string source)
+    public static RoiLabelTable ParseJson(string json, string source) => Read(ConfigJson.ParseObject(json, Source(source)));
+
+    private static ConfigSource Source(string name) => new(name, e => new FmriToImageException($"{name}: {e.Message}", e.Inner));
+
+    private static RoiLabelTable Read(ConfigObject root)
     {
         var names = new Dictionary<int, string>();
-        try
+        foreach (var p in root.Properties)
         {
-            using var doc = JsonDocument.Parse(json);
-            foreach (var p in doc.RootElement.EnumerateObject())
+            if (!int.TryParse(p.Name, NumberStyles.Integer, CultureInfo.InvariantCulture, out int id) || p.Value.ValueKind != JsonValueKind.String)
             {
-                if (!int.TryParse(p.Name, NumberStyles.Integer, CultureInfo.InvariantCulture, out int id) || p.Value.ValueKind != JsonValueKind.String)
-                {
-                    throw new FmriToImageException($"{source}: entry \"{p.Name}\" must map an integer id to a name string");
-                }
-
-                names[id] = p.Value.GetString()!;
+                throw root.Source.Fail($"entry \"{p.Name}\" must map an integer id to a name string");
             }
-        }
-        catch (JsonException e)
-        {
-            throw new FmriToImageException($"{source}: not a JSON object of id → name: {e.Message}", e);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new FmriToImageException($"{source}: not a JSON object of id → name: {e.Message}", e);
+
+            names[id] = p.Value.GetString()!;
         }
 
-        return Create(names, source);
+        return Create(names, root.Source.Name);
     }
 
     private static RoiLabelTable Create(Dictionary<int, string> names, string source)

@@ -178,16 +178,16 @@ internal static class RestrictedUnpickler
                         PushGlobal(ReadLine(), ReadLine());
                         break;
                     case 0x93: // STACK_GLOBAL
+                    {
+                        object? name = Pop(), module = Pop();
+                        if (module is not string m || name is not string n)
                         {
-                            object? name = Pop(), module = Pop();
-                            if (module is not string m || name is not string n)
-                            {
-                                throw Fail("STACK_GLOBAL needs two strings");
-                            }
-
-                            PushGlobal(m, n);
-                            break;
+                            throw Fail("STACK_GLOBAL needs two strings");
                         }
+
+                        PushGlobal(m, n);
+                        break;
+                    }
 
                     case (byte)'q': // BINPUT
                         Memoize(Take(1)[0]);
@@ -265,59 +265,59 @@ internal static class RestrictedUnpickler
                         Push(new List<object?>());
                         break;
                     case (byte)'a': // APPEND
-                        {
-                            object? item = Pop();
-                            TopList().Add(item);
-                            break;
-                        }
+                    {
+                        object? item = Pop();
+                        TopList().Add(item);
+                        break;
+                    }
 
                     case (byte)'e': // APPENDS
-                        {
-                            object?[] items = PopToMark();
-                            TopList().AddRange(items);
-                            break;
-                        }
+                    {
+                        object?[] items = PopToMark();
+                        TopList().AddRange(items);
+                        break;
+                    }
 
                     case (byte)'}': // EMPTY_DICT
                         Push(new Dictionary<object, object?>());
                         break;
                     case (byte)'s': // SETITEM
-                        {
-                            object? value = Pop(), key = Pop();
-                            SetItem(TopDict(), key, value);
-                            break;
-                        }
+                    {
+                        object? value = Pop(), key = Pop();
+                        SetItem(TopDict(), key, value);
+                        break;
+                    }
 
                     case (byte)'u': // SETITEMS
+                    {
+                        object?[] pairs = PopToMark();
+                        if (pairs.Length % 2 != 0)
                         {
-                            object?[] pairs = PopToMark();
-                            if (pairs.Length % 2 != 0)
-                            {
-                                throw Fail("SETITEMS with an odd number of values");
-                            }
-
-                            var dict = TopDict();
-                            for (int i = 0; i < pairs.Length; i += 2)
-                            {
-                                SetItem(dict, pairs[i], pairs[i + 1]);
-                            }
-
-                            break;
+                            throw Fail("SETITEMS with an odd number of values");
                         }
+
+                        var dict = TopDict();
+                        for (int i = 0; i < pairs.Length; i += 2)
+                        {
+                            SetItem(dict, pairs[i], pairs[i + 1]);
+                        }
+
+                        break;
+                    }
 
                     case (byte)'R': // REDUCE
-                        {
-                            object? args = Pop(), callable = Pop();
-                            Push(Reduce(callable, args));
-                            break;
-                        }
+                    {
+                        object? args = Pop(), callable = Pop();
+                        Push(Reduce(callable, args));
+                        break;
+                    }
 
                     case (byte)'b': // BUILD
-                        {
-                            object? state = Pop();
-                            Build(Peek(), state);
-                            break;
-                        }
+                    {
+                        object? state = Pop();
+                        Build(Peek(), state);
+                        break;
+                    }
 
                     default:
                         throw Fail($"opcode 0x{op:x2} is not allowed (the restricted reader reads only a dict of int → str, optionally in numpy's object-array envelope)");

@@ -80,7 +80,8 @@ internal sealed class FuzzHarness
                     report.Add(c.Name, outcome, Stopwatch.GetElapsedTime(began));
                 }
             }
-        }) { IsBackground = true, Name = $"fuzz {reader}" };
+        })
+        { IsBackground = true, Name = $"fuzz {reader}" };
         var total = Stopwatch.StartNew();
         worker.Start();
         try

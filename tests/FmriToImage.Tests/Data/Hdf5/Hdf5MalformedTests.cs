@@ -1,5 +1,5 @@
-using FmriToImage.Data;
 using System.Buffers.Binary;
+using FmriToImage.Data;
 using FmriToImage.Data.Hdf5;
 
 namespace FmriToImage.Tests.Data.Hdf5;
