@@ -1,10 +1,11 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace FmriToImage.Adaptation;
 
 /// <summary>
 /// Scores every λ by k-fold cross-validation in kernel space. For each λ and fold: Z = (K_TT + λI)⁻¹·K_TS by a
-/// Cholesky solve (m × m, s right-hand sides), then each held-out row's prediction
+/// Cholesky solve (m × m, s right-hand sides; both buffers rented from the shared pool, not allocated per λ), then each held-out row's prediction
 /// ŷ_h = ȳ_T + Σ_t Z[t, h]·(y_t − ȳ_T) — the dual ridge fit on the training rows applied to the held-out ones without
 /// forming α or W. The folds of one λ run in parallel; their predictions fill disjoint rows of one n × D buffer, which
 /// <see cref="PooledCorrelation"/> then scores.
@@ -36,15 +37,35 @@ internal static class RidgeCrossValidation
     {
         var m = fold.Training.Length;
         var s = fold.HeldCount;
-        var factor = (double[])fold.TrainingKernel.Clone();
-        AddToDiagonal(factor, m, lambda);
-        if (!CholeskySolver.Factor(factor, m))
+        var factorArray = ArrayPool<double>.Shared.Rent(m * m);
+        var zArray = ArrayPool<double>.Shared.Rent(m * s);
+        try
         {
-            throw NotPositiveDefinite(lambda, $"the kernel of the {m} training trials of the fold holding trials {fold.HeldStart}–{fold.HeldEnd - 1}");
-        }
+            var factor = factorArray.AsSpan(0, m * m);
+            fold.TrainingKernel.CopyTo(factor);
+            AddToDiagonal(factor, m, lambda);
+            if (!CholeskySolver.Factor(factor, m))
+            {
+                throw NotPositiveDefinite(lambda, $"the kernel of the {m} training trials of the fold holding trials {fold.HeldStart}–{fold.HeldEnd - 1}");
+            }
 
-        var z = (double[])fold.CrossKernel.Clone();
-        CholeskySolver.Solve(factor, m, z, s);
+            var z = zArray.AsSpan(0, m * s);
+            fold.CrossKernel.CopyTo(z);
+            CholeskySolver.Solve(factor, m, z, s);
+            Predict(fold, z, targets, dimension, predictions);
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(factorArray);
+            ArrayPool<double>.Shared.Return(zArray);
+        }
+    }
+
+    /// <summary>ŷ_h = ȳ_T·(1 − Σ_t Z[t, h]) + Σ_t Z[t, h]·y_t for every held-out row h.</summary>
+    private static void Predict(KernelFold fold, ReadOnlySpan<double> z, double[] targets, int dimension, double[] predictions)
+    {
+        var m = fold.Training.Length;
+        var s = fold.HeldCount;
         for (var h = 0; h < s; h++)
         {
             var row = predictions.AsSpan((fold.HeldStart + h) * dimension, dimension);
