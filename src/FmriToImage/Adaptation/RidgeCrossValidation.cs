@@ -25,7 +25,15 @@ internal static class RidgeCrossValidation
         for (var l = 0; l < lambdas.Count; l++)
         {
             var lambda = lambdas[l];
-            Parallel.For(0, folds, parallel, f => PredictHeldOut(fold[f], lambda, targets, dimension, predictions));
+            var factored = new bool[folds];
+            Parallel.For(0, folds, parallel, f => factored[f] = PredictHeldOut(fold[f], lambda, targets, dimension, predictions));
+            var failed = Array.IndexOf(factored, false);
+            if (failed >= 0)
+            {
+                var f = fold[failed];
+                throw NotPositiveDefinite(lambda, $"the kernel of the {f.Training.Length} training trials of the fold holding trials {f.HeldStart}–{f.HeldEnd - 1}");
+            }
+
             scores[l] = PooledCorrelation.Mean(predictions, targets, n, dimension);
             progress?.Report(new SubjectAdapterProgress(SubjectAdapterStage.CrossValidation, l + 1, lambdas.Count));
         }
@@ -33,7 +41,8 @@ internal static class RidgeCrossValidation
         return scores;
     }
 
-    private static void PredictHeldOut(KernelFold fold, double lambda, double[] targets, int dimension, double[] predictions)
+    /// <summary>Fills the fold's rows of <paramref name="predictions"/>; false when K_TT + λI does not factor (thrown by the caller, on its thread).</summary>
+    private static bool PredictHeldOut(KernelFold fold, double lambda, double[] targets, int dimension, double[] predictions)
     {
         var m = fold.Training.Length;
         var s = fold.HeldCount;
@@ -46,13 +55,14 @@ internal static class RidgeCrossValidation
             AddToDiagonal(factor, m, lambda);
             if (!CholeskySolver.Factor(factor, m))
             {
-                throw NotPositiveDefinite(lambda, $"the kernel of the {m} training trials of the fold holding trials {fold.HeldStart}–{fold.HeldEnd - 1}");
+                return false;
             }
 
             var z = zArray.AsSpan(0, m * s);
             fold.CrossKernel.CopyTo(z);
             CholeskySolver.Solve(factor, m, z, s);
             Predict(fold, z, targets, dimension, predictions);
+            return true;
         }
         finally
         {
