@@ -11,7 +11,8 @@ namespace FmriToImage.Adaptation;
 /// column means, α = (Xc·Xcᵀ + λI)⁻¹·Yc and W = Xcᵀ·α, b = mean(Y) − mean(X)·W. The kernel Xc·Xcᵀ is accumulated in
 /// float64 from the float32 rows a tile at a time; held at once besides the caller's trials (float32, not copied): the
 /// voxel means (V doubles), the kernel (n² doubles), the targets in float64 (n·D), a tile of 32 centred rows (32·V
-/// doubles) and one row per thread, each fold's kernels (about n² doubles over all folds), α (n·D doubles), a 32 × D
+/// doubles) and one row per thread, each fold's kernels (about n² doubles over all folds), one n × D float64 prediction
+/// buffer, pooled Cholesky buffers per thread (m² + m·s doubles for m training and s held-out trials), α (n·D doubles), a 32 × D
 /// float64 accumulator per thread and W itself (V·D floats). No V × V matrix and no float64 copy of X is formed.
 /// The math, the protocol and measured costs: docs/adaptation.md.
 /// </remarks>
