@@ -9,6 +9,7 @@ internal static class Harnesses
         ["ort-tuning"] = OrtTuningHarness.Run,
         ["memory"] = MemoryHarness.Run,
         ["hdf5-rows"] = FmriToImage.Benchmarks.Data.ContiguousRowsHarness.Run,
+        ["ridge"] = FmriToImage.Benchmarks.Adaptation.RidgeFitHarness.Run,
     };
 
     /// <summary>The harness called <paramref name="name"/>, or null when it is none (then BenchmarkDotNet runs).</summary>
