@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using FmriToImage.Reconstructions;
 
 namespace FmriToImage.Samples.Reconstruct;
 

@@ -20,6 +20,7 @@ using FmriToImage.Data.Atlas;
 using FmriToImage.Evaluation;
 using FmriToImage.Imaging;
 using FmriToImage.Onnx;
+using FmriToImage.Reconstructions;
 using FmriToImage.Retrieval;
 using FmriToImage.Samples.Reconstruct;
 using Spectre.Console;

@@ -1,5 +1,6 @@
 using FmriToImage.Bundle;
 using FmriToImage.Onnx;
+using FmriToImage.Pipelines;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 
@@ -39,4 +40,7 @@ public sealed record BrainDecoderOptions
 
     /// <summary>Every session setting the library knows (tests and benchmarks); overrides <see cref="ExecutionProvider"/> and <see cref="IntraOpThreads"/> when set.</summary>
     internal SessionSettings? SessionSettings { get; init; }
+
+    /// <summary>The pipelines the decoder runs and what each needs; null for <see cref="PipelineTable.Default"/> (a test registers a pipeline of its own here).</summary>
+    internal PipelineTable? Pipelines { get; init; }
 }

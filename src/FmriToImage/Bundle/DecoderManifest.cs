@@ -48,7 +48,7 @@ public sealed record DecoderManifest
         ["image_tokens"] = ["zeros"],
     };
 
-    /// <summary>Per-pipeline defaults, keyed by pipeline name (<c>caption_img2img</c>, <c>unclip</c>).</summary>
+    /// <summary>Per-pipeline defaults, keyed by each pipeline's manifest key (the pipelines' table says which).</summary>
     public IReadOnlyDictionary<string, PipelineDefaults> Pipelines { get; init; } = new Dictionary<string, PipelineDefaults>();
 
     /// <summary>The sha256 (lower-case hex) of every file in the bundle, keyed by its path relative to the bundle folder.</summary>

@@ -42,6 +42,13 @@ public sealed record ModelBundleOptions
         return ConfigureSession is { } hook ? settings with { Configure = options => hook(kind, options) } : settings;
     }
 
+    /// <summary>
+    /// What needs a file of the bundle (its path relative to the folder, '/'-separated; the manifest when there is one),
+    /// named by <see cref="BundleComponentMissingException.NeededBy"/> when the file is missing. The bundle knows no
+    /// pipelines: the pipelines' table supplies this; null names nothing.
+    /// </summary>
+    internal Func<string, DecoderManifest?, IReadOnlyList<string>>? NeededBy { get; init; }
+
     /// <summary>Where the bundle and its sessions report (execution provider fallbacks, lazy opens), or null.</summary>
     public ILogger? Logger { get; init; }
 }

@@ -1,4 +1,3 @@
-using FmriToImage.Bundle;
 using FmriToImage.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using FmriToImage.Text;
@@ -43,25 +42,6 @@ public sealed class ClipTextEncoder
 
     /// <summary>The token width D when the graph fixes it.</summary>
     public int? TokenWidth { get; }
-
-    /// <summary>
-    /// Wraps the bundle's text encoder with the tokenizer in <c>tokenizer/</c>; the context length comes from the
-    /// tokenizer's files, else the text encoder config's <c>max_position_embeddings</c>, else 77.
-    /// </summary>
-    /// <param name="bundle">The bundle.</param>
-    /// <returns>The encoder.</returns>
-    /// <exception cref="BundleComponentMissingException">The bundle has no text encoder.</exception>
-    /// <exception cref="TokenizerFileException">The tokenizer files are missing or malformed.</exception>
-    public static ClipTextEncoder FromBundle(ModelBundle bundle)
-    {
-        ArgumentNullException.ThrowIfNull(bundle);
-        var encoder = bundle.TextEncoder ?? throw new BundleComponentMissingException(bundle.RootPath, "text_encoder/model.onnx", ["TextToImage", "CaptionImg2Img"]);
-        var folder = bundle.ResolvePath("tokenizer");
-        var fromFiles = ClipTokenizer.Load(folder);
-        var maxPositions = (int?)encoder.ConfigNumber("max_position_embeddings");
-        var tokenizer = maxPositions is { } positions && positions < fromFiles.ContextLength ? ClipTokenizer.Load(folder, positions) : fromFiles;
-        return new ClipTextEncoder(encoder.Session, tokenizer);
-    }
 
     /// <summary>Tokenizes and encodes <paramref name="texts"/> (the empty string gives the unconditional embedding).</summary>
     /// <param name="texts">One text per batch element.</param>

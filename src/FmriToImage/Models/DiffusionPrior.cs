@@ -1,4 +1,3 @@
-using FmriToImage.Bundle;
 using FmriToImage.Diffusion;
 using FmriToImage.Onnx;
 
@@ -61,37 +60,6 @@ public sealed class DiffusionPrior : IDenoiser, IDisposable
 
     /// <summary>The most batch elements one run takes: 1 when any input or output of the export fixes its batch axis at 1, else <see cref="int.MaxValue"/>.</summary>
     public int MaxBatch { get; }
-
-    /// <summary>
-    /// Wraps the bundle's prior (<c>prior/model.onnx</c>) with its scheduler (<c>prior/scheduler_config.json</c>); the
-    /// token width comes from the graph, else from the UNet's config (<c>cross_attention_dim</c>), whose conditioning
-    /// the prior produces.
-    /// </summary>
-    /// <param name="bundle">A bundle with a prior.</param>
-    /// <returns>The prior; dispose it.</returns>
-    /// <exception cref="BundleComponentMissingException">The bundle has no prior or no prior scheduler config.</exception>
-    /// <exception cref="SchedulerConfigException">The scheduler config is malformed.</exception>
-    public static DiffusionPrior FromBundle(ModelBundle bundle)
-    {
-        ArgumentNullException.ThrowIfNull(bundle);
-        var prior = bundle.Prior ?? throw new BundleComponentMissingException(bundle.RootPath, "prior/model.onnx", ["Unclip (with its prior)"]);
-        return new DiffusionPrior(prior.Session, ReadSchedulerConfig(bundle), (int?)bundle.Unet?.ConfigNumber("cross_attention_dim"));
-    }
-
-    /// <summary>Reads <c>prior/scheduler_config.json</c>.</summary>
-    /// <param name="bundle">The bundle.</param>
-    /// <returns>The configuration.</returns>
-    /// <exception cref="BundleComponentMissingException">The file is missing.</exception>
-    /// <exception cref="BundleFormatException">It is not UTF-8 or not a JSON object (the file and offset named).</exception>
-    /// <exception cref="SchedulerConfigException">A key has a value of the wrong type, or num_train_timesteps is above DdimSchedulerConfig.MaxTrainTimesteps.</exception>
-    /// <exception cref="NotSupportedException">It names a schedule or prediction type DDIM does not implement.</exception>
-    public static DdimSchedulerConfig ReadSchedulerConfig(ModelBundle bundle)
-    {
-        ArgumentNullException.ThrowIfNull(bundle);
-        return bundle.HasFile(ModelBundle.PriorSchedulerConfigPath)
-            ? DdimSchedulerConfig.FromJson(bundle.ReadJson(ModelBundle.PriorSchedulerConfigPath))
-            : throw new BundleComponentMissingException(bundle.RootPath, ModelBundle.PriorSchedulerConfigPath, ["Unclip (with its prior)"]);
-    }
 
     /// <summary>
     /// Runs the prior loop for <paramref name="batch"/> elements: from Gaussian noise (element k's from

@@ -1,4 +1,3 @@
-using FmriToImage.Bundle;
 using FmriToImage.Diffusion;
 using FmriToImage.Onnx;
 using Microsoft.ML.OnnxRuntime;
@@ -74,30 +73,6 @@ public sealed class UNet : IDenoiser, IDisposable
 
     /// <summary>The timestep's element type as the graph declares it.</summary>
     public TensorElementType TimestepElementType => graph.Timestep.ElementType;
-
-    /// <summary>
-    /// Wraps the bundle's UNet for images of <paramref name="imageHeight"/>×<paramref name="imageWidth"/> pixels, with
-    /// the latent channels and downsampling factor the bundle's VAE declares.
-    /// </summary>
-    /// <param name="bundle">A bundle with a UNet and a VAE decoder.</param>
-    /// <param name="imageHeight">Image height in pixels.</param>
-    /// <param name="imageWidth">Image width in pixels.</param>
-    /// <returns>The denoiser.</returns>
-    /// <exception cref="BundleComponentMissingException">The bundle has no UNet or no VAE decoder.</exception>
-    /// <exception cref="ArgumentException">The image size is not a multiple of the VAE's downsampling factor.</exception>
-    public static UNet FromBundle(ModelBundle bundle, int imageHeight, int imageWidth)
-    {
-        ArgumentNullException.ThrowIfNull(bundle);
-        var unet = bundle.Unet ?? throw new BundleComponentMissingException(bundle.RootPath, "unet/model.onnx", ["TextToImage", "CaptionImg2Img", "Unclip"]);
-        var vae = VaeDecoder.FromBundle(bundle);
-        var factor = vae.DownsamplingFactor;
-        if (imageHeight % factor != 0 || imageWidth % factor != 0)
-        {
-            throw new ArgumentException($"The image size {imageWidth}×{imageHeight} is not a multiple of the VAE's downsampling factor {factor}.", nameof(imageHeight));
-        }
-
-        return new UNet(unet.Session, vae.LatentChannels, imageHeight / factor, imageWidth / factor, (int?)unet.ConfigNumber("cross_attention_dim"));
-    }
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">A span's length does not fit the batch size, the latent shape or the token width.</exception>

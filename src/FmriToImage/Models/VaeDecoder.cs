@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using FmriToImage.Bundle;
 using FmriToImage.Onnx;
 
 namespace FmriToImage.Models;
@@ -42,48 +41,6 @@ public sealed class VaeDecoder
     /// <summary>Image pixels per latent pixel along each side.</summary>
     public int DownsamplingFactor { get; }
 
-    /// <summary>
-    /// Wraps the bundle's VAE decoder with the scaling factor, latent channels and downsampling factor its config and
-    /// graph declare: channels from the graph's fixed <c>latent_sample</c> channels or the config's
-    /// <c>latent_channels</c>; the factor from <c>block_out_channels</c> (2^(blocks − 1)) or the ratio of the VAE's and
-    /// the UNet's <c>sample_size</c>.
-    /// </summary>
-    /// <param name="bundle">The bundle.</param>
-    /// <returns>The decoder.</returns>
-    /// <exception cref="BundleComponentMissingException">The bundle has no VAE decoder.</exception>
-    /// <exception cref="BundleContractException">The config does not give the scaling factor, channels or downsampling factor.</exception>
-    public static VaeDecoder FromBundle(ModelBundle bundle)
-    {
-        ArgumentNullException.ThrowIfNull(bundle);
-        var vae = bundle.VaeDecoder ?? throw new BundleComponentMissingException(bundle.RootPath, "vae_decoder/model.onnx", ["TextToImage", "CaptionImg2Img", "Unclip"]);
-        var problems = new List<string>();
-        var scaling = vae.ConfigNumber("scaling_factor");
-        if (scaling is null)
-        {
-            problems.Add($"{vae.RelativePath}: config.json has no numeric 'scaling_factor'.");
-        }
-
-        var input = vae.Session.Inputs.FirstOrDefault(i => i.Name == "latent_sample");
-        var channels = input is { Rank: 4 } && input.Dimensions[1] > 0 ? (int)input.Dimensions[1] : (int?)vae.ConfigNumber("latent_channels");
-        if (channels is null)
-        {
-            problems.Add($"{vae.RelativePath}: neither the graph (input 'latent_sample') nor config.json ('latent_channels') gives the latent channel count.");
-        }
-
-        var factor = DownsamplingFactorOf(vae, bundle.Unet);
-        if (factor is null)
-        {
-            problems.Add($"{vae.RelativePath}: config.json gives no 'block_out_channels', and the VAE's and the UNet's 'sample_size' do not give the downsampling factor.");
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new BundleContractException(bundle.RootPath, problems);
-        }
-
-        return new VaeDecoder(vae.Session, scaling!.Value, channels!.Value, factor!.Value);
-    }
-
     /// <summary>Decodes scaled latents [batch, C, h, w] to images [batch, 3, h·f, w·f] with values about [−1, 1].</summary>
     /// <param name="scaledLatents">The latents, row-major NCHW, as the UNet produces them (× scaling factor).</param>
     /// <param name="batch">The number of latents.</param>
@@ -105,22 +62,5 @@ public sealed class VaeDecoder
         TensorPrimitives.Multiply(scaledLatents, (float)(1.0 / ScalingFactor), latent.GetTensorMutableDataAsSpan<float>());
         using var outputs = session.Run([new("latent_sample", latent)], ["sample"], cancellationToken: cancellationToken);
         return outputs[0].ToTensor<float>();
-    }
-
-    private static int? DownsamplingFactorOf(BundleComponent vae, BundleComponent? unet)
-    {
-        if (vae.Config is { } config && config.TryGetProperty("block_out_channels", out var blocks) && blocks.ValueKind == System.Text.Json.JsonValueKind.Array && blocks.GetArrayLength() > 0)
-        {
-            return 1 << (blocks.GetArrayLength() - 1);
-        }
-
-        var vaeSize = vae.ConfigNumber("sample_size");
-        var unetSize = unet?.ConfigNumber("sample_size");
-        if (vaeSize is > 0 && unetSize is > 0 && vaeSize % unetSize == 0)
-        {
-            return (int)(vaeSize / unetSize);
-        }
-
-        return null;
     }
 }

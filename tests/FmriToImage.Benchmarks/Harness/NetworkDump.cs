@@ -5,6 +5,7 @@ using FmriToImage.Data.Npy;
 using FmriToImage.Diffusion;
 using FmriToImage.Imaging;
 using FmriToImage.Models;
+using FmriToImage.Pipelines;
 
 namespace FmriToImage.Benchmarks.Harness;
 
@@ -24,7 +25,7 @@ internal static class NetworkDump
         void Save(string name, Tensor<float> tensor) => NpyFile.Write(Path.Combine(folder, name + ".npy"), tensor);
 
         NpyFile.Write<float>(Path.Combine(folder, "voxels.npy"), voxels, [voxels.Length]);
-        var lowLevel = VoxelEncoder.FromBundle(bundle).Where(e => e.Entry.Role == VoxelEncoderRole.VaeLatent).ToArray();
+        var lowLevel = ModelLoader.VoxelEncoders(bundle).Where(e => e.Entry.Role == VoxelEncoderRole.VaeLatent).ToArray();
         var latents = new Tensor<float>[lowLevel.Length];
         for (var m = 0; m < lowLevel.Length; m++)
         {
@@ -43,19 +44,19 @@ internal static class NetworkDump
         NpyFile.Write<float>(Path.Combine(folder, "lowlevel_latents.npy"), scaled, [models, channels, height, width]);
         File.WriteAllText(Path.Combine(folder, "lowlevel_encoders.json"), JsonSerializer.Serialize(lowLevel.Select(e => e.Name)));
 
-        var vae = VaeDecoder.FromBundle(bundle);
+        var vae = ModelLoader.VaeDecoder(bundle);
         var decoded = vae.Decode(scaled, models, height, width);
         Save("vae_decoded", decoded);
         var images = ImageTensor.FromNchw(decoded, ImageNormalization.SignedUnit);
         WriteImages(Path.Combine(folder, "lowlevel_images.npy"), images);
 
-        var captioner = Captioner.FromBundle(bundle);
+        var captioner = ModelLoader.Captioner(bundle);
         var ids = captioner.CaptionIds(images);
         var captions = captioner.Caption(images);
         File.WriteAllText(Path.Combine(folder, "caption_ids.json"), JsonSerializer.Serialize(ids));
         File.WriteAllText(Path.Combine(folder, "captions.json"), JsonSerializer.Serialize(captions));
 
-        var text = ClipTextEncoder.FromBundle(bundle);
+        var text = ModelLoader.TextEncoder(bundle);
         var tokens = new long[(models + 1) * text.SequenceLength];
         for (var m = 0; m <= models; m++)
         {
@@ -92,7 +93,7 @@ internal static class NetworkDump
         NpyFile.Write<int>(Path.Combine(folder, "unet_timestep.npy"), [CheckTimestep], []);
         NpyFile.Write<float>(Path.Combine(folder, "unet_out.npy"), predicted, [2 * models, channels, height, width]);
 
-        Save("image_embeds", ClipImageEncoder.FromBundle(bundle).Encode(images).Embeddings!);
+        Save("image_embeds", ModelLoader.ImageEncoder(bundle).Encode(images).Embeddings!);
 
         // The pipeline's start noise: seed 0 (ReconstructionRequest's default) over every candidate's latent.
         var samples = bundle.Decoder!.Pipelines.TryGetValue("caption_img2img", out var defaults) ? defaults.Samples : 1;
