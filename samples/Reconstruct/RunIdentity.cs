@@ -15,7 +15,7 @@ internal sealed record RunIdentity(string Bundle, ReconstructionRequest Request)
     /// <summary>The identity of a run of <paramref name="decoder"/> with <paramref name="request"/>.</summary>
     public static RunIdentity Of(BrainDecoder decoder, ReconstructionRequest request)
     {
-        var manifest = Path.Combine(decoder.Bundle.RootPath, FmriToImage.Bundle.ModelBundle.DecoderManifestFileName);
+        var manifest = decoder.ManifestPath;
         return new RunIdentity("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(manifest))), request);
     }
 

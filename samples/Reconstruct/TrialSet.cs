@@ -75,8 +75,8 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
                 $"{test.ImageIds.Length} shared test images of subj{subject:00} in '{dataPath}', repetitions averaged");
         }
 
-        var maskPath = decoder.Bundle.Decoder?.Masks.Nsdgeneral;
-        var mask = maskPath is null ? null : VoxelMask.FromNifti(decoder.Bundle.ResolvePath(maskPath));
+        var maskPath = decoder.NsdgeneralMaskPath;
+        var mask = maskPath is null ? null : VoxelMask.FromNifti(maskPath);
         var read = await TrialFile.ReadAsync(dataPath, decoder.VoxelCount, mask, VoxelOrder.NumpyXyz, rows is null ? limit : null, null, cancellationToken);
         var selected = rows ?? Enumerable.Range(0, read.Voxels.TrialCount).ToArray();
         if (selected.FirstOrDefault(r => r >= read.Voxels.TrialCount, -1) is var outside and >= 0)

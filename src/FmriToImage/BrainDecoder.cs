@@ -39,8 +39,59 @@ public sealed class BrainDecoder : IDisposable
         components = new DecoderComponents(bundle, pipelines);
     }
 
-    /// <summary>The bundle the decoder runs.</summary>
-    public ModelBundle Bundle { get; }
+    /// <summary>The bundle the decoder runs (internal: users see <see cref="BundlePath"/> and <see cref="Networks"/>).</summary>
+    internal ModelBundle Bundle { get; }
+
+    /// <summary>The bundle folder's full path.</summary>
+    public string BundlePath => Bundle.RootPath;
+
+    /// <summary>The full path of the bundle's <c>fmri_decoder.json</c> (its sha256 identifies the bundle: the manifest lists every file's).</summary>
+    public string ManifestPath => Path.Combine(Bundle.RootPath, ModelBundle.DecoderManifestFileName);
+
+    /// <summary>The full path of the subject's nsdgeneral mask the manifest names (<c>masks.nsdgeneral</c>), or null when it names none.</summary>
+    public string? NsdgeneralMaskPath => Bundle.Decoder!.Masks.Nsdgeneral is { } mask ? Bundle.ResolvePath(mask) : null;
+
+    /// <summary>Every network of the bundle (the standard components, then the voxel encoders in manifest order) and where it runs.</summary>
+    public IReadOnlyList<DecoderNetwork> Networks =>
+        BundleLayout.StandardComponents.Select(c => Bundle.Get(c.Kind)).OfType<BundleComponent>()
+            .Concat(Bundle.VoxelEncoders.Select(v => v.Component))
+            .Select(c => new DecoderNetwork(c.Name, c.Kind, c.RelativePath, c.ExecutionProviders, c.ExecutionProviderFallbackReason))
+            .ToArray();
+
+    /// <summary>Whether <see cref="EmbedImage"/> and <see cref="EmbedImages"/> work: the bundle has an image encoder with its preprocessing.</summary>
+    public bool CanEmbedImages => components.ImageEncoder is not null;
+
+    /// <summary>
+    /// Why retrieval (<see cref="Retrieve"/> with <see cref="EmbedImage"/>'s index) cannot work with this bundle, decided
+    /// from its graphs before anything runs, or null when it can: it needs an image encoder, a voxel encoder with role
+    /// <c>image_tokens</c> and an <c>image_embedding</c> output, and the two embeddings of one width where the graphs fix it.
+    /// </summary>
+    public string? RetrievalUnavailableReason
+    {
+        get
+        {
+            if (Bundle.ImageEncoder is not { } imageEncoder)
+            {
+                return "the bundle has no image encoder";
+            }
+
+            if (Bundle.VoxelEncoders.FirstOrDefault(v => v.Entry.Role == VoxelEncoderRole.ImageTokens) is not { } brain)
+            {
+                return "the bundle has no voxel encoder with role 'image_tokens'";
+            }
+
+            if (!brain.Component.OutputMetadata.TryGetValue("image_embedding", out var brainEmbedding))
+            {
+                return $"{brain.Component} has no 'image_embedding' output";
+            }
+
+            var imageWidth = imageEncoder.OutputMetadata.TryGetValue("image_embeds", out var imageEmbeds) ? imageEmbeds.Dimensions[^1] : (int?)null;
+            var brainWidth = brainEmbedding.Dimensions[^1];
+            return imageWidth is > 0 && brainWidth > 0 && imageWidth != brainWidth
+                ? $"{brain.Component}'s image_embedding has {brainWidth} values, the image encoder's image_embeds {imageWidth}: they are not one space"
+                : null;
+        }
+    }
 
     /// <summary>The subject the bundle decodes.</summary>
     public string Subject => Bundle.Decoder!.Subject;

@@ -34,7 +34,7 @@ public sealed record BrainDecoderOptions
     /// DirectML, CoreML, ...; the application then references that provider's ONNX Runtime package), or change any
     /// other option. With <see cref="ExecutionProviderPolicy.Cpu"/> the library appends none, so the hook's providers
     /// come first and CPU runs what they cannot. Each network reports what it was created with
-    /// (<see cref="BundleComponent.ExecutionProviders"/>, <see cref="BundleComponent.ExecutionProviderFallbackReason"/>).
+    /// (<see cref="BrainDecoder.Networks"/>).
     /// </summary>
     public Action<BundleComponentKind, SessionOptions>? ConfigureSession { get; init; }
 

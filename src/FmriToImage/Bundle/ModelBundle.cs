@@ -16,7 +16,7 @@ namespace FmriToImage.Bundle;
 /// Thread-safe after <see cref="Open"/> returns (lazy sessions open once). Owns the component sessions;
 /// <see cref="Dispose"/> releases them.
 /// </remarks>
-public sealed class ModelBundle : IDisposable
+internal sealed class ModelBundle : IDisposable
 {
     /// <summary>The brain-specific manifest's file name.</summary>
     public const string DecoderManifestFileName = "fmri_decoder.json";

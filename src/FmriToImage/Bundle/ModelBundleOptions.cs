@@ -5,7 +5,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace FmriToImage.Bundle;
 
 /// <summary>How <see cref="ModelBundle.Open"/> treats a bundle.</summary>
-public sealed record ModelBundleOptions
+internal sealed record ModelBundleOptions
 {
     /// <summary>
     /// Open every component's session in <see cref="ModelBundle.Open"/> and check all contracts there (default true), so a

@@ -17,7 +17,7 @@ namespace FmriToImage.Models;
 /// The decoder is run on the whole prefix each step (exports without a key/value cache), for all images' open
 /// captions at once; for BLIP-base's 20-token captions that is at most 20 runs per batch of images. Thread-safe (each call has its own values); the sessions belong to the bundle.
 /// </remarks>
-public sealed class Captioner
+internal sealed class Captioner
 {
     private readonly GraphSession vision;
     private readonly GraphSession decoder;

@@ -9,7 +9,7 @@ namespace FmriToImage.Models;
 /// Size, crop, mean and std come from the bundle's <c>image_encoder/preprocessor_config.json</c>.
 /// </summary>
 /// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
-public sealed class ClipImageEncoder
+internal sealed class ClipImageEncoder
 {
     private readonly GraphSession session;
     private readonly string[] outputs;

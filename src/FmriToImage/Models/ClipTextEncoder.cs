@@ -9,7 +9,7 @@ namespace FmriToImage.Models;
 /// has it, the pooled text embedding. The token id element type (int32 or int64) is read from the graph.
 /// </summary>
 /// <remarks>Thread-safe (the tokenizer is, and each call has its own values); the session belongs to the bundle.</remarks>
-public sealed class ClipTextEncoder
+internal sealed class ClipTextEncoder
 {
     private readonly GraphSession session;
     private readonly TensorElementType idType;

@@ -21,7 +21,7 @@ namespace FmriToImage.Models;
 /// give equal bits. Not thread-safe: use one per concurrent loop (the session, which belongs to the bundle, is shared).
 /// </para>
 /// </remarks>
-public sealed class DiffusionPrior : IDenoiser, IDisposable
+internal sealed class DiffusionPrior : IDenoiser, IDisposable
 {
     private readonly DenoiserGraph graph;
 

@@ -21,7 +21,7 @@ namespace FmriToImage.Models;
 /// Not thread-safe (one sampler drives it); the session belongs to the bundle, the bindings to this object.
 /// </para>
 /// </remarks>
-public sealed class UNet : IDenoiser, IDisposable
+internal sealed class UNet : IDenoiser, IDisposable
 {
     private readonly DenoiserGraph graph;
 

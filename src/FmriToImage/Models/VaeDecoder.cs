@@ -8,7 +8,7 @@ namespace FmriToImage.Models;
 /// encoders work in — into images. Divides by the scaling factor the bundle's config records (never a constant).
 /// </summary>
 /// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
-public sealed class VaeDecoder
+internal sealed class VaeDecoder
 {
     private readonly GraphSession session;
 

@@ -10,7 +10,7 @@ namespace FmriToImage.Models;
 /// <c>latent_sample</c> (older exports)): turns images into scaled latents for img2img.
 /// </summary>
 /// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
-public sealed class VaeEncoder
+internal sealed class VaeEncoder
 {
     private readonly GraphSession session;
     private readonly bool outputsParameters;

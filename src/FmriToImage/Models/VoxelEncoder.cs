@@ -11,7 +11,7 @@ namespace FmriToImage.Models;
 /// runs the graph.
 /// </summary>
 /// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
-public sealed class VoxelEncoder
+internal sealed class VoxelEncoder
 {
     private readonly GraphSession session;
     private readonly int[]? roiIndices;
