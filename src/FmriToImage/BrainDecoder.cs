@@ -328,7 +328,7 @@ public sealed class BrainDecoder : IDisposable
     {
         var encoder = components.HighLevelEncoder
             ?? throw Missing(nameof(EmbedBrain), "a voxel encoder with role 'image_tokens'");
-        return encoder.Encode(rows, count).ImageEmbedding?.ToArray()
+        return encoder.Encode(rows, count).ImageEmbedding?.Release()
             ?? throw new BundleContractException(Bundle.RootPath, [$"{encoder}: has no 'image_embedding' output to retrieve with."]);
     }
 

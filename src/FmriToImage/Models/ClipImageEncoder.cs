@@ -51,8 +51,8 @@ internal sealed class ClipImageEncoder
 
         using var input = AlignedTensor.Copy(Preprocessor.Process(images));
         using var results = session.Run([new("pixel_values", input)], outputs, cancellationToken: cancellationToken);
-        var embeddings = outputs.Contains("image_embeds") ? results[Array.IndexOf(outputs, "image_embeds")].ToTensor<float>() : null;
-        var tokens = outputs.Contains("last_hidden_state") ? results[Array.IndexOf(outputs, "last_hidden_state")].ToTensor<float>() : null;
+        var embeddings = outputs.Contains("image_embeds") ? ShapedValues.From(results[Array.IndexOf(outputs, "image_embeds")]) : null;
+        var tokens = outputs.Contains("last_hidden_state") ? ShapedValues.From(results[Array.IndexOf(outputs, "last_hidden_state")]) : null;
         return new ImageEncoding(embeddings, tokens);
     }
 }

@@ -59,7 +59,7 @@ internal sealed class ClipTextEncoder
         using var ids = idType == TensorElementType.Int64 ? Ids<long>(texts, length) : Ids<int>(texts, length);
         string[] wanted = embeddingOutput is null ? ["last_hidden_state"] : ["last_hidden_state", embeddingOutput];
         using var outputs = session.Run([new("input_ids", ids)], wanted, cancellationToken: cancellationToken);
-        return new TextEncoding(outputs[0].ToTensor<float>(), embeddingOutput is null ? null : outputs[1].ToTensor<float>());
+        return new TextEncoding(ShapedValues.From(outputs[0]), embeddingOutput is null ? null : ShapedValues.From(outputs[1]));
     }
 
     private OrtValue Ids<T>(IReadOnlyList<string> texts, int length)

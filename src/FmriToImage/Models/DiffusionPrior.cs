@@ -35,18 +35,28 @@ internal sealed class DiffusionPrior : IDenoiser, IDisposable
         ArgumentNullException.ThrowIfNull(session);
         SchedulerConfig = schedulerConfig ?? throw new ArgumentNullException(nameof(schedulerConfig));
         graph = new DenoiserGraph(session, "diffusion prior");
+        TokenWidth = CheckContract(graph, tokenWidth);
+        TokenCount = graph.Sample.Dimensions[1] >= 0 ? (int)graph.Sample.Dimensions[1] : null;
+        // The contract lets each input fix its batch axis at 1 on its own; any one of them limits a run to one element.
+        MaxBatch = new[] { graph.Sample, graph.Timestep, graph.Context, graph.Output }.Min(BatchAxis.Limit);
+    }
+
+    /// <summary>Checks a prior graph's contract from its session's metadata alone (no wrapper, no buffer), as the constructor does.</summary>
+    /// <returns>The token width D the wrapper would use.</returns>
+    /// <exception cref="TensorContractException">As for the constructor.</exception>
+    internal static int CheckContract(GraphSession session, int? tokenWidth) => CheckContract(new DenoiserGraph(session, "diffusion prior"), tokenWidth);
+
+    private static int CheckContract(DenoiserGraph graph, int? tokenWidth)
+    {
         foreach (var node in new[] { graph.Sample, graph.Context, graph.Output })
         {
             if (node.Rank != 3)
             {
-                throw new TensorContractException($"{session.ModelName}: '{node.Name}' is {node.ShapeText}; the prior works on image tokens [batch, T, D].", node.Name);
+                throw new TensorContractException($"{graph.Session.ModelName}: '{node.Name}' is {node.ShapeText}; the prior works on image tokens [batch, T, D].", node.Name);
             }
         }
 
-        TokenWidth = graph.TokenWidth(tokenWidth);
-        TokenCount = graph.Sample.Dimensions[1] >= 0 ? (int)graph.Sample.Dimensions[1] : null;
-        // The contract lets each input fix its batch axis at 1 on its own; any one of them limits a run to one element.
-        MaxBatch = new[] { graph.Sample, graph.Timestep, graph.Context, graph.Output }.Min(BatchAxis.Limit);
+        return graph.TokenWidth(tokenWidth);
     }
 
     /// <summary>The prior's scheduler configuration.</summary>

@@ -39,21 +39,36 @@ internal sealed class UNet : IDenoiser, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(latentHeight, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(latentWidth, 1);
         graph = new DenoiserGraph(session, "UNet");
+        TokenWidth = CheckContract(graph, latentChannels, latentHeight, latentWidth, tokenWidth);
+        LatentChannels = latentChannels;
+        LatentHeight = latentHeight;
+        LatentWidth = latentWidth;
+    }
+
+    /// <summary>
+    /// Checks a UNet graph's contract from its session's metadata alone (no wrapper, no buffer): what the constructor
+    /// checks, for a load-time check.
+    /// </summary>
+    /// <returns>The token width D the wrapper would use.</returns>
+    /// <exception cref="TensorContractException">As for the constructor.</exception>
+    internal static int CheckContract(GraphSession session, int latentChannels, int latentHeight, int latentWidth, int? tokenWidth) =>
+        CheckContract(new DenoiserGraph(session, "UNet"), latentChannels, latentHeight, latentWidth, tokenWidth);
+
+    private static int CheckContract(DenoiserGraph graph, int latentChannels, int latentHeight, int latentWidth, int? tokenWidth)
+    {
         var sample = graph.Sample;
+        var name = graph.Session.ModelName;
         if (sample.Rank != 4 || (sample.Dimensions[1] >= 0 && sample.Dimensions[1] != latentChannels))
         {
-            throw new TensorContractException($"{session.ModelName}: input 'sample' is {sample.ShapeText}; a [batch, {latentChannels}, h, w] latent was asked for.", "sample");
+            throw new TensorContractException($"{name}: input 'sample' is {sample.ShapeText}; a [batch, {latentChannels}, h, w] latent was asked for.", "sample");
         }
 
         if ((sample.Dimensions[2] >= 0 && sample.Dimensions[2] != latentHeight) || (sample.Dimensions[3] >= 0 && sample.Dimensions[3] != latentWidth))
         {
-            throw new TensorContractException($"{session.ModelName}: input 'sample' is {sample.ShapeText}; latents of {latentHeight}×{latentWidth} were asked for.", "sample");
+            throw new TensorContractException($"{name}: input 'sample' is {sample.ShapeText}; latents of {latentHeight}×{latentWidth} were asked for.", "sample");
         }
 
-        LatentChannels = latentChannels;
-        LatentHeight = latentHeight;
-        LatentWidth = latentWidth;
-        TokenWidth = graph.TokenWidth(tokenWidth);
+        return graph.TokenWidth(tokenWidth);
     }
 
     /// <summary>Latent channels C.</summary>

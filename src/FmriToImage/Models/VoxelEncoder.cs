@@ -121,7 +121,7 @@ internal sealed class VoxelEncoder
             }
         }
 
-        var tensors = results.Select((r, o) => Tensor.Create(r, lengths[o])).ToArray();
+        var tensors = results.Select((r, o) => new ShapedValues(r, lengths[o])).ToArray();
         return Entry.Role == VoxelEncoderRole.VaeLatent
             ? new VoxelEncoding(tensors[0], null, null)
             : new VoxelEncoding(null, tensors[0], tensors.Length > 1 ? tensors[1] : null);

@@ -33,13 +33,12 @@ internal sealed class CaptionImg2ImgPipeline : IPipeline
 
         // Latents in (trial, model) order: the low-level images, captions and embeddings follow that order.
         var latents = new float[layout.Inputs * latentLength];
-        var perModel = new float[trials * latentLength];
         for (var m = 0; m < models.Length; m++)
         {
-            models[m].Encode(voxels, trials, cancellationToken).Latent!.FlattenTo(perModel);
+            var perModel = models[m].Encode(voxels, trials, cancellationToken).Latent!.Span;
             for (var t = 0; t < trials; t++)
             {
-                perModel.AsSpan(t * latentLength, latentLength).CopyTo(latents.AsSpan(layout.Input(t, m) * latentLength));
+                perModel.Slice(t * latentLength, latentLength).CopyTo(latents.AsSpan(layout.Input(t, m) * latentLength));
             }
         }
 
@@ -50,7 +49,7 @@ internal sealed class CaptionImg2ImgPipeline : IPipeline
         clock.Lap("captioning");
 
         var text = components.TextEncoder!;
-        var conditional = text.Encode(captions, cancellationToken).HiddenStates.ToArray();
+        var conditional = text.Encode(captions, cancellationToken).HiddenStates.Release();
         _ = components.EmptyCaptionStates.Length; // the unconditional states: encoded once per decoder, on first use
         clock.Lap("text encoding");
         var (lowEmbeddings, dimension) = components.EmbedImages(lowLevel, cancellationToken);

@@ -46,8 +46,8 @@ internal static class ComponentValidation
     }
 
     /// <summary>
-    /// Builds (and disposes) one UNet and one prior wrapper, so their graph checks run at load; returns the UNet
-    /// wrapper's token width (the graph's when it fixes one, else the config's) for the prior, or null.
+    /// Checks the UNet and prior graphs' contracts from their sessions' metadata (no wrapper is built); returns the
+    /// UNet's token width (the graph's when it fixes one, else the config's) for the prior, or null.
     /// </summary>
     public static int? CheckDenoisers(DecoderComponents components, List<string> problems)
     {
@@ -56,9 +56,7 @@ internal static class ComponentValidation
         {
             try
             {
-                var unet = new UNet(components.Bundle.Unet.Session, components.LatentChannels, components.LatentHeight, components.LatentWidth, components.TokenWidth);
-                unetTokenWidth = unet.TokenWidth;
-                unet.Dispose();
+                unetTokenWidth = UNet.CheckContract(components.Bundle.Unet.Session, components.LatentChannels, components.LatentHeight, components.LatentWidth, components.TokenWidth);
             }
             catch (TensorContractException e)
             {
@@ -71,7 +69,7 @@ internal static class ComponentValidation
         {
             try
             {
-                new DiffusionPrior(components.Bundle.Prior!.Session, components.PriorSchedulerConfig, unetTokenWidth ?? components.TokenWidth).Dispose();
+                DiffusionPrior.CheckContract(components.Bundle.Prior!.Session, unetTokenWidth ?? components.TokenWidth);
             }
             catch (TensorContractException e)
             {

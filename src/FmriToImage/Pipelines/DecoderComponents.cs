@@ -31,7 +31,7 @@ internal sealed class DecoderComponents : IDisposable
         Captioner = bundle.CaptionerVision is null || bundle.CaptionerDecoder is null || !bundle.HasFile(BundleLayout.CaptionerPreprocessor) ? null : ModelLoader.Captioner(bundle);
         (LatentHeight, LatentWidth) = VaeDecoder is null ? (0, 0) : ComponentValidation.LatentSize(bundle, VaeDecoder, VoxelEncoders);
         TokenWidth = (int?)bundle.Unet?.ConfigNumber("cross_attention_dim");
-        emptyCaption = new Lazy<float[]>(() => TextEncoder!.Encode([string.Empty]).HiddenStates.ToArray(), LazyThreadSafetyMode.PublicationOnly);
+        emptyCaption = new Lazy<float[]>(() => TextEncoder!.Encode([string.Empty]).HiddenStates.Release(), LazyThreadSafetyMode.PublicationOnly);
 
         var problems = new List<string>();
         SchedulerConfig = ComponentValidation.Scheduler(bundle, ModelBundle.SchedulerConfigPath, problems);
@@ -128,7 +128,7 @@ internal sealed class DecoderComponents : IDisposable
         var encoding = ImageEncoder!.Encode(images, cancellationToken);
         var embeddings = encoding.Embeddings
             ?? throw new BundleContractException(Bundle.RootPath, ["image_encoder/model.onnx: voting and best-of-N selection need its 'image_embeds' output."]);
-        return (embeddings.ToArray(), (int)embeddings.Lengths[1]);
+        return (embeddings.Release(), (int)embeddings.Lengths[1]);
     }
 
     /// <summary>Releases the denoising wrappers (the sessions belong to the bundle). Idempotent.</summary>

@@ -33,12 +33,12 @@ internal sealed class Denoising : IDisposable
     /// <summary>The prior's noise seed for a request seed: the seed XOR "prior" in ASCII, so its stream never is the UNet's.</summary>
     public static ulong PriorSeed(ulong seed) => seed ^ 0x7072696F72UL;
 
-    /// <summary>A UNet wrapper of its own for one loop (not pooled): the load-time check builds one.</summary>
-    public UNet CreateUNet() =>
+    /// <summary>A new UNet wrapper (the pool holds those returned).</summary>
+    private UNet CreateUNet() =>
         new(components.Bundle.Unet!.Session, components.LatentChannels, components.LatentHeight, components.LatentWidth, components.TokenWidth);
 
-    /// <summary>A prior wrapper of its own (not pooled); its token width must be the UNet's.</summary>
-    public DiffusionPrior CreatePrior() =>
+    /// <summary>A new prior wrapper (the pool holds those returned); its token width is the UNet's.</summary>
+    private DiffusionPrior CreatePrior() =>
         new(components.Bundle.Prior!.Session, components.PriorSchedulerConfig!, priorTokenWidth);
 
     /// <summary>

@@ -31,12 +31,12 @@ internal sealed class UnclipPipeline : IPipeline
         var high = components.HighLevelEncoder
             ?? throw new InvalidOperationException("unCLIP was prepared for a bundle without a high-level voxel encoder; its availability check should have refused it.");
         var encoding = high.Encode(voxels, trials, cancellationToken);
-        var tokens = encoding.ImageTokens!.ToArray();
-        var targets = encoding.ImageEmbedding?.ToArray()
+        var tokens = encoding.ImageTokens!.Release();
+        var targets = encoding.ImageEmbedding?.Release()
             ?? throw new BundleContractException(components.Bundle.RootPath, [$"{high}: best-of-N selection needs its 'image_embedding' output."]);
 
         var low = request.Strength < 1 ? components.LowLevelEncoders.FirstOrDefault() : null;
-        var lowLatents = low?.Encode(voxels, trials, cancellationToken).Latent!.ToArray();
+        var lowLatents = low?.Encode(voxels, trials, cancellationToken).Latent!.Release();
         clock.Lap("voxel encoders");
 
         if (request.UsePrior)

@@ -23,10 +23,11 @@ internal static class NetworkDump
     {
         Directory.CreateDirectory(folder);
         void Save(string name, Tensor<float> tensor) => NpyFile.Write(Path.Combine(folder, name + ".npy"), tensor);
+        void SaveValues(string name, ShapedValues values) => Save(name, Tensor.Create(values.ToArray(), values.Lengths));
 
         NpyFile.Write<float>(Path.Combine(folder, "voxels.npy"), voxels, [voxels.Length]);
         var lowLevel = ModelLoader.VoxelEncoders(bundle).Where(e => e.Entry.Role == VoxelEncoderRole.VaeLatent).ToArray();
-        var latents = new Tensor<float>[lowLevel.Length];
+        var latents = new ShapedValues[lowLevel.Length];
         for (var m = 0; m < lowLevel.Length; m++)
         {
             latents[m] = lowLevel[m].Encode(voxels, 1).Latent!;
@@ -66,8 +67,8 @@ internal static class NetworkDump
         NpyFile.Write<long>(Path.Combine(folder, "text_ids.npy"), tokens, [models + 1, text.SequenceLength]);
         var conditional = text.Encode(captions);
         var unconditional = text.Encode([string.Empty]);
-        Save("text_hidden", conditional.HiddenStates);
-        Save("empty_hidden", unconditional.HiddenStates);
+        SaveValues("text_hidden", conditional.HiddenStates);
+        SaveValues("empty_hidden", unconditional.HiddenStates);
 
         // One guided UNet call as the sampler makes it: the low-level latents twice, unconditional half first.
         var perText = (int)(conditional.HiddenStates.FlattenedLength / models);
@@ -93,7 +94,7 @@ internal static class NetworkDump
         NpyFile.Write<int>(Path.Combine(folder, "unet_timestep.npy"), [CheckTimestep], []);
         NpyFile.Write<float>(Path.Combine(folder, "unet_out.npy"), predicted, [2 * models, channels, height, width]);
 
-        Save("image_embeds", ModelLoader.ImageEncoder(bundle).Encode(images).Embeddings!);
+        SaveValues("image_embeds", ModelLoader.ImageEncoder(bundle).Encode(images).Embeddings!);
 
         // The pipeline's start noise: seed 0 (ReconstructionRequest's default) over every candidate's latent.
         var samples = bundle.Decoder!.Pipelines.TryGetValue("caption_img2img", out var defaults) ? defaults.Samples : 1;

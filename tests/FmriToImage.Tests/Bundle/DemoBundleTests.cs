@@ -56,7 +56,7 @@ public sealed class DemoBundleTests
             input[i] = MathF.Sin(i * 0.37f);
         }
 
-        Tensor<float>? latent = null, tokens = null;
+        ShapedValues? latent = null, tokens = null;
         foreach (var encoder in encoders)
         {
             var encoding = encoder.Encode(input, 2);
