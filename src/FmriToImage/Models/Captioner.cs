@@ -94,7 +94,7 @@ internal sealed class Captioner
     public IReadOnlyList<int[]> CaptionIds(IReadOnlyList<RgbImage> images, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
-        using var input = AlignedTensor.Copy(Preprocessor.Process(images));
+        using var input = PixelValues.Of(Preprocessor, images);
         using var embedded = vision.Run([new("pixel_values", input)], ["image_embeds"], cancellationToken: cancellationToken);
         var embeds = embedded[0];
         var captions = new int[images.Count][];

@@ -49,7 +49,7 @@ internal sealed class ClipImageEncoder
             throw new ArgumentException("At least one image is needed.", nameof(images));
         }
 
-        using var input = AlignedTensor.Copy(Preprocessor.Process(images));
+        using var input = PixelValues.Of(Preprocessor, images);
         using var results = session.Run([new("pixel_values", input)], outputs, cancellationToken: cancellationToken);
         var embeddings = outputs.Contains("image_embeds") ? ShapedValues.From(results[Array.IndexOf(outputs, "image_embeds")]) : null;
         var tokens = outputs.Contains("last_hidden_state") ? ShapedValues.From(results[Array.IndexOf(outputs, "last_hidden_state")]) : null;

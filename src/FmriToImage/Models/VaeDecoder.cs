@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
+using FmriToImage.Imaging;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Models;
 
@@ -51,6 +53,47 @@ internal sealed class VaeDecoder
     /// <exception cref="ArgumentException">The span's length is not batch·C·h·w.</exception>
     public Tensor<float> Decode(ReadOnlySpan<float> scaledLatents, int batch, int latentHeight, int latentWidth, CancellationToken cancellationToken = default)
     {
+        using var outputs = Run(scaledLatents, batch, latentHeight, latentWidth, cancellationToken);
+        return outputs[0].ToTensor<float>();
+    }
+
+    /// <summary>
+    /// Decodes scaled latents [batch, C, h, w] straight to images, reading the graph's output where ONNX Runtime wrote
+    /// it (no managed copy of the [batch, 3, H, W] output): the same images as <see cref="ImageTensor.FromNchw"/> of
+    /// <see cref="Decode"/>.
+    /// </summary>
+    /// <param name="scaledLatents">The latents, row-major NCHW, as the UNet produces them (× scaling factor).</param>
+    /// <param name="batch">The number of latents.</param>
+    /// <param name="latentHeight">h.</param>
+    /// <param name="latentWidth">w.</param>
+    /// <param name="normalization">The value range the VAE's output has (<see cref="ImageNormalization.SignedUnit"/>).</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <returns>One image per latent.</returns>
+    /// <exception cref="ArgumentException">The span's length is not batch·C·h·w.</exception>
+    /// <exception cref="TensorContractException">The output is not [batch, 3, H, W].</exception>
+    public RgbImage[] DecodeImages(ReadOnlySpan<float> scaledLatents, int batch, int latentHeight, int latentWidth, ImageNormalization normalization, CancellationToken cancellationToken = default)
+    {
+        using var outputs = Run(scaledLatents, batch, latentHeight, latentWidth, cancellationToken);
+        var shape = outputs[0].GetTensorTypeAndShape().Shape;
+        if (shape.Length != 4 || shape[0] != batch || shape[1] != 3)
+        {
+            throw new TensorContractException($"{session.ModelName}: output 'sample' is [{string.Join(", ", shape)}]; [{batch}, 3, H, W] images were expected.", "sample");
+        }
+
+        var (height, width) = ((int)shape[2], (int)shape[3]);
+        var block = 3 * height * width;
+        var pixels = outputs[0].ReadData<float>();
+        var images = new RgbImage[batch];
+        for (var i = 0; i < batch; i++)
+        {
+            images[i] = ImageTensor.FromChw(pixels.Slice(i * block, block), width, height, normalization);
+        }
+
+        return images;
+    }
+
+    private IDisposableReadOnlyCollection<OrtValue> Run(ReadOnlySpan<float> scaledLatents, int batch, int latentHeight, int latentWidth, CancellationToken cancellationToken)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         var expected = (long)batch * LatentChannels * latentHeight * latentWidth;
         if (scaledLatents.Length != expected)
@@ -60,7 +103,6 @@ internal sealed class VaeDecoder
 
         using var latent = AlignedTensor.Zeroed<float>([batch, LatentChannels, latentHeight, latentWidth]);
         TensorPrimitives.Multiply(scaledLatents, (float)(1.0 / ScalingFactor), latent.GetTensorMutableDataAsSpan<float>());
-        using var outputs = session.Run([new("latent_sample", latent)], ["sample"], cancellationToken: cancellationToken);
-        return outputs[0].ToTensor<float>();
+        return session.Run([new("latent_sample", latent)], ["sample"], cancellationToken: cancellationToken);
     }
 }

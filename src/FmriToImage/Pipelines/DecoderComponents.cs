@@ -120,7 +120,7 @@ internal sealed class DecoderComponents : IDisposable
 
     /// <summary>Decodes scaled latents [batch, C, h, w] to images.</summary>
     public RgbImage[] DecodeImages(ReadOnlySpan<float> latents, int batch, CancellationToken cancellationToken) =>
-        ImageTensor.FromNchw(VaeDecoder!.Decode(latents, batch, LatentHeight, LatentWidth, cancellationToken), ImageNormalization.SignedUnit);
+        VaeDecoder!.DecodeImages(latents, batch, LatentHeight, LatentWidth, ImageNormalization.SignedUnit, cancellationToken);
 
     /// <summary>The image embeddings [count × E] of <paramref name="images"/>, and E.</summary>
     public (float[] Embeddings, int Dimension) EmbedImages(IReadOnlyList<RgbImage> images, CancellationToken cancellationToken)
