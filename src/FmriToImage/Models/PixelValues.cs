@@ -7,7 +7,7 @@ namespace FmriToImage.Models;
 /// <summary>
 /// A batch of images preprocessed straight into a 64-byte aligned native <c>pixel_values</c> tensor [N, 3, H, W]:
 /// the values <see cref="ImagePreprocessor.Process(IReadOnlyList{RgbImage})"/> gives, without its managed tensor and
-/// the copy out of it (for CLIP's 224 px that array is 0.6 MB per four images, on the large-object heap).
+/// the copy out of it (an array on the large-object heap from four 3 × 64 × 64 images up; 0.6 MB for four at CLIP's 224 px).
 /// </summary>
 internal static class PixelValues
 {
