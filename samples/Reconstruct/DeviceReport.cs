@@ -1,5 +1,3 @@
-using FmriToImage.Bundle;
-
 namespace FmriToImage.Samples.Reconstruct;
 
 /// <summary>
@@ -13,11 +11,10 @@ internal sealed record DeviceReport(string Summary, IReadOnlyList<string> Fallba
     /// <summary>The <c>metrics.json</c> value: the summary, then every fallback with its reason.</summary>
     public string ForMetrics => Fallbacks.Count == 0 ? Summary : $"{Summary}. {string.Join(" ", Fallbacks)}";
 
-    /// <summary>Reads what every network of <paramref name="bundle"/> was created with.</summary>
-    public static DeviceReport Of(ModelBundle bundle)
+    /// <summary>Reads what every network of <paramref name="decoder"/> was created with.</summary>
+    public static DeviceReport Of(BrainDecoder decoder)
     {
-        BundleComponent?[] single = [bundle.TextEncoder, bundle.ImageEncoder, bundle.Unet, bundle.VaeEncoder, bundle.VaeDecoder, bundle.CaptionerVision, bundle.CaptionerDecoder, bundle.Prior];
-        var components = single.OfType<BundleComponent>().Concat(bundle.VoxelEncoders.Select(v => v.Component)).ToArray();
+        var components = decoder.Networks.ToArray();
         var providers = components.Select(c => (c.RelativePath, Providers: string.Join(", ", c.ExecutionProviders))).ToArray();
         var distinct = providers.Select(p => p.Providers).Distinct(StringComparer.Ordinal).ToArray();
         var summary = distinct.Length == 1

@@ -14,12 +14,12 @@
 using System.CommandLine;
 using System.Text.Json;
 using FmriToImage;
-using FmriToImage.Bundle;
 using FmriToImage.Data;
 using FmriToImage.Data.Atlas;
 using FmriToImage.Evaluation;
 using FmriToImage.Imaging;
 using FmriToImage.Onnx;
+using FmriToImage.Reconstructions;
 using FmriToImage.Samples.Reconstruct;
 using Spectre.Console;
 
@@ -267,7 +267,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     }
 
     // What each network was created with; a --device auto fallback to CPU is said here and in metrics.json.
-    var device = DeviceReport.Of(decoder.Bundle);
+    var device = DeviceReport.Of(decoder);
     AnsiConsole.MarkupLineInterpolated($"Execution providers: {device.Summary}");
     foreach (var fallback in device.Fallbacks)
     {
@@ -497,19 +497,10 @@ static Dictionary<string, System.Text.Json.Nodes.JsonNode?> Settings(Reconstruct
 // Where each opened component ran (ONNX Runtime's graph assignment).
 static Dictionary<string, string> Providers(BrainDecoder decoder, EvaluationBundle? evaluationBundle)
 {
-    var bundle = decoder.Bundle;
     var providers = new Dictionary<string, string>();
-    foreach (var component in new[] { bundle.TextEncoder, bundle.ImageEncoder, bundle.Unet, bundle.VaeEncoder, bundle.VaeDecoder, bundle.CaptionerVision, bundle.CaptionerDecoder, bundle.Prior })
+    foreach (var network in decoder.Networks)
     {
-        if (component is not null)
-        {
-            providers[component.Name] = ProvidersOf(component);
-        }
-    }
-
-    foreach (var encoder in bundle.VoxelEncoders)
-    {
-        providers[encoder.Component.Name] = ProvidersOf(encoder.Component);
+        providers[network.Name] = ProvidersOf(network);
     }
 
     foreach (var (name, device) in evaluationBundle?.Devices ?? new Dictionary<string, string>())
@@ -520,7 +511,7 @@ static Dictionary<string, string> Providers(BrainDecoder decoder, EvaluationBund
     return providers;
 
     // What the session was created with, and a --device auto fallback to CPU with its reason (never silent).
-    static string ProvidersOf(BundleComponent component) =>
+    static string ProvidersOf(DecoderNetwork component) =>
         string.Join("+", component.ExecutionProviders)
         + (component.ExecutionProviderFallbackReason is { } reason ? $" (fallback from CUDA: {reason})" : "");
 }

@@ -1,3 +1,4 @@
+using FmriToImage.Reconstructions;
 using Spectre.Console;
 
 namespace FmriToImage.Samples.Reconstruct;

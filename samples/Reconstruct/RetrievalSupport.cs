@@ -1,5 +1,3 @@
-using FmriToImage.Bundle;
-
 namespace FmriToImage.Samples.Reconstruct;
 
 /// <summary>
@@ -10,28 +8,5 @@ namespace FmriToImage.Samples.Reconstruct;
 internal static class RetrievalSupport
 {
     /// <summary>Why retrieval cannot be computed with <paramref name="decoder"/>'s bundle, or null when it can.</summary>
-    public static string? WhyUnavailable(BrainDecoder decoder)
-    {
-        var bundle = decoder.Bundle;
-        if (bundle.ImageEncoder is not { } imageEncoder)
-        {
-            return "the bundle has no image encoder";
-        }
-
-        if (bundle.VoxelEncoders.FirstOrDefault(v => v.Entry.Role == VoxelEncoderRole.ImageTokens) is not { } brain)
-        {
-            return "the bundle has no voxel encoder with role 'image_tokens'";
-        }
-
-        if (!brain.Component.OutputMetadata.TryGetValue("image_embedding", out var brainEmbedding))
-        {
-            return $"{brain.Component} has no 'image_embedding' output";
-        }
-
-        var imageWidth = imageEncoder.OutputMetadata.TryGetValue("image_embeds", out var imageEmbeds) ? imageEmbeds.Dimensions[^1] : (int?)null;
-        var brainWidth = brainEmbedding.Dimensions[^1];
-        return imageWidth is > 0 && brainWidth > 0 && imageWidth != brainWidth
-            ? $"{brain.Component}'s image_embedding has {brainWidth} values, the image encoder's image_embeds {imageWidth}: they are not one space"
-            : null;
-    }
+    public static string? WhyUnavailable(BrainDecoder decoder) => decoder.RetrievalUnavailableReason;
 }

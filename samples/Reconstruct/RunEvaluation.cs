@@ -88,7 +88,7 @@ internal static class RunEvaluation
             rowsOut.Add(encoderRow);
         }
 
-        var (retrieval, retrievalFull) = noRetrieval is null && count >= 2 && decoder.Bundle.ImageEncoder is not null
+        var (retrieval, retrievalFull) = noRetrieval is null && count >= 2 && decoder.CanEmbedImages
             ? Retrieval(decoder, trials, rows, seed, notes)
             : (null, null);
         if (noRetrieval is not null)
@@ -121,7 +121,7 @@ internal static class RunEvaluation
 
     private static EvaluationResult.Row? BundleEncoderIdentification(BrainDecoder decoder, IReadOnlyList<ReportTrial> rows, RgbImage? meanImage, int[] shuffle, Dictionary<string, double?>[] perTrial, List<string> notes)
     {
-        if (decoder.Bundle.ImageEncoder is null)
+        if (!decoder.CanEmbedImages)
         {
             notes.Add("No two-way identification in the bundle's own image-encoder space: the bundle has no image encoder.");
             return null;

@@ -1,3 +1,5 @@
+using FmriToImage.Reconstructions;
+
 namespace FmriToImage.Samples.Reconstruct;
 
 /// <summary>
@@ -15,7 +17,7 @@ internal sealed record RunIdentity(string Bundle, ReconstructionRequest Request,
     /// <summary>The identity of a run of <paramref name="decoder"/> with <paramref name="request"/> and --nonfinite <paramref name="nonFinite"/>.</summary>
     public static RunIdentity Of(BrainDecoder decoder, ReconstructionRequest request, string nonFinite)
     {
-        var manifest = Path.Combine(decoder.Bundle.RootPath, FmriToImage.Bundle.ModelBundle.DecoderManifestFileName);
+        var manifest = decoder.ManifestPath;
         return new RunIdentity("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(manifest))), request, nonFinite);
     }
 

@@ -1,3 +1,5 @@
+using FmriToImage.Reconstructions;
+
 namespace FmriToImage.Samples.Reconstruct;
 
 /// <summary>What is stored per trial in out/trials/&lt;key&gt;.json, so a rerun (<c>--resume</c>) or another shard can skip it.</summary>

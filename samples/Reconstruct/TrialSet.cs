@@ -85,8 +85,8 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
                 $"{test.ImageIds.Length} shared test images of subj{subject:00} in '{dataPath}', repetitions averaged");
         }
 
-        var maskPath = decoder.Bundle.Decoder?.Masks.Nsdgeneral;
-        var mask = maskPath is null ? null : VoxelMask.FromNifti(decoder.Bundle.ResolvePath(maskPath));
+        var maskPath = decoder.NsdgeneralMaskPath;
+        var mask = maskPath is null ? null : VoxelMask.FromNifti(maskPath);
         // With --rows every row is read (the library's limit is the first N rows); with skip-trial, the rows kept are
         // read.Trials (file rows), so every row below is a file row and the images seen follow the file rows kept.
         var read = await TrialFile.ReadAsync(dataPath, decoder.VoxelCount, mask, VoxelOrder.NumpyXyz, rows is null ? limit : null, nonFinite, null, cancellationToken);

@@ -7,6 +7,7 @@ using FmriToImage.Imaging;
 using FmriToImage.Models;
 using FmriToImage.Onnx;
 using FmriToImage.Pipelines;
+using FmriToImage.Reconstructions;
 using FmriToImage.Retrieval;
 
 namespace FmriToImage;
@@ -31,16 +32,66 @@ public sealed class BrainDecoder : IDisposable
     private readonly DecoderComponents components;
     private readonly int trialBatchSize;
 
-    private BrainDecoder(ModelBundle bundle, int trialBatchSize)
+    private BrainDecoder(ModelBundle bundle, PipelineTable pipelines, int trialBatchSize)
     {
         Bundle = bundle;
         this.trialBatchSize = trialBatchSize;
-        components = new DecoderComponents(bundle);
-        AvailablePipelines = Enum.GetValues<ReconstructionPipeline>().Where(p => Missing(p) is null).ToArray();
+        components = new DecoderComponents(bundle, pipelines);
     }
 
-    /// <summary>The bundle the decoder runs.</summary>
-    public ModelBundle Bundle { get; }
+    /// <summary>The bundle the decoder runs (internal: users see <see cref="BundlePath"/> and <see cref="Networks"/>).</summary>
+    internal ModelBundle Bundle { get; }
+
+    /// <summary>The bundle folder's full path.</summary>
+    public string BundlePath => Bundle.RootPath;
+
+    /// <summary>The full path of the bundle's <c>fmri_decoder.json</c> (its sha256 identifies the bundle: the manifest lists every file's).</summary>
+    public string ManifestPath => Path.Combine(Bundle.RootPath, ModelBundle.DecoderManifestFileName);
+
+    /// <summary>The full path of the subject's nsdgeneral mask the manifest names (<c>masks.nsdgeneral</c>), or null when it names none.</summary>
+    public string? NsdgeneralMaskPath => Bundle.Decoder!.Masks.Nsdgeneral is { } mask ? Bundle.ResolvePath(mask) : null;
+
+    /// <summary>Every network of the bundle (the standard components, then the voxel encoders in manifest order) and where it runs.</summary>
+    public IReadOnlyList<DecoderNetwork> Networks =>
+        BundleLayout.StandardComponents.Select(c => Bundle.Get(c.Kind)).OfType<BundleComponent>()
+            .Concat(Bundle.VoxelEncoders.Select(v => v.Component))
+            .Select(c => new DecoderNetwork(c.Name, c.Kind, c.RelativePath, c.ExecutionProviders, c.ExecutionProviderFallbackReason))
+            .ToArray();
+
+    /// <summary>Whether <see cref="EmbedImage"/> and <see cref="EmbedImages"/> work: the bundle has an image encoder with its preprocessing.</summary>
+    public bool CanEmbedImages => components.ImageEncoder is not null;
+
+    /// <summary>
+    /// Why retrieval (<see cref="Retrieve"/> with <see cref="EmbedImage"/>'s index) cannot work with this bundle, decided
+    /// from its graphs before anything runs, or null when it can: it needs an image encoder, a voxel encoder with role
+    /// <c>image_tokens</c> and an <c>image_embedding</c> output, and the two embeddings of one width where the graphs fix it.
+    /// </summary>
+    public string? RetrievalUnavailableReason
+    {
+        get
+        {
+            if (Bundle.ImageEncoder is not { } imageEncoder)
+            {
+                return "the bundle has no image encoder";
+            }
+
+            if (Bundle.VoxelEncoders.FirstOrDefault(v => v.Entry.Role == VoxelEncoderRole.ImageTokens) is not { } brain)
+            {
+                return "the bundle has no voxel encoder with role 'image_tokens'";
+            }
+
+            if (!brain.Component.OutputMetadata.TryGetValue("image_embedding", out var brainEmbedding))
+            {
+                return $"{brain.Component} has no 'image_embedding' output";
+            }
+
+            var imageWidth = imageEncoder.OutputMetadata.TryGetValue("image_embeds", out var imageEmbeds) ? imageEmbeds.Dimensions[^1] : (int?)null;
+            var brainWidth = brainEmbedding.Dimensions[^1];
+            return imageWidth is > 0 && brainWidth > 0 && imageWidth != brainWidth
+                ? $"{brain.Component}'s image_embedding has {brainWidth} values, the image encoder's image_embeds {imageWidth}: they are not one space"
+                : null;
+        }
+    }
 
     /// <summary>The subject the bundle decodes.</summary>
     public string Subject => Bundle.Decoder!.Subject;
@@ -49,7 +100,7 @@ public sealed class BrainDecoder : IDisposable
     public int VoxelCount => Bundle.Decoder!.VoxelCount;
 
     /// <summary>The pipelines this bundle has every component for.</summary>
-    public IReadOnlyList<ReconstructionPipeline> AvailablePipelines { get; }
+    public IReadOnlyList<ReconstructionPipeline> AvailablePipelines => components.AvailablePipelines;
 
     /// <summary>Whether the bundle has a diffusion prior (<c>prior/model.onnx</c>), which unCLIP then uses by default.</summary>
     public bool HasPrior => components.HasPrior;
@@ -68,7 +119,8 @@ public sealed class BrainDecoder : IDisposable
     {
         options ??= new BrainDecoderOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.TrialBatchSize, 1, nameof(options.TrialBatchSize));
-        var bundle = ModelBundle.Open(bundlePath, new ModelBundleOptions
+        var pipelines = options.Pipelines ?? PipelineTable.Default;
+        var bundle = ModelBundle.Open(bundlePath, pipelines.Naming(new ModelBundleOptions
         {
             ExecutionProvider = options.ExecutionProvider,
             IntraOpThreads = options.IntraOpThreads,
@@ -76,15 +128,15 @@ public sealed class BrainDecoder : IDisposable
             Settings = options.SessionSettings,
             VerifyChecksums = options.VerifyChecksums,
             Logger = options.Logger,
-        });
+        }));
         try
         {
             if (bundle.Decoder is null)
             {
-                throw new BundleComponentMissingException(bundle.RootPath, ModelBundle.DecoderManifestFileName, [nameof(ReconstructionPipeline.CaptionImg2Img), nameof(ReconstructionPipeline.Unclip)]);
+                throw new BundleComponentMissingException(bundle.RootPath, ModelBundle.DecoderManifestFileName, pipelines.Names);
             }
 
-            return new BrainDecoder(bundle, options.TrialBatchSize);
+            return new BrainDecoder(bundle, pipelines, options.TrialBatchSize);
         }
         catch
         {
@@ -110,7 +162,7 @@ public sealed class BrainDecoder : IDisposable
     public Reconstruction Reconstruct(ReadOnlySpan<float> voxels, ReconstructionRequest? request = null, CancellationToken cancellationToken = default)
     {
         CheckVoxels(voxels, 0);
-        return Prepare(voxels, 1, FillDefaults(request), cancellationToken).Complete(0, cancellationToken);
+        return Prepare(voxels, 1, ResolvedRequest.Resolve(request, components), cancellationToken).Complete(0, cancellationToken);
     }
 
     /// <summary>
@@ -143,7 +195,7 @@ public sealed class BrainDecoder : IDisposable
     {
         CheckMatrix(trials);
 
-        var filled = FillDefaults(request);
+        var filled = ResolvedRequest.Resolve(request, components);
         var clock = Stopwatch.StartNew();
         foreach (var (start, count) in BatchAxis.Slices(trials.TrialCount, trialBatchSize))
         {
@@ -168,7 +220,7 @@ public sealed class BrainDecoder : IDisposable
     public string Caption(RgbImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        return (components.Captioner ?? throw Missing(nameof(Caption), Bundle.CaptionerDecoder is null ? "captioner/decoder.onnx" : DecoderComponents.CaptionerPreprocessor)).Caption([image])[0];
+        return (components.Captioner ?? throw Missing(nameof(Caption), Bundle.CaptionerDecoder is null ? "captioner/decoder.onnx" : BundleLayout.CaptionerPreprocessor)).Caption([image])[0];
     }
 
     /// <summary>The image encoder's embedding of <paramref name="image"/> (the space voting and retrieval use). Thread-safe.</summary>
@@ -182,7 +234,7 @@ public sealed class BrainDecoder : IDisposable
         ArgumentNullException.ThrowIfNull(image);
         if (components.ImageEncoder is null)
         {
-            throw Missing(nameof(EmbedImage), Bundle.ImageEncoder is null ? "image_encoder/model.onnx" : DecoderComponents.ImageEncoderPreprocessor);
+            throw Missing(nameof(EmbedImage), Bundle.ImageEncoder is null ? "image_encoder/model.onnx" : BundleLayout.ImageEncoderPreprocessor);
         }
 
         return components.EmbedImages([image], CancellationToken.None).Embeddings;
@@ -233,7 +285,7 @@ public sealed class BrainDecoder : IDisposable
         ArgumentNullException.ThrowIfNull(images);
         if (components.ImageEncoder is null)
         {
-            throw Missing(nameof(EmbedImages), Bundle.ImageEncoder is null ? "image_encoder/model.onnx" : DecoderComponents.ImageEncoderPreprocessor);
+            throw Missing(nameof(EmbedImages), Bundle.ImageEncoder is null ? "image_encoder/model.onnx" : BundleLayout.ImageEncoderPreprocessor);
         }
 
         return images.Count == 0 ? [] : components.EmbedImages(images, CancellationToken.None).Embeddings;
@@ -266,76 +318,23 @@ public sealed class BrainDecoder : IDisposable
     }
 
     /// <summary>Releases every session of the bundle. Idempotent.</summary>
-    public void Dispose() => Bundle.Dispose();
+    public void Dispose()
+    {
+        components.Dispose();
+        Bundle.Dispose();
+    }
 
     private float[] EmbedBrainRows(ReadOnlySpan<float> rows, int count)
     {
         var encoder = components.HighLevelEncoder
             ?? throw Missing(nameof(EmbedBrain), "a voxel encoder with role 'image_tokens'");
-        return encoder.Encode(rows, count).ImageEmbedding?.ToArray()
+        return encoder.Encode(rows, count).ImageEmbedding?.Release()
             ?? throw new BundleContractException(Bundle.RootPath, [$"{encoder}: has no 'image_embedding' output to retrieve with."]);
     }
 
-    /// <summary>The request with every default filled in from the bundle, checked before any network runs.</summary>
-    private ReconstructionRequest FillDefaults(ReconstructionRequest? request)
-    {
-        request ??= new ReconstructionRequest();
-        if (Missing(request.Pipeline) is { } missing)
-        {
-            throw new BundleComponentMissingException(Bundle.RootPath, missing, [request.Pipeline.ToString()]);
-        }
-
-        var defaults = components.DefaultsFor(request.Pipeline);
-        var filled = request with
-        {
-            Steps = request.Steps ?? defaults.Steps,
-            Strength = request.Strength ?? defaults.Strength,
-            Guidance = request.Guidance ?? defaults.Guidance,
-            Samples = request.Samples ?? defaults.Samples,
-        };
-        var settings = DiffusionSettings.Check(components.SchedulerConfig!, ModelBundle.SchedulerConfigPath, filled.Steps!.Value, filled.Strength!.Value, filled.Guidance!.Value, filled.Samples!.Value, request.Eta);
-        if (settings.Count > 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(request), settings[0].Actual, string.Join(" ", settings.Select(DiffusionSettings.DescribeRequest)));
-        }
-
-        if (request.Pipeline != ReconstructionPipeline.Unclip)
-        {
-            if (request.UsePrior == true)
-            {
-                throw new ArgumentException($"UsePrior applies to the Unclip pipeline; {request.Pipeline} has no prior.", nameof(request));
-            }
-
-            return filled with { UsePrior = false, PriorSteps = null, PriorEta = null };
-        }
-
-        var usePrior = request.UsePrior ?? components.HasPrior;
-        if (!usePrior)
-        {
-            return filled with { UsePrior = false, PriorSteps = null, PriorEta = null };
-        }
-
-        if (!components.HasPrior)
-        {
-            throw new BundleComponentMissingException(Bundle.RootPath, "prior/model.onnx", ["Unclip with UsePrior = true"]);
-        }
-
-        var steps = request.PriorSteps ?? defaults.PriorSteps;
-        var eta = request.PriorEta ?? (float)defaults.PriorEta;
-        var prior = DiffusionSettings.CheckPrior(components.PriorSchedulerConfig!, ModelBundle.PriorSchedulerConfigPath, steps, eta);
-        if (prior.Count > 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(request), prior[0].Actual, string.Join(" ", prior.Select(DiffusionSettings.DescribeRequest)));
-        }
-
-        return filled with { UsePrior = true, PriorSteps = steps, PriorEta = eta };
-    }
-
     /// <summary>Runs the batched stages of the request's pipeline for <paramref name="count"/> checked trials.</summary>
-    private PreparedTrials Prepare(ReadOnlySpan<float> rows, int count, ReconstructionRequest filled, CancellationToken cancellationToken) =>
-        filled.Pipeline == ReconstructionPipeline.CaptionImg2Img
-            ? CaptionImg2ImgPipeline.Prepare(components, rows, count, filled, cancellationToken)
-            : UnclipPipeline.Prepare(components, rows, count, filled, cancellationToken);
+    private PreparedTrials Prepare(ReadOnlySpan<float> rows, int count, ResolvedRequest resolved, CancellationToken cancellationToken) =>
+        resolved.Row.Runner.Prepare(components, rows, count, resolved, cancellationToken);
 
     /// <summary>Checks a whole voxel matrix (column count, then every row for NaN/Inf) before any network runs.</summary>
     private void CheckMatrix(VoxelMatrix trials)
@@ -369,12 +368,6 @@ public sealed class BrainDecoder : IDisposable
                 }
             }
         }
-    }
-
-    private string? Missing(ReconstructionPipeline pipeline)
-    {
-        var missing = Bundle.MissingFor(DecoderComponents.BundlePipelineOf(pipeline));
-        return missing.Count > 0 ? missing[0] : components.MissingOutputFor(pipeline);
     }
 
     private BundleComponentMissingException Missing(string operation, string what) =>

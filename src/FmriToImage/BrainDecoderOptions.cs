@@ -1,5 +1,6 @@
 using FmriToImage.Bundle;
 using FmriToImage.Onnx;
+using FmriToImage.Pipelines;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 
@@ -33,10 +34,13 @@ public sealed record BrainDecoderOptions
     /// DirectML, CoreML, ...; the application then references that provider's ONNX Runtime package), or change any
     /// other option. With <see cref="ExecutionProviderPolicy.Cpu"/> the library appends none, so the hook's providers
     /// come first and CPU runs what they cannot. Each network reports what it was created with
-    /// (<see cref="BundleComponent.ExecutionProviders"/>, <see cref="BundleComponent.ExecutionProviderFallbackReason"/>).
+    /// (<see cref="BrainDecoder.Networks"/>).
     /// </summary>
     public Action<BundleComponentKind, SessionOptions>? ConfigureSession { get; init; }
 
     /// <summary>Every session setting the library knows (tests and benchmarks); overrides <see cref="ExecutionProvider"/> and <see cref="IntraOpThreads"/> when set.</summary>
     internal SessionSettings? SessionSettings { get; init; }
+
+    /// <summary>The pipelines the decoder runs and what each needs; null for <see cref="PipelineTable.Default"/> (a test registers a pipeline of its own here).</summary>
+    internal PipelineTable? Pipelines { get; init; }
 }

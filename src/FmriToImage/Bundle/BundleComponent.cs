@@ -9,7 +9,7 @@ namespace FmriToImage.Bundle;
 /// opened on first use (or by <see cref="ModelBundle.Open"/> when sessions open eagerly).
 /// </summary>
 /// <remarks>Thread-safe: concurrent first uses open the session once. The bundle owns the session and disposes it.</remarks>
-public sealed class BundleComponent
+internal sealed class BundleComponent
 {
     private readonly Lazy<GraphSession> session;
 

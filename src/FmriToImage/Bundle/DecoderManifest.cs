@@ -7,7 +7,7 @@ namespace FmriToImage.Bundle;
 /// the voxel encoders and their roles, per-pipeline defaults, and the sha256 of every file. Field names in the file are
 /// the snake_case forms of the property names. See docs/model-bundle.md.
 /// </summary>
-public sealed record DecoderManifest
+internal sealed record DecoderManifest
 {
     /// <summary>The version of this file's format; this library reads version 1.</summary>
     public required int FormatVersion { get; init; }
@@ -48,7 +48,7 @@ public sealed record DecoderManifest
         ["image_tokens"] = ["zeros"],
     };
 
-    /// <summary>Per-pipeline defaults, keyed by pipeline name (<c>caption_img2img</c>, <c>unclip</c>).</summary>
+    /// <summary>Per-pipeline defaults, keyed by each pipeline's manifest key (the pipelines' table says which).</summary>
     public IReadOnlyDictionary<string, PipelineDefaults> Pipelines { get; init; } = new Dictionary<string, PipelineDefaults>();
 
     /// <summary>The sha256 (lower-case hex) of every file in the bundle, keyed by its path relative to the bundle folder.</summary>
@@ -56,7 +56,7 @@ public sealed record DecoderManifest
 }
 
 /// <summary>The mask files of a bundle.</summary>
-public sealed record ManifestMasks
+internal sealed record ManifestMasks
 {
     /// <summary>The subject's nsdgeneral mask (a label volume), relative to the bundle folder, or null.</summary>
     public string? Nsdgeneral { get; init; }
@@ -66,7 +66,7 @@ public sealed record ManifestMasks
 }
 
 /// <summary>One voxel encoder: its graph, what it predicts, and which voxels it reads.</summary>
-public sealed record VoxelEncoderEntry
+internal sealed record VoxelEncoderEntry
 {
     /// <summary>A unique name, e.g. "lowlevel_set1".</summary>
     public required string Name { get; init; }
@@ -93,7 +93,7 @@ public sealed record VoxelEncoderEntry
 
 /// <summary>What a voxel encoder predicts; each role fixes the encoder's output names and shapes.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<VoxelEncoderRole>))]
-public enum VoxelEncoderRole
+internal enum VoxelEncoderRole
 {
     /// <summary>A VAE latent, already multiplied by the VAE's scaling factor: output <c>latent</c> [batch, C, h, w].</summary>
     [JsonStringEnumMemberName("vae_latent")]
@@ -106,7 +106,7 @@ public enum VoxelEncoderRole
 
 /// <summary>Which voxels a voxel encoder reads.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<VoxelEncoderInput>))]
-public enum VoxelEncoderInput
+internal enum VoxelEncoderInput
 {
     /// <summary>The full voxel vector.</summary>
     [JsonStringEnumMemberName("nsdgeneral")]
@@ -122,7 +122,7 @@ public enum VoxelEncoderInput
 }
 
 /// <summary>A pipeline's default settings, chosen when the bundle was made (e.g. on a validation split).</summary>
-public sealed record PipelineDefaults
+internal sealed record PipelineDefaults
 {
     /// <summary>DDIM steps.</summary>
     public int Steps { get; init; } = 50;

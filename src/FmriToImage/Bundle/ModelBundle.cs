@@ -16,7 +16,7 @@ namespace FmriToImage.Bundle;
 /// Thread-safe after <see cref="Open"/> returns (lazy sessions open once). Owns the component sessions;
 /// <see cref="Dispose"/> releases them.
 /// </remarks>
-public sealed class ModelBundle : IDisposable
+internal sealed class ModelBundle : IDisposable
 {
     /// <summary>The brain-specific manifest's file name.</summary>
     public const string DecoderManifestFileName = "fmri_decoder.json";
@@ -38,28 +38,6 @@ public sealed class ModelBundle : IDisposable
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
     };
-
-    private static readonly (BundleComponentKind Kind, string Folder, string File, BundlePipeline[] NeededBy)[] StandardComponents =
-    [
-        (BundleComponentKind.TextEncoder, "text_encoder", "model.onnx", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img]),
-        (BundleComponentKind.ImageEncoder, "image_encoder", "model.onnx", [BundlePipeline.CaptionImg2Img, BundlePipeline.Unclip]),
-        (BundleComponentKind.Unet, "unet", "model.onnx", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img, BundlePipeline.Unclip]),
-        // No pipeline encodes images to latents (caption → img2img starts from the voxel encoders' latents); the VAE
-        // encoder is optional, for callers that wrap it themselves (VaeEncoder.FromBundle).
-        (BundleComponentKind.VaeEncoder, "vae_encoder", "model.onnx", []),
-        (BundleComponentKind.VaeDecoder, "vae_decoder", "model.onnx", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img, BundlePipeline.Unclip]),
-        (BundleComponentKind.CaptionerVision, "captioner", "vision.onnx", [BundlePipeline.CaptionImg2Img]),
-        (BundleComponentKind.CaptionerDecoder, "captioner", "decoder.onnx", [BundlePipeline.CaptionImg2Img]),
-        (BundleComponentKind.Prior, "prior", "model.onnx", []),
-    ];
-
-    private static readonly (string Path, BundlePipeline[] NeededBy)[] StandardFiles =
-    [
-        (SchedulerConfigPath, [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img, BundlePipeline.Unclip]),
-        ("tokenizer/vocab.json", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img]),
-        ("tokenizer/merges.txt", [BundlePipeline.TextToImage, BundlePipeline.CaptionImg2Img]),
-        ("captioner/vocab.txt", [BundlePipeline.CaptionImg2Img]),
-    ];
 
     private readonly Dictionary<BundleComponentKind, BundleComponent> components = [];
     private readonly ModelBundleOptions options;
@@ -182,54 +160,6 @@ public sealed class ModelBundle : IDisposable
         }
     }
 
-    /// <summary>The files <paramref name="pipeline"/> needs that the bundle lacks (relative paths); empty when it can run.</summary>
-    /// <param name="pipeline">The pipeline.</param>
-    /// <returns>The missing files.</returns>
-    public IReadOnlyList<string> MissingFor(BundlePipeline pipeline)
-    {
-        var missing = new List<string>();
-        foreach (var (kind, folder, file, neededBy) in StandardComponents)
-        {
-            if (neededBy.Contains(pipeline) && Get(kind) is null)
-            {
-                missing.Add($"{folder}/{file}");
-            }
-        }
-
-        foreach (var (file, neededBy) in StandardFiles)
-        {
-            if (neededBy.Contains(pipeline) && !File.Exists(Path.Combine(RootPath, file)))
-            {
-                missing.Add(file);
-            }
-        }
-
-        var role = pipeline switch
-        {
-            BundlePipeline.CaptionImg2Img => VoxelEncoderRole.VaeLatent,
-            BundlePipeline.Unclip => VoxelEncoderRole.ImageTokens,
-            _ => (VoxelEncoderRole?)null,
-        };
-        if (role is { } needed && !VoxelEncoders.Any(v => v.Entry.Role == needed))
-        {
-            missing.Add($"{DecoderManifestFileName}: a voxel encoder with role '{JsonNamingPolicy.SnakeCaseLower.ConvertName(needed.ToString())}'");
-        }
-
-        return missing;
-    }
-
-    /// <summary>Throws unless the bundle has everything <paramref name="pipeline"/> needs.</summary>
-    /// <param name="pipeline">The pipeline.</param>
-    /// <exception cref="BundleComponentMissingException">A needed file is missing; names it and every pipeline that needs it.</exception>
-    public void Require(BundlePipeline pipeline)
-    {
-        var missing = MissingFor(pipeline);
-        if (missing.Count > 0)
-        {
-            throw new BundleComponentMissingException(RootPath, missing[0], PipelinesNeeding(missing[0]));
-        }
-    }
-
     /// <summary>
     /// Opens every session not yet open and checks every contract, alone and across components (latent channels and
     /// size, token width, voxel counts, vocabulary size).
@@ -292,7 +222,8 @@ public sealed class ModelBundle : IDisposable
     /// <inheritdoc />
     public override string ToString() => $"ModelBundle '{RootPath}'" + (Decoder is null ? " (diffusion only)" : $" ({Decoder.Subject}, {Decoder.VoxelCount} voxels)");
 
-    private BundleComponent? Get(BundleComponentKind kind) => components.GetValueOrDefault(kind);
+    /// <summary>The standard component of <paramref name="kind"/>, or null when the bundle has none.</summary>
+    internal BundleComponent? Get(BundleComponentKind kind) => components.GetValueOrDefault(kind);
 
     private IEnumerable<BundleComponent> AllComponents() => components.Values.Concat(VoxelEncoders.Select(v => v.Component));
 
@@ -456,7 +387,7 @@ public sealed class ModelBundle : IDisposable
 
     private void DiscoverComponents(string manifestPath)
     {
-        foreach (var (kind, folder, file, _) in StandardComponents)
+        foreach (var (kind, folder, file) in BundleLayout.StandardComponents)
         {
             var relative = $"{folder}/{file}";
             var full = Path.Combine(RootPath, folder, file);
@@ -516,30 +447,7 @@ public sealed class ModelBundle : IDisposable
         return session;
     }
 
-    private IReadOnlyList<string> PipelinesNeeding(string relativePath)
-    {
-        var normalized = relativePath.Replace('\\', '/');
-        foreach (var (_, folder, file, neededBy) in StandardComponents)
-        {
-            if (normalized == $"{folder}/{file}")
-            {
-                return neededBy.Select(p => p.ToString()).ToArray();
-            }
-        }
-
-        foreach (var (file, neededBy) in StandardFiles)
-        {
-            if (normalized == file)
-            {
-                return neededBy.Select(p => p.ToString()).ToArray();
-            }
-        }
-
-        if (Decoder?.VoxelEncoders.FirstOrDefault(e => e.File.Replace('\\', '/') == normalized) is { } entry)
-        {
-            return [entry.Role == VoxelEncoderRole.VaeLatent ? nameof(BundlePipeline.CaptionImg2Img) : nameof(BundlePipeline.Unclip)];
-        }
-
-        return [];
-    }
+    /// <summary>What needs a file, for <see cref="BundleComponentMissingException"/>: whatever the opener said (<see cref="ModelBundleOptions.NeededBy"/>); the bundle itself knows no pipelines.</summary>
+    private IReadOnlyList<string> PipelinesNeeding(string relativePath) =>
+        options.NeededBy?.Invoke(relativePath.Replace('\\', '/'), Decoder) ?? [];
 }

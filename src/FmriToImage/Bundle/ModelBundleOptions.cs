@@ -5,7 +5,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace FmriToImage.Bundle;
 
 /// <summary>How <see cref="ModelBundle.Open"/> treats a bundle.</summary>
-public sealed record ModelBundleOptions
+internal sealed record ModelBundleOptions
 {
     /// <summary>
     /// Open every component's session in <see cref="ModelBundle.Open"/> and check all contracts there (default true), so a
@@ -41,6 +41,13 @@ public sealed record ModelBundleOptions
         var settings = (Settings ?? new SessionSettings { ExecutionProvider = ExecutionProvider, IntraOpThreads = IntraOpThreads }) with { Float16AsFloat32 = true };
         return ConfigureSession is { } hook ? settings with { Configure = options => hook(kind, options) } : settings;
     }
+
+    /// <summary>
+    /// What needs a file of the bundle (its path relative to the folder, '/'-separated; the manifest when there is one),
+    /// named by <see cref="BundleComponentMissingException.NeededBy"/> when the file is missing. The bundle knows no
+    /// pipelines: the pipelines' table supplies this; null names nothing.
+    /// </summary>
+    internal Func<string, DecoderManifest?, IReadOnlyList<string>>? NeededBy { get; init; }
 
     /// <summary>Where the bundle and its sessions report (execution provider fallbacks, lazy opens), or null.</summary>
     public ILogger? Logger { get; init; }

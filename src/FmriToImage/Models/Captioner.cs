@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using FmriToImage.Bundle;
 using FmriToImage.Imaging;
 using FmriToImage.Onnx;
 using FmriToImage.Text;
@@ -18,7 +17,7 @@ namespace FmriToImage.Models;
 /// The decoder is run on the whole prefix each step (exports without a key/value cache), for all images' open
 /// captions at once; for BLIP-base's 20-token captions that is at most 20 runs per batch of images. Thread-safe (each call has its own values); the sessions belong to the bundle.
 /// </remarks>
-public sealed class Captioner
+internal sealed class Captioner
 {
     private readonly GraphSession vision;
     private readonly GraphSession decoder;
@@ -77,32 +76,6 @@ public sealed class Captioner
     /// <summary>The most tokens a caption has, the start token included.</summary>
     public int MaxLength { get; }
 
-    /// <summary>
-    /// Wraps the bundle's captioner. <c>captioner/config.json</c> gives <c>bos_token_id</c>, <c>eos_token_id</c> (the id
-    /// that ends generation; BLIP exports record [SEP] here) and <c>max_length</c> (default 20).
-    /// </summary>
-    /// <param name="bundle">The bundle.</param>
-    /// <returns>The captioner.</returns>
-    /// <exception cref="BundleComponentMissingException">A captioner file is missing.</exception>
-    /// <exception cref="BundleContractException">The config lacks the start or end token id.</exception>
-    public static Captioner FromBundle(ModelBundle bundle)
-    {
-        ArgumentNullException.ThrowIfNull(bundle);
-        string[] neededBy = ["CaptionImg2Img"];
-        var vision = bundle.CaptionerVision ?? throw new BundleComponentMissingException(bundle.RootPath, "captioner/vision.onnx", neededBy);
-        var decoder = bundle.CaptionerDecoder ?? throw new BundleComponentMissingException(bundle.RootPath, "captioner/decoder.onnx", neededBy);
-        var start = decoder.ConfigNumber("bos_token_id");
-        var end = decoder.ConfigNumber("eos_token_id");
-        if (start is null || end is null)
-        {
-            throw new BundleContractException(bundle.RootPath, [$"captioner/config.json: needs numeric 'bos_token_id' and 'eos_token_id' (the id that ends a caption); found {(start is null ? "no bos_token_id" : "bos_token_id")}, {(end is null ? "no eos_token_id" : "eos_token_id")}."]);
-        }
-
-        var tokenizer = WordPieceTokenizer.Load(bundle.ResolvePath("captioner"));
-        var preprocessor = ClipImageEncoder.PreprocessorFor(bundle, "captioner", neededBy);
-        return new Captioner(vision.Session, decoder.Session, tokenizer, preprocessor, (int)start.Value, (int)end.Value, (int)(decoder.ConfigNumber("max_length") ?? 20));
-    }
-
     /// <summary>Captions each image by greedy decoding.</summary>
     /// <param name="images">The images.</param>
     /// <param name="cancellationToken">Cancels between and during runs.</param>
@@ -121,7 +94,7 @@ public sealed class Captioner
     public IReadOnlyList<int[]> CaptionIds(IReadOnlyList<RgbImage> images, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
-        using var input = AlignedTensor.Copy(Preprocessor.Process(images));
+        using var input = PixelValues.Of(Preprocessor, images);
         using var embedded = vision.Run([new("pixel_values", input)], ["image_embeds"], cancellationToken: cancellationToken);
         var embeds = embedded[0];
         var captions = new int[images.Count][];

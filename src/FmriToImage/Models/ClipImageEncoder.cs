@@ -1,4 +1,3 @@
-using FmriToImage.Bundle;
 using FmriToImage.Imaging;
 using FmriToImage.Onnx;
 
@@ -10,7 +9,7 @@ namespace FmriToImage.Models;
 /// Size, crop, mean and std come from the bundle's <c>image_encoder/preprocessor_config.json</c>.
 /// </summary>
 /// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
-public sealed class ClipImageEncoder
+internal sealed class ClipImageEncoder
 {
     private readonly GraphSession session;
     private readonly string[] outputs;
@@ -38,17 +37,6 @@ public sealed class ClipImageEncoder
     /// <summary>The preprocessing applied to every image.</summary>
     public ImagePreprocessor Preprocessor { get; }
 
-    /// <summary>Wraps the bundle's image encoder with <c>image_encoder/preprocessor_config.json</c>.</summary>
-    /// <param name="bundle">The bundle.</param>
-    /// <returns>The encoder.</returns>
-    /// <exception cref="BundleComponentMissingException">The bundle has no image encoder or no preprocessor config for it.</exception>
-    public static ClipImageEncoder FromBundle(ModelBundle bundle)
-    {
-        ArgumentNullException.ThrowIfNull(bundle);
-        var encoder = bundle.ImageEncoder ?? throw new BundleComponentMissingException(bundle.RootPath, "image_encoder/model.onnx", ["CaptionImg2Img", "Unclip"]);
-        return new ClipImageEncoder(encoder.Session, PreprocessorFor(bundle, "image_encoder", ["CaptionImg2Img", "Unclip"]));
-    }
-
     /// <summary>Preprocesses and encodes <paramref name="images"/>.</summary>
     /// <param name="images">One image per batch element, any size.</param>
     /// <param name="cancellationToken">Cancels the run.</param>
@@ -61,19 +49,10 @@ public sealed class ClipImageEncoder
             throw new ArgumentException("At least one image is needed.", nameof(images));
         }
 
-        using var input = AlignedTensor.Copy(Preprocessor.Process(images));
+        using var input = PixelValues.Of(Preprocessor, images);
         using var results = session.Run([new("pixel_values", input)], outputs, cancellationToken: cancellationToken);
-        var embeddings = outputs.Contains("image_embeds") ? results[Array.IndexOf(outputs, "image_embeds")].ToTensor<float>() : null;
-        var tokens = outputs.Contains("last_hidden_state") ? results[Array.IndexOf(outputs, "last_hidden_state")].ToTensor<float>() : null;
+        var embeddings = outputs.Contains("image_embeds") ? ShapedValues.From(results[Array.IndexOf(outputs, "image_embeds")]) : null;
+        var tokens = outputs.Contains("last_hidden_state") ? ShapedValues.From(results[Array.IndexOf(outputs, "last_hidden_state")]) : null;
         return new ImageEncoding(embeddings, tokens);
-    }
-
-    /// <summary>The preprocessor config of a component folder; its absence is a missing component.</summary>
-    internal static ImagePreprocessor PreprocessorFor(ModelBundle bundle, string folder, IReadOnlyList<string> neededBy)
-    {
-        var relative = $"{folder}/preprocessor_config.json";
-        return bundle.HasFile(relative)
-            ? new ImagePreprocessor(PreprocessorConfig.Parse(bundle.ReadText(relative), bundle.ResolvePath(relative)))
-            : throw new BundleComponentMissingException(bundle.RootPath, relative, neededBy);
     }
 }

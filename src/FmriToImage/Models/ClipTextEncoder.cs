@@ -1,4 +1,3 @@
-using FmriToImage.Bundle;
 using FmriToImage.Onnx;
 using FmriToImage.Text;
 using Microsoft.ML.OnnxRuntime;
@@ -10,7 +9,7 @@ namespace FmriToImage.Models;
 /// has it, the pooled text embedding. The token id element type (int32 or int64) is read from the graph.
 /// </summary>
 /// <remarks>Thread-safe (the tokenizer is, and each call has its own values); the session belongs to the bundle.</remarks>
-public sealed class ClipTextEncoder
+internal sealed class ClipTextEncoder
 {
     private readonly GraphSession session;
     private readonly TensorElementType idType;
@@ -44,25 +43,6 @@ public sealed class ClipTextEncoder
     /// <summary>The token width D when the graph fixes it.</summary>
     public int? TokenWidth { get; }
 
-    /// <summary>
-    /// Wraps the bundle's text encoder with the tokenizer in <c>tokenizer/</c>; the context length comes from the
-    /// tokenizer's files, else the text encoder config's <c>max_position_embeddings</c>, else 77.
-    /// </summary>
-    /// <param name="bundle">The bundle.</param>
-    /// <returns>The encoder.</returns>
-    /// <exception cref="BundleComponentMissingException">The bundle has no text encoder.</exception>
-    /// <exception cref="TokenizerFileException">The tokenizer files are missing or malformed.</exception>
-    public static ClipTextEncoder FromBundle(ModelBundle bundle)
-    {
-        ArgumentNullException.ThrowIfNull(bundle);
-        var encoder = bundle.TextEncoder ?? throw new BundleComponentMissingException(bundle.RootPath, "text_encoder/model.onnx", ["TextToImage", "CaptionImg2Img"]);
-        var folder = bundle.ResolvePath("tokenizer");
-        var fromFiles = ClipTokenizer.Load(folder);
-        var maxPositions = (int?)encoder.ConfigNumber("max_position_embeddings");
-        var tokenizer = maxPositions is { } positions && positions < fromFiles.ContextLength ? ClipTokenizer.Load(folder, positions) : fromFiles;
-        return new ClipTextEncoder(encoder.Session, tokenizer);
-    }
-
     /// <summary>Tokenizes and encodes <paramref name="texts"/> (the empty string gives the unconditional embedding).</summary>
     /// <param name="texts">One text per batch element.</param>
     /// <param name="cancellationToken">Cancels the run.</param>
@@ -79,7 +59,7 @@ public sealed class ClipTextEncoder
         using var ids = idType == TensorElementType.Int64 ? Ids<long>(texts, length) : Ids<int>(texts, length);
         string[] wanted = embeddingOutput is null ? ["last_hidden_state"] : ["last_hidden_state", embeddingOutput];
         using var outputs = session.Run([new("input_ids", ids)], wanted, cancellationToken: cancellationToken);
-        return new TextEncoding(outputs[0].ToTensor<float>(), embeddingOutput is null ? null : outputs[1].ToTensor<float>());
+        return new TextEncoding(ShapedValues.From(outputs[0]), embeddingOutput is null ? null : ShapedValues.From(outputs[1]));
     }
 
     private OrtValue Ids<T>(IReadOnlyList<string> texts, int length)

@@ -1,4 +1,3 @@
-using FmriToImage.Bundle;
 using FmriToImage.Diffusion;
 using FmriToImage.Onnx;
 
@@ -22,7 +21,7 @@ namespace FmriToImage.Models;
 /// give equal bits. Not thread-safe: use one per concurrent loop (the session, which belongs to the bundle, is shared).
 /// </para>
 /// </remarks>
-public sealed class DiffusionPrior : IDenoiser, IDisposable
+internal sealed class DiffusionPrior : IDenoiser, IDisposable
 {
     private readonly DenoiserGraph graph;
 
@@ -36,18 +35,28 @@ public sealed class DiffusionPrior : IDenoiser, IDisposable
         ArgumentNullException.ThrowIfNull(session);
         SchedulerConfig = schedulerConfig ?? throw new ArgumentNullException(nameof(schedulerConfig));
         graph = new DenoiserGraph(session, "diffusion prior");
+        TokenWidth = CheckContract(graph, tokenWidth);
+        TokenCount = graph.Sample.Dimensions[1] >= 0 ? (int)graph.Sample.Dimensions[1] : null;
+        // The contract lets each input fix its batch axis at 1 on its own; any one of them limits a run to one element.
+        MaxBatch = new[] { graph.Sample, graph.Timestep, graph.Context, graph.Output }.Min(BatchAxis.Limit);
+    }
+
+    /// <summary>Checks a prior graph's contract from its session's metadata alone (no wrapper, no buffer), as the constructor does.</summary>
+    /// <returns>The token width D the wrapper would use.</returns>
+    /// <exception cref="TensorContractException">As for the constructor.</exception>
+    internal static int CheckContract(GraphSession session, int? tokenWidth) => CheckContract(new DenoiserGraph(session, "diffusion prior"), tokenWidth);
+
+    private static int CheckContract(DenoiserGraph graph, int? tokenWidth)
+    {
         foreach (var node in new[] { graph.Sample, graph.Context, graph.Output })
         {
             if (node.Rank != 3)
             {
-                throw new TensorContractException($"{session.ModelName}: '{node.Name}' is {node.ShapeText}; the prior works on image tokens [batch, T, D].", node.Name);
+                throw new TensorContractException($"{graph.Session.ModelName}: '{node.Name}' is {node.ShapeText}; the prior works on image tokens [batch, T, D].", node.Name);
             }
         }
 
-        TokenWidth = graph.TokenWidth(tokenWidth);
-        TokenCount = graph.Sample.Dimensions[1] >= 0 ? (int)graph.Sample.Dimensions[1] : null;
-        // The contract lets each input fix its batch axis at 1 on its own; any one of them limits a run to one element.
-        MaxBatch = new[] { graph.Sample, graph.Timestep, graph.Context, graph.Output }.Min(BatchAxis.Limit);
+        return graph.TokenWidth(tokenWidth);
     }
 
     /// <summary>The prior's scheduler configuration.</summary>
@@ -61,37 +70,6 @@ public sealed class DiffusionPrior : IDenoiser, IDisposable
 
     /// <summary>The most batch elements one run takes: 1 when any input or output of the export fixes its batch axis at 1, else <see cref="int.MaxValue"/>.</summary>
     public int MaxBatch { get; }
-
-    /// <summary>
-    /// Wraps the bundle's prior (<c>prior/model.onnx</c>) with its scheduler (<c>prior/scheduler_config.json</c>); the
-    /// token width comes from the graph, else from the UNet's config (<c>cross_attention_dim</c>), whose conditioning
-    /// the prior produces.
-    /// </summary>
-    /// <param name="bundle">A bundle with a prior.</param>
-    /// <returns>The prior; dispose it.</returns>
-    /// <exception cref="BundleComponentMissingException">The bundle has no prior or no prior scheduler config.</exception>
-    /// <exception cref="SchedulerConfigException">The scheduler config is malformed.</exception>
-    public static DiffusionPrior FromBundle(ModelBundle bundle)
-    {
-        ArgumentNullException.ThrowIfNull(bundle);
-        var prior = bundle.Prior ?? throw new BundleComponentMissingException(bundle.RootPath, "prior/model.onnx", ["Unclip (with its prior)"]);
-        return new DiffusionPrior(prior.Session, ReadSchedulerConfig(bundle), (int?)bundle.Unet?.ConfigNumber("cross_attention_dim"));
-    }
-
-    /// <summary>Reads <c>prior/scheduler_config.json</c>.</summary>
-    /// <param name="bundle">The bundle.</param>
-    /// <returns>The configuration.</returns>
-    /// <exception cref="BundleComponentMissingException">The file is missing.</exception>
-    /// <exception cref="BundleFormatException">It is not UTF-8 or not a JSON object (the file and offset named).</exception>
-    /// <exception cref="SchedulerConfigException">A key has a value of the wrong type, or num_train_timesteps is above DdimSchedulerConfig.MaxTrainTimesteps.</exception>
-    /// <exception cref="NotSupportedException">It names a schedule or prediction type DDIM does not implement.</exception>
-    public static DdimSchedulerConfig ReadSchedulerConfig(ModelBundle bundle)
-    {
-        ArgumentNullException.ThrowIfNull(bundle);
-        return bundle.HasFile(ModelBundle.PriorSchedulerConfigPath)
-            ? DdimSchedulerConfig.FromJson(bundle.ReadJson(ModelBundle.PriorSchedulerConfigPath))
-            : throw new BundleComponentMissingException(bundle.RootPath, ModelBundle.PriorSchedulerConfigPath, ["Unclip (with its prior)"]);
-    }
 
     /// <summary>
     /// Runs the prior loop for <paramref name="batch"/> elements: from Gaussian noise (element k's from

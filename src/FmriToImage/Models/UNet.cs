@@ -1,4 +1,3 @@
-using FmriToImage.Bundle;
 using FmriToImage.Diffusion;
 using FmriToImage.Onnx;
 using Microsoft.ML.OnnxRuntime;
@@ -22,7 +21,7 @@ namespace FmriToImage.Models;
 /// Not thread-safe (one sampler drives it); the session belongs to the bundle, the bindings to this object.
 /// </para>
 /// </remarks>
-public sealed class UNet : IDenoiser, IDisposable
+internal sealed class UNet : IDenoiser, IDisposable
 {
     private readonly DenoiserGraph graph;
 
@@ -40,21 +39,36 @@ public sealed class UNet : IDenoiser, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(latentHeight, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(latentWidth, 1);
         graph = new DenoiserGraph(session, "UNet");
+        TokenWidth = CheckContract(graph, latentChannels, latentHeight, latentWidth, tokenWidth);
+        LatentChannels = latentChannels;
+        LatentHeight = latentHeight;
+        LatentWidth = latentWidth;
+    }
+
+    /// <summary>
+    /// Checks a UNet graph's contract from its session's metadata alone (no wrapper, no buffer): what the constructor
+    /// checks, for a load-time check.
+    /// </summary>
+    /// <returns>The token width D the wrapper would use.</returns>
+    /// <exception cref="TensorContractException">As for the constructor.</exception>
+    internal static int CheckContract(GraphSession session, int latentChannels, int latentHeight, int latentWidth, int? tokenWidth) =>
+        CheckContract(new DenoiserGraph(session, "UNet"), latentChannels, latentHeight, latentWidth, tokenWidth);
+
+    private static int CheckContract(DenoiserGraph graph, int latentChannels, int latentHeight, int latentWidth, int? tokenWidth)
+    {
         var sample = graph.Sample;
+        var name = graph.Session.ModelName;
         if (sample.Rank != 4 || (sample.Dimensions[1] >= 0 && sample.Dimensions[1] != latentChannels))
         {
-            throw new TensorContractException($"{session.ModelName}: input 'sample' is {sample.ShapeText}; a [batch, {latentChannels}, h, w] latent was asked for.", "sample");
+            throw new TensorContractException($"{name}: input 'sample' is {sample.ShapeText}; a [batch, {latentChannels}, h, w] latent was asked for.", "sample");
         }
 
         if ((sample.Dimensions[2] >= 0 && sample.Dimensions[2] != latentHeight) || (sample.Dimensions[3] >= 0 && sample.Dimensions[3] != latentWidth))
         {
-            throw new TensorContractException($"{session.ModelName}: input 'sample' is {sample.ShapeText}; latents of {latentHeight}×{latentWidth} were asked for.", "sample");
+            throw new TensorContractException($"{name}: input 'sample' is {sample.ShapeText}; latents of {latentHeight}×{latentWidth} were asked for.", "sample");
         }
 
-        LatentChannels = latentChannels;
-        LatentHeight = latentHeight;
-        LatentWidth = latentWidth;
-        TokenWidth = graph.TokenWidth(tokenWidth);
+        return graph.TokenWidth(tokenWidth);
     }
 
     /// <summary>Latent channels C.</summary>
@@ -74,30 +88,6 @@ public sealed class UNet : IDenoiser, IDisposable
 
     /// <summary>The timestep's element type as the graph declares it.</summary>
     public TensorElementType TimestepElementType => graph.Timestep.ElementType;
-
-    /// <summary>
-    /// Wraps the bundle's UNet for images of <paramref name="imageHeight"/>×<paramref name="imageWidth"/> pixels, with
-    /// the latent channels and downsampling factor the bundle's VAE declares.
-    /// </summary>
-    /// <param name="bundle">A bundle with a UNet and a VAE decoder.</param>
-    /// <param name="imageHeight">Image height in pixels.</param>
-    /// <param name="imageWidth">Image width in pixels.</param>
-    /// <returns>The denoiser.</returns>
-    /// <exception cref="BundleComponentMissingException">The bundle has no UNet or no VAE decoder.</exception>
-    /// <exception cref="ArgumentException">The image size is not a multiple of the VAE's downsampling factor.</exception>
-    public static UNet FromBundle(ModelBundle bundle, int imageHeight, int imageWidth)
-    {
-        ArgumentNullException.ThrowIfNull(bundle);
-        var unet = bundle.Unet ?? throw new BundleComponentMissingException(bundle.RootPath, "unet/model.onnx", ["TextToImage", "CaptionImg2Img", "Unclip"]);
-        var vae = VaeDecoder.FromBundle(bundle);
-        var factor = vae.DownsamplingFactor;
-        if (imageHeight % factor != 0 || imageWidth % factor != 0)
-        {
-            throw new ArgumentException($"The image size {imageWidth}×{imageHeight} is not a multiple of the VAE's downsampling factor {factor}.", nameof(imageHeight));
-        }
-
-        return new UNet(unet.Session, vae.LatentChannels, imageHeight / factor, imageWidth / factor, (int?)unet.ConfigNumber("cross_attention_dim"));
-    }
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">A span's length does not fit the batch size, the latent shape or the token width.</exception>

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
-using FmriToImage.Bundle;
+using FmriToImage.Imaging;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Models;
 
@@ -9,7 +10,7 @@ namespace FmriToImage.Models;
 /// encoders work in — into images. Divides by the scaling factor the bundle's config records (never a constant).
 /// </summary>
 /// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
-public sealed class VaeDecoder
+internal sealed class VaeDecoder
 {
     private readonly GraphSession session;
 
@@ -42,48 +43,6 @@ public sealed class VaeDecoder
     /// <summary>Image pixels per latent pixel along each side.</summary>
     public int DownsamplingFactor { get; }
 
-    /// <summary>
-    /// Wraps the bundle's VAE decoder with the scaling factor, latent channels and downsampling factor its config and
-    /// graph declare: channels from the graph's fixed <c>latent_sample</c> channels or the config's
-    /// <c>latent_channels</c>; the factor from <c>block_out_channels</c> (2^(blocks − 1)) or the ratio of the VAE's and
-    /// the UNet's <c>sample_size</c>.
-    /// </summary>
-    /// <param name="bundle">The bundle.</param>
-    /// <returns>The decoder.</returns>
-    /// <exception cref="BundleComponentMissingException">The bundle has no VAE decoder.</exception>
-    /// <exception cref="BundleContractException">The config does not give the scaling factor, channels or downsampling factor.</exception>
-    public static VaeDecoder FromBundle(ModelBundle bundle)
-    {
-        ArgumentNullException.ThrowIfNull(bundle);
-        var vae = bundle.VaeDecoder ?? throw new BundleComponentMissingException(bundle.RootPath, "vae_decoder/model.onnx", ["TextToImage", "CaptionImg2Img", "Unclip"]);
-        var problems = new List<string>();
-        var scaling = vae.ConfigNumber("scaling_factor");
-        if (scaling is null)
-        {
-            problems.Add($"{vae.RelativePath}: config.json has no numeric 'scaling_factor'.");
-        }
-
-        var input = vae.Session.Inputs.FirstOrDefault(i => i.Name == "latent_sample");
-        var channels = input is { Rank: 4 } && input.Dimensions[1] > 0 ? (int)input.Dimensions[1] : (int?)vae.ConfigNumber("latent_channels");
-        if (channels is null)
-        {
-            problems.Add($"{vae.RelativePath}: neither the graph (input 'latent_sample') nor config.json ('latent_channels') gives the latent channel count.");
-        }
-
-        var factor = DownsamplingFactorOf(vae, bundle.Unet);
-        if (factor is null)
-        {
-            problems.Add($"{vae.RelativePath}: config.json gives no 'block_out_channels', and the VAE's and the UNet's 'sample_size' do not give the downsampling factor.");
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new BundleContractException(bundle.RootPath, problems);
-        }
-
-        return new VaeDecoder(vae.Session, scaling!.Value, channels!.Value, factor!.Value);
-    }
-
     /// <summary>Decodes scaled latents [batch, C, h, w] to images [batch, 3, h·f, w·f] with values about [−1, 1].</summary>
     /// <param name="scaledLatents">The latents, row-major NCHW, as the UNet produces them (× scaling factor).</param>
     /// <param name="batch">The number of latents.</param>
@@ -94,6 +53,47 @@ public sealed class VaeDecoder
     /// <exception cref="ArgumentException">The span's length is not batch·C·h·w.</exception>
     public Tensor<float> Decode(ReadOnlySpan<float> scaledLatents, int batch, int latentHeight, int latentWidth, CancellationToken cancellationToken = default)
     {
+        using var outputs = Run(scaledLatents, batch, latentHeight, latentWidth, cancellationToken);
+        return outputs[0].ToTensor<float>();
+    }
+
+    /// <summary>
+    /// Decodes scaled latents [batch, C, h, w] straight to images, reading the graph's output where ONNX Runtime wrote
+    /// it (no managed copy of the [batch, 3, H, W] output): the same images as <see cref="ImageTensor.FromNchw"/> of
+    /// <see cref="Decode"/>.
+    /// </summary>
+    /// <param name="scaledLatents">The latents, row-major NCHW, as the UNet produces them (× scaling factor).</param>
+    /// <param name="batch">The number of latents.</param>
+    /// <param name="latentHeight">h.</param>
+    /// <param name="latentWidth">w.</param>
+    /// <param name="normalization">The value range the VAE's output has (<see cref="ImageNormalization.SignedUnit"/>).</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <returns>One image per latent.</returns>
+    /// <exception cref="ArgumentException">The span's length is not batch·C·h·w.</exception>
+    /// <exception cref="TensorContractException">The output is not [batch, 3, H, W].</exception>
+    public RgbImage[] DecodeImages(ReadOnlySpan<float> scaledLatents, int batch, int latentHeight, int latentWidth, ImageNormalization normalization, CancellationToken cancellationToken = default)
+    {
+        using var outputs = Run(scaledLatents, batch, latentHeight, latentWidth, cancellationToken);
+        var shape = outputs[0].GetTensorTypeAndShape().Shape;
+        if (shape.Length != 4 || shape[0] != batch || shape[1] != 3)
+        {
+            throw new TensorContractException($"{session.ModelName}: output 'sample' is [{string.Join(", ", shape)}]; [{batch}, 3, H, W] images were expected.", "sample");
+        }
+
+        var (height, width) = ((int)shape[2], (int)shape[3]);
+        var block = 3 * height * width;
+        var pixels = outputs[0].ReadData<float>();
+        var images = new RgbImage[batch];
+        for (var i = 0; i < batch; i++)
+        {
+            images[i] = ImageTensor.FromChw(pixels.Slice(i * block, block), width, height, normalization);
+        }
+
+        return images;
+    }
+
+    private IDisposableReadOnlyCollection<OrtValue> Run(ReadOnlySpan<float> scaledLatents, int batch, int latentHeight, int latentWidth, CancellationToken cancellationToken)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         var expected = (long)batch * LatentChannels * latentHeight * latentWidth;
         if (scaledLatents.Length != expected)
@@ -103,24 +103,6 @@ public sealed class VaeDecoder
 
         using var latent = AlignedTensor.Zeroed<float>([batch, LatentChannels, latentHeight, latentWidth]);
         TensorPrimitives.Multiply(scaledLatents, (float)(1.0 / ScalingFactor), latent.GetTensorMutableDataAsSpan<float>());
-        using var outputs = session.Run([new("latent_sample", latent)], ["sample"], cancellationToken: cancellationToken);
-        return outputs[0].ToTensor<float>();
-    }
-
-    private static int? DownsamplingFactorOf(BundleComponent vae, BundleComponent? unet)
-    {
-        if (vae.Config is { } config && config.TryGetProperty("block_out_channels", out var blocks) && blocks.ValueKind == System.Text.Json.JsonValueKind.Array && blocks.GetArrayLength() > 0)
-        {
-            return 1 << (blocks.GetArrayLength() - 1);
-        }
-
-        var vaeSize = vae.ConfigNumber("sample_size");
-        var unetSize = unet?.ConfigNumber("sample_size");
-        if (vaeSize is > 0 && unetSize is > 0 && vaeSize % unetSize == 0)
-        {
-            return (int)(vaeSize / unetSize);
-        }
-
-        return null;
+        return session.Run([new("latent_sample", latent)], ["sample"], cancellationToken: cancellationToken);
     }
 }

@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using FmriToImage.Bundle;
 using FmriToImage.Diffusion;
 using FmriToImage.Onnx;
 
@@ -10,7 +9,7 @@ namespace FmriToImage.Models;
 /// <c>latent_sample</c> (older exports)): turns images into scaled latents for img2img.
 /// </summary>
 /// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
-public sealed class VaeEncoder
+internal sealed class VaeEncoder
 {
     private readonly GraphSession session;
     private readonly bool outputsParameters;
@@ -37,20 +36,6 @@ public sealed class VaeEncoder
 
     /// <summary>The latent scale: model latents = VAE latents × this.</summary>
     public double ScalingFactor { get; }
-
-    /// <summary>Wraps the bundle's VAE encoder with the scaling factor from the VAE config.</summary>
-    /// <param name="bundle">The bundle.</param>
-    /// <returns>The encoder.</returns>
-    /// <exception cref="BundleComponentMissingException">The bundle has no VAE encoder.</exception>
-    /// <exception cref="BundleContractException">No config of the VAE gives the scaling factor.</exception>
-    public static VaeEncoder FromBundle(ModelBundle bundle)
-    {
-        ArgumentNullException.ThrowIfNull(bundle);
-        var encoder = bundle.VaeEncoder ?? throw new BundleComponentMissingException(bundle.RootPath, "vae_encoder/model.onnx", [nameof(VaeEncoder)]);
-        var scaling = encoder.ConfigNumber("scaling_factor") ?? bundle.VaeDecoder?.ConfigNumber("scaling_factor")
-            ?? throw new BundleContractException(bundle.RootPath, [$"{encoder.RelativePath}: neither vae_encoder/config.json nor vae_decoder/config.json has a numeric 'scaling_factor'."]);
-        return new VaeEncoder(encoder.Session, scaling);
-    }
 
     /// <summary>
     /// Encodes images [batch, 3, H, W] (values in [−1, 1]) to scaled latents [batch, C, h, w]: the distribution's mean

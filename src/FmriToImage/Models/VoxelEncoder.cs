@@ -1,6 +1,4 @@
-using System.Numerics.Tensors;
 using FmriToImage.Bundle;
-using FmriToImage.Data.Npy;
 using FmriToImage.Onnx;
 
 namespace FmriToImage.Models;
@@ -11,16 +9,21 @@ namespace FmriToImage.Models;
 /// runs the graph.
 /// </summary>
 /// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
-public sealed class VoxelEncoder
+internal sealed class VoxelEncoder
 {
-    private readonly BundleComponent component;
+    private readonly GraphSession session;
     private readonly int[]? roiIndices;
     private readonly bool[]? roiKeep;
 
-    private VoxelEncoder(VoxelEncoderComponent encoder, int voxelCount, int[]? roiIndices)
+    /// <summary>Wraps a voxel encoder session with its manifest entry and ROI set.</summary>
+    /// <param name="entry">What <c>fmri_decoder.json</c> says about the encoder.</param>
+    /// <param name="session">Its session (not owned).</param>
+    /// <param name="voxelCount">The subject's full voxel vector length.</param>
+    /// <param name="roiIndices">The ROI set's voxel indices (checked by the caller), or null for an encoder that reads every voxel.</param>
+    internal VoxelEncoder(VoxelEncoderEntry entry, GraphSession session, int voxelCount, int[]? roiIndices)
     {
-        component = encoder.Component;
-        Entry = encoder.Entry;
+        this.session = session ?? throw new ArgumentNullException(nameof(session));
+        Entry = entry ?? throw new ArgumentNullException(nameof(entry));
         VoxelCount = voxelCount;
         this.roiIndices = roiIndices;
         if (roiIndices is not null && Entry.Input == VoxelEncoderInput.RoiZeroFilled)
@@ -45,45 +48,6 @@ public sealed class VoxelEncoder
     /// <summary>Voxels per trial the graph reads (the ROI set's size for a subset encoder).</summary>
     public int InputLength => Entry.Input == VoxelEncoderInput.RoiSubset ? roiIndices!.Length : VoxelCount;
 
-    /// <summary>Every voxel encoder of the bundle, in manifest order, with its ROI set loaded.</summary>
-    /// <param name="bundle">A bundle with a decoder manifest.</param>
-    /// <returns>The encoders.</returns>
-    /// <exception cref="BundleContractException">An ROI set file is not a 1-D integer array of valid, distinct voxel indices of the stated size.</exception>
-    public static IReadOnlyList<VoxelEncoder> FromBundle(ModelBundle bundle)
-    {
-        ArgumentNullException.ThrowIfNull(bundle);
-        var manifest = bundle.Decoder;
-        if (manifest is null)
-        {
-            return [];
-        }
-
-        var sets = new Dictionary<string, int[]>(StringComparer.Ordinal);
-        var encoders = new List<VoxelEncoder>();
-        foreach (var encoder in bundle.VoxelEncoders)
-        {
-            int[]? indices = null;
-            if (encoder.Entry.Input != VoxelEncoderInput.Nsdgeneral)
-            {
-                var set = encoder.Entry.RoiSet!;
-                if (!sets.TryGetValue(set, out indices))
-                {
-                    indices = ReadRoiSet(bundle, set, manifest.Masks.RoiSets[set], manifest.VoxelCount);
-                    sets[set] = indices;
-                }
-
-                if (encoder.Entry.Input == VoxelEncoderInput.RoiSubset && encoder.Entry.VoxelCount != indices.Length)
-                {
-                    throw new BundleContractException(bundle.RootPath, [$"voxel encoder '{encoder.Entry.Name}' states voxel_count {encoder.Entry.VoxelCount} but ROI set '{set}' ({manifest.Masks.RoiSets[set]}) has {indices.Length} voxels."]);
-                }
-            }
-
-            encoders.Add(new VoxelEncoder(encoder, manifest.VoxelCount, indices));
-        }
-
-        return encoders;
-    }
-
     /// <summary>Runs the encoder on <paramref name="batch"/> trials.</summary>
     /// <param name="voxels">batch × <see cref="VoxelCount"/> floats, one trial after another, in the bundle's voxel order.</param>
     /// <param name="batch">The number of trials.</param>
@@ -97,7 +61,7 @@ public sealed class VoxelEncoder
         {
             var splits = voxels.Length % batch == 0;
             throw new VoxelCountMismatchException(
-                $"voxel encoder '{Name}' ({component.RelativePath})",
+                $"voxel encoder '{Name}' ({Entry.File})",
                 VoxelCount,
                 splits ? voxels.Length / batch : voxels.Length,
                 splits ? $"{batch} trials in {voxels.Length} floats" : $"{voxels.Length} floats do not split into {batch} trials");
@@ -132,7 +96,6 @@ public sealed class VoxelEncoder
 
         // One run for the whole batch, or one per trial when the export fixes its batch axis at 1; each run's input
         // is an aligned copy, so a trial gives the same bits in every call.
-        var session = component.Session;
         string[] names = Entry.Role == VoxelEncoderRole.VaeLatent ? ["latent"]
             : session.Outputs.Any(o => o.Name == "image_embedding") ? ["image_tokens", "image_embedding"] : ["image_tokens"];
         var results = new float[names.Length][];
@@ -156,7 +119,7 @@ public sealed class VoxelEncoder
             }
         }
 
-        var tensors = results.Select((r, o) => Tensor.Create(r, lengths[o])).ToArray();
+        var tensors = results.Select((r, o) => new ShapedValues(r, lengths[o])).ToArray();
         return Entry.Role == VoxelEncoderRole.VaeLatent
             ? new VoxelEncoding(tensors[0], null, null)
             : new VoxelEncoding(null, tensors[0], tensors.Length > 1 ? tensors[1] : null);
@@ -165,29 +128,4 @@ public sealed class VoxelEncoder
     /// <inheritdoc />
     public override string ToString() => $"voxel encoder '{Name}' ({Entry.Role}, {InputLength} voxels)";
 
-    private static int[] ReadRoiSet(ModelBundle bundle, string set, string relativePath, int voxelCount)
-    {
-        using var stream = new MemoryStream(bundle.ReadFile(relativePath), writable: false);
-        var values = NpyFile.ReadAsSingle(stream, bundle.ResolvePath(relativePath));
-        if (values.Rank != 1)
-        {
-            throw new BundleContractException(bundle.RootPath, [$"{relativePath}: ROI set '{set}' must be a 1-D array of voxel indices, not rank {values.Rank}."]);
-        }
-
-        var indices = new int[values.FlattenedLength];
-        var seen = new bool[voxelCount];
-        var k = 0;
-        foreach (var value in values)
-        {
-            if (value != Math.Floor(value) || value < 0 || value >= voxelCount || seen[(int)value])
-            {
-                throw new BundleContractException(bundle.RootPath, [$"{relativePath}: ROI set '{set}' entry {k} is {value}; entries must be distinct whole voxel indices in [0, {voxelCount})."]);
-            }
-
-            seen[(int)value] = true;
-            indices[k++] = (int)value;
-        }
-
-        return indices;
-    }
 }

@@ -1,5 +1,5 @@
-using FmriToImage.Bundle;
 using FmriToImage.Imaging;
+using FmriToImage.Reconstructions;
 
 namespace FmriToImage.Pipelines;
 
@@ -14,23 +14,31 @@ namespace FmriToImage.Pipelines;
 /// <see cref="Prepare"/> runs everything before the diffusion for a batch of trials at once (one run per network for
 /// trials × models inputs); <see cref="PreparedTrials.Complete"/> then runs one trial's diffusion, decoding and vote.
 /// </remarks>
-internal static class CaptionImg2ImgPipeline
+internal sealed class CaptionImg2ImgPipeline : IPipeline
 {
-    public static PreparedTrials Prepare(DecoderComponents components, ReadOnlySpan<float> voxels, int trials, ReconstructionRequest request, CancellationToken cancellationToken)
+    /// <summary>The one instance the table registers.</summary>
+    public static CaptionImg2ImgPipeline Instance { get; } = new();
+
+    private CaptionImg2ImgPipeline()
+    {
+    }
+
+    /// <inheritdoc />
+    public PreparedTrials Prepare(DecoderComponents components, ReadOnlySpan<float> voxels, int trials, ResolvedRequest request, CancellationToken cancellationToken)
     {
         var clock = new StageClock();
-        var models = components.VoxelEncoders.Where(e => e.Entry.Role == VoxelEncoderRole.VaeLatent).ToArray();
+        var models = components.LowLevelEncoders.ToArray();
         var latentLength = components.LatentLength;
+        var layout = new BatchLayout(trials, models.Length, request.Samples);
 
         // Latents in (trial, model) order: the low-level images, captions and embeddings follow that order.
-        var latents = new float[trials * models.Length * latentLength];
-        var perModel = new float[trials * latentLength];
+        var latents = new float[layout.Inputs * latentLength];
         for (var m = 0; m < models.Length; m++)
         {
-            models[m].Encode(voxels, trials, cancellationToken).Latent!.FlattenTo(perModel);
+            var perModel = models[m].Encode(voxels, trials, cancellationToken).Latent!.Span;
             for (var t = 0; t < trials; t++)
             {
-                perModel.AsSpan(t * latentLength, latentLength).CopyTo(latents.AsSpan(((t * models.Length) + m) * latentLength));
+                perModel.Slice(t * latentLength, latentLength).CopyTo(latents.AsSpan(layout.Input(t, m) * latentLength));
             }
         }
 
@@ -41,78 +49,70 @@ internal static class CaptionImg2ImgPipeline
         clock.Lap("captioning");
 
         var text = components.TextEncoder!;
-        var conditional = text.Encode(captions, cancellationToken).HiddenStates.ToArray();
-        var unconditional = text.Encode([string.Empty], cancellationToken).HiddenStates.ToArray();
+        var conditional = text.Encode(captions, cancellationToken).HiddenStates.Release();
+        _ = components.EmptyCaptionStates.Length; // the unconditional states: encoded once per decoder, on first use
         clock.Lap("text encoding");
         var (lowEmbeddings, dimension) = components.EmbedImages(lowLevel, cancellationToken);
         clock.Lap("low-level embedding");
-        return new Prepared(components, request, models.Select(m => m.Name).ToArray(), latents, lowLevel, captions, conditional, unconditional, lowEmbeddings, dimension, trials, clock);
+        return new Prepared(components, request, layout, models.Select(m => m.Name).ToArray(), latents, lowLevel, captions, conditional, lowEmbeddings, dimension, clock);
     }
 
     private sealed class Prepared(
         DecoderComponents components,
-        ReconstructionRequest request,
+        ResolvedRequest request,
+        BatchLayout layout,
         string[] models,
         float[] latents,
         RgbImage[] lowLevel,
         IReadOnlyList<string> captions,
         float[] conditional,
-        float[] unconditional,
         float[] lowEmbeddings,
         int dimension,
-        int trials,
-        StageClock batchedStages) : PreparedTrials(trials, batchedStages)
+        StageClock batchedStages) : PreparedTrials(layout.Trials, batchedStages)
     {
         public override Reconstruction Complete(int trial, CancellationToken cancellationToken)
         {
             var clock = TrialClock();
             var latentLength = components.LatentLength;
+            var unconditional = components.EmptyCaptionStates;
             var perText = unconditional.Length;
-            var samples = request.Samples!.Value;
-            var batch = models.Length * samples;
+            var batch = layout.Candidates;
             var conditioning = new float[batch * perText];
             var unconditioning = new float[batch * perText];
             var initLatents = new float[batch * latentLength];
-            for (var m = 0; m < models.Length; m++)
+            layout.Spread(trial, conditional, perText, conditioning);
+            layout.Spread(trial, latents, latentLength, initLatents);
+            for (var k = 0; k < batch; k++)
             {
-                var input = (trial * models.Length) + m;
-                for (var s = 0; s < samples; s++)
-                {
-                    var k = (m * samples) + s;
-                    conditional.AsSpan(input * perText, perText).CopyTo(conditioning.AsSpan(k * perText));
-                    unconditional.CopyTo(unconditioning.AsSpan(k * perText));
-                    latents.AsSpan(input * latentLength, latentLength).CopyTo(initLatents.AsSpan(k * latentLength));
-                }
+                unconditional.CopyTo(unconditioning.AsSpan(k * perText));
             }
 
-            var finals = components.Generate(request, batch, conditioning, unconditioning, initLatents, clock, cancellationToken);
+            var finals = components.Denoising.Generate(request, batch, conditioning, unconditioning, initLatents, clock, cancellationToken);
 
             var (finalEmbeddings, _) = components.EmbedImages(finals, cancellationToken);
             var pairedLow = new float[batch * dimension];
-            for (var k = 0; k < batch; k++)
-            {
-                lowEmbeddings.AsSpan(((trial * models.Length) + (k / samples)) * dimension, dimension).CopyTo(pairedLow.AsSpan(k * dimension));
-            }
+            layout.Spread(trial, lowEmbeddings, dimension, pairedLow);
 
             var scores = new float[batch];
             var chosen = EnsembleVoting.Vote(pairedLow, finalEmbeddings, dimension, scores);
             clock.Lap("voting");
 
-            var trialCaptions = captions.Skip(trial * models.Length).Take(models.Length).ToArray();
+            var trialCaptions = captions.Skip(layout.Input(trial, 0)).Take(models.Length).ToArray();
+            var trialLowLevel = lowLevel.Skip(layout.Input(trial, 0)).Take(models.Length).ToArray();
             var candidates = Enumerable.Range(0, batch)
-                .Select(k => new ReconstructionCandidate(models[k / samples], k % samples, finals[k], scores[k], trialCaptions[k / samples]))
+                .Select(k => new ReconstructionCandidate(models[layout.ModelOf(k)], layout.SampleOf(k), finals[k], scores[k], trialCaptions[layout.ModelOf(k)], trialLowLevel[layout.ModelOf(k)]))
                 .ToArray();
             return new Reconstruction
             {
-                Pipeline = ReconstructionPipeline.CaptionImg2Img,
+                Pipeline = request.Pipeline,
                 Image = finals[chosen],
-                LowLevelImages = lowLevel.Skip(trial * models.Length).Take(models.Length).ToArray(),
+                LowLevelImages = trialLowLevel,
                 Captions = trialCaptions,
                 Candidates = candidates,
                 ChosenIndex = chosen,
                 UsedPrior = false,
                 Timings = clock.Timings,
-                Request = request,
+                Request = request.ToRequest(),
             };
         }
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FmriToImage.Diffusion;
+using FmriToImage.Reconstructions;
 
 namespace FmriToImage.Pipelines;
 

@@ -6,7 +6,7 @@ namespace FmriToImage.Pipelines;
 /// The selection rules of the published pipelines, over batched embedding matrices: CLIP voting across bagged models
 /// (the seed student study) and best-of-N by similarity to a target embedding (MindEye's second-order selection).
 /// </summary>
-public static class EnsembleVoting
+internal static class EnsembleVoting
 {
     /// <summary>
     /// CLIP voting: each bagged model m produced a low-level image and a final image; its score is the cosine

@@ -1,3 +1,5 @@
+using FmriToImage.Reconstructions;
+
 namespace FmriToImage.Pipelines;
 
 /// <summary>

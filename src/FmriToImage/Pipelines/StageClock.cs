@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace FmriToImage.Pipelines;
 
-/// <summary>Wall time per pipeline stage, in execution order, for <see cref="Reconstruction.Timings"/>.</summary>
+/// <summary>Wall time per pipeline stage, in execution order, for <see cref="Reconstructions.Reconstruction.Timings"/>.</summary>
 internal sealed class StageClock
 {
     private readonly Stopwatch clock = Stopwatch.StartNew();

@@ -1,5 +1,6 @@
 using FmriToImage.Bundle;
 using FmriToImage.Imaging;
+using FmriToImage.Reconstructions;
 
 namespace FmriToImage.Pipelines;
 
@@ -14,44 +15,52 @@ namespace FmriToImage.Pipelines;
 /// <see cref="Prepare"/> runs the voxel encoders, the prior and the low-level decoding for a batch of trials at once;
 /// <see cref="PreparedTrials.Complete"/> then runs one trial's diffusion, decoding and selection.
 /// </remarks>
-internal static class UnclipPipeline
+internal sealed class UnclipPipeline : IPipeline
 {
-    public static PreparedTrials Prepare(DecoderComponents components, ReadOnlySpan<float> voxels, int trials, ReconstructionRequest request, CancellationToken cancellationToken)
+    /// <summary>The one instance the table registers.</summary>
+    public static UnclipPipeline Instance { get; } = new();
+
+    private UnclipPipeline()
+    {
+    }
+
+    /// <inheritdoc />
+    public PreparedTrials Prepare(DecoderComponents components, ReadOnlySpan<float> voxels, int trials, ResolvedRequest request, CancellationToken cancellationToken)
     {
         var clock = new StageClock();
         var high = components.HighLevelEncoder
             ?? throw new InvalidOperationException("unCLIP was prepared for a bundle without a high-level voxel encoder; its availability check should have refused it.");
         var encoding = high.Encode(voxels, trials, cancellationToken);
-        var tokens = encoding.ImageTokens!.ToArray();
-        var targets = encoding.ImageEmbedding?.ToArray()
+        var tokens = encoding.ImageTokens!.Release();
+        var targets = encoding.ImageEmbedding?.Release()
             ?? throw new BundleContractException(components.Bundle.RootPath, [$"{high}: best-of-N selection needs its 'image_embedding' output."]);
 
-        var low = request.Strength!.Value < 1 ? components.VoxelEncoders.FirstOrDefault(e => e.Entry.Role == VoxelEncoderRole.VaeLatent) : null;
-        var lowLatents = low?.Encode(voxels, trials, cancellationToken).Latent!.ToArray();
+        var low = request.Strength < 1 ? components.LowLevelEncoders.FirstOrDefault() : null;
+        var lowLatents = low?.Encode(voxels, trials, cancellationToken).Latent!.Release();
         clock.Lap("voxel encoders");
 
-        if (request.UsePrior == true)
+        if (request.UsePrior)
         {
-            tokens = components.RunPrior(tokens, trials, request.PriorSteps!.Value, request.PriorEta!.Value, request.Seed, cancellationToken);
+            tokens = components.Denoising.RunPrior(tokens, trials, request.PriorSteps, request.PriorEta, request.Seed, cancellationToken);
             clock.Lap("prior");
         }
 
         var lowLevel = lowLatents is null ? [] : components.DecodeImages(lowLatents, trials, cancellationToken);
         clock.Lap("low-level decoding");
         var filled = request with { Strength = lowLatents is null ? 1.0 : request.Strength };
-        return new Prepared(components, filled, high.Name, tokens, targets, lowLatents, lowLevel, trials, clock);
+        return new Prepared(components, filled, new BatchLayout(trials, 1, request.Samples), high.Name, tokens, targets, lowLatents, lowLevel, clock);
     }
 
     private sealed class Prepared(
         DecoderComponents components,
-        ReconstructionRequest request,
+        ResolvedRequest request,
+        BatchLayout layout,
         string model,
         float[] tokens,
         float[] targets,
         float[]? lowLatents,
         RgbImage[] lowLevel,
-        int trials,
-        StageClock batchedStages) : PreparedTrials(trials, batchedStages)
+        StageClock batchedStages) : PreparedTrials(layout.Trials, batchedStages)
     {
         public override Reconstruction Complete(int trial, CancellationToken cancellationToken)
         {
@@ -59,16 +68,16 @@ internal static class UnclipPipeline
             var latentLength = components.LatentLength;
             var perTrialTokens = tokens.Length / Count;
             var dimensionTarget = targets.Length / Count;
-            var samples = request.Samples!.Value;
+            var samples = layout.Candidates;
             var conditioning = new float[samples * perTrialTokens];
             var initLatents = lowLatents is null ? [] : new float[samples * latentLength];
-            for (var s = 0; s < samples; s++)
+            layout.Spread(trial, tokens, perTrialTokens, conditioning);
+            if (lowLatents is not null)
             {
-                tokens.AsSpan(trial * perTrialTokens, perTrialTokens).CopyTo(conditioning.AsSpan(s * perTrialTokens));
-                lowLatents?.AsSpan(trial * latentLength, latentLength).CopyTo(initLatents.AsSpan(s * latentLength));
+                layout.Spread(trial, lowLatents, latentLength, initLatents);
             }
 
-            var finals = components.Generate(request, samples, conditioning, new float[conditioning.Length], initLatents, clock, cancellationToken);
+            var finals = components.Denoising.Generate(request, samples, conditioning, new float[conditioning.Length], initLatents, clock, cancellationToken);
 
             var (embeddings, dimension) = components.EmbedImages(finals, cancellationToken);
             if (dimension != dimensionTarget)
@@ -80,17 +89,18 @@ internal static class UnclipPipeline
             var chosen = EnsembleVoting.SelectClosest(targets.AsSpan(trial * dimension, dimension), embeddings, dimension, scores);
             clock.Lap("selection");
 
+            var trialLowLevel = lowLatents is null ? null : lowLevel[trial];
             return new Reconstruction
             {
-                Pipeline = ReconstructionPipeline.Unclip,
+                Pipeline = request.Pipeline,
                 Image = finals[chosen],
-                LowLevelImages = lowLatents is null ? [] : [lowLevel[trial]],
+                LowLevelImages = trialLowLevel is null ? [] : [trialLowLevel],
                 Captions = [],
-                Candidates = Enumerable.Range(0, samples).Select(s => new ReconstructionCandidate(model, s, finals[s], scores[s], null)).ToArray(),
+                Candidates = Enumerable.Range(0, samples).Select(s => new ReconstructionCandidate(model, s, finals[s], scores[s], null, trialLowLevel)).ToArray(),
                 ChosenIndex = chosen,
-                UsedPrior = request.UsePrior == true,
+                UsedPrior = request.UsePrior,
                 Timings = clock.Timings,
-                Request = request,
+                Request = request.ToRequest(),
             };
         }
     }

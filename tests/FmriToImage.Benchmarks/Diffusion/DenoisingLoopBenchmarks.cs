@@ -3,6 +3,7 @@ using FmriToImage.Bundle;
 using FmriToImage.Diffusion;
 using FmriToImage.Models;
 using FmriToImage.Onnx;
+using FmriToImage.Pipelines;
 using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Benchmarks.Diffusion;
@@ -34,10 +35,10 @@ public class DenoisingLoopBenchmarks
         bundle = ModelBundle.Open(Path.Combine(RepositoryFiles.Root(), "models", "demo"), new ModelBundleOptions { IntraOpThreads = 2 });
         var defaults = bundle.Decoder!.Pipelines["caption_img2img"];
         var candidates = bundle.Decoder.VoxelEncoders.Count(e => e.Role == VoxelEncoderRole.VaeLatent) * defaults.Samples;
-        unet = UNet.FromBundle(bundle, 64, 64);
+        unet = ModelLoader.UNet(bundle, 64, 64);
         var config = DdimSchedulerConfig.FromJson(File.ReadAllText(bundle.ResolvePath("scheduler/scheduler_config.json")));
         sampler = new Sampler(new DdimScheduler(config), unet);
-        var sequence = ClipTextEncoder.FromBundle(bundle).SequenceLength;
+        var sequence = ModelLoader.TextEncoder(bundle).SequenceLength;
         var context = candidates * sequence * unet.TokenWidth;
         samplerWithoutNetwork = new Sampler(new DdimScheduler(config), new CopyOnlyDenoiser(2 * candidates * unet.LatentLength, 2 * context));
         request = new DiffusionRequest

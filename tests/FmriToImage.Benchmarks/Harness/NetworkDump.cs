@@ -5,6 +5,7 @@ using FmriToImage.Data.Npy;
 using FmriToImage.Diffusion;
 using FmriToImage.Imaging;
 using FmriToImage.Models;
+using FmriToImage.Pipelines;
 
 namespace FmriToImage.Benchmarks.Harness;
 
@@ -22,10 +23,11 @@ internal static class NetworkDump
     {
         Directory.CreateDirectory(folder);
         void Save(string name, Tensor<float> tensor) => NpyFile.Write(Path.Combine(folder, name + ".npy"), tensor);
+        void SaveValues(string name, ShapedValues values) => Save(name, Tensor.Create(values.ToArray(), values.Lengths));
 
         NpyFile.Write<float>(Path.Combine(folder, "voxels.npy"), voxels, [voxels.Length]);
-        var lowLevel = VoxelEncoder.FromBundle(bundle).Where(e => e.Entry.Role == VoxelEncoderRole.VaeLatent).ToArray();
-        var latents = new Tensor<float>[lowLevel.Length];
+        var lowLevel = ModelLoader.VoxelEncoders(bundle).Where(e => e.Entry.Role == VoxelEncoderRole.VaeLatent).ToArray();
+        var latents = new ShapedValues[lowLevel.Length];
         for (var m = 0; m < lowLevel.Length; m++)
         {
             latents[m] = lowLevel[m].Encode(voxels, 1).Latent!;
@@ -43,19 +45,19 @@ internal static class NetworkDump
         NpyFile.Write<float>(Path.Combine(folder, "lowlevel_latents.npy"), scaled, [models, channels, height, width]);
         File.WriteAllText(Path.Combine(folder, "lowlevel_encoders.json"), JsonSerializer.Serialize(lowLevel.Select(e => e.Name)));
 
-        var vae = VaeDecoder.FromBundle(bundle);
+        var vae = ModelLoader.VaeDecoder(bundle);
         var decoded = vae.Decode(scaled, models, height, width);
         Save("vae_decoded", decoded);
         var images = ImageTensor.FromNchw(decoded, ImageNormalization.SignedUnit);
         WriteImages(Path.Combine(folder, "lowlevel_images.npy"), images);
 
-        var captioner = Captioner.FromBundle(bundle);
+        var captioner = ModelLoader.Captioner(bundle);
         var ids = captioner.CaptionIds(images);
         var captions = captioner.Caption(images);
         File.WriteAllText(Path.Combine(folder, "caption_ids.json"), JsonSerializer.Serialize(ids));
         File.WriteAllText(Path.Combine(folder, "captions.json"), JsonSerializer.Serialize(captions));
 
-        var text = ClipTextEncoder.FromBundle(bundle);
+        var text = ModelLoader.TextEncoder(bundle);
         var tokens = new long[(models + 1) * text.SequenceLength];
         for (var m = 0; m <= models; m++)
         {
@@ -65,8 +67,8 @@ internal static class NetworkDump
         NpyFile.Write<long>(Path.Combine(folder, "text_ids.npy"), tokens, [models + 1, text.SequenceLength]);
         var conditional = text.Encode(captions);
         var unconditional = text.Encode([string.Empty]);
-        Save("text_hidden", conditional.HiddenStates);
-        Save("empty_hidden", unconditional.HiddenStates);
+        SaveValues("text_hidden", conditional.HiddenStates);
+        SaveValues("empty_hidden", unconditional.HiddenStates);
 
         // One guided UNet call as the sampler makes it: the low-level latents twice, unconditional half first.
         var perText = (int)(conditional.HiddenStates.FlattenedLength / models);
@@ -92,7 +94,7 @@ internal static class NetworkDump
         NpyFile.Write<int>(Path.Combine(folder, "unet_timestep.npy"), [CheckTimestep], []);
         NpyFile.Write<float>(Path.Combine(folder, "unet_out.npy"), predicted, [2 * models, channels, height, width]);
 
-        Save("image_embeds", ClipImageEncoder.FromBundle(bundle).Encode(images).Embeddings!);
+        SaveValues("image_embeds", ModelLoader.ImageEncoder(bundle).Encode(images).Embeddings!);
 
         // The pipeline's start noise: seed 0 (ReconstructionRequest's default) over every candidate's latent.
         var samples = bundle.Decoder!.Pipelines.TryGetValue("caption_img2img", out var defaults) ? defaults.Samples : 1;

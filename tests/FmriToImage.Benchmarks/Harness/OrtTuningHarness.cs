@@ -6,6 +6,7 @@ using FmriToImage.Data.Nsd;
 using FmriToImage.Diffusion;
 using FmriToImage.Models;
 using FmriToImage.Onnx;
+using FmriToImage.Pipelines;
 using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Benchmarks.Harness;
@@ -195,10 +196,10 @@ internal static class OrtTuningHarness
         using var bundle = ModelBundle.Open(bundlePath, new ModelBundleOptions { Settings = new SessionSettings { IntraOpThreads = 2, Spinning = spinning } });
         var defaults = bundle.Decoder!.Pipelines["caption_img2img"];
         var models = bundle.Decoder.VoxelEncoders.Count(e => e.Role == VoxelEncoderRole.VaeLatent);
-        var vae = VaeDecoder.FromBundle(bundle);
+        var vae = ModelLoader.VaeDecoder(bundle);
         var side = (int)bundle.VaeDecoder!.ConfigNumber("sample_size")!.Value / vae.DownsamplingFactor;
         var tokenWidth = (int)bundle.Unet!.ConfigNumber("cross_attention_dim")!.Value;
-        var sequence = ClipTextEncoder.FromBundle(bundle).SequenceLength;
+        var sequence = ModelLoader.TextEncoder(bundle).SequenceLength;
         var latentLength = vae.LatentChannels * side * side;
         var candidates = models * defaults.Samples;
         var noise = new GaussianNoiseSource(1);

@@ -1,7 +1,7 @@
-using System.Numerics.Tensors;
 using FmriToImage.Bundle;
 using FmriToImage.Imaging;
 using FmriToImage.Models;
+using FmriToImage.Pipelines;
 
 namespace FmriToImage.Tests.Bundle;
 
@@ -24,9 +24,9 @@ public sealed class DemoBundleTests
         Assert.Equal(["lowlevel_all", "lowlevel_set1", "lowlevel_set2", "lowlevel_set3", "highlevel"], bundle.VoxelEncoders.Select(v => v.Entry.Name));
         Assert.Equal(VoxelEncoderInput.RoiZeroFilled, bundle.VoxelEncoders[1].Entry.Input);
         Assert.Equal(["Set1", "Set2", "Set3"], bundle.Decoder.Masks.RoiSets.Keys.Order());
-        foreach (var pipeline in Enum.GetValues<BundlePipeline>())
+        foreach (var row in PipelineTable.Default.Rows)
         {
-            Assert.Empty(bundle.MissingFor(pipeline));
+            Assert.Empty(PipelineTable.MissingFor(bundle, row));
         }
     }
 
@@ -36,7 +36,7 @@ public sealed class DemoBundleTests
         // Ids from models/forge/zoo/tokenizers.py (Bpe.encode, context 20) on the exported vocab.json/merges.txt;
         // "turquoise" is not a training word, so it falls back to the byte-level merges.
         using var bundle = ModelBundle.Open(DemoBundle());
-        var tokenizer = ClipTextEncoder.FromBundle(bundle).Tokenizer;
+        var tokenizer = ModelLoader.TextEncoder(bundle).Tokenizer;
         Assert.Equal(20, tokenizer.ContextLength);
         Assert.Equal([613, 353, 519, 571, 557, 531, 598, 614, 614, 614, 614, 614, 614, 614, 614, 614, 614, 614, 614, 614], tokenizer.Encode("a small red circle on grass").Ids);
         Assert.Equal([613, 353, 528, 116, 526, 551, 111, 105, 115, 357, 549, 604, 580, 353, 559, 614, 614, 614, 614, 614], tokenizer.Encode("a large turquoise figure right of a face").Ids);
@@ -48,14 +48,14 @@ public sealed class DemoBundleTests
         using var bundle = ModelBundle.Open(DemoBundle());
         int voxels = bundle.Decoder!.VoxelCount;
 
-        var encoders = VoxelEncoder.FromBundle(bundle);
+        var encoders = ModelLoader.VoxelEncoders(bundle);
         var input = new float[2 * voxels];
         for (var i = 0; i < input.Length; i++)
         {
             input[i] = MathF.Sin(i * 0.37f);
         }
 
-        Tensor<float>? latent = null, tokens = null;
+        ShapedValues? latent = null, tokens = null;
         foreach (var encoder in encoders)
         {
             var encoding = encoder.Encode(input, 2);
@@ -66,20 +66,20 @@ public sealed class DemoBundleTests
         Assert.Equal([2, 4, 8, 8], latent!.Lengths.ToArray());
         Assert.Equal([2, 17, 64], tokens!.Lengths.ToArray());
 
-        using var unet = UNet.FromBundle(bundle, 64, 64);
+        using var unet = ModelLoader.UNet(bundle, 64, 64);
         var noisePrediction = new float[2 * unet.LatentLength];
         unet.Denoise(latent.ToArray(), 2, 501, tokens.ToArray(), noisePrediction, CancellationToken.None);
         Assert.All(noisePrediction, v => Assert.True(float.IsFinite(v)));
 
-        var text = ClipTextEncoder.FromBundle(bundle).Encode(["a small red circle on grass", ""]);
+        var text = ModelLoader.TextEncoder(bundle).Encode(["a small red circle on grass", ""]);
         Assert.Equal([2, 20, 64], text.HiddenStates.Lengths.ToArray());
         unet.Denoise(latent.ToArray(), 2, 501, text.HiddenStates.ToArray(), noisePrediction, CancellationToken.None);
         Assert.All(noisePrediction, v => Assert.True(float.IsFinite(v)));
 
-        var images = VaeDecoder.FromBundle(bundle).Decode(latent.ToArray(), 2, 8, 8);
+        var images = ModelLoader.VaeDecoder(bundle).Decode(latent.ToArray(), 2, 8, 8);
         Assert.Equal([2, 3, 64, 64], images.Lengths.ToArray());
 
-        var captioner = Captioner.FromBundle(bundle);
+        var captioner = ModelLoader.Captioner(bundle);
         var caption = captioner.Caption([SkyWithRedDisc()]).Single();
         var vocabulary = File.ReadAllLines(Path.Combine(DemoBundle(), "captioner", "vocab.txt")).ToHashSet();
         Assert.NotEmpty(caption);
@@ -144,7 +144,7 @@ public sealed class DemoBundleTests
         using (var copy = DemoCopy())
         {
             File.Delete(Path.Combine(copy.Root, "captioner", "decoder.onnx"));
-            var error = Assert.Throws<BundleComponentMissingException>(() => ModelBundle.Open(copy.Root));
+            var error = Assert.Throws<BundleComponentMissingException>(() => ModelBundle.Open(copy.Root, PipelineTable.Default.Naming(new ModelBundleOptions())));
             Assert.Equal("captioner/decoder.onnx", error.RelativePath);
             Assert.Contains("CaptionImg2Img", error.NeededBy);
         }

@@ -1,5 +1,5 @@
 using FmriToImage.Bundle;
-using FmriToImage.Models;
+using FmriToImage.Pipelines;
 using FmriToImage.Text;
 
 namespace FmriToImage.Tests.Bundle;
@@ -182,7 +182,7 @@ public sealed class HostileBundleTests
         using var temp = new TempBundle();
         using var bundle = ModelBundle.Open(temp.Root, new ModelBundleOptions { OpenSessionsEagerly = false });
         File.AppendAllText(temp.PathOf("prior/scheduler_config.json"), " ");
-        var error = Assert.Throws<BundleIntegrityException>(() => DiffusionPrior.ReadSchedulerConfig(bundle));
+        var error = Assert.Throws<BundleIntegrityException>(() => ModelLoader.PriorSchedulerConfig(bundle));
         Assert.Equal(temp.PathOf("prior/scheduler_config.json"), error.FilePath);
     }
 

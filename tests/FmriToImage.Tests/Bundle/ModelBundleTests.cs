@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using FmriToImage.Bundle;
+using FmriToImage.Pipelines;
 
 namespace FmriToImage.Tests.Bundle;
 
@@ -24,10 +25,10 @@ public sealed class ModelBundleTests
         Assert.True(bundle.Unet!.IsOpen, "eager opening opens every session");
         Assert.Equal(TensorElementType.Float, bundle.Unet.Session.Inputs.Single(i => i.Name == "timestep").ElementType);
 
-        foreach (var pipeline in Enum.GetValues<BundlePipeline>())
+        foreach (var row in PipelineTable.Default.Rows)
         {
-            Assert.Empty(bundle.MissingFor(pipeline));
-            bundle.Require(pipeline);
+            Assert.Empty(PipelineTable.MissingFor(bundle, row));
+            PipelineTable.Default.Require(bundle, row.Pipeline);
         }
     }
 
@@ -237,46 +238,6 @@ public sealed class ModelBundleTests
         temp.EditManifest(m => m["voxel_encoders"]![0]!["file"] = "voxel_encoders/alias.onnx");
         using var bundle = ModelBundle.Open(temp.Root, new ModelBundleOptions { VerifyChecksums = false });
         Assert.Equal("voxel_encoders/alias.onnx", bundle.VoxelEncoders[0].Component.RelativePath);
-    }
-
-    [Fact]
-    public void A_missing_file_names_it_and_the_pipelines_that_need_it()
-    {
-        using var temp = new TempBundle();
-        File.Delete(temp.PathOf("captioner/decoder.onnx"));
-        var error = Assert.Throws<BundleComponentMissingException>(() => ModelBundle.Open(temp.Root));
-        Assert.Equal("captioner/decoder.onnx", error.RelativePath);
-        Assert.Equal(["CaptionImg2Img"], error.NeededBy);
-        Assert.Contains("captioner/decoder.onnx", error.Message);
-    }
-
-    [Fact]
-    public void A_missing_voxel_encoder_names_its_pipeline()
-    {
-        using var temp = new TempBundle();
-        File.Delete(temp.PathOf("voxel_encoders/highlevel.onnx"));
-        var error = Assert.Throws<BundleComponentMissingException>(() => ModelBundle.Open(temp.Root, new ModelBundleOptions { VerifyChecksums = false }));
-        Assert.Equal("voxel_encoders/highlevel.onnx", error.RelativePath);
-        Assert.Equal(["Unclip"], error.NeededBy);
-    }
-
-    [Fact]
-    public void A_plain_diffusion_export_opens_for_its_diffusion_parts()
-    {
-        using var temp = new TempBundle();
-        File.Delete(temp.PathOf("fmri_decoder.json"));
-        Directory.Delete(temp.PathOf("voxel_encoders"), recursive: true);
-        Directory.Delete(temp.PathOf("captioner"), recursive: true);
-        Directory.Delete(temp.PathOf("image_encoder"), recursive: true);
-
-        using var bundle = ModelBundle.Open(temp.Root);
-        Assert.Null(bundle.Decoder);
-        Assert.Empty(bundle.VoxelEncoders);
-        Assert.Empty(bundle.MissingFor(BundlePipeline.TextToImage));
-        Assert.Contains("captioner/decoder.onnx", bundle.MissingFor(BundlePipeline.CaptionImg2Img));
-        Assert.Contains(bundle.MissingFor(BundlePipeline.Unclip), m => m.Contains("role 'image_tokens'", StringComparison.Ordinal));
-        var error = Assert.Throws<BundleComponentMissingException>(() => bundle.Require(BundlePipeline.CaptionImg2Img));
-        Assert.Contains("CaptionImg2Img", error.NeededBy);
     }
 
     [Fact]

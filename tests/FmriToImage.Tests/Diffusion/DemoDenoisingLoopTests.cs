@@ -1,6 +1,6 @@
 using FmriToImage.Bundle;
 using FmriToImage.Diffusion;
-using FmriToImage.Models;
+using FmriToImage.Pipelines;
 
 namespace FmriToImage.Tests.Diffusion;
 
@@ -19,10 +19,10 @@ public sealed class DemoDenoisingLoopTests
         using var bundle = ModelBundle.Open(TestFiles.RepoPath("models", "demo"));
         var defaults = bundle.Decoder!.Pipelines["caption_img2img"];
         var candidates = bundle.Decoder.VoxelEncoders.Count(e => e.Role == VoxelEncoderRole.VaeLatent) * defaults.Samples;
-        using var unet = UNet.FromBundle(bundle, 64, 64);
+        using var unet = ModelLoader.UNet(bundle, 64, 64);
         var scheduler = new DdimScheduler(DdimSchedulerConfig.FromJson(File.ReadAllText(bundle.ResolvePath("scheduler/scheduler_config.json"))));
         var sampler = new Sampler(scheduler, unet);
-        var tokens = ClipTextEncoder.FromBundle(bundle).SequenceLength * unet.TokenWidth;
+        var tokens = ModelLoader.TextEncoder(bundle).SequenceLength * unet.TokenWidth;
         var steps = defaults.Steps - Sampler.Img2ImgStartIndex(defaults.Steps, defaults.Strength);
         var allocated = new long[steps];
         var progress = new InlineProgress<DiffusionStep>(s => allocated[s.Index] = GC.GetAllocatedBytesForCurrentThread());

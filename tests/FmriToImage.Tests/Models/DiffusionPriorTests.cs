@@ -21,7 +21,7 @@ public sealed class DiffusionPriorTests(TinyBundle tiny) : IClassFixture<TinyBun
     [Fact]
     public void Reads_its_token_width_count_and_scheduler_from_the_bundle()
     {
-        using var prior = DiffusionPrior.FromBundle(tiny.Bundle);
+        using var prior = ModelLoader.Prior(tiny.Bundle);
         Assert.Equal(16, prior.TokenWidth);
         Assert.Equal(5, prior.TokenCount);
         Assert.Equal(int.MaxValue, prior.MaxBatch);
@@ -36,7 +36,7 @@ public sealed class DiffusionPriorTests(TinyBundle tiny) : IClassFixture<TinyBun
     public void The_loop_matches_the_float64_reference(int index)
     {
         var golden = Cases[index];
-        using var prior = DiffusionPrior.FromBundle(tiny.Bundle);
+        using var prior = ModelLoader.Prior(tiny.Bundle);
         var tokens = prior.Sample(golden.BrainTokens, 1, golden.Steps, golden.Eta, [new GaussianNoiseSource(golden.PriorSeed)]);
         AssertClose(golden.Expected, tokens);
     }
@@ -48,7 +48,7 @@ public sealed class DiffusionPriorTests(TinyBundle tiny) : IClassFixture<TinyBun
         using var temp = new Bundle.TempBundle();
         temp.ReplaceWithVariant("prior/model.onnx", "prior_context_batch_1.onnx");
         using var bundle = FmriToImage.Bundle.ModelBundle.Open(temp.Root);
-        using var prior = DiffusionPrior.FromBundle(bundle);
+        using var prior = ModelLoader.Prior(bundle);
         Assert.Equal(1, prior.MaxBatch);
 
         var golden = Cases[0];
@@ -62,7 +62,7 @@ public sealed class DiffusionPriorTests(TinyBundle tiny) : IClassFixture<TinyBun
     public void A_disposed_prior_refuses_to_run()
     {
         var golden = Cases[0];
-        var prior = DiffusionPrior.FromBundle(tiny.Bundle);
+        var prior = ModelLoader.Prior(tiny.Bundle);
         prior.Dispose();
         Assert.Throws<ObjectDisposedException>(() => prior.Sample(golden.BrainTokens, 1, golden.Steps, golden.Eta, [new GaussianNoiseSource(golden.PriorSeed)]));
     }
@@ -71,7 +71,7 @@ public sealed class DiffusionPriorTests(TinyBundle tiny) : IClassFixture<TinyBun
     public void A_batch_gives_each_element_what_it_gets_alone()
     {
         var golden = Cases[1]; // η > 0: noise is drawn every step, so a shared stream would show
-        using var prior = DiffusionPrior.FromBundle(tiny.Bundle);
+        using var prior = ModelLoader.Prior(tiny.Bundle);
         var alone = prior.Sample(golden.BrainTokens, 1, golden.Steps, golden.Eta, [new GaussianNoiseSource(golden.PriorSeed)]);
         var batch = prior.Sample(golden.BrainTokens.Concat(golden.BrainTokens).ToArray(), 2, golden.Steps, golden.Eta,
             [new GaussianNoiseSource(golden.PriorSeed), new GaussianNoiseSource(golden.PriorSeed)]);
@@ -83,14 +83,14 @@ public sealed class DiffusionPriorTests(TinyBundle tiny) : IClassFixture<TinyBun
     public void The_decoders_prior_stage_starts_from_the_voxels_and_the_request_seed()
     {
         // Voxels → high-level encoder → prior with the stream seeded from the request seed (seed ^ "prior").
-        var components = new DecoderComponents(tiny.Bundle);
+        using var components = new DecoderComponents(tiny.Bundle, PipelineTable.Default);
         foreach (var golden in Cases)
         {
             var voxels = Enumerable.Range(0, 100).Select(i => MathF.Sin((i * 0.37f) + golden.TrialSeed)).ToArray();
             var brainTokens = components.VoxelEncoders.Single(e => e.Name == "highlevel").Encode(voxels, 1).ImageTokens!.ToArray();
             AssertClose(golden.BrainTokens, brainTokens);
-            Assert.Equal(golden.PriorSeed, DecoderComponents.PriorSeed(golden.RequestSeed));
-            AssertClose(golden.Expected, components.RunPrior(brainTokens, 1, golden.Steps, golden.Eta, golden.RequestSeed, CancellationToken.None));
+            Assert.Equal(golden.PriorSeed, Denoising.PriorSeed(golden.RequestSeed));
+            AssertClose(golden.Expected, components.Denoising.RunPrior(brainTokens, 1, golden.Steps, golden.Eta, golden.RequestSeed, CancellationToken.None));
         }
     }
 
@@ -100,7 +100,7 @@ public sealed class DiffusionPriorTests(TinyBundle tiny) : IClassFixture<TinyBun
         var golden = Cases[1];
         float[] Run()
         {
-            using var prior = DiffusionPrior.FromBundle(tiny.Bundle);
+            using var prior = ModelLoader.Prior(tiny.Bundle);
             return prior.Sample(golden.BrainTokens, 1, golden.Steps, golden.Eta, [new GaussianNoiseSource(golden.PriorSeed)]);
         }
 
@@ -116,7 +116,7 @@ public sealed class DiffusionPriorTests(TinyBundle tiny) : IClassFixture<TinyBun
     public void A_cancelled_loop_stops_and_the_prior_runs_again_afterwards()
     {
         var golden = Cases[0];
-        using var prior = DiffusionPrior.FromBundle(tiny.Bundle);
+        using var prior = ModelLoader.Prior(tiny.Bundle);
         using var cancellation = new CancellationTokenSource();
         var sampler = new Sampler(new DdimScheduler(prior.SchedulerConfig), prior);
         var request = new DiffusionRequest
@@ -140,7 +140,7 @@ public sealed class DiffusionPriorTests(TinyBundle tiny) : IClassFixture<TinyBun
     [Fact]
     public void Inputs_that_do_not_fit_are_refused_naming_the_shapes()
     {
-        using var prior = DiffusionPrior.FromBundle(tiny.Bundle);
+        using var prior = ModelLoader.Prior(tiny.Bundle);
         var six = Assert.Throws<ArgumentException>(() => prior.Sample(new float[6 * 16], 1, 3, 0, [new GaussianNoiseSource(1)]));
         Assert.Contains("fixes 5 tokens", six.Message);
         Assert.Throws<ArgumentException>(() => prior.Sample(new float[5 * 15], 1, 3, 0, [new GaussianNoiseSource(1)]));

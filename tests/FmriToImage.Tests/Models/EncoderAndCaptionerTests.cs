@@ -1,6 +1,6 @@
 using System.Text.Json;
 using FmriToImage.Imaging;
-using FmriToImage.Models;
+using FmriToImage.Pipelines;
 using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Models;
@@ -29,7 +29,7 @@ public sealed class EncoderAndCaptionerTests(TinyBundle tiny) : IClassFixture<Ti
         using var json = JsonDocument.Parse(File.ReadAllText(TestFiles.Fixture("bundle", "golden_caption.json")));
         var expected = json.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
 
-        var captioner = Captioner.FromBundle(tiny.Bundle);
+        var captioner = ModelLoader.Captioner(tiny.Bundle);
         Assert.Equal(4, captioner.StartTokenId);
         Assert.Equal(3, captioner.EndTokenId);
         Assert.Equal(12, captioner.MaxLength);
@@ -45,7 +45,7 @@ public sealed class EncoderAndCaptionerTests(TinyBundle tiny) : IClassFixture<Ti
     [Fact]
     public void The_text_encoder_tokenizes_to_the_context_length_and_returns_states_and_embeddings()
     {
-        var encoder = ClipTextEncoder.FromBundle(tiny.Bundle);
+        var encoder = ModelLoader.TextEncoder(tiny.Bundle);
         Assert.Equal(8, encoder.SequenceLength); // text_encoder/config.json max_position_embeddings
         var encoding = encoder.Encode(["a red circle", ""]);
         Assert.Equal([(nint)2, 8, 16], encoding.HiddenStates.Lengths.ToArray());
@@ -61,7 +61,7 @@ public sealed class EncoderAndCaptionerTests(TinyBundle tiny) : IClassFixture<Ti
     [Fact]
     public void The_image_encoder_preprocesses_with_the_bundles_config()
     {
-        var encoder = ClipImageEncoder.FromBundle(tiny.Bundle);
+        var encoder = ModelLoader.ImageEncoder(tiny.Bundle);
         var encoding = encoder.Encode([TestImage()]);
         Assert.Equal([(nint)1, 16], encoding.Embeddings!.Lengths.ToArray());
         Assert.Equal([(nint)1, 5, 16], encoding.Tokens!.Lengths.ToArray());
@@ -80,7 +80,7 @@ public sealed class EncoderAndCaptionerTests(TinyBundle tiny) : IClassFixture<Ti
         File.WriteAllText(temp.PathOf("captioner/config.json"), """{"max_length": 12}""");
         temp.Rehash("captioner/config.json");
         using var bundle = FmriToImage.Bundle.ModelBundle.Open(temp.Root);
-        var error = Assert.Throws<FmriToImage.Bundle.BundleContractException>(() => Captioner.FromBundle(bundle));
+        var error = Assert.Throws<FmriToImage.Bundle.BundleContractException>(() => ModelLoader.Captioner(bundle));
         Assert.Contains("bos_token_id", error.Message);
     }
 }

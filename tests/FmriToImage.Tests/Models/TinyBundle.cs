@@ -5,7 +5,7 @@ namespace FmriToImage.Tests.Models;
 /// <summary>The tiny fixture bundle (tests/fixtures/make_bundle.py), opened once for a test class.</summary>
 public sealed class TinyBundle : IDisposable
 {
-    public ModelBundle Bundle { get; } = ModelBundle.Open(TestFiles.Fixture("bundle", "tiny"));
+    internal ModelBundle Bundle { get; } = ModelBundle.Open(TestFiles.Fixture("bundle", "tiny"));
 
     public void Dispose() => Bundle.Dispose();
 }

@@ -1,6 +1,6 @@
 using FmriToImage.Diffusion;
-using FmriToImage.Models;
 using FmriToImage.Onnx;
+using FmriToImage.Pipelines;
 
 namespace FmriToImage.Tests.Models;
 
@@ -9,7 +9,7 @@ public sealed class UNetTests(TinyBundle tiny) : IClassFixture<TinyBundle>
     [Fact]
     public void Reads_the_latent_shape_token_width_and_timestep_type_from_the_bundle()
     {
-        using var unet = UNet.FromBundle(tiny.Bundle, 32, 32);
+        using var unet = ModelLoader.UNet(tiny.Bundle, 32, 32);
         Assert.Equal(4, unet.LatentChannels);
         Assert.Equal(4, unet.LatentHeight);
         Assert.Equal(4, unet.LatentWidth);
@@ -20,7 +20,7 @@ public sealed class UNetTests(TinyBundle tiny) : IClassFixture<TinyBundle>
     [Fact]
     public void A_disposed_unet_refuses_to_run_instead_of_binding_anew()
     {
-        var unet = UNet.FromBundle(tiny.Bundle, 32, 32);
+        var unet = ModelLoader.UNet(tiny.Bundle, 32, 32);
         unet.Dispose();
         var latents = new float[64];
         Assert.Throws<ObjectDisposedException>(() => unet.Denoise(latents, 1, 1, new float[3 * 16], new float[64], CancellationToken.None));
@@ -30,7 +30,7 @@ public sealed class UNetTests(TinyBundle tiny) : IClassFixture<TinyBundle>
     [Fact]
     public void Denoise_gives_what_a_direct_run_of_the_graph_gives_and_reuses_its_binding()
     {
-        using var unet = UNet.FromBundle(tiny.Bundle, 32, 32);
+        using var unet = ModelLoader.UNet(tiny.Bundle, 32, 32);
         var session = tiny.Bundle.Unet!.Session;
         var latents = Enumerable.Range(0, 2 * 64).Select(i => MathF.Sin(i)).ToArray();
         var context = Enumerable.Range(0, 2 * 3 * 16).Select(i => MathF.Cos(i * 0.3f)).ToArray();
@@ -54,7 +54,7 @@ public sealed class UNetTests(TinyBundle tiny) : IClassFixture<TinyBundle>
     [InlineData(true)]
     public void A_steady_state_step_allocates_nothing(bool cancellable)
     {
-        using var unet = UNet.FromBundle(tiny.Bundle, 32, 32);
+        using var unet = ModelLoader.UNet(tiny.Bundle, 32, 32);
         using var source = new CancellationTokenSource();
         var token = cancellable ? source.Token : CancellationToken.None;
         var latents = new float[128];
@@ -77,7 +77,7 @@ public sealed class UNetTests(TinyBundle tiny) : IClassFixture<TinyBundle>
     [Fact]
     public void Drives_the_sampler_end_to_end_deterministically()
     {
-        using var unet = UNet.FromBundle(tiny.Bundle, 32, 32);
+        using var unet = ModelLoader.UNet(tiny.Bundle, 32, 32);
         var config = DdimSchedulerConfig.FromJson(File.ReadAllText(TestFiles.Fixture("bundle", "tiny", "scheduler", "scheduler_config.json")));
         float[] Run(ulong seed)
         {
@@ -102,11 +102,11 @@ public sealed class UNetTests(TinyBundle tiny) : IClassFixture<TinyBundle>
     [Fact]
     public void Wrong_lengths_are_refused_with_the_expected_sizes()
     {
-        using var unet = UNet.FromBundle(tiny.Bundle, 32, 32);
+        using var unet = ModelLoader.UNet(tiny.Bundle, 32, 32);
         var latentError = Assert.Throws<ArgumentException>(() => unet.Denoise(new float[63], 1, 1, new float[16], new float[63], CancellationToken.None));
         Assert.Contains("need 64 floats; latents has 63", latentError.Message);
         var contextError = Assert.Throws<ArgumentException>(() => unet.Denoise(new float[64], 1, 1, new float[20], new float[64], CancellationToken.None));
         Assert.Contains("not a whole number of 16-wide tokens", contextError.Message);
-        Assert.Throws<ArgumentException>(() => UNet.FromBundle(tiny.Bundle, 30, 32));
+        Assert.Throws<ArgumentException>(() => ModelLoader.UNet(tiny.Bundle, 30, 32));
     }
 }

@@ -1,5 +1,5 @@
 using FmriToImage.Diffusion;
-using FmriToImage.Models;
+using FmriToImage.Pipelines;
 using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Models;
@@ -9,7 +9,7 @@ public sealed class VaeTests(TinyBundle tiny) : IClassFixture<TinyBundle>
     [Fact]
     public void The_decoder_reads_scale_channels_and_downsampling_from_the_bundle()
     {
-        var decoder = VaeDecoder.FromBundle(tiny.Bundle);
+        var decoder = ModelLoader.VaeDecoder(tiny.Bundle);
         Assert.Equal(0.5, decoder.ScalingFactor);
         Assert.Equal(4, decoder.LatentChannels);
         Assert.Equal(8, decoder.DownsamplingFactor);
@@ -18,7 +18,7 @@ public sealed class VaeTests(TinyBundle tiny) : IClassFixture<TinyBundle>
     [Fact]
     public void Decoding_divides_scaled_latents_by_the_scaling_factor_before_the_graph()
     {
-        var decoder = VaeDecoder.FromBundle(tiny.Bundle);
+        var decoder = ModelLoader.VaeDecoder(tiny.Bundle);
         var scaled = Enumerable.Range(0, 64).Select(i => 0.1f * (i % 9)).ToArray();
         var images = decoder.Decode(scaled, 1, 4, 4);
         Assert.Equal([(nint)1, 3, 32, 32], images.Lengths.ToArray());
@@ -32,7 +32,7 @@ public sealed class VaeTests(TinyBundle tiny) : IClassFixture<TinyBundle>
     [Fact]
     public void Encoding_takes_the_mean_or_a_sample_of_the_latent_distribution_times_the_scale()
     {
-        var encoder = VaeEncoder.FromBundle(tiny.Bundle);
+        var encoder = ModelLoader.VaeEncoder(tiny.Bundle);
         var images = Enumerable.Range(0, 2 * 3 * 32 * 32).Select(i => MathF.Sin(i * 0.01f)).ToArray();
         using var input = OrtValue.CreateTensor(images, [2, 3, 32, 32]);
         using var outputs = tiny.Bundle.VaeEncoder!.Session.Run([new("sample", input)]);
@@ -59,7 +59,7 @@ public sealed class VaeTests(TinyBundle tiny) : IClassFixture<TinyBundle>
     [Fact]
     public void Wrong_lengths_are_refused()
     {
-        Assert.Throws<ArgumentException>(() => VaeDecoder.FromBundle(tiny.Bundle).Decode(new float[63], 1, 4, 4));
-        Assert.Throws<ArgumentException>(() => VaeEncoder.FromBundle(tiny.Bundle).Encode(new float[10], 1, 32, 32));
+        Assert.Throws<ArgumentException>(() => ModelLoader.VaeDecoder(tiny.Bundle).Decode(new float[63], 1, 4, 4));
+        Assert.Throws<ArgumentException>(() => ModelLoader.VaeEncoder(tiny.Bundle).Encode(new float[10], 1, 32, 32));
     }
 }

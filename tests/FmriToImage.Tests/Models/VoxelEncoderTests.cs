@@ -1,5 +1,5 @@
 using FmriToImage.Bundle;
-using FmriToImage.Models;
+using FmriToImage.Pipelines;
 using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Tests.Models;
@@ -11,7 +11,7 @@ public sealed class VoxelEncoderTests(TinyBundle tiny) : IClassFixture<TinyBundl
     [Fact]
     public void Loads_every_encoder_with_its_roi_set()
     {
-        var encoders = VoxelEncoder.FromBundle(tiny.Bundle);
+        var encoders = ModelLoader.VoxelEncoders(tiny.Bundle);
         Assert.Equal(["lowlevel_all", "lowlevel_set1", "highlevel"], encoders.Select(e => e.Name));
         Assert.All(encoders, e => Assert.Equal(100, e.VoxelCount));
         Assert.Equal([100, 40, 100], encoders.Select(e => e.InputLength));
@@ -20,7 +20,7 @@ public sealed class VoxelEncoderTests(TinyBundle tiny) : IClassFixture<TinyBundl
     [Fact]
     public void A_subset_encoder_reads_only_its_roi_voxels_in_vector_order()
     {
-        var set1 = VoxelEncoder.FromBundle(tiny.Bundle).Single(e => e.Name == "lowlevel_set1");
+        var set1 = ModelLoader.VoxelEncoders(tiny.Bundle).Single(e => e.Name == "lowlevel_set1");
         var latent = set1.Encode(Trials, 2).Latent!;
         Assert.Equal([(nint)2, 4, 4, 4], latent.Lengths.ToArray());
 
@@ -34,7 +34,7 @@ public sealed class VoxelEncoderTests(TinyBundle tiny) : IClassFixture<TinyBundl
     [Fact]
     public void A_token_encoder_returns_tokens_and_its_retrieval_embedding()
     {
-        var high = VoxelEncoder.FromBundle(tiny.Bundle).Single(e => e.Entry.Role == VoxelEncoderRole.ImageTokens);
+        var high = ModelLoader.VoxelEncoders(tiny.Bundle).Single(e => e.Entry.Role == VoxelEncoderRole.ImageTokens);
         var encoding = high.Encode(Trials, 2);
         Assert.Null(encoding.Latent);
         Assert.Equal([(nint)2, 5, 16], encoding.ImageTokens!.Lengths.ToArray());
@@ -51,7 +51,7 @@ public sealed class VoxelEncoderTests(TinyBundle tiny) : IClassFixture<TinyBundl
             m["voxel_encoders"]![0]!["roi_set"] = "Set1";
         });
         using var bundle = ModelBundle.Open(temp.Root);
-        var zeroFilled = VoxelEncoder.FromBundle(bundle)[0];
+        var zeroFilled = ModelLoader.VoxelEncoders(bundle)[0];
         var latent = zeroFilled.Encode(Trials.AsSpan(0, 100), 1).Latent!;
 
         var masked = Enumerable.Range(0, 100).Select(j => j < 80 && j % 2 == 0 ? Trials[j] : 0f).ToArray();
@@ -63,7 +63,7 @@ public sealed class VoxelEncoderTests(TinyBundle tiny) : IClassFixture<TinyBundl
     [Fact]
     public void A_wrong_voxel_count_names_the_encoder_and_both_counts()
     {
-        var encoder = VoxelEncoder.FromBundle(tiny.Bundle)[0];
+        var encoder = ModelLoader.VoxelEncoders(tiny.Bundle)[0];
         var error = Assert.Throws<VoxelCountMismatchException>(() => encoder.Encode(new float[2 * 99], 2));
         Assert.Equal(100, error.Expected);
         Assert.Equal(99, error.Actual);
@@ -78,7 +78,7 @@ public sealed class VoxelEncoderTests(TinyBundle tiny) : IClassFixture<TinyBundl
         FmriToImage.Data.Npy.NpyFile.Write(temp.PathOf("masks/set1_indices.npy"), new long[] { 0, 2, 2 }, [3]);
         temp.Rehash("masks/set1_indices.npy");
         using var bundle = ModelBundle.Open(temp.Root);
-        var error = Assert.Throws<BundleContractException>(() => VoxelEncoder.FromBundle(bundle));
+        var error = Assert.Throws<BundleContractException>(() => ModelLoader.VoxelEncoders(bundle));
         Assert.Contains("entry 2 is 2; entries must be distinct", error.Message);
     }
 }

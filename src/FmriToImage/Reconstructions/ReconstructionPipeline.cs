@@ -1,6 +1,6 @@
-namespace FmriToImage;
+namespace FmriToImage.Reconstructions;
 
-/// <summary>The published reconstruction methods a <see cref="BrainDecoder"/> runs.</summary>
+/// <summary>The published reconstruction methods a <c>BrainDecoder</c> runs.</summary>
 public enum ReconstructionPipeline
 {
     /// <summary>

@@ -1,4 +1,4 @@
-namespace FmriToImage;
+namespace FmriToImage.Reconstructions;
 
 /// <summary>
 /// Settings of one reconstruction. Every setting left null takes the bundle's default for the pipeline

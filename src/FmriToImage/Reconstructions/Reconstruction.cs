@@ -1,6 +1,6 @@
 using FmriToImage.Imaging;
 
-namespace FmriToImage;
+namespace FmriToImage.Reconstructions;
 
 /// <summary>The result of reconstructing one trial: the chosen image and everything that led to it.</summary>
 public sealed record Reconstruction
@@ -28,22 +28,17 @@ public sealed record Reconstruction
 
     /// <summary>
     /// The low-level image the chosen image started from, or null when none ran: for caption → img2img the chosen
-    /// candidate's model's (candidates are ordered model by model, <see cref="ReconstructionRequest.Samples"/> each);
-    /// for unCLIP the single low-level image every sample started from.
+    /// candidate's model's; for unCLIP the single low-level image every sample started from
+    /// (<see cref="ReconstructionCandidate.LowLevelImage"/> of the chosen candidate).
     /// </summary>
-    public RgbImage? ChosenLowLevelImage => LowLevelImages.Count switch
-    {
-        0 => null,
-        _ when Pipeline == ReconstructionPipeline.CaptionImg2Img => LowLevelImages[ChosenIndex / Math.Max(1, Candidates.Count / LowLevelImages.Count)],
-        _ => LowLevelImages[0],
-    };
+    public RgbImage? ChosenLowLevelImage => Candidates[ChosenIndex].LowLevelImage;
 
     /// <summary>Whether the bundle's diffusion prior produced the UNet's conditioning (unCLIP; see <see cref="ReconstructionRequest.UsePrior"/>).</summary>
     public required bool UsedPrior { get; init; }
 
     /// <summary>
     /// Wall time per stage (e.g. "voxel encoders", "prior", "captioning", "diffusion", "voting"), in execution order.
-    /// Stages that <see cref="BrainDecoder.ReconstructAllAsync"/> runs for several trials at once (everything before
+    /// Stages that <c>BrainDecoder.ReconstructAllAsync</c> runs for several trials at once (everything before
     /// "diffusion") record this trial's share: the batch's time divided by its trials.
     /// </summary>
     public required IReadOnlyList<KeyValuePair<string, TimeSpan>> Timings { get; init; }

@@ -1,0 +1,59 @@
+using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
+
+namespace FmriToImage.Models;
+
+/// <summary>
+/// A network output as the wrappers return it: its float32 values in one array, row-major, with its shape. Callers read
+/// <see cref="Span"/> where it lies (one copy out of ONNX Runtime's memory, none after); <see cref="ToArray"/> is a
+/// copy for a caller that keeps the values apart.
+/// </summary>
+internal sealed class ShapedValues
+{
+    private readonly float[] values;
+    private readonly nint[] lengths;
+
+    /// <summary>Wraps <paramref name="values"/> (not copied) with its shape.</summary>
+    /// <exception cref="ArgumentException">The shape's product is not the value count.</exception>
+    public ShapedValues(float[] values, nint[] lengths)
+    {
+        this.values = values ?? throw new ArgumentNullException(nameof(values));
+        this.lengths = lengths ?? throw new ArgumentNullException(nameof(lengths));
+        var product = lengths.Aggregate((nint)1, (a, b) => a * b);
+        if (product != values.Length)
+        {
+            throw new ArgumentException($"A shape of [{string.Join(", ", lengths)}] holds {product} values, not {values.Length}.", nameof(lengths));
+        }
+    }
+
+    /// <summary>The values, row-major.</summary>
+    public ReadOnlySpan<float> Span => values;
+
+    /// <summary>The shape.</summary>
+    public ReadOnlySpan<nint> Lengths => lengths;
+
+    /// <summary>The output's float32 values and shape, copied once out of ONNX Runtime's memory.</summary>
+    /// <exception cref="TensorContractException">The output is not float32.</exception>
+    public static ShapedValues From(OrtValue value)
+    {
+        var info = value.GetTensorTypeAndShape();
+        if (info.ElementDataType != TensorElementType.Float)
+        {
+            throw new TensorContractException($"The tensor holds {ElementTypes.Name(info.ElementDataType)} elements; float32 was expected.");
+        }
+
+        return new ShapedValues(value.ReadData<float>().ToArray(), info.Shape.Select(d => checked((nint)d)).ToArray());
+    }
+
+    /// <summary>The number of values.</summary>
+    public int FlattenedLength => values.Length;
+
+    /// <summary>Copies the values into <paramref name="destination"/> (at least <see cref="FlattenedLength"/> long).</summary>
+    public void FlattenTo(Span<float> destination) => values.CopyTo(destination);
+
+    /// <summary>A copy of the values.</summary>
+    public float[] ToArray() => (float[])values.Clone();
+
+    /// <summary>The values, for a caller that owns them from here on (no copy; the wrapper keeps no reference).</summary>
+    public float[] Release() => values;
+}

@@ -1,0 +1,153 @@
+using FmriToImage.Bundle;
+using FmriToImage.Diffusion;
+using FmriToImage.Models;
+using FmriToImage.Onnx;
+
+namespace FmriToImage.Pipelines;
+
+/// <summary>
+/// The load-time checks of a decoder's components, beyond each graph's own contract (the bundle's): both scheduler
+/// configs, the manifest's pipeline defaults against them, the UNet and prior graphs against the latent size and token
+/// width, and the embedding outputs the pipelines compare. Each adds problems to one list, so every problem is reported
+/// at once; what a bundle lacks is the <see cref="PipelineTable"/>'s report, not a check here.
+/// </summary>
+internal static class ComponentValidation
+{
+    /// <summary>
+    /// Reads and checks a scheduler config (the bundle layer knows no schedulers, so its values are checked here, at
+    /// load): a malformed file, an unsupported schedule and out-of-range values become problems; a missing UNet
+    /// scheduler config gives null (the table then lists it as missing).
+    /// </summary>
+    public static DdimSchedulerConfig? Scheduler(ModelBundle bundle, string relativePath, List<string> problems)
+    {
+        try
+        {
+            if (relativePath == ModelBundle.PriorSchedulerConfigPath)
+            {
+                var prior = ModelLoader.PriorSchedulerConfig(bundle);
+                _ = new DdimScheduler(prior);
+                return prior;
+            }
+
+            if (!bundle.HasFile(relativePath))
+            {
+                return null;
+            }
+
+            var config = DdimSchedulerConfig.FromJson(bundle.ReadJson(relativePath));
+            _ = new DdimScheduler(config);
+            return config;
+        }
+        catch (Exception e) when (e is SchedulerConfigException or NotSupportedException or ArgumentException)
+        {
+            problems.Add($"{relativePath}: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Checks the UNet and prior graphs' contracts from their sessions' metadata (no wrapper is built); returns the
+    /// UNet's token width (the graph's when it fixes one, else the config's) for the prior, or null.
+    /// </summary>
+    public static int? CheckDenoisers(DecoderComponents components, List<string> problems)
+    {
+        int? unetTokenWidth = null;
+        if (components.Bundle.Unet is not null && components.VaeDecoder is not null)
+        {
+            try
+            {
+                unetTokenWidth = UNet.CheckContract(components.Bundle.Unet.Session, components.LatentChannels, components.LatentHeight, components.LatentWidth, components.TokenWidth);
+            }
+            catch (TensorContractException e)
+            {
+                problems.Add(Prefixed("unet/model.onnx", e.Message));
+                return null; // the prior's width check needs a usable UNet
+            }
+        }
+
+        if (components.PriorSchedulerConfig is not null)
+        {
+            try
+            {
+                DiffusionPrior.CheckContract(components.Bundle.Prior!.Session, unetTokenWidth ?? components.TokenWidth);
+            }
+            catch (TensorContractException e)
+            {
+                problems.Add(Prefixed("prior/model.onnx", e.Message));
+            }
+        }
+
+        return unetTokenWidth;
+    }
+
+    /// <summary>Checks the manifest's defaults of every pipeline of the table against the schedulers they run on.</summary>
+    public static void CheckDefaults(DecoderComponents components, List<string> problems)
+    {
+        var manifest = ModelBundle.DecoderManifestFileName;
+        foreach (var row in components.Table.Rows)
+        {
+            if (components.SchedulerConfig is not { } scheduler || components.Bundle.Decoder?.Pipelines.ContainsKey(row.ManifestKey) != true)
+            {
+                continue;
+            }
+
+            var defaults = components.DefaultsFor(row);
+            foreach (var problem in DiffusionSettings.Check(scheduler, ModelBundle.SchedulerConfigPath, defaults.Steps, defaults.Strength, defaults.Guidance, defaults.Samples, eta: 0))
+            {
+                problems.Add(DiffusionSettings.Describe(problem, $"{manifest}: pipelines.{row.ManifestKey}."));
+            }
+        }
+
+        foreach (var row in components.Table.Rows.Where(r => r.UsesPrior))
+        {
+            var defaults = components.DefaultsFor(row);
+            foreach (var problem in DiffusionSettings.CheckPrior(components.PriorSchedulerConfig, ModelBundle.PriorSchedulerConfigPath, defaults.PriorSteps, defaults.PriorEta))
+            {
+                problems.Add(DiffusionSettings.Describe(problem, $"{manifest}: pipelines.{row.ManifestKey}."));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The high-level voxel encoder's <c>image_embedding</c> and the image encoder's <c>image_embeds</c> are compared in
+    /// one space (unCLIP's best-of-N); when both graphs fix their width E, the widths must agree.
+    /// </summary>
+    public static void CheckEmbeddingWidths(DecoderComponents components, List<string> problems)
+    {
+        var imageEmbeds = FixedWidth(components.Bundle.ImageEncoder?.Session, "image_embeds");
+        foreach (var encoder in components.Bundle.VoxelEncoders.Where(v => v.Entry.Role == VoxelEncoderRole.ImageTokens))
+        {
+            var brain = FixedWidth(encoder.Component.Session, "image_embedding");
+            if (brain is not null && imageEmbeds is not null && brain != imageEmbeds)
+            {
+                problems.Add($"{encoder.Entry.File}: output 'image_embedding' has width {brain} but image_encoder/model.onnx output 'image_embeds' has {imageEmbeds}; they must live in one space to compare.");
+            }
+        }
+    }
+
+    /// <summary>The latent size: what a low-level voxel encoder's <c>latent</c> fixes, else the VAE's <c>sample_size</c> over its downsampling factor.</summary>
+    /// <exception cref="BundleContractException">Neither gives it.</exception>
+    public static (int Height, int Width) LatentSize(ModelBundle bundle, VaeDecoder vae, IReadOnlyList<VoxelEncoder> encoders)
+    {
+        foreach (var encoder in encoders.Where(e => e.Entry.Role == VoxelEncoderRole.VaeLatent))
+        {
+            var latent = bundle.VoxelEncoders.First(v => v.Entry.Name == encoder.Name).Component.Session.Outputs.First(o => o.Name == "latent");
+            if (latent.Rank == 4 && latent.Dimensions[2] > 0 && latent.Dimensions[3] > 0)
+            {
+                return ((int)latent.Dimensions[2], (int)latent.Dimensions[3]);
+            }
+        }
+
+        var size = bundle.VaeDecoder!.ConfigNumber("sample_size")
+            ?? throw new BundleContractException(bundle.RootPath, ["vae_decoder/config.json: no 'sample_size', and no low-level voxel encoder fixes the latent size."]);
+        return ((int)size / vae.DownsamplingFactor, (int)size / vae.DownsamplingFactor);
+    }
+
+    /// <summary>The fixed last dimension of a rank-2 output, or null when absent or symbolic.</summary>
+    public static long? FixedWidth(GraphSession? session, string output) =>
+        session?.Outputs.FirstOrDefault(o => o.Name == output) is { Rank: 2 } node && node.Dimensions[1] > 0 ? node.Dimensions[1] : null;
+
+    /// <summary>The message with the file named first, once.</summary>
+    private static string Prefixed(string file, string message) =>
+        message.StartsWith(file, StringComparison.Ordinal) ? message : $"{file}: {message}";
+}

@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using FmriToImage.Diffusion;
+using FmriToImage.Imaging;
+using FmriToImage.Models;
+
+namespace FmriToImage.Pipelines;
+
+/// <summary>
+/// The decoder's denoising loops: the UNet's (one trial's candidates) and the diffusion prior's. Each loop rents a
+/// wrapper — with its bound, pinned buffers — from a pool kept for the decoder's life, and returns it after, so
+/// concurrent loops never share buffers and a long run does not rebuild (and leave to the GC) pinned buffers per trial.
+/// </summary>
+/// <remarks>
+/// A bound buffer is written whole before every run, so a reused wrapper gives the same bits as a fresh one.
+/// <see cref="Dispose"/> releases the pooled wrappers; one still rented is released when it comes back.
+/// </remarks>
+internal sealed class Denoising : IDisposable
+{
+    private readonly DecoderComponents components;
+    private readonly int? priorTokenWidth;
+    private readonly ConcurrentBag<UNet> unets = [];
+    private readonly ConcurrentBag<DiffusionPrior> priors = [];
+    private volatile bool disposed;
+
+    /// <param name="components">The networks and geometry.</param>
+    /// <param name="priorTokenWidth">The prior's token width: the UNet's (whose conditioning it produces).</param>
+    public Denoising(DecoderComponents components, int? priorTokenWidth)
+    {
+        this.components = components;
+        this.priorTokenWidth = priorTokenWidth;
+    }
+
+    /// <summary>The prior's noise seed for a request seed: the seed XOR "prior" in ASCII, so its stream never is the UNet's.</summary>
+    public static ulong PriorSeed(ulong seed) => seed ^ 0x7072696F72UL;
+
+    /// <summary>A new UNet wrapper (the pool holds those returned).</summary>
+    private UNet CreateUNet() =>
+        new(components.Bundle.Unet!.Session, components.LatentChannels, components.LatentHeight, components.LatentWidth, components.TokenWidth);
+
+    /// <summary>A new prior wrapper (the pool holds those returned); its token width is the UNet's.</summary>
+    private DiffusionPrior CreatePrior() =>
+        new(components.Bundle.Prior!.Session, components.PriorSchedulerConfig!, priorTokenWidth);
+
+    /// <summary>
+    /// Runs the diffusion prior on <paramref name="trials"/> trials' brain tokens (trials × T × D) and returns the
+    /// denoised image tokens; every trial draws its noise from its own stream seeded with
+    /// <see cref="PriorSeed"/>(<paramref name="seed"/>), so a trial gets the same tokens alone or in a batch.
+    /// </summary>
+    public float[] RunPrior(float[] brainTokens, int trials, int steps, float eta, ulong seed, CancellationToken cancellationToken)
+    {
+        var prior = Rent(priors, CreatePrior);
+        try
+        {
+            var noise = Enumerable.Range(0, trials).Select(_ => (INoiseSource)new GaussianNoiseSource(PriorSeed(seed))).ToArray();
+            return prior.Sample(brainTokens, trials, steps, eta, noise, cancellationToken);
+        }
+        finally
+        {
+            Return(priors, prior);
+        }
+    }
+
+    /// <summary>
+    /// One trial's images: the request's denoising loop over <paramref name="batch"/> latents (img2img from
+    /// <paramref name="initLatents"/> unless empty; noise from the request's seed) with a rented UNet wrapper, then the
+    /// VAE decoding; laps "diffusion" and "decoding".
+    /// </summary>
+    public RgbImage[] Generate(ResolvedRequest request, int batch, float[] conditioning, float[] unconditioning, float[] initLatents, StageClock clock, CancellationToken cancellationToken)
+    {
+        float[] latents;
+        var unet = Rent(unets, CreateUNet);
+        try
+        {
+            var sampler = new Sampler(new DdimScheduler(components.SchedulerConfig!), unet);
+            latents = sampler.Sample(
+                new DiffusionRequest
+                {
+                    BatchSize = batch,
+                    LatentLength = components.LatentLength,
+                    Noise = new GaussianNoiseSource(request.Seed),
+                    Conditioning = conditioning,
+                    UnconditionalConditioning = unconditioning,
+                    InitLatents = initLatents,
+                    NumInferenceSteps = request.Steps,
+                    GuidanceScale = request.Guidance,
+                    Strength = request.Strength,
+                    Eta = request.Eta,
+                },
+                cancellationToken: cancellationToken);
+        }
+        finally
+        {
+            Return(unets, unet);
+        }
+
+        clock.Lap("diffusion");
+        var images = components.DecodeImages(latents, batch, cancellationToken);
+        clock.Lap("decoding");
+        return images;
+    }
+
+    /// <summary>Releases every pooled wrapper's buffers. Idempotent.</summary>
+    public void Dispose()
+    {
+        disposed = true;
+        Drain(unets);
+        Drain(priors);
+    }
+
+    private T Rent<T>(ConcurrentBag<T> pool, Func<T> create)
+        where T : IDisposable
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return pool.TryTake(out var wrapper) ? wrapper : create();
+    }
+
+    private void Return<T>(ConcurrentBag<T> pool, T wrapper)
+        where T : IDisposable
+    {
+        pool.Add(wrapper);
+        if (disposed)
+        {
+            Drain(pool);
+        }
+    }
+
+    private static void Drain<T>(ConcurrentBag<T> pool)
+        where T : IDisposable
+    {
+        while (pool.TryTake(out var wrapper))
+        {
+            wrapper.Dispose();
+        }
+    }
+}

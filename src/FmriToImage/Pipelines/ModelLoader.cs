@@ -1,0 +1,254 @@
+using System.Text.Json;
+using FmriToImage.Bundle;
+using FmriToImage.Data.Npy;
+using FmriToImage.Diffusion;
+using FmriToImage.Imaging;
+using FmriToImage.Models;
+using FmriToImage.Text;
+
+namespace FmriToImage.Pipelines;
+
+/// <summary>
+/// Builds each network wrapper of <c>Models/</c> from a bundle: reads the configs, tokenizers, preprocessing and ROI
+/// sets the wrapper needs and hands it a session plus those values (the wrappers know no bundle). A missing file is a
+/// <see cref="BundleComponentMissingException"/> naming the pipelines of <see cref="PipelineTable.Default"/> that need it.
+/// </summary>
+internal static class ModelLoader
+{
+    /// <summary>
+    /// The bundle's VAE decoder with the scaling factor, latent channels and downsampling factor its config and graph
+    /// declare: channels from the graph's fixed <c>latent_sample</c> channels or the config's <c>latent_channels</c>;
+    /// the factor from <c>block_out_channels</c> (2^(blocks − 1)) or the ratio of the VAE's and the UNet's
+    /// <c>sample_size</c>.
+    /// </summary>
+    /// <exception cref="BundleComponentMissingException">The bundle has no VAE decoder.</exception>
+    /// <exception cref="BundleContractException">The config does not give the scaling factor, channels or downsampling factor.</exception>
+    public static VaeDecoder VaeDecoder(ModelBundle bundle)
+    {
+        var vae = Require(bundle, BundleComponentKind.VaeDecoder);
+        var problems = new List<string>();
+        var scaling = vae.ConfigNumber("scaling_factor");
+        if (scaling is null)
+        {
+            problems.Add($"{vae.RelativePath}: config.json has no numeric 'scaling_factor'.");
+        }
+
+        var input = vae.Session.Inputs.FirstOrDefault(i => i.Name == "latent_sample");
+        var channels = input is { Rank: 4 } && input.Dimensions[1] > 0 ? (int)input.Dimensions[1] : (int?)vae.ConfigNumber("latent_channels");
+        if (channels is null)
+        {
+            problems.Add($"{vae.RelativePath}: neither the graph (input 'latent_sample') nor config.json ('latent_channels') gives the latent channel count.");
+        }
+
+        var factor = DownsamplingFactorOf(vae, bundle.Unet);
+        if (factor is null)
+        {
+            problems.Add($"{vae.RelativePath}: config.json gives no 'block_out_channels', and the VAE's and the UNet's 'sample_size' do not give the downsampling factor.");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new BundleContractException(bundle.RootPath, problems);
+        }
+
+        return new VaeDecoder(vae.Session, scaling!.Value, channels!.Value, factor!.Value);
+    }
+
+    /// <summary>The bundle's VAE encoder with the scaling factor from the VAE config (the encoder's, else the decoder's).</summary>
+    /// <exception cref="BundleComponentMissingException">The bundle has no VAE encoder.</exception>
+    /// <exception cref="BundleContractException">No config of the VAE gives the scaling factor.</exception>
+    public static VaeEncoder VaeEncoder(ModelBundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        var encoder = bundle.VaeEncoder ?? throw new BundleComponentMissingException(bundle.RootPath, BundleLayout.PathOf(BundleComponentKind.VaeEncoder), [nameof(Models.VaeEncoder)]);
+        var scaling = encoder.ConfigNumber("scaling_factor") ?? bundle.VaeDecoder?.ConfigNumber("scaling_factor")
+            ?? throw new BundleContractException(bundle.RootPath, [$"{encoder.RelativePath}: neither vae_encoder/config.json nor vae_decoder/config.json has a numeric 'scaling_factor'."]);
+        return new VaeEncoder(encoder.Session, scaling);
+    }
+
+    /// <summary>
+    /// The bundle's UNet for images of <paramref name="imageHeight"/>×<paramref name="imageWidth"/> pixels, with the
+    /// latent channels and downsampling factor the bundle's VAE declares.
+    /// </summary>
+    /// <exception cref="BundleComponentMissingException">The bundle has no UNet or no VAE decoder.</exception>
+    /// <exception cref="ArgumentException">The image size is not a multiple of the VAE's downsampling factor.</exception>
+    public static UNet UNet(ModelBundle bundle, int imageHeight, int imageWidth)
+    {
+        var unet = Require(bundle, BundleComponentKind.Unet);
+        var vae = VaeDecoder(bundle);
+        var factor = vae.DownsamplingFactor;
+        if (imageHeight % factor != 0 || imageWidth % factor != 0)
+        {
+            throw new ArgumentException($"The image size {imageWidth}×{imageHeight} is not a multiple of the VAE's downsampling factor {factor}.", nameof(imageHeight));
+        }
+
+        return new UNet(unet.Session, vae.LatentChannels, imageHeight / factor, imageWidth / factor, (int?)unet.ConfigNumber("cross_attention_dim"));
+    }
+
+    /// <summary>
+    /// The bundle's text encoder with the tokenizer in <c>tokenizer/</c>; the context length comes from the tokenizer's
+    /// files, else the text encoder config's <c>max_position_embeddings</c>, else 77.
+    /// </summary>
+    /// <exception cref="BundleComponentMissingException">The bundle has no text encoder.</exception>
+    /// <exception cref="TokenizerFileException">The tokenizer files are missing or malformed.</exception>
+    public static ClipTextEncoder TextEncoder(ModelBundle bundle)
+    {
+        var encoder = Require(bundle, BundleComponentKind.TextEncoder);
+        var folder = bundle.ResolvePath("tokenizer");
+        var fromFiles = ClipTokenizer.Load(folder);
+        var maxPositions = (int?)encoder.ConfigNumber("max_position_embeddings");
+        var tokenizer = maxPositions is { } positions && positions < fromFiles.ContextLength ? ClipTokenizer.Load(folder, positions) : fromFiles;
+        return new ClipTextEncoder(encoder.Session, tokenizer);
+    }
+
+    /// <summary>The bundle's image encoder with <c>image_encoder/preprocessor_config.json</c>.</summary>
+    /// <exception cref="BundleComponentMissingException">The bundle has no image encoder or no preprocessor config for it.</exception>
+    public static ClipImageEncoder ImageEncoder(ModelBundle bundle)
+    {
+        var encoder = Require(bundle, BundleComponentKind.ImageEncoder);
+        return new ClipImageEncoder(encoder.Session, Preprocessor(bundle, BundleLayout.ImageEncoderPreprocessor));
+    }
+
+    /// <summary>The bundle's captioner: both graphs, <c>captioner/vocab.txt</c>, its preprocessing and the token ids of <c>captioner/config.json</c>.</summary>
+    /// <exception cref="BundleComponentMissingException">A graph or the preprocessor config is missing.</exception>
+    /// <exception cref="BundleContractException">The config lacks <c>bos_token_id</c> or <c>eos_token_id</c>.</exception>
+    public static Captioner Captioner(ModelBundle bundle)
+    {
+        var vision = Require(bundle, BundleComponentKind.CaptionerVision);
+        var decoder = Require(bundle, BundleComponentKind.CaptionerDecoder);
+        var start = decoder.ConfigNumber("bos_token_id");
+        var end = decoder.ConfigNumber("eos_token_id");
+        if (start is null || end is null)
+        {
+            throw new BundleContractException(bundle.RootPath, [$"captioner/config.json: needs numeric 'bos_token_id' and 'eos_token_id' (the id that ends a caption); found {(start is null ? "no bos_token_id" : "bos_token_id")}, {(end is null ? "no eos_token_id" : "eos_token_id")}."]);
+        }
+
+        var tokenizer = WordPieceTokenizer.Load(bundle.ResolvePath("captioner"));
+        var preprocessor = Preprocessor(bundle, BundleLayout.CaptionerPreprocessor);
+        return new Captioner(vision.Session, decoder.Session, tokenizer, preprocessor, (int)start.Value, (int)end.Value, (int)(decoder.ConfigNumber("max_length") ?? 20));
+    }
+
+    /// <summary>
+    /// The bundle's prior (<c>prior/model.onnx</c>) with its scheduler (<c>prior/scheduler_config.json</c>); the token
+    /// width comes from the graph, else from the UNet's config (<c>cross_attention_dim</c>), whose conditioning the prior
+    /// produces. Dispose it.
+    /// </summary>
+    /// <exception cref="BundleComponentMissingException">The bundle has no prior or no prior scheduler config.</exception>
+    /// <exception cref="SchedulerConfigException">The scheduler config is malformed.</exception>
+    public static DiffusionPrior Prior(ModelBundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        var prior = bundle.Prior ?? throw new BundleComponentMissingException(bundle.RootPath, BundleLayout.PathOf(BundleComponentKind.Prior), [PriorUser]);
+        return new DiffusionPrior(prior.Session, PriorSchedulerConfig(bundle), (int?)bundle.Unet?.ConfigNumber("cross_attention_dim"));
+    }
+
+    /// <summary>Reads <c>prior/scheduler_config.json</c>.</summary>
+    /// <exception cref="BundleComponentMissingException">The file is missing.</exception>
+    /// <exception cref="BundleFormatException">It is not UTF-8 or not a JSON object (the file and offset named).</exception>
+    /// <exception cref="SchedulerConfigException">A key has a value of the wrong type, or num_train_timesteps is above DdimSchedulerConfig.MaxTrainTimesteps.</exception>
+    /// <exception cref="NotSupportedException">It names a schedule or prediction type DDIM does not implement.</exception>
+    public static DdimSchedulerConfig PriorSchedulerConfig(ModelBundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        return bundle.HasFile(ModelBundle.PriorSchedulerConfigPath)
+            ? DdimSchedulerConfig.FromJson(bundle.ReadJson(ModelBundle.PriorSchedulerConfigPath))
+            : throw new BundleComponentMissingException(bundle.RootPath, ModelBundle.PriorSchedulerConfigPath, [PriorUser]);
+    }
+
+    /// <summary>Every voxel encoder of the bundle, in manifest order, with its ROI set loaded (each set read once).</summary>
+    /// <exception cref="BundleContractException">An ROI set file is not a 1-D integer array of valid, distinct voxel indices of the stated size.</exception>
+    public static IReadOnlyList<VoxelEncoder> VoxelEncoders(ModelBundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        var manifest = bundle.Decoder;
+        if (manifest is null)
+        {
+            return [];
+        }
+
+        var sets = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        var encoders = new List<VoxelEncoder>();
+        foreach (var encoder in bundle.VoxelEncoders)
+        {
+            int[]? indices = null;
+            if (encoder.Entry.Input != VoxelEncoderInput.Nsdgeneral)
+            {
+                var set = encoder.Entry.RoiSet!;
+                if (!sets.TryGetValue(set, out indices))
+                {
+                    indices = ReadRoiSet(bundle, set, manifest.Masks.RoiSets[set], manifest.VoxelCount);
+                    sets[set] = indices;
+                }
+
+                if (encoder.Entry.Input == VoxelEncoderInput.RoiSubset && encoder.Entry.VoxelCount != indices.Length)
+                {
+                    throw new BundleContractException(bundle.RootPath, [$"voxel encoder '{encoder.Entry.Name}' states voxel_count {encoder.Entry.VoxelCount} but ROI set '{set}' ({manifest.Masks.RoiSets[set]}) has {indices.Length} voxels."]);
+                }
+            }
+
+            encoders.Add(new VoxelEncoder(encoder.Entry, encoder.Component.Session, manifest.VoxelCount, indices));
+        }
+
+        return encoders;
+    }
+
+    /// <summary>Who needs the prior, for its missing-file message.</summary>
+    private const string PriorUser = "Unclip (with its prior)";
+
+    /// <summary>The standard component of <paramref name="kind"/>; its absence names the pipelines that need it.</summary>
+    private static BundleComponent Require(ModelBundle bundle, BundleComponentKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        var path = BundleLayout.PathOf(kind);
+        return bundle.Get(kind) ?? throw new BundleComponentMissingException(bundle.RootPath, path, PipelineTable.Default.PipelinesNeeding(path, bundle.Decoder));
+    }
+
+    /// <summary>A preprocessor config of the bundle; its absence is a missing component.</summary>
+    private static ImagePreprocessor Preprocessor(ModelBundle bundle, string relative) =>
+        bundle.HasFile(relative)
+            ? new ImagePreprocessor(PreprocessorConfig.Parse(bundle.ReadText(relative), bundle.ResolvePath(relative)))
+            : throw new BundleComponentMissingException(bundle.RootPath, relative, PipelineTable.Default.PipelinesNeeding(relative, bundle.Decoder));
+
+    private static int? DownsamplingFactorOf(BundleComponent vae, BundleComponent? unet)
+    {
+        if (vae.Config is { } config && config.TryGetProperty("block_out_channels", out var blocks) && blocks.ValueKind == JsonValueKind.Array && blocks.GetArrayLength() > 0)
+        {
+            return 1 << (blocks.GetArrayLength() - 1);
+        }
+
+        var vaeSize = vae.ConfigNumber("sample_size");
+        var unetSize = unet?.ConfigNumber("sample_size");
+        if (vaeSize is > 0 && unetSize is > 0 && vaeSize % unetSize == 0)
+        {
+            return (int)(vaeSize / unetSize);
+        }
+
+        return null;
+    }
+
+    private static int[] ReadRoiSet(ModelBundle bundle, string set, string relativePath, int voxelCount)
+    {
+        using var stream = new MemoryStream(bundle.ReadFile(relativePath), writable: false);
+        var values = NpyFile.ReadAsSingle(stream, bundle.ResolvePath(relativePath));
+        if (values.Rank != 1)
+        {
+            throw new BundleContractException(bundle.RootPath, [$"{relativePath}: ROI set '{set}' must be a 1-D array of voxel indices, not rank {values.Rank}."]);
+        }
+
+        var indices = new int[values.FlattenedLength];
+        var seen = new bool[voxelCount];
+        var k = 0;
+        foreach (var value in values)
+        {
+            if (value != Math.Floor(value) || value < 0 || value >= voxelCount || seen[(int)value])
+            {
+                throw new BundleContractException(bundle.RootPath, [$"{relativePath}: ROI set '{set}' entry {k} is {value}; entries must be distinct whole voxel indices in [0, {voxelCount})."]);
+            }
+
+            seen[(int)value] = true;
+            indices[k++] = (int)value;
+        }
+
+        return indices;
+    }
+}

@@ -1,0 +1,127 @@
+using FmriToImage.Bundle;
+using FmriToImage.Reconstructions;
+
+namespace FmriToImage.Pipelines;
+
+/// <summary>
+/// A <see cref="ReconstructionRequest"/> with every default filled in from the bundle and checked before any network
+/// runs: no field is null, and the pipeline's row says what it needs.
+/// </summary>
+internal sealed record ResolvedRequest
+{
+    /// <summary>The pipeline's row of the table.</summary>
+    public required PipelineRequirement Row { get; init; }
+
+    /// <summary>The pipeline.</summary>
+    public ReconstructionPipeline Pipeline => Row.Pipeline;
+
+    /// <summary>DDIM steps.</summary>
+    public required int Steps { get; init; }
+
+    /// <summary>img2img strength in [0, 1].</summary>
+    public required double Strength { get; init; }
+
+    /// <summary>Guidance scale.</summary>
+    public required double Guidance { get; init; }
+
+    /// <summary>Samples per model (caption → img2img) or per trial (unCLIP).</summary>
+    public required int Samples { get; init; }
+
+    /// <summary>The noise seed.</summary>
+    public required ulong Seed { get; init; }
+
+    /// <summary>DDIM η.</summary>
+    public required float Eta { get; init; }
+
+    /// <summary>Whether the diffusion prior runs.</summary>
+    public required bool UsePrior { get; init; }
+
+    /// <summary>The prior's DDIM steps (meaningful when <see cref="UsePrior"/>).</summary>
+    public int PriorSteps { get; init; }
+
+    /// <summary>The prior's DDIM η (meaningful when <see cref="UsePrior"/>).</summary>
+    public float PriorEta { get; init; }
+
+    /// <summary>
+    /// Fills <paramref name="request"/>'s defaults from the bundle (<c>fmri_decoder.json</c> → <c>pipelines</c>) and
+    /// checks every setting against the schedulers, before any network runs.
+    /// </summary>
+    /// <exception cref="BundleComponentMissingException">The bundle lacks what the pipeline (or the prior asked for) needs.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (every one named).</exception>
+    /// <exception cref="ArgumentException">A setting does not apply to the pipeline.</exception>
+    public static ResolvedRequest Resolve(ReconstructionRequest? request, DecoderComponents components)
+    {
+        request ??= new ReconstructionRequest();
+        var row = components.Table[request.Pipeline];
+        if (components.MissingFor(row) is { } missing)
+        {
+            throw new BundleComponentMissingException(components.Bundle.RootPath, missing, [row.Name]);
+        }
+
+        var defaults = components.DefaultsFor(row);
+        var resolved = new ResolvedRequest
+        {
+            Row = row,
+            Steps = request.Steps ?? defaults.Steps,
+            Strength = request.Strength ?? defaults.Strength,
+            Guidance = request.Guidance ?? defaults.Guidance,
+            Samples = request.Samples ?? defaults.Samples,
+            Seed = request.Seed,
+            Eta = request.Eta,
+            UsePrior = false,
+        };
+        if (components.SchedulerConfig is { } scheduler)
+        {
+            var settings = DiffusionSettings.Check(scheduler, ModelBundle.SchedulerConfigPath, resolved.Steps, resolved.Strength, resolved.Guidance, resolved.Samples, request.Eta);
+            if (settings.Count > 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(request), settings[0].Actual, string.Join(" ", settings.Select(DiffusionSettings.DescribeRequest)));
+            }
+        }
+
+        if (!row.UsesPrior)
+        {
+            if (request.UsePrior == true)
+            {
+                throw new ArgumentException($"UsePrior applies to the Unclip pipeline; {row.Name} has no prior.", nameof(request));
+            }
+
+            return resolved;
+        }
+
+        if (!(request.UsePrior ?? components.HasPrior))
+        {
+            return resolved;
+        }
+
+        if (!components.HasPrior)
+        {
+            throw new BundleComponentMissingException(components.Bundle.RootPath, BundleLayout.PathOf(BundleComponentKind.Prior), [$"{row.Name} with UsePrior = true"]);
+        }
+
+        var steps = request.PriorSteps ?? defaults.PriorSteps;
+        var eta = request.PriorEta ?? (float)defaults.PriorEta;
+        var prior = DiffusionSettings.CheckPrior(components.PriorSchedulerConfig!, ModelBundle.PriorSchedulerConfigPath, steps, eta);
+        if (prior.Count > 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), prior[0].Actual, string.Join(" ", prior.Select(DiffusionSettings.DescribeRequest)));
+        }
+
+        return resolved with { UsePrior = true, PriorSteps = steps, PriorEta = eta };
+    }
+
+    /// <summary>The public record of what was run (<see cref="Reconstruction.Request"/>): prior settings null when no prior ran.</summary>
+    public ReconstructionRequest ToRequest() => new()
+    {
+        Pipeline = Pipeline,
+        Steps = Steps,
+        Strength = Strength,
+        Guidance = Guidance,
+        Samples = Samples,
+        Seed = Seed,
+        Eta = Eta,
+        UsePrior = UsePrior,
+        PriorSteps = UsePrior ? PriorSteps : null,
+        PriorEta = UsePrior ? PriorEta : null,
+    };
+}
