@@ -51,7 +51,7 @@ internal static class MetricsDocument
             var entry = new JsonObject
             {
                 ["name"] = row?.Name ?? FeatureMetric.MindEye.FirstOrDefault(m => m.Key == key)?.Name ?? key,
-                ["higher_is_better"] = row?.HigherIsBetter ?? FeatureMetric.MindEye.FirstOrDefault(m => m.Key == key)?.Scoring != FeatureScoring.CorrelationDistance,
+                ["higher_is_better"] = row?.HigherIsBetter ?? FeatureMetric.MindEye.FirstOrDefault(m => m.Key == key)?.IsCorrelationDistance != true,
             };
             foreach (var column in RunEvaluation.Columns)
             {

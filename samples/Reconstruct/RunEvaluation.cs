@@ -63,7 +63,7 @@ internal static class RunEvaluation
 
         foreach (var missing in FeatureMetric.MindEye.Where(m => evaluator.FeatureMetrics.All(f => f.Key != m.Key)))
         {
-            rowsOut.Add(new(missing.Key, missing.Name, missing.Scoring == FeatureScoring.TwoWayIdentification, Columns.ToDictionary(c => c, _ => (double?)null)));
+            rowsOut.Add(new(missing.Key, missing.Name, !missing.IsCorrelationDistance, Columns.ToDictionary(c => c, _ => (double?)null)));
         }
 
         if (evaluator.FeatureMetrics.Count < FeatureMetric.MindEye.Count)

@@ -30,7 +30,7 @@ internal sealed class CenteredKernel
     /// <summary>n.</summary>
     public int Trials { get; }
 
-    public static CenteredKernel Build(VoxelMatrix trials, ParallelOptions parallel, IProgress<SubjectAdapterProgress>? progress)
+    public static CenteredKernel Build(VoxelMatrix trials, ParallelOptions parallel, IProgress<(SubjectAdapterStage Stage, int Done, int Total)>? progress)
     {
         int n = trials.TrialCount, v = trials.VoxelCount;
         var means = new double[v];
@@ -68,7 +68,7 @@ internal sealed class CenteredKernel
 
                 return row;
             }, _ => { });
-            progress?.Report(new SubjectAdapterProgress(SubjectAdapterStage.Kernel, end, n));
+            progress?.Report((SubjectAdapterStage.Kernel, end, n));
         }
 
         return new CenteredKernel(means, gram, n);

@@ -14,7 +14,7 @@ internal static class DualWeights
     public const int BlockVoxels = 32;
 
     public static float[] Compute(VoxelMatrix trials, ReadOnlySpan<double> means, double[] alpha, int dimension,
-        ParallelOptions parallel, IProgress<SubjectAdapterProgress>? progress)
+        ParallelOptions parallel, IProgress<(SubjectAdapterStage Stage, int Done, int Total)>? progress)
     {
         int n = trials.TrialCount, v = trials.VoxelCount;
         var weights = new float[(long)v * dimension];
@@ -46,7 +46,7 @@ internal static class DualWeights
             }
 
             var finished = Interlocked.Add(ref done, count);
-            progress?.Report(new SubjectAdapterProgress(SubjectAdapterStage.Weights, finished, v));
+            progress?.Report((SubjectAdapterStage.Weights, finished, v));
             return accumulator;
         }, _ => { });
         return weights;

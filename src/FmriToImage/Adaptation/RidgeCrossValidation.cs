@@ -13,7 +13,7 @@ namespace FmriToImage.Adaptation;
 internal static class RidgeCrossValidation
 {
     public static double[] Score(CenteredKernel kernel, double[] targets, int dimension, IReadOnlyList<double> lambdas, int folds,
-        ParallelOptions parallel, IProgress<SubjectAdapterProgress>? progress)
+        ParallelOptions parallel, IProgress<(SubjectAdapterStage Stage, int Done, int Total)>? progress)
     {
         var n = kernel.Trials;
         var fold = new KernelFold[folds];
@@ -35,7 +35,7 @@ internal static class RidgeCrossValidation
             }
 
             scores[l] = PooledCorrelation.Mean(predictions, targets, n, dimension);
-            progress?.Report(new SubjectAdapterProgress(SubjectAdapterStage.CrossValidation, l + 1, lambdas.Count));
+            progress?.Report((SubjectAdapterStage.CrossValidation, l + 1, lambdas.Count));
         }
 
         return scores;

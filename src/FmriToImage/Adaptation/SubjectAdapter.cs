@@ -27,7 +27,7 @@ public static class SubjectAdapter
     /// <param name="targets">n × <paramref name="targetDimension"/> float32, row-major: each trial's image in the shared space.</param>
     /// <param name="targetDimension">D, the shared-space dimension (e.g. 1024 or 4096 for MindEye2's adapters).</param>
     /// <param name="options">The λ grid, folds and threads; null for <see cref="SubjectAdapterOptions"/>' defaults.</param>
-    /// <param name="progress">Receives each stage's progress.</param>
+    /// <param name="progress">Receives each stage's progress: the stage running, the units done in it and the units it has.</param>
     /// <param name="cancellationToken">Checked between tiles, penalties and voxel blocks.</param>
     /// <returns>W, b, the chosen λ and every λ's score.</returns>
     /// <exception cref="ArgumentException">Shapes disagree, fewer trials than folds, an invalid λ or fold count, a non-finite target,
@@ -35,7 +35,7 @@ public static class SubjectAdapter
     /// <exception cref="NonFiniteValueException">A trial holds NaN or ±∞ (names the trial and voxel).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static SubjectAdapterResult Fit(VoxelMatrix trials, ReadOnlySpan<float> targets, int targetDimension,
-        SubjectAdapterOptions? options = null, IProgress<SubjectAdapterProgress>? progress = null, CancellationToken cancellationToken = default)
+        SubjectAdapterOptions? options = null, IProgress<(SubjectAdapterStage Stage, int Done, int Total)>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(trials);
         options ??= new SubjectAdapterOptions();
@@ -69,7 +69,7 @@ public static class SubjectAdapter
         cancellationToken.ThrowIfCancellationRequested();
         var (alpha, bias) = SolveAll(trials, kernel, y, d, lambda);
         var weights = DualWeights.Compute(trials, kernel.Means, alpha, d, parallel, progress);
-        var table = options.Lambdas.Select((l, i) => new RidgePenaltyScore(l, scores[i])).ToArray();
+        var table = options.Lambdas.Select((l, i) => (l, scores[i])).ToArray();
         return new SubjectAdapterResult(weights, bias, trials.VoxelCount, d, lambda, options.Folds, table);
     }
 

@@ -8,7 +8,7 @@ namespace FmriToImage.Adaptation;
 /// </summary>
 public sealed record SubjectAdapterResult
 {
-    internal SubjectAdapterResult(float[] weights, float[] bias, int voxelCount, int targetDimension, double lambda, int folds, IReadOnlyList<RidgePenaltyScore> scores)
+    internal SubjectAdapterResult(float[] weights, float[] bias, int voxelCount, int targetDimension, double lambda, int folds, IReadOnlyList<(double Lambda, double MeanCorrelation)> scores)
     {
         Weights = weights;
         Bias = bias;
@@ -37,8 +37,12 @@ public sealed record SubjectAdapterResult
     /// <summary>k of the k-fold cross-validation.</summary>
     public int Folds { get; }
 
-    /// <summary>Every penalty tried with its score, in the order of <see cref="SubjectAdapterOptions.Lambdas"/>.</summary>
-    public IReadOnlyList<RidgePenaltyScore> CrossValidation { get; }
+    /// <summary>
+    /// Every penalty tried with its score, in the order of <see cref="SubjectAdapterOptions.Lambdas"/>: the penalty λ,
+    /// and the Pearson correlation between out-of-fold predictions and targets per target dimension over all trials,
+    /// averaged over the dimensions (a dimension whose prediction or target is constant counts 0; higher is better).
+    /// </summary>
+    public IReadOnlyList<(double Lambda, double MeanCorrelation)> CrossValidation { get; }
 
     /// <summary>Maps one trial: <paramref name="destination"/> = <paramref name="voxels"/>·W + b, in float32.</summary>
     /// <param name="voxels"><see cref="VoxelCount"/> values.</param>

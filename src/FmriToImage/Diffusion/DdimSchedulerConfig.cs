@@ -4,7 +4,6 @@ using FmriToImage.Configuration;
 
 namespace FmriToImage.Diffusion;
 
-// Public only because Models/ (public on this branch) exposes it; internal once Models/ is (issue 16, docs/public-api.md).
 /// <summary>
 /// The configuration of a <see cref="DdimScheduler"/>: diffusers' <c>DDIMScheduler</c> constructor arguments, one
 /// property per argument, with diffusers' defaults. Immutable; build one with an object initializer or read one with
@@ -14,7 +13,7 @@ namespace FmriToImage.Diffusion;
 /// Every option is honoured by <see cref="DdimScheduler"/>; a value it cannot honour (an enum value outside the
 /// defined members) makes the scheduler's constructor throw <see cref="NotSupportedException"/> naming the option.
 /// </remarks>
-public sealed record DdimSchedulerConfig
+internal sealed record DdimSchedulerConfig
 {
     /// <summary>
     /// The largest <see cref="NumTrainTimesteps"/> this library accepts: 100 000, a hundred times the 1000 of Stable

@@ -7,8 +7,11 @@ namespace FmriToImage.Evaluation;
 /// <param name="Name">The column name published tables use (e.g. <c>AlexNet(2)</c>).</param>
 /// <param name="Network">The network's folder in the evaluation bundle.</param>
 /// <param name="Output">The graph output holding the feature layer.</param>
-/// <param name="Scoring">Two-way identification or correlation distance.</param>
-public sealed record FeatureMetric(string Key, string Name, string Network, string Output, FeatureScoring Scoring)
+/// <param name="IsCorrelationDistance">
+/// True: the mean correlation distance between ground-truth and reconstruction features (<see cref="CorrelationDistance"/>;
+/// lower is better). False: two-way identification (<see cref="TwoWayIdentification"/>; higher is better, chance 0.5).
+/// </param>
+public sealed record FeatureMetric(string Key, string Name, string Network, string Output, bool IsCorrelationDistance)
 {
     /// <summary>
     /// MindEye's six network metrics (<c>src/Reconstruction_Metrics.py</c>): AlexNet <c>features.4</c> and
@@ -17,11 +20,11 @@ public sealed record FeatureMetric(string Key, string Name, string Network, stri
     /// </summary>
     public static IReadOnlyList<FeatureMetric> MindEye { get; } =
     [
-        new("alexnet2", "AlexNet(2)", "alexnet", "features_4", FeatureScoring.TwoWayIdentification),
-        new("alexnet5", "AlexNet(5)", "alexnet", "features_11", FeatureScoring.TwoWayIdentification),
-        new("inceptionv3", "InceptionV3", "inception_v3", "avgpool", FeatureScoring.TwoWayIdentification),
-        new("clip", "CLIP", "clip_vit_l14", "image_embeds", FeatureScoring.TwoWayIdentification),
-        new("effnet_b", "EffNet-B", "efficientnet_b1", "avgpool", FeatureScoring.CorrelationDistance),
-        new("swav", "SwAV", "swav_resnet50", "avgpool", FeatureScoring.CorrelationDistance),
+        new("alexnet2", "AlexNet(2)", "alexnet", "features_4", IsCorrelationDistance: false),
+        new("alexnet5", "AlexNet(5)", "alexnet", "features_11", IsCorrelationDistance: false),
+        new("inceptionv3", "InceptionV3", "inception_v3", "avgpool", IsCorrelationDistance: false),
+        new("clip", "CLIP", "clip_vit_l14", "image_embeds", IsCorrelationDistance: false),
+        new("effnet_b", "EffNet-B", "efficientnet_b1", "avgpool", IsCorrelationDistance: true),
+        new("swav", "SwAV", "swav_resnet50", "avgpool", IsCorrelationDistance: true),
     ];
 }

@@ -94,10 +94,10 @@ public sealed class ReconstructionEvaluator
             var truths = groundTruths.Features[metric.Key];
             var candidates = reconstructions.Features[metric.Key];
             var dimension = truths.Length / count;
-            var perPair = metric.Scoring == FeatureScoring.CorrelationDistance
+            var perPair = metric.IsCorrelationDistance
                 ? CorrelationDistance.PerPair(truths, candidates, dimension)
                 : count >= 2 ? TwoWayIdentification.PerReconstruction(truths, candidates, dimension) : [double.NaN];
-            metrics.Add(new(metric.Key, metric.Name, perPair.Average(), perPair, metric.Scoring == FeatureScoring.TwoWayIdentification));
+            metrics.Add(new(metric.Key, metric.Name, perPair.Average(), perPair, !metric.IsCorrelationDistance));
         }
 
         return new MetricTable(count, metrics);

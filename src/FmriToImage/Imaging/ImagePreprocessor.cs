@@ -2,7 +2,6 @@ using System.Numerics.Tensors;
 
 namespace FmriToImage.Imaging;
 
-// Public only because Models/ (public on this branch) exposes it; internal once Models/ is (issue 16, docs/public-api.md).
 /// <summary>
 /// Turns images into model input the way a Hugging Face image processor does, driven entirely by a
 /// <see cref="PreprocessorConfig"/>: resize (shortest edge or exact size, PIL-compatible kernel), optional center
@@ -10,7 +9,7 @@ namespace FmriToImage.Imaging;
 /// BLIP's gives 384 × 384 bicubic without a crop.
 /// </summary>
 /// <remarks>Immutable; thread-safe.</remarks>
-public sealed class ImagePreprocessor
+internal sealed class ImagePreprocessor
 {
     /// <summary>Creates a preprocessor from a parsed config.</summary>
     /// <param name="config">The config.</param>

@@ -1,7 +1,7 @@
 namespace FmriToImage.Onnx;
 
 /// <summary>A model file named by the caller does not exist. Raised before ONNX Runtime is asked to load it.</summary>
-public sealed class ModelFileNotFoundException : FmriToImageException
+internal sealed class ModelFileNotFoundException : FmriToImageException
 {
     /// <summary>Creates the exception for a missing model file.</summary>
     /// <param name="path">The path as given.</param>

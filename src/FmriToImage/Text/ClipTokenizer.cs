@@ -4,7 +4,6 @@ using System.Text;
 
 namespace FmriToImage.Text;
 
-// Public only because Models/ (public on this branch) exposes it; internal once Models/ is (issue 16, docs/public-api.md).
 /// <summary>
 /// CLIP's byte-level BPE tokenizer, equivalent to Hugging Face <c>CLIPTokenizer</c> on its path without ftfy:
 /// BERT basic clean-up (control characters dropped, whitespace normalised, CJK ideographs spaced, NFC, lower-case),
@@ -23,7 +22,7 @@ namespace FmriToImage.Text;
 /// text inside the input.</para>
 /// <para>Thread-safe: immutable after loading, with a concurrent cache of word → BPE symbols.</para>
 /// </remarks>
-public sealed class ClipTokenizer
+internal sealed class ClipTokenizer
 {
     /// <summary>The context length used when no tokenizer file gives one (CLIP's text transformer: 77).</summary>
     public const int DefaultContextLength = 77;

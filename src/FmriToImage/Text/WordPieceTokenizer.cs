@@ -1,6 +1,5 @@
 namespace FmriToImage.Text;
 
-// Public only because Models/ (public on this branch) exposes it; internal once Models/ is (issue 16, docs/public-api.md).
 /// <summary>
 /// BERT's WordPiece tokenizer as Hugging Face <c>BertTokenizer</c> defines it (BLIP's captioner uses it): encoding
 /// splits out special/added tokens, runs the basic tokenizer (clean-up, CJK spacing, NFC, lower-casing and accent
@@ -15,7 +14,7 @@ namespace FmriToImage.Text;
 /// <c>[UNK] [CLS] [SEP] [PAD] [MASK]</c>, lower-casing on, accents stripped when lower-casing.</para>
 /// <para>Thread-safe: immutable after loading.</para>
 /// </remarks>
-public sealed class WordPieceTokenizer
+internal sealed class WordPieceTokenizer
 {
     private const int MaxCharsPerWord = 100;
 

@@ -111,8 +111,8 @@ internal static class RidgeFitHarness
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    private sealed class Progress(Action<SubjectAdapterProgress> report) : IProgress<SubjectAdapterProgress>
+    private sealed class Progress(Action<(SubjectAdapterStage Stage, int Done, int Total)> report) : IProgress<(SubjectAdapterStage Stage, int Done, int Total)>
     {
-        public void Report(SubjectAdapterProgress value) => report(value);
+        public void Report((SubjectAdapterStage Stage, int Done, int Total) value) => report(value);
     }
 }

@@ -92,8 +92,8 @@ public sealed class SubjectAdapterTests
     public void Progress_reaches_the_end_of_every_stage()
     {
         var (trials, targets) = Fixture();
-        var last = new Dictionary<SubjectAdapterStage, SubjectAdapterProgress>();
-        var progress = new InlineProgress<SubjectAdapterProgress>(p =>
+        var last = new Dictionary<SubjectAdapterStage, (SubjectAdapterStage Stage, int Done, int Total)>();
+        var progress = new InlineProgress<(SubjectAdapterStage Stage, int Done, int Total)>(p =>
         {
             lock (last)
             {
@@ -101,9 +101,9 @@ public sealed class SubjectAdapterTests
             }
         });
         SubjectAdapter.Fit(trials, targets, Dimension, new SubjectAdapterOptions { Lambdas = [1.0, 10.0, 100.0] }, progress);
-        Assert.Equal(new SubjectAdapterProgress(SubjectAdapterStage.Kernel, 60, 60), last[SubjectAdapterStage.Kernel]);
-        Assert.Equal(new SubjectAdapterProgress(SubjectAdapterStage.CrossValidation, 3, 3), last[SubjectAdapterStage.CrossValidation]);
-        Assert.Equal(new SubjectAdapterProgress(SubjectAdapterStage.Weights, 500, 500), last[SubjectAdapterStage.Weights]);
+        Assert.Equal((SubjectAdapterStage.Kernel, 60, 60), last[SubjectAdapterStage.Kernel]);
+        Assert.Equal((SubjectAdapterStage.CrossValidation, 3, 3), last[SubjectAdapterStage.CrossValidation]);
+        Assert.Equal((SubjectAdapterStage.Weights, 500, 500), last[SubjectAdapterStage.Weights]);
     }
 
     [Fact]
