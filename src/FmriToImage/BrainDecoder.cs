@@ -29,14 +29,14 @@ namespace FmriToImage;
 /// </remarks>
 public sealed class BrainDecoder : IDisposable
 {
-    private readonly DecoderComponents components;
-    private readonly int trialBatchSize;
+    private readonly DecoderComponents _components;
+    private readonly int _trialBatchSize;
 
     private BrainDecoder(ModelBundle bundle, PipelineTable pipelines, int trialBatchSize)
     {
         Bundle = bundle;
-        this.trialBatchSize = trialBatchSize;
-        components = new DecoderComponents(bundle, pipelines);
+        _trialBatchSize = trialBatchSize;
+        _components = new DecoderComponents(bundle, pipelines);
     }
 
     /// <summary>The bundle the decoder runs (internal: users see <see cref="BundlePath"/> and <see cref="Networks"/>).</summary>
@@ -59,7 +59,7 @@ public sealed class BrainDecoder : IDisposable
             .ToArray();
 
     /// <summary>Whether <see cref="EmbedImage"/> and <see cref="EmbedImages"/> work: the bundle has an image encoder with its preprocessing.</summary>
-    public bool CanEmbedImages => components.ImageEncoder is not null;
+    public bool CanEmbedImages => _components.ImageEncoder is not null;
 
     /// <summary>
     /// Why retrieval (<see cref="Retrieve"/> with <see cref="EmbedImage"/>'s index) cannot work with this bundle, decided
@@ -100,10 +100,10 @@ public sealed class BrainDecoder : IDisposable
     public int VoxelCount => Bundle.Decoder!.VoxelCount;
 
     /// <summary>The pipelines this bundle has every component for.</summary>
-    public IReadOnlyList<ReconstructionPipeline> AvailablePipelines => components.AvailablePipelines;
+    public IReadOnlyList<ReconstructionPipeline> AvailablePipelines => _components.AvailablePipelines;
 
     /// <summary>Whether the bundle has a diffusion prior (<c>prior/model.onnx</c>), which unCLIP then uses by default.</summary>
-    public bool HasPrior => components.HasPrior;
+    public bool HasPrior => _components.HasPrior;
 
     /// <summary>Opens a bundle, checks it whole, and prepares its networks.</summary>
     /// <param name="bundlePath">The bundle folder (e.g. models/demo).</param>
@@ -162,7 +162,7 @@ public sealed class BrainDecoder : IDisposable
     public Reconstruction Reconstruct(ReadOnlySpan<float> voxels, ReconstructionRequest? request = null, CancellationToken cancellationToken = default)
     {
         CheckVoxels(voxels, 0);
-        return Prepare(voxels, 1, ResolvedRequest.Resolve(request, components), cancellationToken).Complete(0, cancellationToken);
+        return Prepare(voxels, 1, ResolvedRequest.Resolve(request, _components), cancellationToken).Complete(0, cancellationToken);
     }
 
     /// <summary>
@@ -195,9 +195,9 @@ public sealed class BrainDecoder : IDisposable
     {
         CheckMatrix(trials);
 
-        var filled = ResolvedRequest.Resolve(request, components);
+        var filled = ResolvedRequest.Resolve(request, _components);
         var clock = Stopwatch.StartNew();
-        foreach (var (start, count) in BatchAxis.Slices(trials.TrialCount, trialBatchSize))
+        foreach (var (start, count) in BatchAxis.Slices(trials.TrialCount, _trialBatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var rows = trials.Values.Slice(start * VoxelCount, count * VoxelCount).ToArray();
@@ -220,7 +220,7 @@ public sealed class BrainDecoder : IDisposable
     public string Caption(RgbImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        return (components.Captioner ?? throw Missing(nameof(Caption), Bundle.CaptionerDecoder is null ? "captioner/decoder.onnx" : BundleLayout.CaptionerPreprocessor)).Caption([image])[0];
+        return (_components.Captioner ?? throw Missing(nameof(Caption), Bundle.CaptionerDecoder is null ? "captioner/decoder.onnx" : BundleLayout.CaptionerPreprocessor)).Caption([image])[0];
     }
 
     /// <summary>The image encoder's embedding of <paramref name="image"/> (the space voting and retrieval use). Thread-safe.</summary>
@@ -232,12 +232,12 @@ public sealed class BrainDecoder : IDisposable
     public float[] EmbedImage(RgbImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (components.ImageEncoder is null)
+        if (_components.ImageEncoder is null)
         {
             throw Missing(nameof(EmbedImage), Bundle.ImageEncoder is null ? "image_encoder/model.onnx" : BundleLayout.ImageEncoderPreprocessor);
         }
 
-        return components.EmbedImages([image], CancellationToken.None).Embeddings;
+        return _components.EmbedImages([image], CancellationToken.None).Embeddings;
     }
 
     /// <summary>The brain's predicted image embedding for one trial (the high-level voxel encoder's retrieval embedding).</summary>
@@ -267,7 +267,7 @@ public sealed class BrainDecoder : IDisposable
         CheckMatrix(trials);
 
         var embeddings = new List<float>();
-        foreach (var (start, count) in BatchAxis.Slices(trials.TrialCount, trialBatchSize))
+        foreach (var (start, count) in BatchAxis.Slices(trials.TrialCount, _trialBatchSize))
         {
             embeddings.AddRange(EmbedBrainRows(trials.Values.Slice(start * VoxelCount, count * VoxelCount), count));
         }
@@ -283,12 +283,12 @@ public sealed class BrainDecoder : IDisposable
     public float[] EmbedImages(IReadOnlyList<RgbImage> images)
     {
         ArgumentNullException.ThrowIfNull(images);
-        if (components.ImageEncoder is null)
+        if (_components.ImageEncoder is null)
         {
             throw Missing(nameof(EmbedImages), Bundle.ImageEncoder is null ? "image_encoder/model.onnx" : BundleLayout.ImageEncoderPreprocessor);
         }
 
-        return images.Count == 0 ? [] : components.EmbedImages(images, CancellationToken.None).Embeddings;
+        return images.Count == 0 ? [] : _components.EmbedImages(images, CancellationToken.None).Embeddings;
     }
 
     /// <summary>The <paramref name="k"/> candidate images most similar to the brain's predicted embedding.</summary>
@@ -309,7 +309,7 @@ public sealed class BrainDecoder : IDisposable
         ArgumentNullException.ThrowIfNull(images);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(k, images.Count);
-        if (components.BrainEmbeddingWidth is { } width && width != images.Dimension)
+        if (_components.BrainEmbeddingWidth is { } width && width != images.Dimension)
         {
             throw new ArgumentException($"The index holds {images.Dimension}-float embeddings but the brain's 'image_embedding' has {width}; they must come from one space (build the index with EmbedImage).", nameof(images));
         }
@@ -320,13 +320,13 @@ public sealed class BrainDecoder : IDisposable
     /// <summary>Releases every session of the bundle. Idempotent.</summary>
     public void Dispose()
     {
-        components.Dispose();
+        _components.Dispose();
         Bundle.Dispose();
     }
 
     private float[] EmbedBrainRows(ReadOnlySpan<float> rows, int count)
     {
-        var encoder = components.HighLevelEncoder
+        var encoder = _components.HighLevelEncoder
             ?? throw Missing(nameof(EmbedBrain), "a voxel encoder with role 'image_tokens'");
         return encoder.Encode(rows, count).ImageEmbedding?.Release()
             ?? throw new BundleContractException(Bundle.RootPath, [$"{encoder}: has no 'image_embedding' output to retrieve with."]);
@@ -334,7 +334,7 @@ public sealed class BrainDecoder : IDisposable
 
     /// <summary>Runs the batched stages of the request's pipeline for <paramref name="count"/> checked trials.</summary>
     private PreparedTrials Prepare(ReadOnlySpan<float> rows, int count, ResolvedRequest resolved, CancellationToken cancellationToken) =>
-        resolved.Row.Runner.Prepare(components, rows, count, resolved, cancellationToken);
+        resolved.Row.Runner.Prepare(_components, rows, count, resolved, cancellationToken);
 
     /// <summary>Checks a whole voxel matrix (column count, then every row for NaN/Inf) before any network runs.</summary>
     private void CheckMatrix(VoxelMatrix trials)

@@ -11,26 +11,26 @@ namespace FmriToImage.Tests;
 /// </summary>
 public sealed class BrainDecoderTests : IDisposable
 {
-    private readonly BrainDecoder decoder = BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"));
+    private readonly BrainDecoder _decoder = BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"));
 
-    public void Dispose() => decoder.Dispose();
+    public void Dispose() => _decoder.Dispose();
 
     private static float[] Trial(int seed) => Enumerable.Range(0, 100).Select(i => MathF.Sin((i * 0.37f) + seed)).ToArray();
 
     [Fact]
     public void Loads_the_bundle_with_both_pipelines()
     {
-        Assert.Equal("subj01", decoder.Subject);
-        Assert.Equal(100, decoder.VoxelCount);
-        Assert.Equal([ReconstructionPipeline.CaptionImg2Img, ReconstructionPipeline.Unclip], decoder.AvailablePipelines);
-        Assert.True(decoder.HasPrior);
+        Assert.Equal("subj01", _decoder.Subject);
+        Assert.Equal(100, _decoder.VoxelCount);
+        Assert.Equal([ReconstructionPipeline.CaptionImg2Img, ReconstructionPipeline.Unclip], _decoder.AvailablePipelines);
+        Assert.True(_decoder.HasPrior);
         Assert.Throws<ArgumentOutOfRangeException>(() => BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"), new BrainDecoderOptions { TrialBatchSize = 0 }));
     }
 
     [Fact]
     public void Caption_img2img_votes_for_the_model_whose_final_image_stays_closest_to_its_low_level_image()
     {
-        var result = decoder.Reconstruct(Trial(1));
+        var result = _decoder.Reconstruct(Trial(1));
 
         Assert.Equal(ReconstructionPipeline.CaptionImg2Img, result.Pipeline);
         Assert.Equal(2, result.LowLevelImages.Count); // lowlevel_all and lowlevel_set1
@@ -42,7 +42,7 @@ public sealed class BrainDecoderTests : IDisposable
         Assert.Contains(result.Timings, t => t.Key == "diffusion");
 
         // The vote, computed directly: cosine(embed(low-level image of m), embed(final image of m)), argmax.
-        var scores = result.Candidates.Select((c, m) => Cosine(decoder.EmbedImage(result.LowLevelImages[m]), decoder.EmbedImage(c.Image))).ToArray();
+        var scores = result.Candidates.Select((c, m) => Cosine(_decoder.EmbedImage(result.LowLevelImages[m]), _decoder.EmbedImage(c.Image))).ToArray();
         for (var m = 0; m < scores.Length; m++)
         {
             Assert.Equal(scores[m], result.Candidates[m].Score, 4);
@@ -58,16 +58,16 @@ public sealed class BrainDecoderTests : IDisposable
     public void Unclip_picks_the_sample_closest_to_the_brains_predicted_embedding()
     {
         var voxels = Trial(2);
-        var result = decoder.Reconstruct(voxels, new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip, Samples = 3 });
+        var result = _decoder.Reconstruct(voxels, new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip, Samples = 3 });
 
         Assert.Equal(3, result.Candidates.Count);
         Assert.Single(result.LowLevelImages); // img2img from the low-level latent (strength 0.85 < 1)
         Assert.Same(result.LowLevelImages[0], result.ChosenLowLevelImage);
-        var target = decoder.EmbedBrain(voxels);
-        var scores = result.Candidates.Select(c => Cosine(target, decoder.EmbedImage(c.Image))).ToArray();
+        var target = _decoder.EmbedBrain(voxels);
+        var scores = result.Candidates.Select(c => Cosine(target, _decoder.EmbedImage(c.Image))).ToArray();
         Assert.Equal(Array.IndexOf(scores, scores.Max()), result.ChosenIndex);
 
-        var fromNoise = decoder.Reconstruct(voxels, new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip, Strength = 1.0 });
+        var fromNoise = _decoder.Reconstruct(voxels, new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip, Strength = 1.0 });
         Assert.Empty(fromNoise.LowLevelImages);
         Assert.Null(fromNoise.ChosenLowLevelImage);
         Assert.Equal(1.0, fromNoise.Request.Strength);
@@ -81,12 +81,12 @@ public sealed class BrainDecoderTests : IDisposable
         // Every buffer a graph reads is 64-byte aligned, so equal numbers are summed in one order on every call.
         var voxels = Trial(3);
         var request = new ReconstructionRequest { Pipeline = pipeline, Seed = 11 };
-        var serial = decoder.Reconstruct(voxels, request);
-        var again = decoder.Reconstruct(voxels, request);
+        var serial = _decoder.Reconstruct(voxels, request);
+        var again = _decoder.Reconstruct(voxels, request);
         Assert.Equal(serial.Image.ToPng(), again.Image.ToPng());
         Assert.Equal(serial.Candidates.Select(c => c.Score), again.Candidates.Select(c => c.Score));
 
-        var parallel = Enumerable.Range(0, 4).AsParallel().WithDegreeOfParallelism(4).Select(_ => decoder.Reconstruct(voxels, request)).ToArray();
+        var parallel = Enumerable.Range(0, 4).AsParallel().WithDegreeOfParallelism(4).Select(_ => _decoder.Reconstruct(voxels, request)).ToArray();
         foreach (var other in parallel)
         {
             Assert.Equal(serial.Image.PixelArray, other.Image.PixelArray);
@@ -94,8 +94,8 @@ public sealed class BrainDecoderTests : IDisposable
             Assert.Equal(serial.Candidates.Select(c => c.Score), other.Candidates.Select(c => c.Score));
         }
 
-        var reseeded = decoder.Reconstruct(voxels, request with { Seed = 12, Strength = 1.0 });
-        var first = decoder.Reconstruct(voxels, request with { Strength = 1.0 });
+        var reseeded = _decoder.Reconstruct(voxels, request with { Seed = 12, Strength = 1.0 });
+        var first = _decoder.Reconstruct(voxels, request with { Strength = 1.0 });
         Assert.NotEqual(first.Image.PixelArray, reseeded.Image.PixelArray);
     }
 
@@ -104,24 +104,24 @@ public sealed class BrainDecoderTests : IDisposable
     {
         var voxels = Trial(2);
         var request = new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip, Strength = 1.0, Seed = 3 };
-        var withPrior = decoder.Reconstruct(voxels, request);
+        var withPrior = _decoder.Reconstruct(voxels, request);
         Assert.True(withPrior.UsedPrior);
         Assert.Equal(true, withPrior.Request.UsePrior);
         Assert.Equal(5, withPrior.Request.PriorSteps); // fmri_decoder.json pipelines.unclip.prior_steps
         Assert.Equal(0f, withPrior.Request.PriorEta);
         Assert.Equal(["voxel encoders", "prior", "low-level decoding", "diffusion", "decoding", "selection"], withPrior.Timings.Select(t => t.Key));
 
-        var without = decoder.Reconstruct(voxels, request with { UsePrior = false });
+        var without = _decoder.Reconstruct(voxels, request with { UsePrior = false });
         Assert.False(without.UsedPrior);
         Assert.Null(without.Request.PriorSteps);
         Assert.DoesNotContain(without.Timings, t => t.Key == "prior");
         Assert.NotEqual(withPrior.Image.PixelArray, without.Image.PixelArray); // the UNet saw other tokens
 
-        var moreSteps = decoder.Reconstruct(voxels, request with { PriorSteps = 8, PriorEta = 0.5f });
+        var moreSteps = _decoder.Reconstruct(voxels, request with { PriorSteps = 8, PriorEta = 0.5f });
         Assert.Equal(8, moreSteps.Request.PriorSteps);
         Assert.NotEqual(withPrior.Image.PixelArray, moreSteps.Image.PixelArray);
 
-        var caption = decoder.Reconstruct(voxels, new ReconstructionRequest { Steps = 2 });
+        var caption = _decoder.Reconstruct(voxels, new ReconstructionRequest { Steps = 2 });
         Assert.False(caption.UsedPrior);
         Assert.Equal(false, caption.Request.UsePrior);
     }
@@ -131,10 +131,10 @@ public sealed class BrainDecoderTests : IDisposable
     {
         var voxels = Trial(2);
         var unclip = new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip };
-        Assert.Throws<ArgumentException>(() => decoder.Reconstruct(voxels, new ReconstructionRequest { UsePrior = true }));
-        var steps = Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Reconstruct(voxels, unclip with { PriorSteps = 101 }));
+        Assert.Throws<ArgumentException>(() => _decoder.Reconstruct(voxels, new ReconstructionRequest { UsePrior = true }));
+        var steps = Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.Reconstruct(voxels, unclip with { PriorSteps = 101 }));
         Assert.Contains("[1, 100]", steps.Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Reconstruct(voxels, unclip with { PriorEta = float.NaN }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.Reconstruct(voxels, unclip with { PriorEta = float.NaN }));
     }
 
     [Theory]
@@ -152,19 +152,19 @@ public sealed class BrainDecoderTests : IDisposable
         foreach (var pipeline in new[] { ReconstructionPipeline.CaptionImg2Img, ReconstructionPipeline.Unclip })
         {
             var request = new ReconstructionRequest { Pipeline = pipeline, Steps = steps, Strength = strength, Guidance = guidance, Eta = eta };
-            var error = Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Reconstruct(Trial(1), request, cancelled.Token));
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.Reconstruct(Trial(1), request, cancelled.Token));
             Assert.Equal("request", error.ParamName);
             Assert.Contains(expected, error.Message);
 
             var matrix = new VoxelMatrix(Trial(1).Concat(Trial(2)).ToArray(), 2, 100);
-            Assert.ThrowsAny<ArgumentOutOfRangeException>(() => decoder.ReconstructAllAsync(matrix, request, cancellationToken: cancelled.Token).ToBlockingEnumerable().ToList());
+            Assert.ThrowsAny<ArgumentOutOfRangeException>(() => _decoder.ReconstructAllAsync(matrix, request, cancellationToken: cancelled.Token).ToBlockingEnumerable().ToList());
         }
     }
 
     [Fact]
     public void Every_out_of_range_setting_is_named_at_once()
     {
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Reconstruct(Trial(1), new ReconstructionRequest { Steps = 5000, Strength = 2, Samples = 0 }));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.Reconstruct(Trial(1), new ReconstructionRequest { Steps = 5000, Strength = 2, Samples = 0 }));
         Assert.Contains("Steps is 5000", error.Message);
         Assert.Contains("Strength is 2", error.Message);
         Assert.Contains("Samples is 0", error.Message);
@@ -192,14 +192,14 @@ public sealed class BrainDecoderTests : IDisposable
     [Fact]
     public void Bad_voxels_are_refused_before_any_network_runs()
     {
-        var count = Assert.Throws<VoxelCountMismatchException>(() => decoder.Reconstruct(new float[99]));
+        var count = Assert.Throws<VoxelCountMismatchException>(() => _decoder.Reconstruct(new float[99]));
         Assert.Equal(100, count.Expected);
         Assert.Equal(99, count.Actual);
         Assert.Contains("subj01", count.Message);
 
         var voxels = Trial(4);
         voxels[17] = float.NaN;
-        var nan = Assert.Throws<NonFiniteValueException>(() => decoder.Reconstruct(voxels));
+        var nan = Assert.Throws<NonFiniteValueException>(() => _decoder.Reconstruct(voxels));
         Assert.Equal(17, nan.Voxel);
     }
 
@@ -210,7 +210,7 @@ public sealed class BrainDecoderTests : IDisposable
         var trials = new VoxelMatrix(data, 3, 100);
         var reports = new List<ReconstructionProgress>();
         var all = new List<Reconstruction>();
-        await foreach (var result in decoder.ReconstructAllAsync(trials, new ReconstructionRequest { Steps = 2 }, new InlineProgress(reports.Add)))
+        await foreach (var result in _decoder.ReconstructAllAsync(trials, new ReconstructionRequest { Steps = 2 }, new InlineProgress(reports.Add)))
         {
             all.Add(result);
         }
@@ -224,7 +224,7 @@ public sealed class BrainDecoderTests : IDisposable
         var yielded = 0;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
-            await foreach (var _ in decoder.ReconstructAllAsync(trials, new ReconstructionRequest { Steps = 2 }, cancellationToken: cancellation.Token))
+            await foreach (var _ in _decoder.ReconstructAllAsync(trials, new ReconstructionRequest { Steps = 2 }, cancellationToken: cancellation.Token))
             {
                 yielded++;
                 cancellation.Cancel();
@@ -236,7 +236,7 @@ public sealed class BrainDecoderTests : IDisposable
         var yieldedBeforeError = 0;
         var nonFinite = await Assert.ThrowsAsync<NonFiniteValueException>(async () =>
         {
-            await foreach (var _ in decoder.ReconstructAllAsync(new VoxelMatrix(data, 3, 100)))
+            await foreach (var _ in _decoder.ReconstructAllAsync(new VoxelMatrix(data, 3, 100)))
             {
                 yieldedBeforeError++;
             }
@@ -247,7 +247,7 @@ public sealed class BrainDecoderTests : IDisposable
         var wrong = new VoxelMatrix(new float[2 * 50], 2, 50);
         await Assert.ThrowsAsync<VoxelCountMismatchException>(async () =>
         {
-            await foreach (var _ in decoder.ReconstructAllAsync(wrong))
+            await foreach (var _ in _decoder.ReconstructAllAsync(wrong))
             {
             }
         });
@@ -272,7 +272,7 @@ public sealed class BrainDecoderTests : IDisposable
         for (var t = 0; t < 3; t++)
         {
             // docs/pipelines.md: equal within one grey level (a batch row can sit at another alignment than a lone trial).
-            var alone = decoder.Reconstruct(trials.Row(t), request);
+            var alone = _decoder.Reconstruct(trials.Row(t), request);
             AssertSameImage(alone.Image, results[t].Image);
             Assert.Equal(alone.ChosenIndex, results[t].ChosenIndex);
             Assert.Equal(alone.Captions, results[t].Captions);
@@ -288,12 +288,12 @@ public sealed class BrainDecoderTests : IDisposable
         var dimension = brains.Length / 3;
         for (var t = 0; t < 3; t++)
         {
-            Assert.Equal(decoder.EmbedBrain(trials.Row(t)), brains.AsSpan(t * dimension, dimension).ToArray(), (a, b) => Math.Abs(a - b) <= 1e-6f);
+            Assert.Equal(_decoder.EmbedBrain(trials.Row(t)), brains.AsSpan(t * dimension, dimension).ToArray(), (a, b) => Math.Abs(a - b) <= 1e-6f);
         }
 
         var images = results.Select(r => r.Image).ToArray();
         var embedded = batched.EmbedImages(images);
-        Assert.Equal(images.SelectMany(decoder.EmbedImage), embedded, (a, b) => Math.Abs(a - b) <= 1e-6f);
+        Assert.Equal(images.SelectMany(_decoder.EmbedImage), embedded, (a, b) => Math.Abs(a - b) <= 1e-6f);
     }
 
     [Fact]
@@ -325,11 +325,11 @@ public sealed class BrainDecoderTests : IDisposable
         using var narrow = EmbeddingIndex.Create(new float[3 * 8].Select((_, i) => MathF.Cos(i)).ToArray(), 8);
         var nan = Trial(1);
         nan[0] = float.NaN; // would fail in the voxel check, so the errors below come first
-        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Retrieve(nan, index, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Retrieve(nan, index, 4));
-        var width = Assert.Throws<ArgumentException>(() => decoder.Retrieve(nan, narrow, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.Retrieve(nan, index, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.Retrieve(nan, index, 4));
+        var width = Assert.Throws<ArgumentException>(() => _decoder.Retrieve(nan, narrow, 1));
         Assert.Contains("8-float embeddings but the brain's 'image_embedding' has 16", width.Message);
-        Assert.Throws<ArgumentNullException>(() => decoder.Caption(null!));
+        Assert.Throws<ArgumentNullException>(() => _decoder.Caption(null!));
     }
 
     [Fact]
@@ -341,12 +341,12 @@ public sealed class BrainDecoderTests : IDisposable
             image.Fill((byte)(40 * i), (byte)(255 - (40 * i)), (byte)(i * 17));
             return image;
         }).ToArray();
-        using var index = EmbeddingIndex.Create(images.SelectMany(decoder.EmbedImage).ToArray(), decoder.EmbedImage(images[0]).Length);
-        var hits = decoder.Retrieve(Trial(5), index, 3);
+        using var index = EmbeddingIndex.Create(images.SelectMany(_decoder.EmbedImage).ToArray(), _decoder.EmbedImage(images[0]).Length);
+        var hits = _decoder.Retrieve(Trial(5), index, 3);
         Assert.Equal(3, hits.Length);
         Assert.True(hits[0].Score >= hits[1].Score && hits[1].Score >= hits[2].Score);
         var direct = new float[5];
-        EmbeddingMath.CosineSimilarities(decoder.EmbedBrain(Trial(5)), images.SelectMany(decoder.EmbedImage).ToArray(), decoder.EmbedImage(images[0]).Length, direct);
+        EmbeddingMath.CosineSimilarities(_decoder.EmbedBrain(Trial(5)), images.SelectMany(_decoder.EmbedImage).ToArray(), _decoder.EmbedImage(images[0]).Length, direct);
         Assert.Equal(Array.IndexOf(direct, direct.Max()), hits[0].Index);
     }
 

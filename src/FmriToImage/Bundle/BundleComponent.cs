@@ -11,7 +11,7 @@ namespace FmriToImage.Bundle;
 /// <remarks>Thread-safe: concurrent first uses open the session once. The bundle owns the session and disposes it.</remarks>
 internal sealed class BundleComponent
 {
-    private readonly Lazy<GraphSession> session;
+    private readonly Lazy<GraphSession> _session;
 
     internal BundleComponent(BundleComponentKind kind, string name, string relativePath, string fullPath, JsonElement? config, Func<BundleComponent, GraphSession> open)
     {
@@ -20,7 +20,7 @@ internal sealed class BundleComponent
         RelativePath = relativePath;
         FullPath = fullPath;
         Config = config;
-        session = new Lazy<GraphSession>(() => open(this), LazyThreadSafetyMode.ExecutionAndPublication);
+        _session = new Lazy<GraphSession>(() => open(this), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>What kind of network this is.</summary>
@@ -41,7 +41,7 @@ internal sealed class BundleComponent
     /// <summary>The component's session, opened (and its contract checked) on first use.</summary>
     /// <exception cref="BundleContractException">The graph does not fit its contract (lazy opening).</exception>
     /// <exception cref="OrtException">ONNX Runtime could not load the graph.</exception>
-    internal GraphSession Session => session.Value;
+    internal GraphSession Session => _session.Value;
 
     /// <summary>What the graph declares for each input (ONNX Runtime's metadata: element type, dimensions, symbolic names). Opens the session if needed.</summary>
     public IReadOnlyDictionary<string, NodeMetadata> InputMetadata => Session.Native.InputMetadata;
@@ -63,7 +63,7 @@ internal sealed class BundleComponent
     public string? ExecutionProviderFallbackReason => Session.ExecutionProviderFallbackReason;
 
     /// <summary>Whether the session has been opened.</summary>
-    public bool IsOpen => session.IsValueCreated;
+    public bool IsOpen => _session.IsValueCreated;
 
     /// <summary>A number from <see cref="Config"/>, or null when the config or the key is absent.</summary>
     /// <param name="key">The config key, e.g. "scaling_factor".</param>
@@ -78,9 +78,9 @@ internal sealed class BundleComponent
 
     internal void DisposeSession()
     {
-        if (session.IsValueCreated)
+        if (_session.IsValueCreated)
         {
-            session.Value.Dispose();
+            _session.Value.Dispose();
         }
     }
 }

@@ -15,9 +15,9 @@ internal sealed class BundleContractChecker
     private static readonly TensorElementType[] MaskTypes = [TensorElementType.Int64, TensorElementType.Int32, TensorElementType.Float];
     private static readonly TensorElementType[] TimestepTypes = [TensorElementType.Float, TensorElementType.Float16, TensorElementType.Int64, TensorElementType.Int32];
 
-    private readonly List<string> problems = [];
+    private readonly List<string> _problems = [];
 
-    public IReadOnlyList<string> Problems => problems;
+    public IReadOnlyList<string> Problems => _problems;
 
     /// <summary>Checks one component's own contract (names, types, ranks, the manifest's voxel counts).</summary>
     public void CheckComponent(BundleComponent component, GraphSession session, DecoderManifest? manifest)
@@ -55,7 +55,7 @@ internal sealed class BundleContractChecker
                 DynamicBatch(component, session, "latent_sample", allowOne: false);
                 if (component.ConfigNumber("scaling_factor") is null)
                 {
-                    problems.Add($"{component.RelativePath}: its config.json has no numeric 'scaling_factor' (the latent scale diffusers records; it is never assumed).");
+                    _problems.Add($"{component.RelativePath}: its config.json has no numeric 'scaling_factor' (the latent scale diffusers records; it is never assumed).");
                 }
 
                 break;
@@ -153,7 +153,7 @@ internal sealed class BundleContractChecker
                 var lines = bundle.ReadText(vocab).Split('\n').Count(l => l.TrimEnd('\r').Length > 0);
                 if (lines != logitsWidth)
                 {
-                    problems.Add($"{decoder.RelativePath}: output 'logits' has {logitsWidth} classes but captioner/vocab.txt has {lines} tokens.");
+                    _problems.Add($"{decoder.RelativePath}: output 'logits' has {logitsWidth} classes but captioner/vocab.txt has {lines} tokens.");
                 }
             }
         }
@@ -184,14 +184,14 @@ internal sealed class BundleContractChecker
                 .ToArray();
             foreach (var other in dims.Skip(1).Where(d => d.Node!.Dimensions[axis] != dims[0].Node!.Dimensions[axis]))
             {
-                problems.Add($"{component.RelativePath}: {(other.Item2 ? "input" : "output")} '{other.Item1}' {other.Node!.ShapeText} has {other.Node.Dimensions[axis]} at axis {axis} but its {(dims[0].Item2 ? "input" : "output")} '{dims[0].Item1}' ({what} {dims[0].Node!.Dimensions[axis]}) needs {dims[0].Node!.Dimensions[axis]}.");
+                _problems.Add($"{component.RelativePath}: {(other.Item2 ? "input" : "output")} '{other.Item1}' {other.Node!.ShapeText} has {other.Node.Dimensions[axis]} at axis {axis} but its {(dims[0].Item2 ? "input" : "output")} '{dims[0].Item1}' ({what} {dims[0].Node!.Dimensions[axis]}) needs {dims[0].Node!.Dimensions[axis]}.");
             }
         }
 
         // The scheduler config's values are read where schedulers are built (BrainDecoder.Load); here: that it exists.
         if (!File.Exists(Path.Combine(Path.GetDirectoryName(component.FullPath)!, "scheduler_config.json")))
         {
-            problems.Add($"{ModelBundle.PriorSchedulerConfigPath}: missing; {component.RelativePath} needs its own diffusers scheduler config (num_train_timesteps, beta_schedule, prediction_type).");
+            _problems.Add($"{ModelBundle.PriorSchedulerConfigPath}: missing; {component.RelativePath} needs its own diffusers scheduler config (num_train_timesteps, beta_schedule, prediction_type).");
         }
     }
 
@@ -243,7 +243,7 @@ internal sealed class BundleContractChecker
         why ??= allowOne
             ? "export it with a dynamic batch axis, or with batch 1 to run one element at a time"
             : "the pipelines run several images, texts or trials through it as one batch";
-        problems.Add($"{component.RelativePath}: input '{name}' {node.ShapeText} fixes the batch axis at {node.Dimensions[0]}; it must be dynamic ({why}).");
+        _problems.Add($"{component.RelativePath}: input '{name}' {node.ShapeText} fixes the batch axis at {node.Dimensions[0]}; it must be dynamic ({why}).");
     }
 
     private void CheckVoxelEncoder(BundleComponent component, GraphSession session, DecoderManifest? manifest)
@@ -251,7 +251,7 @@ internal sealed class BundleContractChecker
         var entry = manifest?.VoxelEncoders.FirstOrDefault(e => e.Name == component.Name);
         if (session.Inputs.Count != 1)
         {
-            problems.Add($"{component.RelativePath}: a voxel encoder takes exactly one input (the voxels) but has {session.Inputs.Count}: {string.Join(", ", session.Inputs)}.");
+            _problems.Add($"{component.RelativePath}: a voxel encoder takes exactly one input (the voxels) but has {session.Inputs.Count}: {string.Join(", ", session.Inputs)}.");
             return;
         }
 
@@ -270,7 +270,7 @@ internal sealed class BundleContractChecker
         };
         if (voxels.Dimensions[1] >= 0 && voxels.Dimensions[1] != expected)
         {
-            problems.Add($"{component.RelativePath}: input '{voxels.Name}' takes {voxels.Dimensions[1]} voxels ({voxels.ShapeText}) but fmri_decoder.json says it reads {inputWhat}.");
+            _problems.Add($"{component.RelativePath}: input '{voxels.Name}' takes {voxels.Dimensions[1]} voxels ({voxels.ShapeText}) but fmri_decoder.json says it reads {inputWhat}.");
         }
 
         switch (entry.Role)
@@ -291,7 +291,7 @@ internal sealed class BundleContractChecker
         var node = Find(nodes, name);
         if (node is null)
         {
-            problems.Add($"{component.RelativePath}: no {(input ? "input" : "output")} named '{name}'; its {(input ? "inputs" : "outputs")}: {(nodes.Count == 0 ? "none" : string.Join(", ", nodes))}.");
+            _problems.Add($"{component.RelativePath}: no {(input ? "input" : "output")} named '{name}'; its {(input ? "inputs" : "outputs")}: {(nodes.Count == 0 ? "none" : string.Join(", ", nodes))}.");
             return;
         }
 
@@ -303,7 +303,7 @@ internal sealed class BundleContractChecker
     {
         if (Find(session.Outputs, first.Name) is null && Find(session.Outputs, second.Name) is null)
         {
-            problems.Add($"{component.RelativePath}: has neither output '{first.Name}' nor '{second.Name}' (needs at least one); its outputs: {string.Join(", ", session.Outputs)}.");
+            _problems.Add($"{component.RelativePath}: has neither output '{first.Name}' nor '{second.Name}' (needs at least one); its outputs: {string.Join(", ", session.Outputs)}.");
         }
 
         Optional(component, session.Outputs, first.Name, FloatTypes, first.Rank);
@@ -323,13 +323,13 @@ internal sealed class BundleContractChecker
         var ok = true;
         if (!types.Contains(node.ElementType))
         {
-            problems.Add($"{component.RelativePath}: {role} '{node.Name}' is {ElementTypes.Name(node.ElementType)} but must be {string.Join(" or ", types.Select(ElementTypes.Name))}.");
+            _problems.Add($"{component.RelativePath}: {role} '{node.Name}' is {ElementTypes.Name(node.ElementType)} but must be {string.Join(" or ", types.Select(ElementTypes.Name))}.");
             ok = false;
         }
 
         if (!ranks.Contains(node.Rank))
         {
-            problems.Add($"{component.RelativePath}: {role} '{node.Name}' has rank {node.Rank} {node.ShapeText} but must have rank {string.Join(" or ", ranks)}.");
+            _problems.Add($"{component.RelativePath}: {role} '{node.Name}' has rank {node.Rank} {node.ShapeText} but must have rank {string.Join(" or ", ranks)}.");
             ok = false;
         }
 
@@ -341,7 +341,7 @@ internal sealed class BundleContractChecker
         if (FixedDim(component, name, input, axis) is { } actual && actual != expected)
         {
             var node = Find(input ? component!.Session.Inputs : component!.Session.Outputs, name)!;
-            problems.Add($"{component.RelativePath}: {(input ? "input" : "output")} '{name}' {node.ShapeText} has {actual} at axis {axis} but {source} needs {expected}.");
+            _problems.Add($"{component.RelativePath}: {(input ? "input" : "output")} '{name}' {node.ShapeText} has {actual} at axis {axis} but {source} needs {expected}.");
         }
     }
 

@@ -13,18 +13,18 @@ internal sealed class BundleFiles
     /// <summary>How the file system compares paths (case-insensitive on Windows and macOS).</summary>
     private static readonly StringComparer PathComparer = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
 
-    private readonly string root;
-    private readonly Func<string, IReadOnlyList<string>> neededBy;
+    private readonly string _root;
+    private readonly Func<string, IReadOnlyList<string>> _neededBy;
 
     /// <summary>The listed files by full path, with their sha256; null until <see cref="Verify"/> ran (checksums off, or no manifest).</summary>
-    private Dictionary<string, string>? listed;
+    private Dictionary<string, string>? _listed;
 
     /// <param name="root">The bundle folder's full path.</param>
     /// <param name="neededBy">The pipelines that need a file (relative path), for <see cref="BundleComponentMissingException"/>.</param>
     public BundleFiles(string root, Func<string, IReadOnlyList<string>> neededBy)
     {
-        this.root = root;
-        this.neededBy = neededBy;
+        _root = root;
+        _neededBy = neededBy;
     }
 
     /// <summary>
@@ -40,7 +40,7 @@ internal sealed class BundleFiles
         var hashes = new Dictionary<string, string>(PathComparer);
         foreach (var (relative, expected) in manifest.Files)
         {
-            var full = BundlePaths.Resolve(root, relative, manifestPath);
+            var full = BundlePaths.Resolve(_root, relative, manifestPath);
             if (Directory.Exists(full))
             {
                 throw new BundleFormatException(manifestPath, $"files lists '{relative}', which is a folder; only files are listed.");
@@ -48,7 +48,7 @@ internal sealed class BundleFiles
 
             if (!File.Exists(full))
             {
-                throw new BundleComponentMissingException(root, relative, neededBy(relative));
+                throw new BundleComponentMissingException(_root, relative, _neededBy(relative));
             }
 
             string actual;
@@ -66,7 +66,7 @@ internal sealed class BundleFiles
             hashes[full] = expected;
         }
 
-        var folders = new Stack<string>([root]);
+        var folders = new Stack<string>([_root]);
         while (folders.Count > 0)
         {
             var folder = folders.Pop();
@@ -84,7 +84,7 @@ internal sealed class BundleFiles
             {
                 if (entry.LinkTarget is not null)
                 {
-                    BundlePaths.Resolve(root, Path.GetRelativePath(root, entry.FullName), manifestPath);
+                    BundlePaths.Resolve(_root, Path.GetRelativePath(_root, entry.FullName), manifestPath);
                 }
                 else if (entry is DirectoryInfo)
                 {
@@ -97,7 +97,7 @@ internal sealed class BundleFiles
             }
         }
 
-        listed = hashes;
+        _listed = hashes;
     }
 
     /// <summary>
@@ -110,7 +110,7 @@ internal sealed class BundleFiles
     /// <exception cref="BundleIntegrityException">The bytes differ from the manifest's sha256, or the manifest does not list the file.</exception>
     public byte[] Read(string relativePath)
     {
-        var full = BundlePaths.Resolve(root, relativePath, root);
+        var full = BundlePaths.Resolve(_root, relativePath, _root);
         if (Directory.Exists(full))
         {
             throw new BundleFormatException(full, "is a folder; a file is expected.");
@@ -118,13 +118,13 @@ internal sealed class BundleFiles
 
         if (!File.Exists(full))
         {
-            throw new BundleComponentMissingException(root, relativePath, neededBy(relativePath));
+            throw new BundleComponentMissingException(_root, relativePath, _neededBy(relativePath));
         }
 
         var bytes = ReadSmall(full);
-        if (listed is not null)
+        if (_listed is not null)
         {
-            CheckHash(full, listed.TryGetValue(full, out var expected) ? expected : throw new BundleIntegrityException(full), Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            CheckHash(full, _listed.TryGetValue(full, out var expected) ? expected : throw new BundleIntegrityException(full), Convert.ToHexStringLower(SHA256.HashData(bytes)));
         }
 
         return bytes;

@@ -39,21 +39,21 @@ internal sealed class ModelBundle : IDisposable
         AllowTrailingCommas = true,
     };
 
-    private readonly Dictionary<BundleComponentKind, BundleComponent> components = [];
-    private readonly ModelBundleOptions options;
-    private readonly ILogger logger;
+    private readonly Dictionary<BundleComponentKind, BundleComponent> _components = [];
+    private readonly ModelBundleOptions _options;
+    private readonly ILogger _logger;
 
     /// <summary>The bundle's files as the manifest vouches for them (hashes checked when checksums are verified).</summary>
-    private readonly BundleFiles files;
+    private readonly BundleFiles _files;
 
     private ModelBundle(string rootPath, DecoderManifest? decoder, ModelBundleOptions options)
     {
         RootPath = rootPath;
-        files = new BundleFiles(rootPath, PipelinesNeeding);
+        _files = new BundleFiles(rootPath, PipelinesNeeding);
         ModelIndexComponents = new Dictionary<string, string>();
         Decoder = decoder;
-        this.options = options;
-        logger = options.Logger ?? NullLogger.Instance;
+        _options = options;
+        _logger = options.Logger ?? NullLogger.Instance;
         VoxelEncoders = [];
     }
 
@@ -140,7 +140,7 @@ internal sealed class ModelBundle : IDisposable
                 bundle.CheckManifestPaths(manifestPath);
                 if (options.VerifyChecksums)
                 {
-                    bundle.files.Verify(decoder, manifestPath);
+                    bundle._files.Verify(decoder, manifestPath);
                 }
             }
 
@@ -197,7 +197,7 @@ internal sealed class ModelBundle : IDisposable
     /// <exception cref="BundleComponentMissingException">The file does not exist.</exception>
     /// <exception cref="BundleFormatException">The path leaves the folder or names a folder, the file is too large, or it cannot be read.</exception>
     /// <exception cref="BundleIntegrityException">The bytes differ from the manifest's sha256, or the manifest does not list the file.</exception>
-    internal byte[] ReadFile(string relativePath) => files.Read(relativePath);
+    internal byte[] ReadFile(string relativePath) => _files.Read(relativePath);
 
     /// <summary>A bundle JSON file (read by <see cref="ReadFile"/>) parsed as an object.</summary>
     /// <exception cref="BundleFormatException">Not UTF-8, not JSON, not an object (file and offset named), or as for <see cref="ReadFile"/>.</exception>
@@ -223,9 +223,9 @@ internal sealed class ModelBundle : IDisposable
     public override string ToString() => $"ModelBundle '{RootPath}'" + (Decoder is null ? " (diffusion only)" : $" ({Decoder.Subject}, {Decoder.VoxelCount} voxels)");
 
     /// <summary>The standard component of <paramref name="kind"/>, or null when the bundle has none.</summary>
-    internal BundleComponent? Get(BundleComponentKind kind) => components.GetValueOrDefault(kind);
+    internal BundleComponent? Get(BundleComponentKind kind) => _components.GetValueOrDefault(kind);
 
-    private IEnumerable<BundleComponent> AllComponents() => components.Values.Concat(VoxelEncoders.Select(v => v.Component));
+    private IEnumerable<BundleComponent> AllComponents() => _components.Values.Concat(VoxelEncoders.Select(v => v.Component));
 
     private static IReadOnlyDictionary<string, string> ReadModelIndex(JsonElement root)
     {
@@ -395,7 +395,7 @@ internal sealed class ModelBundle : IDisposable
             {
                 BundlePaths.Resolve(RootPath, relative, RootPath);
                 var config = $"{folder}/config.json";
-                components[kind] = new BundleComponent(kind, folder, relative, full, HasFile(config) ? ReadJson(config) : null, OpenSession);
+                _components[kind] = new BundleComponent(kind, folder, relative, full, HasFile(config) ? ReadJson(config) : null, OpenSession);
             }
         }
 
@@ -421,11 +421,11 @@ internal sealed class ModelBundle : IDisposable
 
     private GraphSession OpenSession(BundleComponent component)
     {
-        var session = GraphSession.Open(component.FullPath, options.SettingsFor(component.Kind), options.Logger);
-        if (!options.OpenSessionsEagerly)
+        var session = GraphSession.Open(component.FullPath, _options.SettingsFor(component.Kind), _options.Logger);
+        if (!_options.OpenSessionsEagerly)
         {
             // Lazy opening: the component's own contract is checked as it opens (cross-component checks: Validate()).
-            logger.LogDebug("Opened {Component} on first use", component);
+            _logger.LogDebug("Opened {Component} on first use", component);
             var checker = new BundleContractChecker();
             try
             {
@@ -449,5 +449,5 @@ internal sealed class ModelBundle : IDisposable
 
     /// <summary>What needs a file, for <see cref="BundleComponentMissingException"/>: whatever the opener said (<see cref="ModelBundleOptions.NeededBy"/>); the bundle itself knows no pipelines.</summary>
     private IReadOnlyList<string> PipelinesNeeding(string relativePath) =>
-        options.NeededBy?.Invoke(relativePath.Replace('\\', '/'), Decoder) ?? [];
+        _options.NeededBy?.Invoke(relativePath.Replace('\\', '/'), Decoder) ?? [];
 }

@@ -9,7 +9,7 @@ namespace FmriToImage.Diffusion;
 /// <remarks>Not thread-safe (the streams are not).</remarks>
 internal sealed class BatchedNoiseSource : INoiseSource
 {
-    private readonly INoiseSource[] streams;
+    private readonly INoiseSource[] _streams;
 
     /// <summary>Combines one stream per batch element, in batch order.</summary>
     /// <param name="streams">At least one stream; each used by this source only.</param>
@@ -22,25 +22,25 @@ internal sealed class BatchedNoiseSource : INoiseSource
             throw new ArgumentException("A batched noise source needs one non-null stream per batch element.", nameof(streams));
         }
 
-        this.streams = streams.ToArray();
+        _streams = streams.ToArray();
     }
 
     /// <summary>The number of batch elements (streams).</summary>
-    public int BatchSize => streams.Length;
+    public int BatchSize => _streams.Length;
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The destination's length is not a multiple of <see cref="BatchSize"/>.</exception>
     public void Fill(Span<float> destination)
     {
-        if (destination.Length % streams.Length != 0)
+        if (destination.Length % _streams.Length != 0)
         {
-            throw new ArgumentException($"{destination.Length} noise values do not split into {streams.Length} equal blocks, one per batch element.", nameof(destination));
+            throw new ArgumentException($"{destination.Length} noise values do not split into {_streams.Length} equal blocks, one per batch element.", nameof(destination));
         }
 
-        var block = destination.Length / streams.Length;
-        for (var k = 0; k < streams.Length; k++)
+        var block = destination.Length / _streams.Length;
+        for (var k = 0; k < _streams.Length; k++)
         {
-            streams[k].Fill(destination.Slice(k * block, block));
+            _streams[k].Fill(destination.Slice(k * block, block));
         }
     }
 }

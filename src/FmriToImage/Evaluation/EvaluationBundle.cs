@@ -24,7 +24,7 @@ public sealed class EvaluationBundle : IDisposable
     /// <summary>The manifest format this library reads.</summary>
     public const string Format = "fmri2img-evaluation/1";
 
-    private readonly Dictionary<string, (IFeatureNetwork Network, ImagePreprocessor Preprocessor)> networks;
+    private readonly Dictionary<string, (IFeatureNetwork Network, ImagePreprocessor Preprocessor)> _networks;
 
     private EvaluationBundle(string rootPath, string sha256, int commonSize, int pixelSize, IReadOnlyDictionary<string, string> weights, Dictionary<string, (IFeatureNetwork, ImagePreprocessor)> networks)
     {
@@ -33,7 +33,7 @@ public sealed class EvaluationBundle : IDisposable
         CommonSize = commonSize;
         PixelSize = pixelSize;
         Weights = weights;
-        this.networks = networks;
+        _networks = networks;
         Metrics = FeatureMetric.MindEye.Where(m => networks.ContainsKey(m.Network)).ToArray();
     }
 
@@ -59,7 +59,7 @@ public sealed class EvaluationBundle : IDisposable
     public IReadOnlyList<FeatureMetric> Metrics { get; }
 
     /// <summary>Where each network runs, by name.</summary>
-    public IReadOnlyDictionary<string, string> Devices => networks.ToDictionary(n => n.Key, n => n.Value.Network.Device);
+    public IReadOnlyDictionary<string, string> Devices => _networks.ToDictionary(n => n.Key, n => n.Value.Network.Device);
 
     /// <summary>Opens an evaluation bundle: reads the manifest, checks every file's SHA-256 and each graph's outputs.</summary>
     /// <param name="path">The bundle folder.</param>
@@ -141,7 +141,7 @@ public sealed class EvaluationBundle : IDisposable
         var features = new Dictionary<string, float[]>();
         foreach (var group in Metrics.GroupBy(m => m.Network))
         {
-            var (network, preprocessor) = networks[group.Key];
+            var (network, preprocessor) = _networks[group.Key];
             var outputs = group.Select(m => m.Output).ToArray();
             var parts = outputs.Select(_ => new List<float>()).ToArray();
             foreach (var batch in images.Chunk(Math.Max(1, batchSize)))
@@ -165,12 +165,12 @@ public sealed class EvaluationBundle : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        foreach (var (network, _) in networks.Values)
+        foreach (var (network, _) in _networks.Values)
         {
             network.Dispose();
         }
 
-        networks.Clear();
+        _networks.Clear();
     }
 
     private static Manifest ParseManifest(ConfigObject root)

@@ -7,26 +7,26 @@ namespace FmriToImage.Evaluation;
 /// <remarks>Owns its session. <see cref="Run"/> is the only code here that touches the ONNX Runtime binding.</remarks>
 internal sealed class OnnxFeatureNetwork : IFeatureNetwork
 {
-    private readonly GraphSession session;
+    private readonly GraphSession _session;
 
     private OnnxFeatureNetwork(string name, GraphSession session)
     {
         Name = name;
-        this.session = session;
+        _session = session;
     }
 
     /// <inheritdoc/>
     public string Name { get; }
 
     /// <inheritdoc/>
-    public string Device => string.Join("+", session.ExecutionProviders)
-        + (session.ExecutionProviderFallbackReason is { } reason ? $" (fallback from CUDA: {reason})" : "");
+    public string Device => string.Join("+", _session.ExecutionProviders)
+        + (_session.ExecutionProviderFallbackReason is { } reason ? $" (fallback from CUDA: {reason})" : "");
 
     /// <summary>The graph's output names.</summary>
-    public IReadOnlyList<string> OutputNames => session.Outputs.Select(o => o.Name).ToArray();
+    public IReadOnlyList<string> OutputNames => _session.Outputs.Select(o => o.Name).ToArray();
 
     /// <summary>The graph's input names.</summary>
-    public IReadOnlyList<string> InputNames => session.Inputs.Select(o => o.Name).ToArray();
+    public IReadOnlyList<string> InputNames => _session.Inputs.Select(o => o.Name).ToArray();
 
     /// <summary>Opens the graph at <paramref name="path"/>.</summary>
     public static OnnxFeatureNetwork Open(string name, string path, EvaluationBundleOptions options) =>
@@ -36,10 +36,10 @@ internal sealed class OnnxFeatureNetwork : IFeatureNetwork
     public float[][] Run(Tensor<float> pixelValues, IReadOnlyList<string> outputs, CancellationToken cancellationToken)
     {
         using var input = AlignedTensor.Copy(pixelValues);
-        using var results = session.Run([new("pixel_values", input)], outputs.ToArray(), cancellationToken: cancellationToken);
+        using var results = _session.Run([new("pixel_values", input)], outputs.ToArray(), cancellationToken: cancellationToken);
         return results.Select(r => r.ReadData<float>().ToArray()).ToArray();
     }
 
     /// <inheritdoc/>
-    public void Dispose() => session.Dispose();
+    public void Dispose() => _session.Dispose();
 }

@@ -15,8 +15,8 @@ namespace FmriToImage.Evaluation;
 /// </remarks>
 public sealed class ReconstructionEvaluator
 {
-    private readonly EvaluationBundle? bundle;
-    private readonly int batchSize;
+    private readonly EvaluationBundle? _bundle;
+    private readonly int _batchSize;
 
     /// <summary>Creates an evaluator.</summary>
     /// <param name="bundle">The evaluation networks (not owned), or null for the pixel metrics only.</param>
@@ -24,8 +24,8 @@ public sealed class ReconstructionEvaluator
     public ReconstructionEvaluator(EvaluationBundle? bundle, int batchSize = 8)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        this.bundle = bundle;
-        this.batchSize = batchSize;
+        _bundle = bundle;
+        _batchSize = batchSize;
         CommonSize = bundle?.CommonSize ?? 256;
         PixelSize = bundle?.PixelSize ?? 425;
     }
@@ -37,7 +37,7 @@ public sealed class ReconstructionEvaluator
     public int PixelSize { get; }
 
     /// <summary>The network metrics computed, in MindEye's column order (none without a bundle).</summary>
-    public IReadOnlyList<FeatureMetric> FeatureMetrics => bundle?.Metrics ?? [];
+    public IReadOnlyList<FeatureMetric> FeatureMetrics => _bundle?.Metrics ?? [];
 
     /// <summary>Resizes <paramref name="images"/> and extracts their features.</summary>
     /// <param name="images">Ground truths or reconstructions, any size.</param>
@@ -53,7 +53,7 @@ public sealed class ReconstructionEvaluator
 
         var common = images.Select(i => ImageResampler.Resize(i, CommonSize, CommonSize, ResampleFilter.Bilinear)).ToArray();
         var pixel = common.Select(i => ImageResampler.Resize(i, PixelSize, PixelSize, ResampleFilter.Bilinear)).ToArray();
-        var features = bundle?.Extract(common, batchSize, cancellationToken) ?? [];
+        var features = _bundle?.Extract(common, _batchSize, cancellationToken) ?? [];
         return new EvaluatedImages(pixel, features);
     }
 

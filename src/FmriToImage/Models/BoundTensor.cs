@@ -12,19 +12,19 @@ namespace FmriToImage.Models;
 /// </summary>
 internal sealed class BoundTensor : IDisposable
 {
-    private readonly Memory<float> floats;
-    private readonly Memory<Half> halves;
-    private readonly Memory<long> longs;
-    private readonly Memory<int> ints;
+    private readonly Memory<float> _floats;
+    private readonly Memory<Half> _halves;
+    private readonly Memory<long> _longs;
+    private readonly Memory<int> _ints;
 
     private BoundTensor(TensorElementType elementType, OrtValue value, Memory<float> floats, Memory<Half> halves, Memory<long> longs, Memory<int> ints)
     {
         ElementType = elementType;
         Value = value;
-        this.floats = floats;
-        this.halves = halves;
-        this.longs = longs;
-        this.ints = ints;
+        _floats = floats;
+        _halves = halves;
+        _longs = longs;
+        _ints = ints;
     }
 
     public TensorElementType ElementType { get; }
@@ -33,10 +33,10 @@ internal sealed class BoundTensor : IDisposable
 
     public int Length => ElementType switch
     {
-        TensorElementType.Float => floats.Length,
-        TensorElementType.Float16 => halves.Length,
-        TensorElementType.Int64 => longs.Length,
-        _ => ints.Length,
+        TensorElementType.Float => _floats.Length,
+        TensorElementType.Float16 => _halves.Length,
+        TensorElementType.Int64 => _longs.Length,
+        _ => _ints.Length,
     };
 
     /// <summary>Allocates a pinned buffer of <paramref name="elementType"/> for <paramref name="shape"/> and wraps it.</summary>
@@ -68,15 +68,15 @@ internal sealed class BoundTensor : IDisposable
     {
         if (ElementType == TensorElementType.Float)
         {
-            source.CopyTo(floats.Span);
+            source.CopyTo(_floats.Span);
         }
         else if (ElementType == TensorElementType.Float16)
         {
-            TensorPrimitives.ConvertToHalf(source, halves.Span);
+            TensorPrimitives.ConvertToHalf(source, _halves.Span);
         }
         else if (ElementType == TensorElementType.Int64)
         {
-            var destination = longs.Span;
+            var destination = _longs.Span;
             for (var k = 0; k < source.Length; k++)
             {
                 destination[k] = (long)Math.Round(source[k]);
@@ -84,7 +84,7 @@ internal sealed class BoundTensor : IDisposable
         }
         else
         {
-            var destination = ints.Span;
+            var destination = _ints.Span;
             for (var k = 0; k < source.Length; k++)
             {
                 destination[k] = (int)Math.Round(source[k]);
@@ -97,19 +97,19 @@ internal sealed class BoundTensor : IDisposable
     {
         if (ElementType == TensorElementType.Float)
         {
-            floats.Span.Fill((float)value);
+            _floats.Span.Fill((float)value);
         }
         else if (ElementType == TensorElementType.Float16)
         {
-            halves.Span.Fill((Half)value);
+            _halves.Span.Fill((Half)value);
         }
         else if (ElementType == TensorElementType.Int64)
         {
-            longs.Span.Fill((long)Math.Round(value));
+            _longs.Span.Fill((long)Math.Round(value));
         }
         else
         {
-            ints.Span.Fill((int)Math.Round(value));
+            _ints.Span.Fill((int)Math.Round(value));
         }
     }
 
@@ -118,15 +118,15 @@ internal sealed class BoundTensor : IDisposable
     {
         if (ElementType == TensorElementType.Float)
         {
-            floats.Span[..destination.Length].CopyTo(destination);
+            _floats.Span[..destination.Length].CopyTo(destination);
         }
         else if (ElementType == TensorElementType.Float16)
         {
-            TensorPrimitives.ConvertToSingle(halves.Span[..destination.Length], destination);
+            TensorPrimitives.ConvertToSingle(_halves.Span[..destination.Length], destination);
         }
         else if (ElementType == TensorElementType.Int64)
         {
-            var source = longs.Span;
+            var source = _longs.Span;
             for (var k = 0; k < destination.Length; k++)
             {
                 destination[k] = source[k];
@@ -134,7 +134,7 @@ internal sealed class BoundTensor : IDisposable
         }
         else
         {
-            var source = ints.Span;
+            var source = _ints.Span;
             for (var k = 0; k < destination.Length; k++)
             {
                 destination[k] = source[k];

@@ -19,11 +19,11 @@ namespace FmriToImage.Models;
 /// </remarks>
 internal sealed class Captioner
 {
-    private readonly GraphSession vision;
-    private readonly GraphSession decoder;
-    private readonly TensorElementType? maskType;
-    private readonly TensorElementType idType;
-    private readonly int decoderBatchLimit;
+    private readonly GraphSession _vision;
+    private readonly GraphSession _decoder;
+    private readonly TensorElementType? _maskType;
+    private readonly TensorElementType _idType;
+    private readonly int _decoderBatchLimit;
 
     /// <summary>Wraps the two captioner sessions.</summary>
     /// <param name="vision">The vision encoder session (not owned).</param>
@@ -36,29 +36,29 @@ internal sealed class Captioner
     /// <exception cref="TensorContractException">The decoder has no <c>input_ids</c>, its ids are not int64/int32, or its optional <c>attention_mask</c> is not int64, int32 or float32.</exception>
     internal Captioner(GraphSession vision, GraphSession decoder, WordPieceTokenizer tokenizer, ImagePreprocessor preprocessor, int startTokenId, int endTokenId, int maxLength)
     {
-        this.vision = vision ?? throw new ArgumentNullException(nameof(vision));
-        this.decoder = decoder ?? throw new ArgumentNullException(nameof(decoder));
+        _vision = vision ?? throw new ArgumentNullException(nameof(vision));
+        _decoder = decoder ?? throw new ArgumentNullException(nameof(decoder));
         Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         Preprocessor = preprocessor ?? throw new ArgumentNullException(nameof(preprocessor));
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
         StartTokenId = startTokenId;
         EndTokenId = endTokenId;
         MaxLength = maxLength;
-        maskType = decoder.Inputs.FirstOrDefault(i => i.Name == "attention_mask")?.ElementType;
+        _maskType = decoder.Inputs.FirstOrDefault(i => i.Name == "attention_mask")?.ElementType;
         var ids = decoder.Inputs.FirstOrDefault(i => i.Name == "input_ids")
             ?? throw new TensorContractException($"{decoder.ModelName}: no input 'input_ids'; it has {string.Join(", ", decoder.Inputs)}.", "input_ids");
-        idType = ids.ElementType;
-        if (idType is not (TensorElementType.Int64 or TensorElementType.Int32))
+        _idType = ids.ElementType;
+        if (_idType is not (TensorElementType.Int64 or TensorElementType.Int32))
         {
-            throw new TensorContractException($"{decoder.ModelName}: input 'input_ids' is {idType}; int64 or int32 token ids were expected.", "input_ids");
+            throw new TensorContractException($"{decoder.ModelName}: input 'input_ids' is {_idType}; int64 or int32 token ids were expected.", "input_ids");
         }
 
-        if (maskType is { } mask && mask is not (TensorElementType.Int64 or TensorElementType.Int32 or TensorElementType.Float))
+        if (_maskType is { } mask && mask is not (TensorElementType.Int64 or TensorElementType.Int32 or TensorElementType.Float))
         {
             throw new TensorContractException($"{decoder.ModelName}: input 'attention_mask' is {mask}; int64, int32 or float32 was expected.", "attention_mask");
         }
 
-        decoderBatchLimit = BatchAxis.Limit(ids);
+        _decoderBatchLimit = BatchAxis.Limit(ids);
     }
 
     /// <summary>The vocabulary that turns ids into text.</summary>
@@ -95,10 +95,10 @@ internal sealed class Captioner
     {
         ArgumentNullException.ThrowIfNull(images);
         using var input = PixelValues.Of(Preprocessor, images);
-        using var embedded = vision.Run([new("pixel_values", input)], ["image_embeds"], cancellationToken: cancellationToken);
+        using var embedded = _vision.Run([new("pixel_values", input)], ["image_embeds"], cancellationToken: cancellationToken);
         var embeds = embedded[0];
         var captions = new int[images.Count][];
-        foreach (var (start, count) in BatchAxis.Slices(images.Count, decoderBatchLimit))
+        foreach (var (start, count) in BatchAxis.Slices(images.Count, _decoderBatchLimit))
         {
             Decode(embeds, start, count, captions, cancellationToken);
         }
@@ -139,11 +139,11 @@ internal sealed class Captioner
                     }
                 }
 
-                using var inputIds = IdTensor(open.Select(o => ids[o]).ToArray(), idType, length);
-                using var mask = maskType is { } type ? OnesTensor(type, open.Count, length) : null;
+                using var inputIds = IdTensor(open.Select(o => ids[o]).ToArray(), _idType, length);
+                using var mask = _maskType is { } type ? OnesTensor(type, open.Count, length) : null;
                 using var outputs = mask is not null
-                    ? decoder.Run([new("input_ids", inputIds), new("image_embeds", imageEmbeds), new("attention_mask", mask)], ["logits"], cancellationToken: cancellationToken)
-                    : decoder.Run([new("input_ids", inputIds), new("image_embeds", imageEmbeds)], ["logits"], cancellationToken: cancellationToken);
+                    ? _decoder.Run([new("input_ids", inputIds), new("image_embeds", imageEmbeds), new("attention_mask", mask)], ["logits"], cancellationToken: cancellationToken)
+                    : _decoder.Run([new("input_ids", inputIds), new("image_embeds", imageEmbeds)], ["logits"], cancellationToken: cancellationToken);
                 var logits = outputs[0].GetTensorMutableDataAsSpan<float>();
                 var vocabulary = (int)outputs[0].GetShape()[2];
                 for (var r = 0; r < open.Count; r++)

@@ -11,8 +11,8 @@ namespace FmriToImage.Models;
 /// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
 internal sealed class ClipImageEncoder
 {
-    private readonly GraphSession session;
-    private readonly string[] outputs;
+    private readonly GraphSession _session;
+    private readonly string[] _outputs;
 
     /// <summary>Wraps an image encoder session and its preprocessing.</summary>
     /// <param name="session">The session (not owned): input <c>pixel_values</c>.</param>
@@ -20,15 +20,15 @@ internal sealed class ClipImageEncoder
     /// <exception cref="TensorContractException">The graph has no <c>pixel_values</c> input or neither output.</exception>
     internal ClipImageEncoder(GraphSession session, ImagePreprocessor preprocessor)
     {
-        this.session = session ?? throw new ArgumentNullException(nameof(session));
+        _session = session ?? throw new ArgumentNullException(nameof(session));
         Preprocessor = preprocessor ?? throw new ArgumentNullException(nameof(preprocessor));
         if (session.Inputs.All(i => i.Name != "pixel_values"))
         {
             throw new TensorContractException($"{session.ModelName}: no input 'pixel_values'; it has {string.Join(", ", session.Inputs)}.", "pixel_values");
         }
 
-        outputs = session.Outputs.Select(o => o.Name).Where(n => n is "image_embeds" or "last_hidden_state").ToArray();
-        if (outputs.Length == 0)
+        _outputs = session.Outputs.Select(o => o.Name).Where(n => n is "image_embeds" or "last_hidden_state").ToArray();
+        if (_outputs.Length == 0)
         {
             throw new TensorContractException($"{session.ModelName}: neither 'image_embeds' nor 'last_hidden_state' among its outputs {string.Join(", ", session.Outputs)}.");
         }
@@ -50,9 +50,9 @@ internal sealed class ClipImageEncoder
         }
 
         using var input = PixelValues.Of(Preprocessor, images);
-        using var results = session.Run([new("pixel_values", input)], outputs, cancellationToken: cancellationToken);
-        var embeddings = outputs.Contains("image_embeds") ? ShapedValues.From(results[Array.IndexOf(outputs, "image_embeds")]) : null;
-        var tokens = outputs.Contains("last_hidden_state") ? ShapedValues.From(results[Array.IndexOf(outputs, "last_hidden_state")]) : null;
+        using var results = _session.Run([new("pixel_values", input)], _outputs, cancellationToken: cancellationToken);
+        var embeddings = _outputs.Contains("image_embeds") ? ShapedValues.From(results[Array.IndexOf(_outputs, "image_embeds")]) : null;
+        var tokens = _outputs.Contains("last_hidden_state") ? ShapedValues.From(results[Array.IndexOf(_outputs, "last_hidden_state")]) : null;
         return new ImageEncoding(embeddings, tokens);
     }
 }

@@ -11,9 +11,9 @@ namespace FmriToImage.Models;
 /// <remarks>Thread-safe (the tokenizer is, and each call has its own values); the session belongs to the bundle.</remarks>
 internal sealed class ClipTextEncoder
 {
-    private readonly GraphSession session;
-    private readonly TensorElementType idType;
-    private readonly string? embeddingOutput;
+    private readonly GraphSession _session;
+    private readonly TensorElementType _idType;
+    private readonly string? _embeddingOutput;
 
     /// <summary>Wraps a text encoder session and its tokenizer.</summary>
     /// <param name="session">The session (not owned): input <c>input_ids</c>, output <c>last_hidden_state</c>.</param>
@@ -21,17 +21,17 @@ internal sealed class ClipTextEncoder
     /// <exception cref="TensorContractException">The graph lacks <c>input_ids</c> (int32/int64) or <c>last_hidden_state</c>.</exception>
     internal ClipTextEncoder(GraphSession session, ClipTokenizer tokenizer)
     {
-        this.session = session ?? throw new ArgumentNullException(nameof(session));
+        _session = session ?? throw new ArgumentNullException(nameof(session));
         Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         var ids = session.Inputs.FirstOrDefault(i => i.Name == "input_ids")
             ?? throw new TensorContractException($"{session.ModelName}: no input 'input_ids'; it has {string.Join(", ", session.Inputs)}.", "input_ids");
-        idType = ids.ElementType is TensorElementType.Int64 or TensorElementType.Int32
+        _idType = ids.ElementType is TensorElementType.Int64 or TensorElementType.Int32
             ? ids.ElementType
             : throw new TensorContractException($"{session.ModelName}: input 'input_ids' is {ElementTypes.Name(ids.ElementType)}; int64 or int32 expected.", "input_ids");
         var hidden = session.Outputs.FirstOrDefault(o => o.Name == "last_hidden_state")
             ?? throw new TensorContractException($"{session.ModelName}: no output 'last_hidden_state'; it has {string.Join(", ", session.Outputs)}.", "last_hidden_state");
         TokenWidth = hidden.Rank == 3 && hidden.Dimensions[2] > 0 ? (int)hidden.Dimensions[2] : null;
-        embeddingOutput = session.Outputs.Select(o => o.Name).FirstOrDefault(n => n is "text_embeds" or "pooler_output");
+        _embeddingOutput = session.Outputs.Select(o => o.Name).FirstOrDefault(n => n is "text_embeds" or "pooler_output");
     }
 
     /// <summary>The tokenizer.</summary>
@@ -56,10 +56,10 @@ internal sealed class ClipTextEncoder
         }
 
         var length = SequenceLength;
-        using var ids = idType == TensorElementType.Int64 ? Ids<long>(texts, length) : Ids<int>(texts, length);
-        string[] wanted = embeddingOutput is null ? ["last_hidden_state"] : ["last_hidden_state", embeddingOutput];
-        using var outputs = session.Run([new("input_ids", ids)], wanted, cancellationToken: cancellationToken);
-        return new TextEncoding(ShapedValues.From(outputs[0]), embeddingOutput is null ? null : ShapedValues.From(outputs[1]));
+        using var ids = _idType == TensorElementType.Int64 ? Ids<long>(texts, length) : Ids<int>(texts, length);
+        string[] wanted = _embeddingOutput is null ? ["last_hidden_state"] : ["last_hidden_state", _embeddingOutput];
+        using var outputs = _session.Run([new("input_ids", ids)], wanted, cancellationToken: cancellationToken);
+        return new TextEncoding(ShapedValues.From(outputs[0]), _embeddingOutput is null ? null : ShapedValues.From(outputs[1]));
     }
 
     private OrtValue Ids<T>(IReadOnlyList<string> texts, int length)

@@ -16,9 +16,9 @@ namespace FmriToImage.Models;
 /// </remarks>
 internal sealed class DenoiserGraph : IDisposable
 {
-    private readonly Dictionary<(int Batch, int Sequence), Binding> bindings = [];
-    private readonly string kind;
-    private bool disposed;
+    private readonly Dictionary<(int Batch, int Sequence), Binding> _bindings = [];
+    private readonly string _kind;
+    private bool _disposed;
 
     /// <summary>Finds the contract's inputs and output in <paramref name="session"/>.</summary>
     /// <param name="session">The graph (not owned).</param>
@@ -27,7 +27,7 @@ internal sealed class DenoiserGraph : IDisposable
     public DenoiserGraph(GraphSession session, string kind)
     {
         Session = session ?? throw new ArgumentNullException(nameof(session));
-        this.kind = kind;
+        _kind = kind;
         Sample = Node(session.Inputs, "sample", kind);
         Timestep = Node(session.Inputs, "timestep", kind);
         Context = Node(session.Inputs, "encoder_hidden_states", kind);
@@ -51,16 +51,16 @@ internal sealed class DenoiserGraph : IDisposable
     /// <exception cref="ObjectDisposedException">The wrapper was disposed (a new binding would never be released).</exception>
     public void Run(ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth, ReadOnlySpan<float> sample, int timestep, ReadOnlySpan<float> context, Span<float> destination, CancellationToken cancellationToken)
     {
-        if (disposed)
+        if (_disposed)
         {
-            throw new ObjectDisposedException(kind, $"This {kind} wrapper was disposed; create a new one to run the graph.");
+            throw new ObjectDisposedException(_kind, $"This {_kind} wrapper was disposed; create a new one to run the graph.");
         }
 
         var batch = (int)sampleShape[0];
-        if (!bindings.TryGetValue((batch, sequence), out var binding))
+        if (!_bindings.TryGetValue((batch, sequence), out var binding))
         {
             binding = new Binding(this, sampleShape, sequence, tokenWidth);
-            bindings[(batch, sequence)] = binding;
+            _bindings[(batch, sequence)] = binding;
         }
 
         binding.Sample.Write(sample);
@@ -108,13 +108,13 @@ internal sealed class DenoiserGraph : IDisposable
     /// <summary>Releases the bound buffers (not the session). Idempotent.</summary>
     public void Dispose()
     {
-        disposed = true;
-        foreach (var binding in bindings.Values)
+        _disposed = true;
+        foreach (var binding in _bindings.Values)
         {
             binding.Dispose();
         }
 
-        bindings.Clear();
+        _bindings.Clear();
     }
 
     private static GraphNode Node(IReadOnlyList<GraphNode> nodes, string name, string kind) =>

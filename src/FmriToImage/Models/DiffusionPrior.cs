@@ -23,7 +23,7 @@ namespace FmriToImage.Models;
 /// </remarks>
 internal sealed class DiffusionPrior : IDenoiser, IDisposable
 {
-    private readonly DenoiserGraph graph;
+    private readonly DenoiserGraph _graph;
 
     /// <summary>Wraps a prior session.</summary>
     /// <param name="session">The prior session (not owned).</param>
@@ -34,11 +34,11 @@ internal sealed class DiffusionPrior : IDenoiser, IDisposable
     {
         ArgumentNullException.ThrowIfNull(session);
         SchedulerConfig = schedulerConfig ?? throw new ArgumentNullException(nameof(schedulerConfig));
-        graph = new DenoiserGraph(session, "diffusion prior");
-        TokenWidth = CheckContract(graph, tokenWidth);
-        TokenCount = graph.Sample.Dimensions[1] >= 0 ? (int)graph.Sample.Dimensions[1] : null;
+        _graph = new DenoiserGraph(session, "diffusion prior");
+        TokenWidth = CheckContract(_graph, tokenWidth);
+        TokenCount = _graph.Sample.Dimensions[1] >= 0 ? (int)_graph.Sample.Dimensions[1] : null;
         // The contract lets each input fix its batch axis at 1 on its own; any one of them limits a run to one element.
-        MaxBatch = new[] { graph.Sample, graph.Timestep, graph.Context, graph.Output }.Min(BatchAxis.Limit);
+        MaxBatch = new[] { _graph.Sample, _graph.Timestep, _graph.Context, _graph.Output }.Min(BatchAxis.Limit);
     }
 
     /// <summary>Checks a prior graph's contract from its session's metadata alone (no wrapper, no buffer), as the constructor does.</summary>
@@ -94,13 +94,13 @@ internal sealed class DiffusionPrior : IDenoiser, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         if (noise.Count != batch)
         {
-            throw new ArgumentException($"{graph.Session.ModelName}: {noise.Count} noise streams for {batch} elements; the prior needs one per element.", nameof(noise));
+            throw new ArgumentException($"{_graph.Session.ModelName}: {noise.Count} noise streams for {batch} elements; the prior needs one per element.", nameof(noise));
         }
 
-        var tokens = graph.SequenceLength(brainTokens.Length, batch, TokenWidth);
+        var tokens = _graph.SequenceLength(brainTokens.Length, batch, TokenWidth);
         if (TokenCount is { } fixedCount && tokens != fixedCount)
         {
-            throw new ArgumentException($"{graph.Session.ModelName}: the brain tokens are {tokens}×{TokenWidth} per element but the prior's 'sample' {graph.Sample.ShapeText} fixes {fixedCount} tokens.", nameof(brainTokens));
+            throw new ArgumentException($"{_graph.Session.ModelName}: the brain tokens are {tokens}×{TokenWidth} per element but the prior's 'sample' {_graph.Sample.ShapeText} fixes {fixedCount} tokens.", nameof(brainTokens));
         }
 
         var perElement = tokens * TokenWidth;
@@ -132,15 +132,15 @@ internal sealed class DiffusionPrior : IDenoiser, IDisposable
         if (latents.Length != conditioning.Length || destination.Length != latents.Length)
         {
             throw new ArgumentException(
-                $"{graph.Session.ModelName}: the noisy tokens ({latents.Length} floats), the brain tokens ({conditioning.Length}) and the destination ({destination.Length}) must have one shape [batch, T, D].",
+                $"{_graph.Session.ModelName}: the noisy tokens ({latents.Length} floats), the brain tokens ({conditioning.Length}) and the destination ({destination.Length}) must have one shape [batch, T, D].",
                 nameof(latents));
         }
 
-        var tokens = graph.SequenceLength(conditioning.Length, batchSize, TokenWidth);
+        var tokens = _graph.SequenceLength(conditioning.Length, batchSize, TokenWidth);
         ReadOnlySpan<long> shape = [batchSize, tokens, TokenWidth];
-        graph.Run(shape, tokens, TokenWidth, latents, timestep, conditioning, destination, cancellationToken);
+        _graph.Run(shape, tokens, TokenWidth, latents, timestep, conditioning, destination, cancellationToken);
     }
 
     /// <summary>Releases the bound buffers (not the session, which belongs to the bundle). Idempotent.</summary>
-    public void Dispose() => graph.Dispose();
+    public void Dispose() => _graph.Dispose();
 }

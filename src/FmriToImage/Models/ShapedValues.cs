@@ -10,15 +10,15 @@ namespace FmriToImage.Models;
 /// </summary>
 internal sealed class ShapedValues
 {
-    private readonly float[] values;
-    private readonly nint[] lengths;
+    private readonly float[] _values;
+    private readonly nint[] _lengths;
 
     /// <summary>Wraps <paramref name="values"/> (not copied) with its shape.</summary>
     /// <exception cref="ArgumentException">The shape's product is not the value count.</exception>
     public ShapedValues(float[] values, nint[] lengths)
     {
-        this.values = values ?? throw new ArgumentNullException(nameof(values));
-        this.lengths = lengths ?? throw new ArgumentNullException(nameof(lengths));
+        _values = values ?? throw new ArgumentNullException(nameof(values));
+        _lengths = lengths ?? throw new ArgumentNullException(nameof(lengths));
         var product = lengths.Aggregate((nint)1, (a, b) => a * b);
         if (product != values.Length)
         {
@@ -27,10 +27,10 @@ internal sealed class ShapedValues
     }
 
     /// <summary>The values, row-major.</summary>
-    public ReadOnlySpan<float> Span => values;
+    public ReadOnlySpan<float> Span => _values;
 
     /// <summary>The shape.</summary>
-    public ReadOnlySpan<nint> Lengths => lengths;
+    public ReadOnlySpan<nint> Lengths => _lengths;
 
     /// <summary>The output's float32 values and shape, copied once out of ONNX Runtime's memory.</summary>
     /// <exception cref="TensorContractException">The output is not float32.</exception>
@@ -46,14 +46,14 @@ internal sealed class ShapedValues
     }
 
     /// <summary>The number of values.</summary>
-    public int FlattenedLength => values.Length;
+    public int FlattenedLength => _values.Length;
 
     /// <summary>Copies the values into <paramref name="destination"/> (at least <see cref="FlattenedLength"/> long).</summary>
-    public void FlattenTo(Span<float> destination) => values.CopyTo(destination);
+    public void FlattenTo(Span<float> destination) => _values.CopyTo(destination);
 
     /// <summary>A copy of the values.</summary>
-    public float[] ToArray() => (float[])values.Clone();
+    public float[] ToArray() => (float[])_values.Clone();
 
     /// <summary>The values, for a caller that owns them from here on (no copy; the wrapper keeps no reference).</summary>
-    public float[] Release() => values;
+    public float[] Release() => _values;
 }

@@ -23,7 +23,7 @@ namespace FmriToImage.Models;
 /// </remarks>
 internal sealed class UNet : IDenoiser, IDisposable
 {
-    private readonly DenoiserGraph graph;
+    private readonly DenoiserGraph _graph;
 
     /// <summary>Wraps a UNet session for latents of <paramref name="latentChannels"/>×<paramref name="latentHeight"/>×<paramref name="latentWidth"/>.</summary>
     /// <param name="session">The UNet session (not owned).</param>
@@ -38,8 +38,8 @@ internal sealed class UNet : IDenoiser, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(latentChannels, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(latentHeight, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(latentWidth, 1);
-        graph = new DenoiserGraph(session, "UNet");
-        TokenWidth = CheckContract(graph, latentChannels, latentHeight, latentWidth, tokenWidth);
+        _graph = new DenoiserGraph(session, "UNet");
+        TokenWidth = CheckContract(_graph, latentChannels, latentHeight, latentWidth, tokenWidth);
         LatentChannels = latentChannels;
         LatentHeight = latentHeight;
         LatentWidth = latentWidth;
@@ -87,7 +87,7 @@ internal sealed class UNet : IDenoiser, IDisposable
     public int TokenWidth { get; }
 
     /// <summary>The timestep's element type as the graph declares it.</summary>
-    public TensorElementType TimestepElementType => graph.Timestep.ElementType;
+    public TensorElementType TimestepElementType => _graph.Timestep.ElementType;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">A span's length does not fit the batch size, the latent shape or the token width.</exception>
@@ -99,15 +99,15 @@ internal sealed class UNet : IDenoiser, IDisposable
         if (latents.Length != latentFloats || destination.Length != latentFloats)
         {
             throw new ArgumentException(
-                $"{graph.Session.ModelName}: {batchSize} latents of {LatentChannels}×{LatentHeight}×{LatentWidth} need {latentFloats} floats; latents has {latents.Length}, destination {destination.Length}.",
+                $"{_graph.Session.ModelName}: {batchSize} latents of {LatentChannels}×{LatentHeight}×{LatentWidth} need {latentFloats} floats; latents has {latents.Length}, destination {destination.Length}.",
                 nameof(latents));
         }
 
-        var sequence = graph.SequenceLength(conditioning.Length, batchSize, TokenWidth);
+        var sequence = _graph.SequenceLength(conditioning.Length, batchSize, TokenWidth);
         ReadOnlySpan<long> shape = [batchSize, LatentChannels, LatentHeight, LatentWidth];
-        graph.Run(shape, sequence, TokenWidth, latents, timestep, conditioning, destination, cancellationToken);
+        _graph.Run(shape, sequence, TokenWidth, latents, timestep, conditioning, destination, cancellationToken);
     }
 
     /// <summary>Releases the bound buffers (not the session, which belongs to the bundle). Idempotent.</summary>
-    public void Dispose() => graph.Dispose();
+    public void Dispose() => _graph.Dispose();
 }

@@ -12,7 +12,7 @@ namespace FmriToImage.Models;
 /// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
 internal sealed class VaeDecoder
 {
-    private readonly GraphSession session;
+    private readonly GraphSession _session;
 
     /// <summary>Wraps a VAE decoder session.</summary>
     /// <param name="session">The session (not owned).</param>
@@ -21,7 +21,7 @@ internal sealed class VaeDecoder
     /// <param name="downsamplingFactor">Image pixels per latent pixel along each side (8 for SD).</param>
     internal VaeDecoder(GraphSession session, double scalingFactor, int latentChannels, int downsamplingFactor)
     {
-        this.session = session ?? throw new ArgumentNullException(nameof(session));
+        _session = session ?? throw new ArgumentNullException(nameof(session));
         if (!(scalingFactor > 0) || double.IsInfinity(scalingFactor))
         {
             throw new ArgumentOutOfRangeException(nameof(scalingFactor), scalingFactor, "The VAE scaling factor must be a positive number.");
@@ -77,7 +77,7 @@ internal sealed class VaeDecoder
         var shape = outputs[0].GetTensorTypeAndShape().Shape;
         if (shape.Length != 4 || shape[0] != batch || shape[1] != 3)
         {
-            throw new TensorContractException($"{session.ModelName}: output 'sample' is [{string.Join(", ", shape)}]; [{batch}, 3, H, W] images were expected.", "sample");
+            throw new TensorContractException($"{_session.ModelName}: output 'sample' is [{string.Join(", ", shape)}]; [{batch}, 3, H, W] images were expected.", "sample");
         }
 
         var (height, width) = ((int)shape[2], (int)shape[3]);
@@ -98,11 +98,11 @@ internal sealed class VaeDecoder
         var expected = (long)batch * LatentChannels * latentHeight * latentWidth;
         if (scaledLatents.Length != expected)
         {
-            throw new ArgumentException($"{session.ModelName}: {batch} latents of {LatentChannels}×{latentHeight}×{latentWidth} need {expected} floats, got {scaledLatents.Length}.", nameof(scaledLatents));
+            throw new ArgumentException($"{_session.ModelName}: {batch} latents of {LatentChannels}×{latentHeight}×{latentWidth} need {expected} floats, got {scaledLatents.Length}.", nameof(scaledLatents));
         }
 
         using var latent = AlignedTensor.Zeroed<float>([batch, LatentChannels, latentHeight, latentWidth]);
         TensorPrimitives.Multiply(scaledLatents, (float)(1.0 / ScalingFactor), latent.GetTensorMutableDataAsSpan<float>());
-        return session.Run([new("latent_sample", latent)], ["sample"], cancellationToken: cancellationToken);
+        return _session.Run([new("latent_sample", latent)], ["sample"], cancellationToken: cancellationToken);
     }
 }

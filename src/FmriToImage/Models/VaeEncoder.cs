@@ -11,8 +11,8 @@ namespace FmriToImage.Models;
 /// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
 internal sealed class VaeEncoder
 {
-    private readonly GraphSession session;
-    private readonly bool outputsParameters;
+    private readonly GraphSession _session;
+    private readonly bool _outputsParameters;
 
     /// <summary>Wraps a VAE encoder session.</summary>
     /// <param name="session">The session (not owned).</param>
@@ -20,15 +20,15 @@ internal sealed class VaeEncoder
     /// <exception cref="TensorContractException">The graph has neither <c>latent_parameters</c> nor <c>latent_sample</c>.</exception>
     internal VaeEncoder(GraphSession session, double scalingFactor)
     {
-        this.session = session ?? throw new ArgumentNullException(nameof(session));
+        _session = session ?? throw new ArgumentNullException(nameof(session));
         if (!(scalingFactor > 0) || double.IsInfinity(scalingFactor))
         {
             throw new ArgumentOutOfRangeException(nameof(scalingFactor), scalingFactor, "The VAE scaling factor must be a positive number.");
         }
 
         ScalingFactor = scalingFactor;
-        outputsParameters = session.Outputs.Any(o => o.Name == "latent_parameters");
-        if (!outputsParameters && session.Outputs.All(o => o.Name != "latent_sample"))
+        _outputsParameters = session.Outputs.Any(o => o.Name == "latent_parameters");
+        if (!_outputsParameters && session.Outputs.All(o => o.Name != "latent_sample"))
         {
             throw new TensorContractException($"{session.ModelName}: has neither output 'latent_parameters' nor 'latent_sample'; it has {string.Join(", ", session.Outputs)}.");
         }
@@ -57,15 +57,15 @@ internal sealed class VaeEncoder
         var expected = (long)batch * 3 * height * width;
         if (images.Length != expected)
         {
-            throw new ArgumentException($"{session.ModelName}: {batch} images of 3×{height}×{width} need {expected} floats, got {images.Length}.", nameof(images));
+            throw new ArgumentException($"{_session.ModelName}: {batch} images of 3×{height}×{width} need {expected} floats, got {images.Length}.", nameof(images));
         }
 
         using var input = AlignedTensor.Copy(images, [batch, 3, height, width]);
-        using var outputs = session.Run([new("sample", input)], [outputsParameters ? "latent_parameters" : "latent_sample"], cancellationToken: cancellationToken);
+        using var outputs = _session.Run([new("sample", input)], [_outputsParameters ? "latent_parameters" : "latent_sample"], cancellationToken: cancellationToken);
         var result = outputs[0];
         var shape = result.GetShape();
         var values = result.GetTensorMutableDataAsSpan<float>();
-        if (!outputsParameters)
+        if (!_outputsParameters)
         {
             var scaled = new float[values.Length];
             TensorPrimitives.Multiply(values, (float)ScalingFactor, scaled);

@@ -11,9 +11,9 @@ namespace FmriToImage.Models;
 /// <remarks>Thread-safe (each call has its own values); the session belongs to the bundle.</remarks>
 internal sealed class VoxelEncoder
 {
-    private readonly GraphSession session;
-    private readonly int[]? roiIndices;
-    private readonly bool[]? roiKeep;
+    private readonly GraphSession _session;
+    private readonly int[]? _roiIndices;
+    private readonly bool[]? _roiKeep;
 
     /// <summary>Wraps a voxel encoder session with its manifest entry and ROI set.</summary>
     /// <param name="entry">What <c>fmri_decoder.json</c> says about the encoder.</param>
@@ -22,16 +22,16 @@ internal sealed class VoxelEncoder
     /// <param name="roiIndices">The ROI set's voxel indices (checked by the caller), or null for an encoder that reads every voxel.</param>
     internal VoxelEncoder(VoxelEncoderEntry entry, GraphSession session, int voxelCount, int[]? roiIndices)
     {
-        this.session = session ?? throw new ArgumentNullException(nameof(session));
+        _session = session ?? throw new ArgumentNullException(nameof(session));
         Entry = entry ?? throw new ArgumentNullException(nameof(entry));
         VoxelCount = voxelCount;
-        this.roiIndices = roiIndices;
+        _roiIndices = roiIndices;
         if (roiIndices is not null && Entry.Input == VoxelEncoderInput.RoiZeroFilled)
         {
-            roiKeep = new bool[voxelCount];
+            _roiKeep = new bool[voxelCount];
             foreach (var index in roiIndices)
             {
-                roiKeep[index] = true;
+                _roiKeep[index] = true;
             }
         }
     }
@@ -46,7 +46,7 @@ internal sealed class VoxelEncoder
     public int VoxelCount { get; }
 
     /// <summary>Voxels per trial the graph reads (the ROI set's size for a subset encoder).</summary>
-    public int InputLength => Entry.Input == VoxelEncoderInput.RoiSubset ? roiIndices!.Length : VoxelCount;
+    public int InputLength => Entry.Input == VoxelEncoderInput.RoiSubset ? _roiIndices!.Length : VoxelCount;
 
     /// <summary>Runs the encoder on <paramref name="batch"/> trials.</summary>
     /// <param name="voxels">batch × <see cref="VoxelCount"/> floats, one trial after another, in the bundle's voxel order.</param>
@@ -77,14 +77,14 @@ internal sealed class VoxelEncoder
                 case VoxelEncoderInput.RoiSubset:
                     for (var j = 0; j < row.Length; j++)
                     {
-                        row[j] = trial[roiIndices![j]];
+                        row[j] = trial[_roiIndices![j]];
                     }
 
                     break;
                 case VoxelEncoderInput.RoiZeroFilled:
                     for (var j = 0; j < row.Length; j++)
                     {
-                        row[j] = roiKeep![j] ? trial[j] : 0f;
+                        row[j] = _roiKeep![j] ? trial[j] : 0f;
                     }
 
                     break;
@@ -97,13 +97,13 @@ internal sealed class VoxelEncoder
         // One run for the whole batch, or one per trial when the export fixes its batch axis at 1; each run's input
         // is an aligned copy, so a trial gives the same bits in every call.
         string[] names = Entry.Role == VoxelEncoderRole.VaeLatent ? ["latent"]
-            : session.Outputs.Any(o => o.Name == "image_embedding") ? ["image_tokens", "image_embedding"] : ["image_tokens"];
+            : _session.Outputs.Any(o => o.Name == "image_embedding") ? ["image_tokens", "image_embedding"] : ["image_tokens"];
         var results = new float[names.Length][];
         var lengths = new nint[names.Length][];
-        foreach (var (start, count) in BatchAxis.Slices(batch, BatchAxis.Limit(session.Inputs[0])))
+        foreach (var (start, count) in BatchAxis.Slices(batch, BatchAxis.Limit(_session.Inputs[0])))
         {
             using var value = AlignedTensor.Copy<float>(input.AsSpan(start * InputLength, count * InputLength), [count, InputLength]);
-            using var outputs = session.Run([new(session.Inputs[0].Name, value)], names, cancellationToken: cancellationToken);
+            using var outputs = _session.Run([new(_session.Inputs[0].Name, value)], names, cancellationToken: cancellationToken);
             for (var o = 0; o < names.Length; o++)
             {
                 var data = outputs[o].GetTensorMutableDataAsSpan<float>();

@@ -17,36 +17,36 @@ namespace FmriToImage.Onnx;
 /// </remarks>
 internal sealed class GraphSession : IDisposable
 {
-    private readonly InferenceSession session;
-    private readonly Dictionary<string, int> inputIndex;
-    private readonly Dictionary<string, int> outputIndex;
-    private readonly Lock gate = new();
-    private readonly bool float16AsFloat32;
+    private readonly InferenceSession _session;
+    private readonly Dictionary<string, int> _inputIndex;
+    private readonly Dictionary<string, int> _outputIndex;
+    private readonly Lock _gate = new();
+    private readonly bool _float16AsFloat32;
 
     /// <summary>
     /// The inputs bound to each binding of this session, kept only when a provider other than CPU may run nodes: such
     /// a provider copies a host input to its device when it is bound, not when the graph runs, so every run binds them
     /// again (see <see cref="Run(OrtIoBinding, RunOptions, CancellationToken)"/>).
     /// </summary>
-    private readonly ConditionalWeakTable<OrtIoBinding, List<(string Name, OrtValue Value)>>? boundInputs;
-    private int runsInFlight;
-    private bool disposeRequested;
-    private bool released;
+    private readonly ConditionalWeakTable<OrtIoBinding, List<(string Name, OrtValue Value)>>? _boundInputs;
+    private int _runsInFlight;
+    private bool _disposeRequested;
+    private bool _released;
 
     private GraphSession(InferenceSession session, string modelName, SessionSettings settings, IReadOnlyList<string> providers, string? fallbackReason)
     {
-        this.session = session;
-        float16AsFloat32 = settings.Float16AsFloat32;
+        _session = session;
+        _float16AsFloat32 = settings.Float16AsFloat32;
         var policy = settings.ExecutionProvider;
         ModelName = modelName;
         ExecutionProviderPolicy = policy;
         ExecutionProviders = providers;
         ExecutionProviderFallbackReason = fallbackReason;
-        boundInputs = providers.Any(p => p != SessionOptionsFactory.CpuProvider) ? new() : null;
+        _boundInputs = providers.Any(p => p != SessionOptionsFactory.CpuProvider) ? new() : null;
         Inputs = session.InputNames.Select(n => GraphNode.From(n, session.InputMetadata[n])).ToArray();
         Outputs = session.OutputNames.Select(n => GraphNode.From(n, session.OutputMetadata[n])).ToArray();
-        inputIndex = IndexOf(Inputs);
-        outputIndex = IndexOf(Outputs);
+        _inputIndex = IndexOf(Inputs);
+        _outputIndex = IndexOf(Outputs);
         Metadata = session.ModelMetadata;
     }
 
@@ -77,7 +77,7 @@ internal sealed class GraphSession : IDisposable
     public string? ExecutionProviderFallbackReason { get; }
 
     /// <summary>ONNX Runtime's session, for what this layer does not wrap; owned by this object.</summary>
-    public InferenceSession Native => session;
+    public InferenceSession Native => _session;
 
     /// <summary>Loads a model file.</summary>
     /// <exception cref="ModelFileNotFoundException">The file does not exist.</exception>
@@ -110,7 +110,7 @@ internal sealed class GraphSession : IDisposable
     /// <exception cref="OrtException">ONNX Runtime failed during the run.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public IDisposableReadOnlyCollection<OrtValue> Run(ReadOnlySpan<NamedValue> inputs, RunOptions? runOptions = null, CancellationToken cancellationToken = default) =>
-        Run(inputs, session.OutputNames.ToArray(), runOptions, cancellationToken);
+        Run(inputs, _session.OutputNames.ToArray(), runOptions, cancellationToken);
 
     /// <summary>Runs the graph and returns the named outputs in the order named; the caller disposes the collection.</summary>
     /// <exception cref="TensorContractException">An input does not fit, or an output name is unknown or repeated.</exception>
@@ -131,7 +131,7 @@ internal sealed class GraphSession : IDisposable
         var (names, values) = CheckInputs(inputs);
         using var converted = ToDeclaredTypes(names, values);
         IDisposableReadOnlyCollection<OrtValue>? result = null;
-        RunCore(runOptions, cancellationToken, options => result = session.Run(options, names, converted.ToArray(), outputs));
+        RunCore(runOptions, cancellationToken, options => result = _session.Run(options, names, converted.ToArray(), outputs));
         return ToFloat32(result!, outputs);
     }
 
@@ -144,7 +144,7 @@ internal sealed class GraphSession : IDisposable
         var (outputNames, outputValues, _) = CheckNamed(outputs, isInput: false);
         var (names, values) = CheckInputs(inputs);
         using var converted = ToDeclaredTypes(names, values);
-        RunCore(runOptions, cancellationToken, options => session.Run(options, names, converted.ToArray(), outputNames, outputValues));
+        RunCore(runOptions, cancellationToken, options => _session.Run(options, names, converted.ToArray(), outputNames, outputValues));
     }
 
     /// <summary>Creates an I/O binding for this session: bind inputs and outputs once, run many times with <see cref="Run(OrtIoBinding, RunOptions, CancellationToken)"/>.</summary>
@@ -154,7 +154,7 @@ internal sealed class GraphSession : IDisposable
         Enter();
         try
         {
-            return OnnxErrors.Call(session.CreateIoBinding, $"creating an I/O binding for '{ModelName}'");
+            return OnnxErrors.Call(_session.CreateIoBinding, $"creating an I/O binding for '{ModelName}'");
         }
         finally
         {
@@ -172,9 +172,9 @@ internal sealed class GraphSession : IDisposable
         ArgumentNullException.ThrowIfNull(binding);
         Validate(name, value, isInput);
         OnnxErrors.Call(() => (isInput ? (Action<string, OrtValue>)binding.BindInput : binding.BindOutput)(name, value), $"binding {(isInput ? "input" : "output")} '{name}' of '{ModelName}'");
-        if (isInput && boundInputs is not null)
+        if (isInput && _boundInputs is not null)
         {
-            var inputs = boundInputs.GetOrCreateValue(binding);
+            var inputs = _boundInputs.GetOrCreateValue(binding);
             lock (inputs)
             {
                 inputs.RemoveAll(i => i.Name == name);
@@ -199,14 +199,14 @@ internal sealed class GraphSession : IDisposable
     {
         ArgumentNullException.ThrowIfNull(binding);
         ArgumentNullException.ThrowIfNull(runOptions);
-        if (boundInputs is null)
+        if (_boundInputs is null)
         {
             // A static lambda over a value-tuple state: the per-step run allocates nothing.
-            RunCore(runOptions, cancellationToken, (session, binding), static (options, state) => state.session.RunWithBinding(options, state.binding));
+            RunCore(runOptions, cancellationToken, (session: _session, binding), static (options, state) => state.session.RunWithBinding(options, state.binding));
             return;
         }
 
-        RunOnDevice(binding, boundInputs, runOptions, cancellationToken);
+        RunOnDevice(binding, _boundInputs, runOptions, cancellationToken);
     }
 
     /// <summary>
@@ -227,7 +227,7 @@ internal sealed class GraphSession : IDisposable
         }
 
         OnnxErrors.Call(binding.SynchronizeBoundInputs, $"copying the bound inputs of '{ModelName}' to the device");
-        RunCore(runOptions, cancellationToken, (session, binding), static (options, state) => state.session.RunWithBinding(options, state.binding));
+        RunCore(runOptions, cancellationToken, (session: _session, binding), static (options, state) => state.session.RunWithBinding(options, state.binding));
         OnnxErrors.Call(binding.SynchronizeBoundOutputs, $"copying the bound outputs of '{ModelName}' from the device");
     }
 
@@ -287,18 +287,18 @@ internal sealed class GraphSession : IDisposable
     /// <summary>Releases the native session once no run uses it any more. Idempotent.</summary>
     public void Dispose()
     {
-        lock (gate)
+        lock (_gate)
         {
-            disposeRequested = true;
-            if (runsInFlight > 0 || released)
+            _disposeRequested = true;
+            if (_runsInFlight > 0 || _released)
             {
                 return;
             }
 
-            released = true;
+            _released = true;
         }
 
-        session.Dispose();
+        _session.Dispose();
     }
 
     /// <inheritdoc />
@@ -428,7 +428,7 @@ internal sealed class GraphSession : IDisposable
     /// <summary>Checks the inputs (<see cref="CheckNamed"/>) and that every declared input is given.</summary>
     private (string[] Names, OrtValue[] Values) CheckInputs(ReadOnlySpan<NamedValue> inputs)
     {
-        var (names, values, slots) = CheckNamed(inputs, isInput: true, float32ForFloat16: float16AsFloat32);
+        var (names, values, slots) = CheckNamed(inputs, isInput: true, float32ForFloat16: _float16AsFloat32);
         if (slots.Length != Inputs.Count)
         {
             var missing = Inputs.Where((_, slot) => !slots.Contains(slot)).ToArray();
@@ -448,7 +448,7 @@ internal sealed class GraphSession : IDisposable
     {
         return Converted(
             values,
-            i => Inputs[inputIndex[names[i]]].ElementType == TensorElementType.Float16 && values[i].GetTensorTypeAndShape().ElementDataType == TensorElementType.Float,
+            i => Inputs[_inputIndex[names[i]]].ElementType == TensorElementType.Float16 && values[i].GetTensorTypeAndShape().ElementDataType == TensorElementType.Float,
             TensorElementType.Float16,
             []);
     }
@@ -459,12 +459,12 @@ internal sealed class GraphSession : IDisposable
     /// </summary>
     private IDisposableReadOnlyCollection<OrtValue> ToFloat32(IDisposableReadOnlyCollection<OrtValue> outputs, string[] names)
     {
-        if (!float16AsFloat32 || names.All(n => Outputs[outputIndex[n]].ElementType != TensorElementType.Float16))
+        if (!_float16AsFloat32 || names.All(n => Outputs[_outputIndex[n]].ElementType != TensorElementType.Float16))
         {
             return outputs;
         }
 
-        return Converted(outputs, i => Outputs[outputIndex[names[i]]].ElementType == TensorElementType.Float16, TensorElementType.Float, [outputs]);
+        return Converted(outputs, i => Outputs[_outputIndex[names[i]]].ElementType == TensorElementType.Float16, TensorElementType.Float, [outputs]);
     }
 
     /// <summary>
@@ -533,36 +533,36 @@ internal sealed class GraphSession : IDisposable
 
     private void Enter()
     {
-        lock (gate)
+        lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(disposeRequested, this);
-            runsInFlight++;
+            ObjectDisposedException.ThrowIf(_disposeRequested, this);
+            _runsInFlight++;
         }
     }
 
     private void Exit()
     {
-        lock (gate)
+        lock (_gate)
         {
-            runsInFlight--;
-            if (runsInFlight > 0 || !disposeRequested || released)
+            _runsInFlight--;
+            if (_runsInFlight > 0 || !_disposeRequested || _released)
             {
                 return;
             }
 
-            released = true;
+            _released = true;
         }
 
-        session.Dispose();
+        _session.Dispose();
     }
 
     private int InputSlot(string name) =>
-        inputIndex.TryGetValue(name, out var slot)
+        _inputIndex.TryGetValue(name, out var slot)
             ? slot
             : throw new TensorContractException($"{ModelName} has no input named '{name}'. Its inputs: {string.Join(", ", Inputs)}.", name);
 
     private int OutputSlot(string name) =>
-        outputIndex.TryGetValue(name, out var slot)
+        _outputIndex.TryGetValue(name, out var slot)
             ? slot
             : throw new TensorContractException($"{ModelName} has no output named '{name}'. Its outputs: {string.Join(", ", Outputs)}.", name);
 }

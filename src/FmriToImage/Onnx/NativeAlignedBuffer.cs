@@ -14,26 +14,26 @@ namespace FmriToImage.Onnx;
 internal sealed unsafe class NativeAlignedBuffer<T> : MemoryManager<T>
     where T : unmanaged
 {
-    private readonly int length;
-    private nint address;
+    private readonly int _length;
+    private nint _address;
 
     public NativeAlignedBuffer(int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        this.length = length;
-        address = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(1L, (long)length * sizeof(T)), (nuint)AlignedPinnedMemory.Alignment);
+        _length = length;
+        _address = (nint)NativeMemory.AlignedAlloc((nuint)Math.Max(1L, (long)length * sizeof(T)), (nuint)AlignedPinnedMemory.Alignment);
     }
 
     public override Span<T> GetSpan()
     {
-        ObjectDisposedException.ThrowIf(address == 0, this);
-        return new Span<T>((void*)address, length);
+        ObjectDisposedException.ThrowIf(_address == 0, this);
+        return new Span<T>((void*)_address, _length);
     }
 
     public override MemoryHandle Pin(int elementIndex = 0)
     {
-        ObjectDisposedException.ThrowIf(address == 0, this);
-        return new MemoryHandle((T*)address + elementIndex, default, this);
+        ObjectDisposedException.ThrowIf(_address == 0, this);
+        return new MemoryHandle((T*)_address + elementIndex, default, this);
     }
 
     /// <summary>The wrapping value was released: nothing points into the buffer any more.</summary>
@@ -42,7 +42,7 @@ internal sealed unsafe class NativeAlignedBuffer<T> : MemoryManager<T>
     /// <summary>Frees the memory. Idempotent.</summary>
     public void Free()
     {
-        var freed = Interlocked.Exchange(ref address, 0);
+        var freed = Interlocked.Exchange(ref _address, 0);
         if (freed != 0)
         {
             NativeMemory.AlignedFree((void*)freed);

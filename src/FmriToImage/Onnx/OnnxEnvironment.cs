@@ -22,14 +22,14 @@ internal static class OnnxEnvironment
 
     private static readonly Lock Gate = new();
     private static readonly DOrtLoggingFunction LogFunction = OnLog; // kept alive for the life of the environment
-    private static volatile ILogger logger = NullLogger.Instance;
-    private static OrtEnv? environment;
+    private static volatile ILogger _logger = NullLogger.Instance;
+    private static OrtEnv? _environment;
 
     /// <summary>Where ONNX Runtime's own warnings and errors go (default: nowhere). Messages arrive on ONNX Runtime's threads.</summary>
     public static ILogger Logger
     {
-        get => logger;
-        set => logger = value ?? NullLogger.Instance;
+        get => _logger;
+        set => _logger = value ?? NullLogger.Instance;
     }
 
     /// <summary>The version the native library reports, e.g. "1.32.0".</summary>
@@ -49,7 +49,7 @@ internal static class OnnxEnvironment
     {
         lock (Gate)
         {
-            return environment ??= Create();
+            return _environment ??= Create();
         }
     }
 
@@ -100,7 +100,7 @@ internal static class OnnxEnvironment
     {
         try
         {
-            var target = logger;
+            var target = _logger;
             var level = severity switch
             {
                 OrtLoggingLevel.ORT_LOGGING_LEVEL_VERBOSE => LogLevel.Debug,

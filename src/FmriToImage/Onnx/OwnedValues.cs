@@ -9,7 +9,7 @@ namespace FmriToImage.Onnx;
 /// </summary>
 internal sealed class OwnedValues(IReadOnlyList<OrtValue> values, IReadOnlyList<IDisposable> owned) : IDisposableReadOnlyCollection<OrtValue>
 {
-    private bool disposed;
+    private bool _disposed;
 
     public int Count => values.Count;
 
@@ -21,12 +21,12 @@ internal sealed class OwnedValues(IReadOnlyList<OrtValue> values, IReadOnlyList<
 
     public void Dispose()
     {
-        if (disposed)
+        if (_disposed)
         {
             return;
         }
 
-        disposed = true;
+        _disposed = true;
         foreach (var item in owned)
         {
             item.Dispose();

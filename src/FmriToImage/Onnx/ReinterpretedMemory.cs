@@ -13,7 +13,7 @@ internal sealed class ReinterpretedMemory<TFrom, TTo> : MemoryManager<TTo>
     where TFrom : unmanaged
     where TTo : unmanaged
 {
-    private readonly Memory<TFrom> inner;
+    private readonly Memory<TFrom> _inner;
 
     public ReinterpretedMemory(Memory<TFrom> inner)
     {
@@ -22,12 +22,12 @@ internal sealed class ReinterpretedMemory<TFrom, TTo> : MemoryManager<TTo>
             throw new NotSupportedException($"{typeof(TFrom).Name} ({Unsafe.SizeOf<TFrom>()} bytes) cannot be seen as {typeof(TTo).Name} ({Unsafe.SizeOf<TTo>()} bytes).");
         }
 
-        this.inner = inner;
+        _inner = inner;
     }
 
-    public override Span<TTo> GetSpan() => MemoryMarshal.Cast<TFrom, TTo>(inner.Span);
+    public override Span<TTo> GetSpan() => MemoryMarshal.Cast<TFrom, TTo>(_inner.Span);
 
-    public override MemoryHandle Pin(int elementIndex = 0) => inner[elementIndex..].Pin();
+    public override MemoryHandle Pin(int elementIndex = 0) => _inner[elementIndex..].Pin();
 
     /// <summary>Nothing to do: the pin returned by <see cref="Pin"/> is the inner memory's own and is released by it.</summary>
     public override void Unpin()

@@ -9,17 +9,17 @@ namespace FmriToImage.Onnx;
 /// </summary>
 internal readonly struct RunCancellation : IDisposable
 {
-    private readonly RunOptions runOptions;
-    private readonly CancellationToken token;
-    private readonly CancellationTokenRegistration registration;
+    private readonly RunOptions _runOptions;
+    private readonly CancellationToken _token;
+    private readonly CancellationTokenRegistration _registration;
 
     public RunCancellation(RunOptions runOptions, CancellationToken token)
     {
-        this.runOptions = runOptions;
-        this.token = token;
+        _runOptions = runOptions;
+        _token = token;
         if (token.CanBeCanceled)
         {
-            registration = token.UnsafeRegister(static state => ((RunOptions)state!).Terminate = true, runOptions);
+            _registration = token.UnsafeRegister(static state => ((RunOptions)state!).Terminate = true, runOptions);
         }
     }
 
@@ -27,10 +27,10 @@ internal readonly struct RunCancellation : IDisposable
     public void Complete(string modelName)
     {
         // Waits for a callback in progress, so the flag is not set after it is cleared below.
-        registration.Dispose();
-        if (token.IsCancellationRequested)
+        _registration.Dispose();
+        if (_token.IsCancellationRequested)
         {
-            runOptions.Terminate = false;
+            _runOptions.Terminate = false;
         }
     }
 
@@ -38,13 +38,13 @@ internal readonly struct RunCancellation : IDisposable
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public void Fail(Exception failure, string modelName)
     {
-        registration.Dispose();
-        if (token.IsCancellationRequested)
+        _registration.Dispose();
+        if (_token.IsCancellationRequested)
         {
-            runOptions.Terminate = false;
-            throw new OperationCanceledException($"The run of '{modelName}' was cancelled.", failure, token);
+            _runOptions.Terminate = false;
+            throw new OperationCanceledException($"The run of '{modelName}' was cancelled.", failure, _token);
         }
     }
 
-    public void Dispose() => registration.Dispose();
+    public void Dispose() => _registration.Dispose();
 }

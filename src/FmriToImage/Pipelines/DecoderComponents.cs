@@ -14,7 +14,7 @@ namespace FmriToImage.Pipelines;
 /// <remarks>Thread-safe after construction: the wrappers are, and the denoising service gives each loop its own.</remarks>
 internal sealed class DecoderComponents : IDisposable
 {
-    private readonly Lazy<float[]> emptyCaption;
+    private readonly Lazy<float[]> _emptyCaption;
 
     /// <summary>
     /// Wraps the bundle's networks and checks them, listing every problem in one <see cref="BundleContractException"/>
@@ -31,7 +31,7 @@ internal sealed class DecoderComponents : IDisposable
         Captioner = bundle.CaptionerVision is null || bundle.CaptionerDecoder is null || !bundle.HasFile(BundleLayout.CaptionerPreprocessor) ? null : ModelLoader.Captioner(bundle);
         (LatentHeight, LatentWidth) = VaeDecoder is null ? (0, 0) : ComponentValidation.LatentSize(bundle, VaeDecoder, VoxelEncoders);
         TokenWidth = (int?)bundle.Unet?.ConfigNumber("cross_attention_dim");
-        emptyCaption = new Lazy<float[]>(() => TextEncoder!.Encode([string.Empty]).HiddenStates.Release(), LazyThreadSafetyMode.PublicationOnly);
+        _emptyCaption = new Lazy<float[]>(() => TextEncoder!.Encode([string.Empty]).HiddenStates.Release(), LazyThreadSafetyMode.PublicationOnly);
 
         var problems = new List<string>();
         SchedulerConfig = ComponentValidation.Scheduler(bundle, ModelBundle.SchedulerConfigPath, problems);
@@ -101,7 +101,7 @@ internal sealed class DecoderComponents : IDisposable
     /// The text encoder's token states of the empty caption (the unconditional conditioning of caption → img2img),
     /// computed on first use and kept for the decoder's life.
     /// </summary>
-    public ReadOnlySpan<float> EmptyCaptionStates => emptyCaption.Value;
+    public ReadOnlySpan<float> EmptyCaptionStates => _emptyCaption.Value;
 
     /// <summary>The width E of the high-level voxel encoder's <c>image_embedding</c> when its graph fixes it, else null.</summary>
     public int? BrainEmbeddingWidth =>

@@ -16,18 +16,18 @@ namespace FmriToImage.Pipelines;
 /// </remarks>
 internal sealed class Denoising : IDisposable
 {
-    private readonly DecoderComponents components;
-    private readonly int? priorTokenWidth;
-    private readonly ConcurrentBag<UNet> unets = [];
-    private readonly ConcurrentBag<DiffusionPrior> priors = [];
-    private volatile bool disposed;
+    private readonly DecoderComponents _components;
+    private readonly int? _priorTokenWidth;
+    private readonly ConcurrentBag<UNet> _unets = [];
+    private readonly ConcurrentBag<DiffusionPrior> _priors = [];
+    private volatile bool _disposed;
 
     /// <param name="components">The networks and geometry.</param>
     /// <param name="priorTokenWidth">The prior's token width: the UNet's (whose conditioning it produces).</param>
     public Denoising(DecoderComponents components, int? priorTokenWidth)
     {
-        this.components = components;
-        this.priorTokenWidth = priorTokenWidth;
+        _components = components;
+        _priorTokenWidth = priorTokenWidth;
     }
 
     /// <summary>The prior's noise seed for a request seed: the seed XOR "prior" in ASCII, so its stream never is the UNet's.</summary>
@@ -35,11 +35,11 @@ internal sealed class Denoising : IDisposable
 
     /// <summary>A new UNet wrapper (the pool holds those returned).</summary>
     private UNet CreateUNet() =>
-        new(components.Bundle.Unet!.Session, components.LatentChannels, components.LatentHeight, components.LatentWidth, components.TokenWidth);
+        new(_components.Bundle.Unet!.Session, _components.LatentChannels, _components.LatentHeight, _components.LatentWidth, _components.TokenWidth);
 
     /// <summary>A new prior wrapper (the pool holds those returned); its token width is the UNet's.</summary>
     private DiffusionPrior CreatePrior() =>
-        new(components.Bundle.Prior!.Session, components.PriorSchedulerConfig!, priorTokenWidth);
+        new(_components.Bundle.Prior!.Session, _components.PriorSchedulerConfig!, _priorTokenWidth);
 
     /// <summary>
     /// Runs the diffusion prior on <paramref name="trials"/> trials' brain tokens (trials × T × D) and returns the
@@ -48,7 +48,7 @@ internal sealed class Denoising : IDisposable
     /// </summary>
     public float[] RunPrior(float[] brainTokens, int trials, int steps, float eta, ulong seed, CancellationToken cancellationToken)
     {
-        var prior = Rent(priors, CreatePrior);
+        var prior = Rent(_priors, CreatePrior);
         try
         {
             var noise = Enumerable.Range(0, trials).Select(_ => (INoiseSource)new GaussianNoiseSource(PriorSeed(seed))).ToArray();
@@ -56,7 +56,7 @@ internal sealed class Denoising : IDisposable
         }
         finally
         {
-            Return(priors, prior);
+            Return(_priors, prior);
         }
     }
 
@@ -68,15 +68,15 @@ internal sealed class Denoising : IDisposable
     public RgbImage[] Generate(ResolvedRequest request, int batch, float[] conditioning, float[] unconditioning, float[] initLatents, StageClock clock, CancellationToken cancellationToken)
     {
         float[] latents;
-        var unet = Rent(unets, CreateUNet);
+        var unet = Rent(_unets, CreateUNet);
         try
         {
-            var sampler = new Sampler(new DdimScheduler(components.SchedulerConfig!), unet);
+            var sampler = new Sampler(new DdimScheduler(_components.SchedulerConfig!), unet);
             latents = sampler.Sample(
                 new DiffusionRequest
                 {
                     BatchSize = batch,
-                    LatentLength = components.LatentLength,
+                    LatentLength = _components.LatentLength,
                     Noise = new GaussianNoiseSource(request.Seed),
                     Conditioning = conditioning,
                     UnconditionalConditioning = unconditioning,
@@ -90,11 +90,11 @@ internal sealed class Denoising : IDisposable
         }
         finally
         {
-            Return(unets, unet);
+            Return(_unets, unet);
         }
 
         clock.Lap("diffusion");
-        var images = components.DecodeImages(latents, batch, cancellationToken);
+        var images = _components.DecodeImages(latents, batch, cancellationToken);
         clock.Lap("decoding");
         return images;
     }
@@ -102,15 +102,15 @@ internal sealed class Denoising : IDisposable
     /// <summary>Releases every pooled wrapper's buffers. Idempotent.</summary>
     public void Dispose()
     {
-        disposed = true;
-        Drain(unets);
-        Drain(priors);
+        _disposed = true;
+        Drain(_unets);
+        Drain(_priors);
     }
 
     private T Rent<T>(ConcurrentBag<T> pool, Func<T> create)
         where T : IDisposable
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         return pool.TryTake(out var wrapper) ? wrapper : create();
     }
 
@@ -118,7 +118,7 @@ internal sealed class Denoising : IDisposable
         where T : IDisposable
     {
         pool.Add(wrapper);
-        if (disposed)
+        if (_disposed)
         {
             Drain(pool);
         }

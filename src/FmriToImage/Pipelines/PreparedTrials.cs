@@ -10,13 +10,13 @@ namespace FmriToImage.Pipelines;
 /// <remarks>Completing different trials from different threads is safe; each completion has its own buffers.</remarks>
 internal abstract class PreparedTrials
 {
-    private readonly KeyValuePair<string, TimeSpan>[] sharedTimings;
+    private readonly KeyValuePair<string, TimeSpan>[] _sharedTimings;
 
     /// <summary>Keeps the batched stages' times, each divided by the trial count (every trial's share).</summary>
     protected PreparedTrials(int count, StageClock batchedStages)
     {
         Count = count;
-        sharedTimings = batchedStages.Timings.Select(t => new KeyValuePair<string, TimeSpan>(t.Key, t.Value / count)).ToArray();
+        _sharedTimings = batchedStages.Timings.Select(t => new KeyValuePair<string, TimeSpan>(t.Key, t.Value / count)).ToArray();
     }
 
     /// <summary>The number of trials prepared.</summary>
@@ -26,5 +26,5 @@ internal abstract class PreparedTrials
     public abstract Reconstruction Complete(int trial, CancellationToken cancellationToken);
 
     /// <summary>A clock for one trial's own stages, starting with its share of the batched ones.</summary>
-    protected StageClock TrialClock() => new(sharedTimings);
+    protected StageClock TrialClock() => new(_sharedTimings);
 }

@@ -17,22 +17,22 @@ namespace FmriToImage.Retrieval;
 /// </remarks>
 public sealed unsafe class EmbeddingIndex : IDisposable
 {
-    private readonly float[]? rows;
-    private readonly float[] inverseNorms;
-    private readonly MemoryMappedFile? mapped;
-    private readonly MemoryMappedViewAccessor? view;
-    private readonly float* mappedRows;
-    private int disposed;
+    private readonly float[]? _rows;
+    private readonly float[] _inverseNorms;
+    private readonly MemoryMappedFile? _mapped;
+    private readonly MemoryMappedViewAccessor? _view;
+    private readonly float* _mappedRows;
+    private int _disposed;
 
     private EmbeddingIndex(float[]? rows, float[] inverseNorms, int count, int dimension, MemoryMappedFile? mapped, MemoryMappedViewAccessor? view, float* mappedRows)
     {
-        this.rows = rows;
-        this.inverseNorms = inverseNorms;
+        _rows = rows;
+        _inverseNorms = inverseNorms;
         Count = count;
         Dimension = dimension;
-        this.mapped = mapped;
-        this.view = view;
-        this.mappedRows = mappedRows;
+        _mapped = mapped;
+        _view = view;
+        _mappedRows = mappedRows;
     }
 
     /// <summary>The number of candidates.</summary>
@@ -150,7 +150,7 @@ public sealed unsafe class EmbeddingIndex : IDisposable
             throw new ArgumentException($"The query has {query.Length} floats (index: {Dimension}) and the destination {destination.Length} slots (index: {Count} candidates).", nameof(query));
         }
 
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var queryNorm = TensorPrimitives.Norm(query);
         var scale = queryNorm > 0 ? 1f / queryNorm : 0f;
 
@@ -159,17 +159,17 @@ public sealed unsafe class EmbeddingIndex : IDisposable
         var leased = false;
         try
         {
-            view?.SafeMemoryMappedViewHandle.DangerousAddRef(ref leased);
+            _view?.SafeMemoryMappedViewHandle.DangerousAddRef(ref leased);
             for (var r = 0; r < Count; r++)
             {
-                destination[r] = TensorPrimitives.Dot(query, Row(r)) * inverseNorms[r] * scale;
+                destination[r] = TensorPrimitives.Dot(query, Row(r)) * _inverseNorms[r] * scale;
             }
         }
         finally
         {
             if (leased)
             {
-                view!.SafeMemoryMappedViewHandle.DangerousRelease();
+                _view!.SafeMemoryMappedViewHandle.DangerousRelease();
             }
         }
     }
@@ -216,18 +216,18 @@ public sealed unsafe class EmbeddingIndex : IDisposable
     /// <summary>Unmaps a memory-mapped index. Idempotent.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
-        if (view is not null)
+        if (_view is not null)
         {
-            view.SafeMemoryMappedViewHandle.ReleasePointer();
-            view.Dispose();
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
         }
 
-        mapped?.Dispose();
+        _mapped?.Dispose();
     }
 
     private static int IndexOfNonFinite(ReadOnlySpan<float> row)
@@ -244,5 +244,5 @@ public sealed unsafe class EmbeddingIndex : IDisposable
     }
 
     private ReadOnlySpan<float> Row(int r) =>
-        rows is not null ? rows.AsSpan(r * Dimension, Dimension) : new ReadOnlySpan<float>(mappedRows + ((long)r * Dimension), Dimension);
+        _rows is not null ? _rows.AsSpan(r * Dimension, Dimension) : new ReadOnlySpan<float>(_mappedRows + ((long)r * Dimension), Dimension);
 }

@@ -17,110 +17,110 @@ namespace FmriToImage.Benchmarks.Diffusion;
 [MemoryDiagnoser]
 public class DenoisingLoopBenchmarks
 {
-    private ModelBundle bundle = null!;
-    private UNet unet = null!;
-    private Sampler sampler = null!;
-    private Sampler samplerWithoutNetwork = null!;
-    private DiffusionRequest request = null!;
-    private float[] latents = null!;
-    private OrtIoBinding binding = null!;
-    private OrtValue[] bound = null!;
-    private RunOptions runOptions = null!;
-    private float[] timestep = null!;
-    private int[] timesteps = null!;
+    private ModelBundle _bundle = null!;
+    private UNet _unet = null!;
+    private Sampler _sampler = null!;
+    private Sampler _samplerWithoutNetwork = null!;
+    private DiffusionRequest _request = null!;
+    private float[] _latents = null!;
+    private OrtIoBinding _binding = null!;
+    private OrtValue[] _bound = null!;
+    private RunOptions _runOptions = null!;
+    private float[] _timestep = null!;
+    private int[] _timesteps = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        bundle = ModelBundle.Open(Path.Combine(RepositoryFiles.Root(), "models", "demo"), new ModelBundleOptions { IntraOpThreads = 2 });
-        var defaults = bundle.Decoder!.Pipelines["caption_img2img"];
-        var candidates = bundle.Decoder.VoxelEncoders.Count(e => e.Role == VoxelEncoderRole.VaeLatent) * defaults.Samples;
-        unet = ModelLoader.UNet(bundle, 64, 64);
-        var config = DdimSchedulerConfig.FromJson(File.ReadAllText(bundle.ResolvePath("scheduler/scheduler_config.json")));
-        sampler = new Sampler(new DdimScheduler(config), unet);
-        var sequence = ModelLoader.TextEncoder(bundle).SequenceLength;
-        var context = candidates * sequence * unet.TokenWidth;
-        samplerWithoutNetwork = new Sampler(new DdimScheduler(config), new CopyOnlyDenoiser(2 * candidates * unet.LatentLength, 2 * context));
-        request = new DiffusionRequest
+        _bundle = ModelBundle.Open(Path.Combine(RepositoryFiles.Root(), "models", "demo"), new ModelBundleOptions { IntraOpThreads = 2 });
+        var defaults = _bundle.Decoder!.Pipelines["caption_img2img"];
+        var candidates = _bundle.Decoder.VoxelEncoders.Count(e => e.Role == VoxelEncoderRole.VaeLatent) * defaults.Samples;
+        _unet = ModelLoader.UNet(_bundle, 64, 64);
+        var config = DdimSchedulerConfig.FromJson(File.ReadAllText(_bundle.ResolvePath("scheduler/scheduler_config.json")));
+        _sampler = new Sampler(new DdimScheduler(config), _unet);
+        var sequence = ModelLoader.TextEncoder(_bundle).SequenceLength;
+        var context = candidates * sequence * _unet.TokenWidth;
+        _samplerWithoutNetwork = new Sampler(new DdimScheduler(config), new CopyOnlyDenoiser(2 * candidates * _unet.LatentLength, 2 * context));
+        _request = new DiffusionRequest
         {
             BatchSize = candidates,
-            LatentLength = unet.LatentLength,
+            LatentLength = _unet.LatentLength,
             Noise = new GaussianNoiseSource(0),
             Conditioning = Enumerable.Range(0, context).Select(i => MathF.Sin(i * 0.01f)).ToArray(),
             UnconditionalConditioning = Enumerable.Range(0, context).Select(i => MathF.Cos(i * 0.01f)).ToArray(),
-            InitLatents = Enumerable.Range(0, candidates * unet.LatentLength).Select(i => MathF.Sin(i * 0.1f)).ToArray(),
+            InitLatents = Enumerable.Range(0, candidates * _unet.LatentLength).Select(i => MathF.Sin(i * 0.1f)).ToArray(),
             NumInferenceSteps = defaults.Steps,
             GuidanceScale = defaults.Guidance,
             Strength = defaults.Strength,
         };
-        latents = new float[candidates * unet.LatentLength];
+        _latents = new float[candidates * _unet.LatentLength];
 
         var scheduler = new DdimScheduler(config);
         scheduler.SetTimesteps(defaults.Steps);
-        timesteps = scheduler.Timesteps.Skip(Sampler.Img2ImgStartIndex(defaults.Steps, defaults.Strength)).ToArray();
-        var session = bundle.Unet!.Session;
-        timestep = GC.AllocateArray<float>(1, pinned: true);
-        long[] latentShape = [2 * candidates, unet.LatentChannels, unet.LatentHeight, unet.LatentWidth];
-        bound =
+        _timesteps = scheduler.Timesteps.Skip(Sampler.Img2ImgStartIndex(defaults.Steps, defaults.Strength)).ToArray();
+        var session = _bundle.Unet!.Session;
+        _timestep = GC.AllocateArray<float>(1, pinned: true);
+        long[] latentShape = [2 * candidates, _unet.LatentChannels, _unet.LatentHeight, _unet.LatentWidth];
+        _bound =
         [
-            AlignedTensor.Over<float>(GC.AllocateArray<float>(2 * candidates * unet.LatentLength, pinned: true), latentShape),
-            AlignedTensor.Over<float>(timestep, ReadOnlySpan<long>.Empty),
-            AlignedTensor.Over<float>(GC.AllocateArray<float>(2 * context, pinned: true), [2 * candidates, sequence, unet.TokenWidth]),
-            AlignedTensor.Over<float>(GC.AllocateArray<float>(2 * candidates * unet.LatentLength, pinned: true), latentShape),
+            AlignedTensor.Over<float>(GC.AllocateArray<float>(2 * candidates * _unet.LatentLength, pinned: true), latentShape),
+            AlignedTensor.Over<float>(_timestep, ReadOnlySpan<long>.Empty),
+            AlignedTensor.Over<float>(GC.AllocateArray<float>(2 * context, pinned: true), [2 * candidates, sequence, _unet.TokenWidth]),
+            AlignedTensor.Over<float>(GC.AllocateArray<float>(2 * candidates * _unet.LatentLength, pinned: true), latentShape),
         ];
-        runOptions = new RunOptions();
-        binding = session.CreateIoBinding();
-        binding.BindInput("sample", bound[0]);
-        binding.BindInput("timestep", bound[1]);
-        binding.BindInput("encoder_hidden_states", bound[2]);
-        binding.BindOutput("out_sample", bound[3]);
+        _runOptions = new RunOptions();
+        _binding = session.CreateIoBinding();
+        _binding.BindInput("sample", _bound[0]);
+        _binding.BindInput("timestep", _bound[1]);
+        _binding.BindInput("encoder_hidden_states", _bound[2]);
+        _binding.BindOutput("out_sample", _bound[3]);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        binding.Dispose();
-        runOptions.Dispose();
-        foreach (var value in bound)
+        _binding.Dispose();
+        _runOptions.Dispose();
+        foreach (var value in _bound)
         {
             value.Dispose();
         }
 
-        unet.Dispose();
-        bundle.Dispose();
+        _unet.Dispose();
+        _bundle.Dispose();
     }
 
     [Benchmark(Baseline = true, Description = "bare session runs (IoBinding), one per step")]
     public void BareSessionRuns()
     {
-        var session = bundle.Unet!.Session;
-        foreach (var t in timesteps)
+        var session = _bundle.Unet!.Session;
+        foreach (var t in _timesteps)
         {
-            timestep[0] = t;
-            session.Run(binding, runOptions);
+            _timestep[0] = t;
+            session.Run(_binding, _runOptions);
         }
     }
 
     [Benchmark(Description = "denoising loop, demo UNet")]
-    public void DenoisingLoop() => sampler.Sample(request, latents);
+    public void DenoisingLoop() => _sampler.Sample(_request, _latents);
 
     [Benchmark(Description = "denoising loop, no network (the loop's own work)")]
-    public void DenoisingLoopWithoutNetwork() => samplerWithoutNetwork.Sample(request, latents);
+    public void DenoisingLoopWithoutNetwork() => _samplerWithoutNetwork.Sample(_request, _latents);
 
     /// <summary>What the UNet wrapper does around a run — latents and conditioning into pinned buffers, the prediction out — without the run.</summary>
     private sealed class CopyOnlyDenoiser(int latentFloats, int contextFloats) : IDenoiser
     {
-        private readonly float[] sample = GC.AllocateArray<float>(latentFloats, pinned: true);
-        private readonly float[] context = GC.AllocateArray<float>(contextFloats, pinned: true);
-        private readonly float[] output = GC.AllocateArray<float>(latentFloats, pinned: true);
-        private readonly float[] timestep = GC.AllocateArray<float>(1, pinned: true);
+        private readonly float[] _sample = GC.AllocateArray<float>(latentFloats, pinned: true);
+        private readonly float[] _context = GC.AllocateArray<float>(contextFloats, pinned: true);
+        private readonly float[] _output = GC.AllocateArray<float>(latentFloats, pinned: true);
+        private readonly float[] _timestep = GC.AllocateArray<float>(1, pinned: true);
 
         public void Denoise(ReadOnlySpan<float> latents, int batchSize, int timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
         {
-            latents.CopyTo(sample);
-            conditioning.CopyTo(context);
-            this.timestep[0] = timestep;
-            output.AsSpan(0, destination.Length).CopyTo(destination);
+            latents.CopyTo(_sample);
+            conditioning.CopyTo(_context);
+            _timestep[0] = timestep;
+            _output.AsSpan(0, destination.Length).CopyTo(destination);
         }
     }
 }

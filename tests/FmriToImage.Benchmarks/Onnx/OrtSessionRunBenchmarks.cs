@@ -12,51 +12,51 @@ namespace FmriToImage.Benchmarks.Onnx;
 [MemoryDiagnoser]
 public class OrtSessionRunBenchmarks
 {
-    private GraphSession session = null!;
-    private OrtValue a = null!;
-    private OrtValue sum = null!;
-    private OrtIoBinding binding = null!;
-    private RunOptions runOptions = null!;
-    private CancellationTokenSource cancellation = null!;
+    private GraphSession _session = null!;
+    private OrtValue _a = null!;
+    private OrtValue _sum = null!;
+    private OrtIoBinding _binding = null!;
+    private RunOptions _runOptions = null!;
+    private CancellationTokenSource _cancellation = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        session = GraphSession.Open(Path.Combine(AppContext.BaseDirectory, "fixtures", "onnx", "add.onnx"), new SessionSettings { IntraOpThreads = 1 });
-        a = AlignedTensor.Copy<float>([1, 2, 3], [1, 3]);
-        sum = AlignedTensor.Zeroed<float>([1, 3]);
-        runOptions = new RunOptions();
-        binding = session.CreateIoBinding();
-        binding.BindInput("a", a);
-        binding.BindInput("b", a);
-        binding.BindOutput("sum", sum);
-        cancellation = new CancellationTokenSource();
+        _session = GraphSession.Open(Path.Combine(AppContext.BaseDirectory, "fixtures", "onnx", "add.onnx"), new SessionSettings { IntraOpThreads = 1 });
+        _a = AlignedTensor.Copy<float>([1, 2, 3], [1, 3]);
+        _sum = AlignedTensor.Zeroed<float>([1, 3]);
+        _runOptions = new RunOptions();
+        _binding = _session.CreateIoBinding();
+        _binding.BindInput("a", _a);
+        _binding.BindInput("b", _a);
+        _binding.BindOutput("sum", _sum);
+        _cancellation = new CancellationTokenSource();
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        binding.Dispose();
-        runOptions.Dispose();
-        sum.Dispose();
-        a.Dispose();
-        session.Dispose();
-        cancellation.Dispose();
+        _binding.Dispose();
+        _runOptions.Dispose();
+        _sum.Dispose();
+        _a.Dispose();
+        _session.Dispose();
+        _cancellation.Dispose();
     }
 
     [Benchmark(Baseline = true, Description = "Run, ORT-allocated outputs")]
     public float AllocatedOutputs()
     {
-        using var outputs = session.Run([new("a", a), new("b", a)]);
+        using var outputs = _session.Run([new("a", _a), new("b", _a)]);
         return outputs[0].GetTensorMutableDataAsSpan<float>()[0];
     }
 
     [Benchmark(Description = "Run, preallocated outputs")]
-    public void PreallocatedOutputs() => session.Run([new("a", a), new("b", a)], [new NamedValue("sum", sum)]);
+    public void PreallocatedOutputs() => _session.Run([new("a", _a), new("b", _a)], [new NamedValue("sum", _sum)]);
 
     [Benchmark(Description = "Run, preallocated + cancellable token")]
-    public void PreallocatedOutputsCancellable() => session.Run([new("a", a), new("b", a)], [new NamedValue("sum", sum)], cancellationToken: cancellation.Token);
+    public void PreallocatedOutputsCancellable() => _session.Run([new("a", _a), new("b", _a)], [new NamedValue("sum", _sum)], cancellationToken: _cancellation.Token);
 
     [Benchmark(Description = "Run with IoBinding")]
-    public void IoBinding() => session.Run(binding, runOptions);
+    public void IoBinding() => _session.Run(_binding, _runOptions);
 }

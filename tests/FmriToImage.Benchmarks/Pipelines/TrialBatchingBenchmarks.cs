@@ -12,8 +12,8 @@ namespace FmriToImage.Benchmarks.Pipelines;
 public class TrialBatchingBenchmarks
 {
     private const int Trials = 16;
-    private BrainDecoder decoder = null!;
-    private VoxelMatrix trials = null!;
+    private BrainDecoder _decoder = null!;
+    private VoxelMatrix _trials = null!;
 
     [Params(ReconstructionPipeline.CaptionImg2Img, ReconstructionPipeline.Unclip)]
     public ReconstructionPipeline Pipeline { get; set; }
@@ -25,19 +25,19 @@ public class TrialBatchingBenchmarks
     public void Setup()
     {
         var root = RepositoryFiles.Root();
-        decoder = BrainDecoder.Load(Path.Combine(root, "models", "demo"), new BrainDecoderOptions { TrialBatchSize = TrialBatchSize });
+        _decoder = BrainDecoder.Load(Path.Combine(root, "models", "demo"), new BrainDecoderOptions { TrialBatchSize = TrialBatchSize });
         var test = NsdTestSet.Load(Path.Combine(root, "samples", "data", "nsd-mini"), 1);
-        trials = new VoxelMatrix(test.Voxels.Values[..(Trials * test.Voxels.VoxelCount)].ToArray(), Trials, test.Voxels.VoxelCount);
+        _trials = new VoxelMatrix(test.Voxels.Values[..(Trials * test.Voxels.VoxelCount)].ToArray(), Trials, test.Voxels.VoxelCount);
     }
 
     [GlobalCleanup]
-    public void Cleanup() => decoder.Dispose();
+    public void Cleanup() => _decoder.Dispose();
 
     [Benchmark(Description = "ReconstructAllAsync, 16 demo trials")]
     public async Task<int> ReconstructAll()
     {
         var count = 0;
-        await foreach (var result in decoder.ReconstructAllAsync(trials, new ReconstructionRequest { Pipeline = Pipeline, Seed = 1 }))
+        await foreach (var result in _decoder.ReconstructAllAsync(_trials, new ReconstructionRequest { Pipeline = Pipeline, Seed = 1 }))
         {
             count += result.Image.Width;
         }

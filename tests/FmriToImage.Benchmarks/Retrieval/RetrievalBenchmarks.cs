@@ -12,29 +12,29 @@ namespace FmriToImage.Benchmarks.Retrieval;
 public class RetrievalBenchmarks
 {
     private const int Dimension = 768;
-    private float[] query = null!;
-    private float[] candidates300 = null!;
-    private float[] scores300 = null!;
-    private EmbeddingIndex large = null!;
+    private float[] _query = null!;
+    private float[] _candidates300 = null!;
+    private float[] _scores300 = null!;
+    private EmbeddingIndex _large = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         var random = new Random(1);
-        query = Enumerable.Range(0, Dimension).Select(_ => random.NextSingle() - 0.5f).ToArray();
-        candidates300 = Enumerable.Range(0, 300 * Dimension).Select(_ => random.NextSingle() - 0.5f).ToArray();
-        scores300 = new float[300];
+        _query = Enumerable.Range(0, Dimension).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        _candidates300 = Enumerable.Range(0, 300 * Dimension).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        _scores300 = new float[300];
         var many = new float[100_000 * Dimension];
         for (var i = 0; i < many.Length; i++)
         {
             many[i] = random.NextSingle() - 0.5f;
         }
 
-        large = EmbeddingIndex.Create(many, Dimension);
+        _large = EmbeddingIndex.Create(many, Dimension);
     }
 
     [GlobalCleanup]
-    public void Cleanup() => large.Dispose();
+    public void Cleanup() => _large.Dispose();
 
     [Benchmark(Baseline = true, Description = "cosine 1×300×768, scalar loop")]
     public float ScalarCosine()
@@ -44,25 +44,25 @@ public class RetrievalBenchmarks
             float dot = 0, qq = 0, mm = 0;
             for (var k = 0; k < Dimension; k++)
             {
-                var m = candidates300[(r * Dimension) + k];
-                dot += query[k] * m;
-                qq += query[k] * query[k];
+                var m = _candidates300[(r * Dimension) + k];
+                dot += _query[k] * m;
+                qq += _query[k] * _query[k];
                 mm += m * m;
             }
 
-            scores300[r] = dot / MathF.Sqrt(qq * mm);
+            _scores300[r] = dot / MathF.Sqrt(qq * mm);
         }
 
-        return scores300[0];
+        return _scores300[0];
     }
 
     [Benchmark(Description = "cosine 1×300×768, EmbeddingMath")]
     public float TensorPrimitivesCosine()
     {
-        EmbeddingMath.CosineSimilarities(query, candidates300, Dimension, scores300);
-        return scores300[0];
+        EmbeddingMath.CosineSimilarities(_query, _candidates300, Dimension, _scores300);
+        return _scores300[0];
     }
 
     [Benchmark(Description = "top-10 of 100,000×768")]
-    public int TopTen() => large.TopK(query, 10)[0].Index;
+    public int TopTen() => _large.TopK(_query, 10)[0].Index;
 }

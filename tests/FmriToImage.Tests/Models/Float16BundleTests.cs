@@ -20,21 +20,21 @@ public sealed class Float16BundleTests : IDisposable
     /// <summary>Largest |difference| of one network's float outputs, fp16 against fp32 (measured 1.3e-4).</summary>
     private const double FloatTolerance = 1e-3;
 
-    private readonly BrainDecoder fp32 = BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"));
-    private readonly BrainDecoder fp16 = BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny_fp16"));
+    private readonly BrainDecoder _fp32 = BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"));
+    private readonly BrainDecoder _fp16 = BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny_fp16"));
 
     public void Dispose()
     {
-        fp32.Dispose();
-        fp16.Dispose();
+        _fp32.Dispose();
+        _fp16.Dispose();
     }
 
     [Fact]
     public void The_graphs_declare_float16_and_the_bundle_loads()
     {
-        Assert.Equal(TensorElementType.Float16, fp16.Bundle.Unet!.Session.Inputs.Single(i => i.Name == "sample").ElementType);
-        Assert.Equal(TensorElementType.Float16, fp16.Bundle.VaeDecoder!.Session.Outputs.Single(o => o.Name == "sample").ElementType);
-        Assert.Equal(TensorElementType.Float16, fp16.Bundle.VoxelEncoders[0].Component.OutputMetadata["latent"].ElementDataType);
+        Assert.Equal(TensorElementType.Float16, _fp16.Bundle.Unet!.Session.Inputs.Single(i => i.Name == "sample").ElementType);
+        Assert.Equal(TensorElementType.Float16, _fp16.Bundle.VaeDecoder!.Session.Outputs.Single(o => o.Name == "sample").ElementType);
+        Assert.Equal(TensorElementType.Float16, _fp16.Bundle.VoxelEncoders[0].Component.OutputMetadata["latent"].ElementDataType);
     }
 
     [Theory]
@@ -45,8 +45,8 @@ public sealed class Float16BundleTests : IDisposable
     {
         var voxels = Enumerable.Range(0, 100).Select(i => MathF.Sin((i * 0.37f) + trial)).ToArray();
         var request = new ReconstructionRequest { Pipeline = pipeline, Seed = 3 };
-        var full = fp32.Reconstruct(voxels, request);
-        var half = fp16.Reconstruct(voxels, request);
+        var full = _fp32.Reconstruct(voxels, request);
+        var half = _fp16.Reconstruct(voxels, request);
 
         Assert.Equal(full.Captions, half.Captions);
         Assert.Equal(full.ChosenIndex, half.ChosenIndex);
@@ -54,13 +54,13 @@ public sealed class Float16BundleTests : IDisposable
         Assert.InRange(MeanGreyDifference(full.LowLevelImages[0], half.LowLevelImages[0]), 0, MeanGreyTolerance);
 
         // Same seed, same bundle: bit-identical, float16 graphs included.
-        Assert.Equal(half.Image.PixelArray, fp16.Reconstruct(voxels, request).Image.PixelArray);
+        Assert.Equal(half.Image.PixelArray, _fp16.Reconstruct(voxels, request).Image.PixelArray);
     }
 
     [Fact]
     public void A_float16_graph_run_directly_takes_float32_values_and_returns_float32()
     {
-        var session = fp16.Bundle.VaeDecoder!.Session;
+        var session = _fp16.Bundle.VaeDecoder!.Session;
         using var latent = AlignedTensor.Copy<float>(Enumerable.Range(0, 64).Select(i => MathF.Cos(i)).ToArray(), [1, 4, 4, 4]);
         using var outputs = session.Run([new("latent_sample", latent)], ["sample"]);
         Assert.Equal(TensorElementType.Float, outputs[0].ElementType);
@@ -71,8 +71,8 @@ public sealed class Float16BundleTests : IDisposable
     public void A_float16_network_differs_from_its_float32_original_only_by_float16_rounding()
     {
         using var latent = AlignedTensor.Copy<float>(Enumerable.Range(0, 64).Select(i => MathF.Cos(i)).ToArray(), [1, 4, 4, 4]);
-        using var full = fp32.Bundle.VaeDecoder!.Session.Run([new("latent_sample", latent)], ["sample"]);
-        using var half = fp16.Bundle.VaeDecoder!.Session.Run([new("latent_sample", latent)], ["sample"]);
+        using var full = _fp32.Bundle.VaeDecoder!.Session.Run([new("latent_sample", latent)], ["sample"]);
+        using var half = _fp16.Bundle.VaeDecoder!.Session.Run([new("latent_sample", latent)], ["sample"]);
         var differences = full[0].ToArray<float>().Zip(half[0].ToArray<float>(), (a, b) => Math.Abs(a - b)).ToArray();
 
         // Measured: max 1.3e-4 on outputs in [-0.19, 0.39] — float16 rounding of weights, input and output; not zero,

@@ -6,13 +6,13 @@ namespace FmriToImage.Tests.Onnx;
 
 public sealed class OrtSessionRunTests : IDisposable
 {
-    private readonly GraphSession elementTypes = GraphSession.Open(TestFiles.OnnxModel("element_types.onnx"));
-    private readonly GraphSession add = GraphSession.Open(TestFiles.OnnxModel("add.onnx"));
+    private readonly GraphSession _elementTypes = GraphSession.Open(TestFiles.OnnxModel("element_types.onnx"));
+    private readonly GraphSession _add = GraphSession.Open(TestFiles.OnnxModel("add.onnx"));
 
     public void Dispose()
     {
-        elementTypes.Dispose();
-        add.Dispose();
+        _elementTypes.Dispose();
+        _add.Dispose();
     }
 
     [Fact]
@@ -33,18 +33,18 @@ public sealed class OrtSessionRunTests : IDisposable
         using var xi32 = OrtValue.CreateTensor(i32, [3]);
         using var xu8 = OrtValue.CreateTensor(u8, [3]);
         using var xb = OrtValue.CreateTensor(b, [3]);
-        using var outputs = elementTypes.Run(
+        using var outputs = _elementTypes.Run(
             [new("x_f32", x32), new("x_f16", x16), new("x_f64", x64), new("x_i64", xi64), new("x_i32", xi32), new("x_u8", xu8), new("x_bool", xb)]);
 
-        Assert.Equal([3f, -4f, 0f], outputs.Output(elementTypes, "y_f32").ToArray<float>());
-        Assert.Equal([(Half)3f, (Half)(-4f), (Half)0.5f], outputs.Output(elementTypes, "y_f16").ToArray<Half>());
-        Assert.Equal([2.5, -7.0, 2e-300], outputs.Output(elementTypes, "y_f64").ToArray<double>());
-        Assert.Equal([long.MaxValue / 4 * 3, -21L, 0L], outputs.Output(elementTypes, "y_i64").ToArray<long>());
-        Assert.Equal([int.MaxValue / 4 * 3, -21, 0], outputs.Output(elementTypes, "y_i32").ToArray<int>());
-        Assert.Equal([(byte)2, (byte)254, (byte)0], outputs.Output(elementTypes, "y_u8").ToArray<byte>());
-        Assert.Equal([false, true, false], outputs.Output(elementTypes, "y_bool").ToArray<bool>());
-        Assert.Equal(TensorElementType.Float16, outputs.Output(elementTypes, "y_f16").ElementType);
-        Assert.Equal(TensorElementType.Bool, outputs.Output(elementTypes, "y_bool").ElementType);
+        Assert.Equal([3f, -4f, 0f], outputs.Output(_elementTypes, "y_f32").ToArray<float>());
+        Assert.Equal([(Half)3f, (Half)(-4f), (Half)0.5f], outputs.Output(_elementTypes, "y_f16").ToArray<Half>());
+        Assert.Equal([2.5, -7.0, 2e-300], outputs.Output(_elementTypes, "y_f64").ToArray<double>());
+        Assert.Equal([long.MaxValue / 4 * 3, -21L, 0L], outputs.Output(_elementTypes, "y_i64").ToArray<long>());
+        Assert.Equal([int.MaxValue / 4 * 3, -21, 0], outputs.Output(_elementTypes, "y_i32").ToArray<int>());
+        Assert.Equal([(byte)2, (byte)254, (byte)0], outputs.Output(_elementTypes, "y_u8").ToArray<byte>());
+        Assert.Equal([false, true, false], outputs.Output(_elementTypes, "y_bool").ToArray<bool>());
+        Assert.Equal(TensorElementType.Float16, outputs.Output(_elementTypes, "y_f16").ElementType);
+        Assert.Equal(TensorElementType.Bool, outputs.Output(_elementTypes, "y_bool").ElementType);
     }
 
     [Theory]
@@ -57,7 +57,7 @@ public sealed class OrtSessionRunTests : IDisposable
         var b = Enumerable.Range(0, batch * 3).Select(i => 0.5f * i).ToArray();
         using var va = OrtValue.CreateTensor(a, [batch, 3]);
         using var vb = OrtValue.CreateTensor(b, [batch, 3]);
-        using var outputs = add.Run([new("a", va), new("b", vb)]);
+        using var outputs = _add.Run([new("a", va), new("b", vb)]);
         Assert.Equal([(long)batch, 3], outputs[0].Shape.ToArray());
         Assert.Equal(a.Zip(b, (x, y) => x + y), outputs[0].ToArray<float>());
     }
@@ -91,11 +91,11 @@ public sealed class OrtSessionRunTests : IDisposable
         var sum = new float[6];
         using var va = OrtValue.CreateTensor(a, [2, 3]);
         using var vs = OrtValue.CreateTensor(sum, [2, 3]);
-        add.Run([new("a", va), new("b", va)], [new NamedValue("sum", vs)]);
+        _add.Run([new("a", va), new("b", va)], [new NamedValue("sum", vs)]);
         Assert.Equal([2f, 4, 6, 8, 10, 12], sum);
 
         a[0] = 100; // caller memory is shared with the value, so a second run sees the change
-        add.Run([new("a", va), new("b", va)], [new NamedValue("sum", vs)]);
+        _add.Run([new("a", va), new("b", va)], [new NamedValue("sum", vs)]);
         Assert.Equal(200f, sum[0]);
     }
 
@@ -103,7 +103,7 @@ public sealed class OrtSessionRunTests : IDisposable
     public void An_unknown_input_name_is_named_with_the_models_inputs()
     {
         using var v = OrtValue.CreateTensor(new float[3], [1, 3]);
-        var error = Assert.Throws<TensorContractException>(() => add.Run([new("a", v), new("bee", v)]));
+        var error = Assert.Throws<TensorContractException>(() => _add.Run([new("a", v), new("bee", v)]));
         Assert.Equal("bee", error.TensorName);
         Assert.Contains("add.onnx has no input named 'bee'", error.Message);
         Assert.Contains("a: float32 [batch, 3]", error.Message);
@@ -113,7 +113,7 @@ public sealed class OrtSessionRunTests : IDisposable
     public void A_missing_input_is_named()
     {
         using var v = OrtValue.CreateTensor(new float[3], [1, 3]);
-        var error = Assert.Throws<TensorContractException>(() => add.Run([new("a", v)]));
+        var error = Assert.Throws<TensorContractException>(() => _add.Run([new("a", v)]));
         Assert.Equal("b", error.TensorName);
         Assert.Contains("missing input 'b: float32 [batch, 3]'", error.Message);
         Assert.Contains("Given: a", error.Message);
@@ -123,7 +123,7 @@ public sealed class OrtSessionRunTests : IDisposable
     public void An_input_given_twice_is_refused()
     {
         using var v = OrtValue.CreateTensor(new float[3], [1, 3]);
-        var error = Assert.Throws<TensorContractException>(() => add.Run([new("a", v), new("a", v)]));
+        var error = Assert.Throws<TensorContractException>(() => _add.Run([new("a", v), new("a", v)]));
         Assert.Contains("'a' is given twice", error.Message);
     }
 
@@ -132,7 +132,7 @@ public sealed class OrtSessionRunTests : IDisposable
     {
         using var a = OrtValue.CreateTensor(new double[3], [1, 3]);
         using var b = OrtValue.CreateTensor(new float[3], [1, 3]);
-        var error = Assert.Throws<TensorContractException>(() => add.Run([new("a", a), new("b", b)]));
+        var error = Assert.Throws<TensorContractException>(() => _add.Run([new("a", a), new("b", b)]));
         Assert.Equal("a", error.TensorName);
         Assert.Contains("input 'a' expects float32 [batch, 3] but got float64 [1, 3]", error.Message);
     }
@@ -142,7 +142,7 @@ public sealed class OrtSessionRunTests : IDisposable
     {
         using var a = OrtValue.CreateTensor(new float[3], [3]);
         using var b = OrtValue.CreateTensor(new float[3], [1, 3]);
-        var error = Assert.Throws<TensorContractException>(() => add.Run([new("a", a), new("b", b)]));
+        var error = Assert.Throws<TensorContractException>(() => _add.Run([new("a", a), new("b", b)]));
         Assert.Contains("expects rank 2 [batch, 3] but got rank 1 [3]", error.Message);
     }
 
@@ -167,9 +167,9 @@ public sealed class OrtSessionRunTests : IDisposable
     {
         using var a = OrtValue.CreateTensor(new float[3], [1, 3]);
         using var wrong = OrtValue.CreateTensor(new long[3], [1, 3]);
-        var typeError = Assert.Throws<TensorContractException>(() => add.Run([new("a", a), new("b", a)], [new NamedValue("sum", wrong)]));
+        var typeError = Assert.Throws<TensorContractException>(() => _add.Run([new("a", a), new("b", a)], [new NamedValue("sum", wrong)]));
         Assert.Contains("output 'sum' expects float32", typeError.Message);
-        var nameError = Assert.Throws<TensorContractException>(() => add.Run([new("a", a), new("b", a)], ["total"]));
+        var nameError = Assert.Throws<TensorContractException>(() => _add.Run([new("a", a), new("b", a)], ["total"]));
         Assert.Contains("no output named 'total'", nameError.Message);
     }
 

@@ -5,9 +5,9 @@ namespace FmriToImage.Tests.Samples.Reconstruct;
 /// <summary>The job's own command-line values: rows, image ids, library messages in option names, shuffled pairs.</summary>
 public sealed class CommandLineTests : IDisposable
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("fmri2img-cli-").FullName;
+    private readonly string _folder = Directory.CreateTempSubdirectory("fmri2img-cli-").FullName;
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     [Fact]
     public void Rows_are_ranges_and_single_rows_each_once()
@@ -22,25 +22,25 @@ public sealed class CommandLineTests : IDisposable
     public void Image_ids_come_from_a_list_a_plain_file_or_a_row_image_csv()
     {
         Assert.Equal("b", GroundTruthImages.ReadIds("a, b,c")[1]);
-        var plain = Path.Combine(folder, "ids.txt");
+        var plain = Path.Combine(_folder, "ids.txt");
         File.WriteAllLines(plain, ["13", "22", ""]);
         Assert.Equal(new Dictionary<int, string> { [0] = "13", [1] = "22" }, GroundTruthImages.ReadIds(plain));
-        var csv = Path.Combine(folder, "map.csv");
+        var csv = Path.Combine(_folder, "map.csv");
         File.WriteAllLines(csv, ["row,image", "5,coco_1", "2,coco_9"]);
         Assert.Equal(new Dictionary<int, string> { [5] = "coco_1", [2] = "coco_9" }, GroundTruthImages.ReadIds(csv));
         File.WriteAllLines(csv, ["row,image", "5,coco_1", "5,coco_9"]);
         Assert.Contains("mapped twice", Assert.Throws<UsageException>(() => GroundTruthImages.ReadIds(csv)).Message);
-        Assert.Contains("does not exist", Assert.Throws<UsageException>(() => GroundTruthImages.ReadIds(Path.Combine(folder, "none.csv"))).Message);
+        Assert.Contains("does not exist", Assert.Throws<UsageException>(() => GroundTruthImages.ReadIds(Path.Combine(_folder, "none.csv"))).Message);
     }
 
     [Fact]
     public void A_folder_id_names_one_image_file()
     {
-        new FmriToImage.Imaging.RgbImage(2, 2).SavePng(Path.Combine(folder, "coco_1.png"));
-        Assert.Single(GroundTruthImages.Load(folder, "coco_1", [0]));
-        var e = Assert.Throws<UsageException>(() => GroundTruthImages.Load(folder, "coco_2", [0]));
+        new FmriToImage.Imaging.RgbImage(2, 2).SavePng(Path.Combine(_folder, "coco_1.png"));
+        Assert.Single(GroundTruthImages.Load(_folder, "coco_1", [0]));
+        var e = Assert.Throws<UsageException>(() => GroundTruthImages.Load(_folder, "coco_2", [0]));
         Assert.Contains("no PNG or JPEG named 'coco_2'", e.Message);
-        Assert.Contains("names no image for trial row 1", Assert.Throws<UsageException>(() => GroundTruthImages.Load(folder, "coco_1", [1])).Message);
+        Assert.Contains("names no image for trial row 1", Assert.Throws<UsageException>(() => GroundTruthImages.Load(_folder, "coco_1", [1])).Message);
     }
 
     [Fact]

@@ -20,16 +20,16 @@ public sealed class NonFiniteTests : IDisposable
     private const int NanRow = 2;
     private const int InfiniteRow = 4;
 
-    private readonly string folder = Directory.CreateTempSubdirectory("fmri2img-nonfinite-").FullName;
-    private readonly float[] values;
+    private readonly string _folder = Directory.CreateTempSubdirectory("fmri2img-nonfinite-").FullName;
+    private readonly float[] _values;
 
     public NonFiniteTests()
     {
         var random = new Random(18);
-        values = Enumerable.Range(0, Rows * Voxels).Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray();
-        values.AsSpan(NanRow * Voxels, Voxels).Fill(float.NaN);
-        values[InfiniteRow * Voxels + 7] = float.PositiveInfinity;
-        NpyFile.Write(TrialsFile, values, [Rows, Voxels]);
+        _values = Enumerable.Range(0, Rows * Voxels).Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray();
+        _values.AsSpan(NanRow * Voxels, Voxels).Fill(float.NaN);
+        _values[InfiniteRow * Voxels + 7] = float.PositiveInfinity;
+        NpyFile.Write(TrialsFile, _values, [Rows, Voxels]);
         Directory.CreateDirectory(Images);
         for (var r = 0; r < Rows; r++)
         {
@@ -46,13 +46,13 @@ public sealed class NonFiniteTests : IDisposable
         File.WriteAllLines(IdsFile, ["row,image", .. Enumerable.Range(0, Rows).Select(r => $"{r},img{r}")]);
     }
 
-    private string TrialsFile => Path.Combine(folder, "trials.npy");
+    private string TrialsFile => Path.Combine(_folder, "trials.npy");
 
-    private string Images => Path.Combine(folder, "images");
+    private string Images => Path.Combine(_folder, "images");
 
-    private string IdsFile => Path.Combine(folder, "ids.csv");
+    private string IdsFile => Path.Combine(_folder, "ids.csv");
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     [Fact]
     public void By_default_a_nan_row_exits_4_naming_the_row_voxel_and_the_option_to_pass()
@@ -64,14 +64,14 @@ public sealed class NonFiniteTests : IDisposable
         Assert.Contains("--nonfinite zero", errors, StringComparison.Ordinal);
         Assert.Contains("--nonfinite skip-trial", errors, StringComparison.Ordinal);
         Assert.DoesNotContain("NonFiniteHandling", output + errors, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFiles(Path.Combine(folder, "out", "trials")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(_folder, "out", "trials")));
     }
 
     [Fact]
     public void Zero_gives_the_run_of_the_file_with_its_non_finite_values_set_to_0()
     {
-        var zeroed = Path.Combine(folder, "zeroed.npy");
-        NpyFile.Write(zeroed, values.Select(v => float.IsFinite(v) ? v : 0f).ToArray(), [Rows, Voxels]);
+        var zeroed = Path.Combine(_folder, "zeroed.npy");
+        NpyFile.Write(zeroed, _values.Select(v => float.IsFinite(v) ? v : 0f).ToArray(), [Rows, Voxels]);
 
         var run = Succeed(TrialsFile, IdsFile, "zero", "--nonfinite", "zero");
         var reference = Succeed(zeroed, IdsFile, "zeroed");
@@ -87,8 +87,8 @@ public sealed class NonFiniteTests : IDisposable
     public void Skip_trial_leaves_out_the_rows_and_keeps_each_remaining_row_with_its_own_image()
     {
         int[] kept = [0, 1, 3, 5];
-        var without = Path.Combine(folder, "without.npy");
-        NpyFile.Write(without, kept.SelectMany(r => values.Skip(r * Voxels).Take(Voxels)).ToArray(), [kept.Length, Voxels]);
+        var without = Path.Combine(_folder, "without.npy");
+        NpyFile.Write(without, kept.SelectMany(r => _values.Skip(r * Voxels).Take(Voxels)).ToArray(), [kept.Length, Voxels]);
 
         var run = Succeed(TrialsFile, IdsFile, "skip", "--nonfinite", "skip-trial");
         var reference = Succeed(without, string.Join(",", kept.Select(r => $"img{r}")), "without");
@@ -137,7 +137,7 @@ public sealed class NonFiniteTests : IDisposable
             Assert.Equal(skipped, set.SkippedRows);
             for (var i = 0; i < kept.Length; i++)
             {
-                Assert.Equal(values.AsSpan(kept[i] * Voxels, Voxels).ToArray(), set.Voxels.Row(i).ToArray());
+                Assert.Equal(_values.AsSpan(kept[i] * Voxels, Voxels).ToArray(), set.Voxels.Row(i).ToArray());
                 Assert.Equal(images[kept[i]], set.GroundTruth![i].Pixels.ToArray());
             }
         }
@@ -170,12 +170,12 @@ public sealed class NonFiniteTests : IDisposable
     private (int Code, string Out, string Errors) Run(string data, string imageIds, string output, params string[] more) =>
         ReconstructProcess.Run(TestFiles.RepositoryRoot, [
             "--bundle", TestFiles.Fixture("bundle", "tiny"), "--data", data, "--images", Images, "--image-ids", imageIds,
-            "--out", Path.Combine(folder, output), .. more]);
+            "--out", Path.Combine(_folder, output), .. more]);
 
     private (int Code, string Out, string Errors, string Folder) Succeed(string data, string imageIds, string output, params string[] more)
     {
         var (code, stdout, errors) = Run(data, imageIds, output, more);
         Assert.True(code == 0, $"{string.Join(' ', more)}: exit {code}:\n{stdout}{errors}");
-        return (code, stdout, errors, Path.Combine(folder, output));
+        return (code, stdout, errors, Path.Combine(_folder, output));
     }
 }

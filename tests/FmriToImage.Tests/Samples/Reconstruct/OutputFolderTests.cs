@@ -5,9 +5,9 @@ namespace FmriToImage.Tests.Samples.Reconstruct;
 /// <summary>--out is checked before anything runs.</summary>
 public sealed class OutputFolderTests : IDisposable
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("fmri2img-out-").FullName;
+    private readonly string _folder = Directory.CreateTempSubdirectory("fmri2img-out-").FullName;
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     [Theory]
     [InlineData("")]
@@ -18,7 +18,7 @@ public sealed class OutputFolderTests : IDisposable
     [Fact]
     public void An_existing_file_or_a_device_is_refused()
     {
-        var file = Path.Combine(folder, "metrics.json");
+        var file = Path.Combine(_folder, "metrics.json");
         File.WriteAllText(file, "{}");
         Assert.Contains("names an existing file", OutputFolder.Prepare(file));
         if (!OperatingSystem.IsWindows())
@@ -30,7 +30,7 @@ public sealed class OutputFolderTests : IDisposable
     [Fact]
     public void A_folder_below_a_file_is_refused()
     {
-        var file = Path.Combine(folder, "a-file");
+        var file = Path.Combine(_folder, "a-file");
         File.WriteAllText(file, "");
         Assert.Contains("cannot be made or written", OutputFolder.Prepare(Path.Combine(file, "out")));
     }
@@ -38,7 +38,7 @@ public sealed class OutputFolderTests : IDisposable
     [Fact]
     public void A_new_folder_is_made_with_its_trials_folder_and_nothing_else()
     {
-        var output = Path.Combine(folder, "out");
+        var output = Path.Combine(_folder, "out");
         Assert.Null(OutputFolder.Prepare(output));
         Assert.True(Directory.Exists(Path.Combine(output, "trials")));
         Assert.Empty(Directory.GetFiles(output, "*", SearchOption.AllDirectories));

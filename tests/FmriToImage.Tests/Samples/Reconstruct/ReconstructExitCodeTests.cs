@@ -14,9 +14,9 @@ public sealed class ReconstructExitCodeTests : IDisposable
     private const int Usage = 2;
     private const int Invalid = 4;
 
-    private readonly string output = Directory.CreateTempSubdirectory("fmri2img-exit-").FullName;
+    private readonly string _output = Directory.CreateTempSubdirectory("fmri2img-exit-").FullName;
 
-    public void Dispose() => Directory.Delete(output, recursive: true);
+    public void Dispose() => Directory.Delete(_output, recursive: true);
 
     public static TheoryData<string> HostileBundles() =>
     [
@@ -31,7 +31,7 @@ public sealed class ReconstructExitCodeTests : IDisposable
     {
         using var temp = new TempBundle();
         var named = Hostile(temp, kind);
-        var (code, log) = Run("--bundle", temp.Root, "--limit", "1", "--out", Path.Combine(output, "out"));
+        var (code, log) = Run("--bundle", temp.Root, "--limit", "1", "--out", Path.Combine(_output, "out"));
         Assert.True(code == Invalid, $"exit {code}, expected {Invalid}:\n{log}");
         Assert.Contains(named, Unwrapped(log));
     }
@@ -41,7 +41,7 @@ public sealed class ReconstructExitCodeTests : IDisposable
     [InlineData("garbage.nii", "sizeof_hdr")]
     public void A_hostile_data_file_exits_4_naming_it(string file, string expected)
     {
-        var (code, log) = Run("--data", TestFiles.Fixture("hostile", "data", file), "--limit", "1", "--out", Path.Combine(output, "out"));
+        var (code, log) = Run("--data", TestFiles.Fixture("hostile", "data", file), "--limit", "1", "--out", Path.Combine(_output, "out"));
         Assert.True(code == Invalid, $"exit {code}, expected {Invalid}:\n{log}");
         Assert.Contains(expected, Unwrapped(log));
     }
@@ -55,16 +55,16 @@ public sealed class ReconstructExitCodeTests : IDisposable
     [InlineData(5, "--subject", "2")]
     public void The_other_documented_exit_codes_hold(int expected, string option, string value)
     {
-        var (code, log) = Run(option, value, "--out", Path.Combine(output, "out"));
+        var (code, log) = Run(option, value, "--out", Path.Combine(_output, "out"));
         Assert.True(code == expected, $"{option} {value}: exit {code}, expected {expected}:\n{log}");
     }
 
     [Fact]
     public void An_out_that_is_not_a_writable_folder_exits_2_naming_out_before_anything_is_written()
     {
-        var file = Path.Combine(output, "a-file");
+        var file = Path.Combine(_output, "a-file");
         File.WriteAllText(file, "keep");
-        var workingFolder = Directory.CreateDirectory(Path.Combine(output, "cwd")).FullName;
+        var workingFolder = Directory.CreateDirectory(Path.Combine(_output, "cwd")).FullName;
         foreach (var bad in new[] { "", file, "/dev/null" })
         {
             if (bad == "/dev/null" && OperatingSystem.IsWindows())
@@ -84,10 +84,10 @@ public sealed class ReconstructExitCodeTests : IDisposable
     [Fact]
     public void An_invalid_evaluation_bundle_or_mean_image_exits_4_before_any_trial_runs()
     {
-        var notABundle = Directory.CreateDirectory(Path.Combine(output, "not-an-evaluation-bundle")).FullName;
+        var notABundle = Directory.CreateDirectory(Path.Combine(_output, "not-an-evaluation-bundle")).FullName;
         foreach (var (option, value, named) in new[] { ("--mean-image", "README.md", "README.md"), ("--evaluation-bundle", notABundle, "evaluation.json") })
         {
-            var outFolder = Path.Combine(output, "early" + option);
+            var outFolder = Path.Combine(_output, "early" + option);
             var (code, log) = Run("--limit", "1", option, value, "--out", outFolder);
 
             Assert.True(code == Invalid, $"{option} {value}: exit {code}, expected {Invalid}:\n{log}");
@@ -107,7 +107,7 @@ public sealed class ReconstructExitCodeTests : IDisposable
     [InlineData("--device", "--device", "gpu")]
     public void Usage_errors_go_to_stderr_naming_the_option(string named, params string[] args)
     {
-        var (code, stdout, stderr) = ReconstructProcess.Run(TestFiles.RepositoryRoot, [.. args, .. args.Contains("--out") ? Array.Empty<string>() : ["--out", Path.Combine(output, "out")]]);
+        var (code, stdout, stderr) = ReconstructProcess.Run(TestFiles.RepositoryRoot, [.. args, .. args.Contains("--out") ? Array.Empty<string>() : ["--out", Path.Combine(_output, "out")]]);
 
         Assert.True(code == Usage, $"{string.Join(' ', args)}: exit {code}:\n{stdout}{stderr}");
         Assert.Contains(named, stderr);
@@ -149,11 +149,11 @@ public sealed class ReconstructExitCodeTests : IDisposable
     [Fact]
     public void A_killed_run_resumes_to_byte_identical_metrics_even_over_a_damaged_record()
     {
-        var whole = Path.Combine(output, "whole");
+        var whole = Path.Combine(_output, "whole");
         Assert.Equal(0, Run("--limit", "8", "--out", whole).Code);
 
         // kill -9 once the first trial's record is written, then --resume.
-        var killed = Path.Combine(output, "killed");
+        var killed = Path.Combine(_output, "killed");
         var trials = Path.Combine(killed, "trials");
         using (var job = Start("--limit", "8", "--out", killed))
         {

@@ -8,21 +8,21 @@ public sealed class ShardMergeTests : IDisposable
 {
     private static readonly RunIdentity Identity = new("sha256:ab", new ReconstructionRequest { Seed = 3 });
 
-    private readonly string folder = Directory.CreateTempSubdirectory("fmri2img-merge-").FullName;
+    private readonly string _folder = Directory.CreateTempSubdirectory("fmri2img-merge-").FullName;
 
-    private readonly TrialOutputs[] outputs;
+    private readonly TrialOutputs[] _outputs;
 
     public ShardMergeTests()
     {
-        var trials = Directory.CreateDirectory(Path.Combine(folder, "trials")).FullName;
-        outputs = Enumerable.Range(0, 6).Select(k => new TrialOutputs(trials, $"nsd-{k:D5}")).ToArray();
+        var trials = Directory.CreateDirectory(Path.Combine(_folder, "trials")).FullName;
+        _outputs = Enumerable.Range(0, 6).Select(k => new TrialOutputs(trials, $"nsd-{k:D5}")).ToArray();
     }
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     private void Finish(int k, RunIdentity? run)
     {
-        var files = outputs[k];
+        var files = _outputs[k];
         File.WriteAllBytes(files.Final, [1]);
         File.WriteAllBytes(files.Candidate(0), [1]);
         var record = new TrialResult(files.Key, files.Key, "CaptionImg2Img", 0, [new TrialResult.Candidate("model0", 0, 0.5f, null)], [], 1.0, run, null);
@@ -32,12 +32,12 @@ public sealed class ShardMergeTests : IDisposable
     [Fact]
     public void Every_trial_done_by_this_run_merges()
     {
-        for (var k = 0; k < outputs.Length; k++)
+        for (var k = 0; k < _outputs.Length; k++)
         {
             Finish(k, Identity);
         }
 
-        Assert.Null(ShardMerge.Refusal(folder, outputs, Identity));
+        Assert.Null(ShardMerge.Refusal(_folder, _outputs, Identity));
     }
 
     [Fact]
@@ -49,9 +49,9 @@ public sealed class ShardMergeTests : IDisposable
             Finish(k, Identity);
         }
 
-        File.WriteAllText(Path.Combine(folder, "metrics.shard1of3.json"), "{}");
-        File.Delete(outputs[3].Candidate(0)); // a record without its image is not done either
-        var refusal = ShardMerge.Refusal(folder, outputs, Identity);
+        File.WriteAllText(Path.Combine(_folder, "metrics.shard1of3.json"), "{}");
+        File.Delete(_outputs[3].Candidate(0)); // a record without its image is not done either
+        var refusal = ShardMerge.Refusal(_folder, _outputs, Identity);
         Assert.NotNull(refusal);
         Assert.Contains("4 of 6 trials", refusal, StringComparison.Ordinal);
         Assert.Contains("nsd-00000, nsd-00002, nsd-00003, nsd-00005", refusal, StringComparison.Ordinal);
@@ -61,9 +61,9 @@ public sealed class ShardMergeTests : IDisposable
     [Fact]
     public void Shard_outputs_of_different_splits_are_named_as_such()
     {
-        File.WriteAllText(Path.Combine(folder, "metrics.shard0of3.json"), "{}");
-        File.WriteAllText(Path.Combine(folder, "metrics.shard1of4.json"), "{}");
-        var refusal = ShardMerge.Refusal(folder, outputs, Identity);
+        File.WriteAllText(Path.Combine(_folder, "metrics.shard0of3.json"), "{}");
+        File.WriteAllText(Path.Combine(_folder, "metrics.shard1of4.json"), "{}");
+        var refusal = ShardMerge.Refusal(_folder, _outputs, Identity);
         Assert.Contains("6 of 6 trials", refusal, StringComparison.Ordinal);
         Assert.Contains("2 different splits (of 3, of 4)", refusal, StringComparison.Ordinal);
     }
@@ -71,28 +71,28 @@ public sealed class ShardMergeTests : IDisposable
     [Fact]
     public void A_trial_of_another_run_is_refused_even_when_all_are_done()
     {
-        for (var k = 0; k < outputs.Length; k++)
+        for (var k = 0; k < _outputs.Length; k++)
         {
             Finish(k, k == 4 ? Identity with { Request = Identity.Request with { Seed = 4 } } : Identity);
         }
 
-        var refusal = ShardMerge.Refusal(folder, outputs, Identity);
+        var refusal = ShardMerge.Refusal(_folder, _outputs, Identity);
         Assert.NotNull(refusal);
-        Assert.Contains(outputs[4].Json, refusal, StringComparison.Ordinal);
+        Assert.Contains(_outputs[4].Json, refusal, StringComparison.Ordinal);
         Assert.Contains("--seed was 4, this run asks for 3", refusal, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_trial_of_another_bundle_or_an_older_version_is_refused()
     {
-        for (var k = 0; k < outputs.Length; k++)
+        for (var k = 0; k < _outputs.Length; k++)
         {
             Finish(k, Identity);
         }
 
         Finish(2, Identity with { Bundle = "sha256:cd" });
-        Assert.Contains("bundle sha256:cd", ShardMerge.Refusal(folder, outputs, Identity), StringComparison.Ordinal);
+        Assert.Contains("bundle sha256:cd", ShardMerge.Refusal(_folder, _outputs, Identity), StringComparison.Ordinal);
         Finish(2, null);
-        Assert.Contains("older version", ShardMerge.Refusal(folder, outputs, Identity), StringComparison.Ordinal);
+        Assert.Contains("older version", ShardMerge.Refusal(_folder, _outputs, Identity), StringComparison.Ordinal);
     }
 }

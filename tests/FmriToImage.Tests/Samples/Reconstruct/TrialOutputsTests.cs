@@ -5,9 +5,9 @@ namespace FmriToImage.Tests.Samples.Reconstruct;
 /// <summary>When the main job counts a trial as done (--resume skips it and the report reads it).</summary>
 public sealed class TrialOutputsTests : IDisposable
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("fmri2img-trials-").FullName;
+    private readonly string _folder = Directory.CreateTempSubdirectory("fmri2img-trials-").FullName;
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     private static TrialResult Record(int candidates, RunIdentity? run) => new(
         "nsd-00013",
@@ -23,7 +23,7 @@ public sealed class TrialOutputsTests : IDisposable
     [Fact]
     public void A_trial_with_a_candidate_image_missing_is_not_done()
     {
-        var outputs = new TrialOutputs(folder, "nsd-00013");
+        var outputs = new TrialOutputs(_folder, "nsd-00013");
         var record = Record(3, null);
         File.WriteAllBytes(outputs.Final, [1]);
         File.WriteAllBytes(outputs.Candidate(0), [1]);
@@ -37,7 +37,7 @@ public sealed class TrialOutputsTests : IDisposable
     [Fact]
     public void The_run_identity_survives_the_record_file_and_tells_settings_apart()
     {
-        var outputs = new TrialOutputs(folder, "nsd-00013");
+        var outputs = new TrialOutputs(_folder, "nsd-00013");
         var identity = new RunIdentity("sha256:ab", new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip, Steps = 7, Seed = 3 });
         File.WriteAllText(outputs.Json, System.Text.Json.JsonSerializer.Serialize(Record(1, identity)));
         var stored = outputs.ReadRecord()!.Run;
@@ -50,7 +50,7 @@ public sealed class TrialOutputsTests : IDisposable
     [Fact]
     public void A_record_made_before_nonfinite_existed_reads_as_error_and_another_mode_is_named()
     {
-        var outputs = new TrialOutputs(folder, "nsd-00013");
+        var outputs = new TrialOutputs(_folder, "nsd-00013");
         var identity = new RunIdentity("sha256:ab", new ReconstructionRequest { Seed = 3 }, "skip-trial");
         var json = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(Record(1, identity)))!;
         Assert.True(json["Run"]!.AsObject().Remove(nameof(RunIdentity.NonFinite)));
@@ -71,7 +71,7 @@ public sealed class TrialOutputsTests : IDisposable
     {
         // What a kill during the record's write left before records were written atomically
         // (tests/fixtures/make_hostile_fixtures.py): --resume must redo the trial, never crash on it.
-        var outputs = new TrialOutputs(folder, "nsd-00013");
+        var outputs = new TrialOutputs(_folder, "nsd-00013");
         File.Copy(TestFiles.Fixture("hostile", "trials", hostile), outputs.Json);
         File.WriteAllBytes(outputs.Final, [1]);
         File.WriteAllBytes(outputs.Candidate(0), [1]);
@@ -83,7 +83,7 @@ public sealed class TrialOutputsTests : IDisposable
     [Fact]
     public void A_record_of_another_trial_or_with_its_chosen_index_outside_the_candidates_means_not_done()
     {
-        var outputs = new TrialOutputs(folder, "nsd-00013");
+        var outputs = new TrialOutputs(_folder, "nsd-00013");
         File.WriteAllText(outputs.Json, System.Text.Json.JsonSerializer.Serialize(Record(1, null) with { Key = "nsd-00022" }));
         Assert.Null(outputs.ReadRecord());
         var outOfRange = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(Record(1, null)))!;

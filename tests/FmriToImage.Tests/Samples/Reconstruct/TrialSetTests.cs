@@ -11,17 +11,17 @@ namespace FmriToImage.Tests.Samples.Reconstruct;
 /// </summary>
 public sealed class TrialSetTests : IDisposable
 {
-    private readonly BrainDecoder decoder = BrainDecoder.Load(TestFiles.RepoPath("models", "demo"));
+    private readonly BrainDecoder _decoder = BrainDecoder.Load(TestFiles.RepoPath("models", "demo"));
 
     private static string Algonauts => TestFiles.RepoPath("samples", "data", "algonauts-mini", "subj01");
 
-    public void Dispose() => decoder.Dispose();
+    public void Dispose() => _decoder.Dispose();
 
     [Fact]
     public async Task The_algonauts_layout_gives_the_nsd_layouts_trials_bit_for_bit()
     {
-        var nsd = await TrialSet.LoadAsync(TestFiles.RepoPath("samples", "data", "nsd-mini"), decoder, 1, 12, null, null, null, null, NonFiniteHandling.Reject, CancellationToken.None);
-        var algonauts = await TrialSet.LoadAsync(Algonauts, decoder, 1, 12, null, null, null, null, NonFiniteHandling.Reject, CancellationToken.None);
+        var nsd = await TrialSet.LoadAsync(TestFiles.RepoPath("samples", "data", "nsd-mini"), _decoder, 1, 12, null, null, null, null, NonFiniteHandling.Reject, CancellationToken.None);
+        var algonauts = await TrialSet.LoadAsync(Algonauts, _decoder, 1, 12, null, null, null, null, NonFiniteHandling.Reject, CancellationToken.None);
 
         Assert.Equal(nsd.Keys, algonauts.Keys);
         Assert.Equal(nsd.Labels, algonauts.Labels);
@@ -32,8 +32,8 @@ public sealed class TrialSetTests : IDisposable
     [Fact]
     public async Task A_roi_set_zeroes_every_vertex_outside_its_rois()
     {
-        var all = await TrialSet.LoadAsync(Algonauts, decoder, 1, 3, null, null, null, null, NonFiniteHandling.Reject, CancellationToken.None);
-        var set1 = await TrialSet.LoadAsync(Algonauts, decoder, 1, 3, TrialSet.ParseRoiSet("set1"), null, null, null, NonFiniteHandling.Reject, CancellationToken.None);
+        var all = await TrialSet.LoadAsync(Algonauts, _decoder, 1, 3, null, null, null, null, NonFiniteHandling.Reject, CancellationToken.None);
+        var set1 = await TrialSet.LoadAsync(Algonauts, _decoder, 1, 3, TrialSet.ParseRoiSet("set1"), null, null, null, NonFiniteHandling.Reject, CancellationToken.None);
         var bundleSet1 = FmriToImage.Data.Npy.NpyFile.ReadAsSingle(TestFiles.RepoPath("models", "demo", "masks", "set1_indices.npy"))
             .Select(v => (int)v).ToHashSet();
 
@@ -66,7 +66,7 @@ public sealed class TrialSetTests : IDisposable
     [Fact]
     public async Task A_roi_set_on_other_data_is_refused()
     {
-        await Assert.ThrowsAsync<ArgumentException>(() => TrialSet.LoadAsync(TestFiles.RepoPath("samples", "data", "nsd-mini"), decoder, 1, 1, RoiSet.Set1, null, null, null, NonFiniteHandling.Reject, CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentException>(() => TrialSet.LoadAsync(TestFiles.RepoPath("samples", "data", "nsd-mini"), _decoder, 1, 1, RoiSet.Set1, null, null, null, NonFiniteHandling.Reject, CancellationToken.None));
     }
 
     [Fact]
