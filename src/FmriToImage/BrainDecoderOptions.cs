@@ -34,7 +34,9 @@ public sealed record BrainDecoderOptions
     /// DirectML, CoreML, ...; the application then references that provider's ONNX Runtime package), or change any
     /// other option. With <see cref="ExecutionProviderPolicy.Cpu"/> the library appends none, so the hook's providers
     /// come first and CPU runs what they cannot. Each network reports what it was created with
-    /// (<see cref="BrainDecoder.Networks"/>).
+    /// (<see cref="BrainDecoder.Networks"/>). Since a hook may append a device provider, whose copies of bound host
+    /// inputs are made when they are bound, the denoising loop then binds its inputs again and synchronizes before and
+    /// after every step, also when the hook appended none (a small cost on CPU).
     /// </summary>
     public Action<BundleComponentKind, SessionOptions>? ConfigureSession { get; init; }
 

@@ -215,20 +215,25 @@ internal sealed class GraphSession : IDisposable
     /// </summary>
     private void RunOnDevice(OrtIoBinding binding, ConditionalWeakTable<OrtIoBinding, List<(string Name, OrtValue Value)>> kept, RunOptions runOptions, CancellationToken cancellationToken)
     {
-        if (kept.TryGetValue(binding, out var inputs))
+        kept.TryGetValue(binding, out var inputs);
+        // Inside RunCore, between its Enter and Exit: the binding is only touched while the session is held alive.
+        RunCore(runOptions, cancellationToken, (Session: _session, Binding: binding, Inputs: inputs), static (options, state) =>
         {
-            lock (inputs)
+            if (state.Inputs is { } bound)
             {
-                foreach (var (name, value) in inputs)
+                lock (bound)
                 {
-                    OnnxErrors.Call(() => binding.BindInput(name, value), $"binding input '{name}' of '{ModelName}'");
+                    foreach (var (name, value) in bound)
+                    {
+                        state.Binding.BindInput(name, value);
+                    }
                 }
             }
-        }
 
-        OnnxErrors.Call(binding.SynchronizeBoundInputs, $"copying the bound inputs of '{ModelName}' to the device");
-        RunCore(runOptions, cancellationToken, (session: _session, binding), static (options, state) => state.session.RunWithBinding(options, state.binding));
-        OnnxErrors.Call(binding.SynchronizeBoundOutputs, $"copying the bound outputs of '{ModelName}' from the device");
+            state.Binding.SynchronizeBoundInputs();
+            state.Session.RunWithBinding(options, state.Binding);
+            state.Binding.SynchronizeBoundOutputs();
+        });
     }
 
     /// <summary>

@@ -22,6 +22,9 @@ internal sealed class Denoising : IDisposable
     private readonly ConcurrentBag<DiffusionPrior> _priors = [];
     private volatile bool _disposed;
 
+    /// <summary>Orders <see cref="Dispose"/> and a wrapper's return, so no returned wrapper outlives the pool undisposed.</summary>
+    private readonly Lock _poolGate = new();
+
     /// <param name="components">The networks and geometry.</param>
     /// <param name="priorTokenWidth">The prior's token width: the UNet's (whose conditioning it produces).</param>
     public Denoising(DecoderComponents components, int? priorTokenWidth)
@@ -102,7 +105,11 @@ internal sealed class Denoising : IDisposable
     /// <summary>Releases every pooled wrapper's buffers. Idempotent.</summary>
     public void Dispose()
     {
-        _disposed = true;
+        lock (_poolGate)
+        {
+            _disposed = true;
+        }
+
         Drain(_unets);
         Drain(_priors);
     }
@@ -117,11 +124,18 @@ internal sealed class Denoising : IDisposable
     private void Return<T>(ConcurrentBag<T> pool, T wrapper)
         where T : IDisposable
     {
-        pool.Add(wrapper);
-        if (_disposed)
+        // Under the lock Dispose sets the flag with: a wrapper returned after Dispose is disposed here, one returned
+        // before is in the bag Dispose drains; none is left undisposed.
+        lock (_poolGate)
         {
-            Drain(pool);
+            if (!_disposed)
+            {
+                pool.Add(wrapper);
+                return;
+            }
         }
+
+        wrapper.Dispose();
     }
 
     private static void Drain<T>(ConcurrentBag<T> pool)
