@@ -5,4 +5,4 @@ namespace FmriToImage.Diffusion;
 /// <param name="Count">How many steps this run performs (fewer than the inference steps for img2img).</param>
 /// <param name="Timestep">The timestep the step started from.</param>
 /// <param name="Elapsed">Wall-clock time since the run started.</param>
-public readonly record struct DiffusionStep(int Index, int Count, int Timestep, TimeSpan Elapsed);
+public readonly record struct DiffusionStep(int Index, int Count, double Timestep, TimeSpan Elapsed);

@@ -17,7 +17,11 @@ public interface IDenoiser
     /// (NCHW row-major for a UNet). With classifier-free guidance the batch is [unconditional…, conditional…].
     /// </param>
     /// <param name="batchSize">The number of samples in <paramref name="latents"/>.</param>
-    /// <param name="timestep">The current timestep (the same for the whole batch).</param>
+    /// <param name="timestep">
+    /// The current timestep (the same for the whole batch): the scheduler's <see cref="IDiffusionScheduler.ModelTimestep"/>,
+    /// an integer for DDIM and PNDM, fractional for Euler's linspace or Karras timesteps and EDM's c_noise. A network that
+    /// takes integer timesteps must refuse a fractional one rather than round it.
+    /// </param>
     /// <param name="conditioning">
     /// The conditioning, <paramref name="batchSize"/> blocks of equal length in the same batch order as the latents
     /// (e.g. text encoder hidden states [batch, 77, 768]); empty when the request has none.
@@ -27,7 +31,7 @@ public interface IDenoiser
     void Denoise(
         ReadOnlySpan<float> latents,
         int batchSize,
-        int timestep,
+        double timestep,
         ReadOnlySpan<float> conditioning,
         Span<float> destination,
         CancellationToken cancellationToken);

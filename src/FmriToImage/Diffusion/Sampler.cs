@@ -24,9 +24,10 @@ namespace FmriToImage.Diffusion;
 /// reproduced).
 /// </para>
 /// <para>
-/// Timesteps: <see cref="IDenoiser"/> takes an integer timestep, so a run whose scheduler gives a fractional one
-/// (Euler in linspace spacing or with Karras sigmas, diffusers' EDM) is refused with
-/// <see cref="NotSupportedException"/> before the network runs, never rounded.
+/// Timesteps: <see cref="IDenoiser"/> receives the scheduler's <see cref="IDiffusionScheduler.ModelTimestep"/> as a
+/// <see cref="double"/>, fractional for Euler in linspace spacing or with Karras sigmas and for diffusers' EDM. A
+/// denoiser whose network takes integer timesteps must refuse a fractional one, never round it (the library's UNet and
+/// prior wrappers do, naming their graph's <c>timestep</c> input).
 /// </para>
 /// <para>
 /// Thread-safety: a sampler drives one scheduler and so runs one request at a time; a concurrent call throws
@@ -113,7 +114,6 @@ public sealed class Sampler
     /// conditioning is not a multiple of N, or the unconditional conditioning differs from the conditioning.
     /// </exception>
     /// <exception cref="InvalidOperationException">The sampler is already running another request.</exception>
-    /// <exception cref="NotSupportedException">The scheduler gives a fractional timestep, which <see cref="IDenoiser"/> cannot take.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by a required parameter (a result array or the caller's Span); both are in the first public baseline.")]
     public void Sample(DiffusionRequest request, Span<float> latents, IProgress<DiffusionStep>? progress = null, CancellationToken cancellationToken = default)
@@ -160,16 +160,6 @@ public sealed class Sampler
         int steps = scheduler.StepCount;
         int first = img2img ? scheduler.Img2ImgStartIndex(request.Strength) : 0;
         int count = steps - first;
-        for (int i = first; i < steps; i++)
-        {
-            double timestep = scheduler.ModelTimestep(i);
-            if (timestep != Math.Round(timestep))
-            {
-                throw new NotSupportedException(string.Create(CultureInfo.InvariantCulture,
-                    $"{scheduler.ClassName} gives the fractional timestep {timestep} at step {i} of {n}, but IDenoiser takes integer timesteps; use integer timesteps (for Euler, timestep_spacing \"leading\" or \"trailing\" without Karras sigmas)."));
-            }
-        }
-
         if (img2img)
         {
             if (count == 0)
@@ -207,7 +197,7 @@ public sealed class Sampler
         {
             cancellationToken.ThrowIfCancellationRequested();
             int index = first + i;
-            int t = (int)scheduler.ModelTimestep(index);
+            double t = scheduler.ModelTimestep(index);
             Span<float> output = modelOutput;
             latents.CopyTo(modelInput);
             if (guided)

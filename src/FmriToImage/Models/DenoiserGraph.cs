@@ -1,3 +1,5 @@
+using System.Globalization;
+using FmriToImage.Diffusion;
 using FmriToImage.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
@@ -44,16 +46,48 @@ internal sealed class DenoiserGraph : IDisposable
 
     public GraphNode Output { get; }
 
+    /// <summary>Whether the graph's <c>timestep</c> is an integer tensor (int64 or int32), which cannot take a fractional timestep.</summary>
+    public bool TakesIntegerTimesteps => Timestep.ElementType is TensorElementType.Int64 or TensorElementType.Int32;
+
+    /// <summary>
+    /// Checks, before any network runs, that every timestep <paramref name="scheduler"/> gives from step
+    /// <paramref name="firstIndex"/> on (after its <see cref="IDiffusionScheduler.SetTimesteps"/>) fits the graph's
+    /// <c>timestep</c> type: an integer graph cannot take a fractional one, and it is never rounded.
+    /// </summary>
+    /// <exception cref="TensorContractException">A fractional timestep meets an integer <c>timestep</c> input; the message names both.</exception>
+    public void CheckTimesteps(IDiffusionScheduler scheduler, int firstIndex)
+    {
+        ArgumentNullException.ThrowIfNull(scheduler);
+        if (!TakesIntegerTimesteps)
+        {
+            return;
+        }
+
+        for (var i = firstIndex; i < scheduler.StepCount; i++)
+        {
+            var t = scheduler.ModelTimestep(i);
+            if (t != Math.Round(t))
+            {
+                throw FractionalTimestep(t, string.Create(CultureInfo.InvariantCulture, $"{scheduler.ClassName} gives at step {i} of {scheduler.StepCount}"));
+            }
+        }
+    }
+
     /// <summary>
     /// One run: <paramref name="sample"/> (shape <paramref name="sampleShape"/>) and <paramref name="context"/>
     /// [batch, sequence, tokenWidth] in, the prediction out into <paramref name="destination"/>.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The wrapper was disposed (a new binding would never be released).</exception>
-    public void Run(ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth, ReadOnlySpan<float> sample, int timestep, ReadOnlySpan<float> context, Span<float> destination, CancellationToken cancellationToken)
+    public void Run(ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth, ReadOnlySpan<float> sample, double timestep, ReadOnlySpan<float> context, Span<float> destination, CancellationToken cancellationToken)
     {
         if (_disposed)
         {
             throw new ObjectDisposedException(_kind, $"This {_kind} wrapper was disposed; create a new one to run the graph.");
+        }
+
+        if (TakesIntegerTimesteps && timestep != Math.Round(timestep))
+        {
+            throw FractionalTimestep(timestep, "the sampler passed");
         }
 
         var batch = (int)sampleShape[0];
@@ -116,6 +150,11 @@ internal sealed class DenoiserGraph : IDisposable
 
         _bindings.Clear();
     }
+
+    private TensorContractException FractionalTimestep(double timestep, string source) =>
+        new(string.Create(CultureInfo.InvariantCulture,
+                $"{Session.ModelName}: the {_kind}'s input 'timestep' is {Timestep.ElementType} (integer timesteps), but {source} the fractional timestep {timestep}; it is never rounded. Use a scheduler config with integer timesteps (DDIM, PNDM, SgmEulerEDMScheduler, or EulerDiscreteScheduler with timestep_spacing \"leading\" or \"trailing\" and no Karras sigmas) or a {_kind} export whose 'timestep' is float."),
+            "timestep");
 
     private static GraphNode Node(IReadOnlyList<GraphNode> nodes, string name, string kind) =>
         nodes.FirstOrDefault(n => n.Name == name)

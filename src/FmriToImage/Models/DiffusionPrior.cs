@@ -126,7 +126,7 @@ internal sealed class DiffusionPrior : IDenoiser, IDisposable
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The noisy and the brain tokens differ in length, or do not split into <paramref name="batchSize"/> blocks of whole D-wide tokens.</exception>
-    public void Denoise(ReadOnlySpan<float> latents, int batchSize, int timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
+    public void Denoise(ReadOnlySpan<float> latents, int batchSize, double timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (latents.Length != conditioning.Length || destination.Length != latents.Length)

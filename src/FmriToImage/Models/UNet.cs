@@ -89,10 +89,15 @@ internal sealed class UNet : IDenoiser, IDisposable
     /// <summary>The timestep's element type as the graph declares it.</summary>
     public TensorElementType TimestepElementType => _graph.Timestep.ElementType;
 
+    /// <summary>Checks, before any step runs, that the timesteps of <paramref name="scheduler"/>'s run from step <paramref name="firstIndex"/> fit the graph's <c>timestep</c> type.</summary>
+    /// <exception cref="TensorContractException">The graph takes integer timesteps and the scheduler gives a fractional one.</exception>
+    public void CheckTimesteps(IDiffusionScheduler scheduler, int firstIndex) => _graph.CheckTimesteps(scheduler, firstIndex);
+
     /// <inheritdoc />
+    /// <exception cref="TensorContractException">The graph takes integer timesteps and <paramref name="timestep"/> is fractional.</exception>
     /// <exception cref="ArgumentException">A span's length does not fit the batch size, the latent shape or the token width.</exception>
     /// <exception cref="ObjectDisposedException">The UNet wrapper was disposed.</exception>
-    public void Denoise(ReadOnlySpan<float> latents, int batchSize, int timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
+    public void Denoise(ReadOnlySpan<float> latents, int batchSize, double timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var latentFloats = batchSize * LatentLength;

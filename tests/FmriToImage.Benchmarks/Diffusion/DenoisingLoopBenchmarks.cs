@@ -115,11 +115,11 @@ public class DenoisingLoopBenchmarks
         private readonly float[] _output = GC.AllocateArray<float>(latentFloats, pinned: true);
         private readonly float[] _timestep = GC.AllocateArray<float>(1, pinned: true);
 
-        public void Denoise(ReadOnlySpan<float> latents, int batchSize, int timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
+        public void Denoise(ReadOnlySpan<float> latents, int batchSize, double timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
         {
             latents.CopyTo(_sample);
             conditioning.CopyTo(_context);
-            _timestep[0] = timestep;
+            _timestep[0] = (float)timestep;
             _output.AsSpan(0, destination.Length).CopyTo(destination);
         }
     }

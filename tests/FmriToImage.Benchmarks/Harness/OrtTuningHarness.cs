@@ -358,7 +358,7 @@ internal static class OrtTuningHarness
     /// <summary>Runs a guided batch (unconditional half, conditional half) as two separate denoiser calls.</summary>
     private sealed class GuidanceHalvesDenoiser(IDenoiser inner) : IDenoiser
     {
-        public void Denoise(ReadOnlySpan<float> latents, int batchSize, int timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
+        public void Denoise(ReadOnlySpan<float> latents, int batchSize, double timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
         {
             var half = batchSize / 2;
             var latentHalf = latents.Length / 2;

@@ -10,9 +10,9 @@ public sealed class SamplerTests
     /// <summary>The reference's toy network: out[b,i] = 0.5·x[b,i]·t/(t+1) + 0.01·cond[b, i mod K].</summary>
     private sealed class ToyDenoiser : IDenoiser
     {
-        public List<(int Batch, int Timestep, float[] Conditioning)> Calls { get; } = [];
+        public List<(int Batch, double Timestep, float[] Conditioning)> Calls { get; } = [];
 
-        public void Denoise(ReadOnlySpan<float> latents, int batchSize, int timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
+        public void Denoise(ReadOnlySpan<float> latents, int batchSize, double timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
         {
             Calls.Add((batchSize, timestep, conditioning.ToArray()));
             int length = latents.Length / batchSize;
@@ -22,7 +22,7 @@ public sealed class SamplerTests
                 for (int i = 0; i < length; i++)
                 {
                     float c = k == 0 ? 0f : conditioning[(b * k) + (i % k)];
-                    destination[(b * length) + i] = (0.5f * latents[(b * length) + i] * timestep / (timestep + 1)) + (0.01f * c);
+                    destination[(b * length) + i] = (0.5f * latents[(b * length) + i] * (float)timestep / ((float)timestep + 1)) + (0.01f * c);
                 }
             }
         }
@@ -57,7 +57,7 @@ public sealed class SamplerTests
 
         float[] result = sampler.Sample(request);
 
-        Assert.Equal(DdimReference.Ints(run.GetProperty("timesteps")), denoiser.Calls.Select(c => c.Timestep));
+        Assert.Equal(DdimReference.Ints(run.GetProperty("timesteps")).Select(t => (double)t), denoiser.Calls.Select(c => c.Timestep));
         DdimReference.AssertClose(DdimReference.Doubles(run.GetProperty("result")), result, 2e-5, name);
     }
 
@@ -135,7 +135,7 @@ public sealed class SamplerTests
         int noiseTimestep = e.GetProperty("noise_timestep").GetInt32();
         Assert.Equal(noiseTimestep, recorder.Timesteps[0]);
         scheduler.SetTimesteps(50);
-        Assert.Equal(scheduler.Timesteps.Skip(tStart), recorder.Timesteps);
+        Assert.Equal(scheduler.Timesteps.Skip(tStart).Select(t => (double)t), recorder.Timesteps);
         float expectedScale = (float)Math.Sqrt(1 - scheduler.AlphasCumprod[noiseTimestep]);
         for (int i = 0; i < length; i++)
         {
@@ -158,9 +158,9 @@ public sealed class SamplerTests
     {
         public float[]? FirstInput { get; private set; }
 
-        public List<int> Timesteps { get; } = [];
+        public List<double> Timesteps { get; } = [];
 
-        public void Denoise(ReadOnlySpan<float> latents, int batchSize, int timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
+        public void Denoise(ReadOnlySpan<float> latents, int batchSize, double timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
         {
             FirstInput ??= latents.ToArray();
             Timesteps.Add(timestep);
@@ -174,9 +174,9 @@ public sealed class SamplerTests
     /// </summary>
     private sealed class OracleDenoiser(float[] x0, DdimScheduler scheduler, PredictionType type) : IDenoiser
     {
-        public void Denoise(ReadOnlySpan<float> latents, int batchSize, int timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
+        public void Denoise(ReadOnlySpan<float> latents, int batchSize, double timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
         {
-            double a = scheduler.AlphasCumprod[timestep];
+            double a = scheduler.AlphasCumprod[(int)timestep];
             double sa = Math.Sqrt(a), sb = Math.Sqrt(1 - a);
             for (int i = 0; i < latents.Length; i++)
             {
@@ -362,11 +362,11 @@ public sealed class SamplerTests
         Assert.Equal(4, (await first).Length);
     }
 
-    private delegate void DenoiseAction(ReadOnlySpan<float> latents, int batchSize, int timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken);
+    private delegate void DenoiseAction(ReadOnlySpan<float> latents, int batchSize, double timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken);
 
     private sealed class DelegateDenoiser(DenoiseAction action) : IDenoiser
     {
-        public void Denoise(ReadOnlySpan<float> latents, int batchSize, int timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken) =>
+        public void Denoise(ReadOnlySpan<float> latents, int batchSize, double timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken) =>
             action(latents, batchSize, timestep, conditioning, destination, cancellationToken);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FmriToImage.Diffusion;
 using FmriToImage.Models;
+using FmriToImage.Onnx;
 using FmriToImage.Pipelines;
 
 namespace FmriToImage.Tests.Models;
@@ -28,6 +29,28 @@ public sealed class DiffusionPriorTests(TinyBundle tiny) : IClassFixture<TinyBun
         Assert.Equal(PredictionType.Sample, prior.SchedulerConfig.PredictionType);
         Assert.Equal(BetaSchedule.SquaredCosCapV2, prior.SchedulerConfig.BetaSchedule);
         Assert.Equal(100, prior.SchedulerConfig.NumTrainTimesteps);
+    }
+
+    /// <summary>The fixture prior's 'timestep' is int64: a fractional timestep is refused naming the input, before any run, never rounded.</summary>
+    [Fact]
+    public void An_integer_timestep_graph_refuses_fractional_timesteps_naming_the_input_and_the_scheduler()
+    {
+        var euler = new EulerDiscreteScheduler(new EulerDiscreteSchedulerConfig());
+        euler.SetTimesteps(7); // linspace: 999, 832.5, …
+        var graph = new DenoiserGraph(tiny.Bundle.Prior!.Session, "diffusion prior");
+        var planned = Assert.Throws<TensorContractException>(() => graph.CheckTimesteps(euler, 0));
+        Assert.Equal("timestep", planned.TensorName);
+        Assert.Contains("input 'timestep' is Int64", planned.Message);
+        Assert.Contains("EulerDiscreteScheduler gives at step 1 of 7 the fractional timestep 832.5", planned.Message);
+
+        var ddim = new DdimScheduler(new DdimSchedulerConfig());
+        ddim.SetTimesteps(7);
+        graph.CheckTimesteps(ddim, 0); // integer timesteps pass
+
+        using var prior = ModelLoader.Prior(tiny.Bundle);
+        var tokens = new float[5 * 16];
+        var run = Assert.Throws<TensorContractException>(() => prior.Denoise(tokens, 1, 832.5, tokens, new float[tokens.Length], CancellationToken.None));
+        Assert.Contains("the fractional timestep 832.5", run.Message);
     }
 
     [Theory]
