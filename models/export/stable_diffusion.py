@@ -56,10 +56,14 @@ def main(argv=None) -> None:
     if "scheduler" in args.components:
         from diffusers import DDIMScheduler
 
-        # Any diffusers scheduler config: the library builds its DDIM from the schedule it records.
+        # Any diffusers scheduler config, recorded as DDIM: the library builds the class _class_name names, and
+        # this export's defaults (docs/real-models.md) are DDIM's; the source's class is kept in _source_class_name.
+        # Edit _class_name (e.g. "PNDMScheduler", SD 1.5's own) to sample with another supported scheduler.
         config = dict(DDIMScheduler.load_config(subfolder="scheduler", **source))
+        config["_source_class_name"] = config.get("_class_name")
+        config["_class_name"] = "DDIMScheduler"
         write_json(out / "scheduler" / "scheduler_config.json", config)
-        print(f"wrote {out / 'scheduler' / 'scheduler_config.json'} (from {config.get('_class_name')})")
+        print(f"wrote {out / 'scheduler' / 'scheduler_config.json'} (DDIM, from {config['_source_class_name']})")
     print(f"next: python3 -m models.export.finish_bundle --bundle {out} ...  (docs/real-models.md)")
 
 

@@ -14,33 +14,46 @@ namespace FmriToImage.Pipelines;
 internal static class ComponentValidation
 {
     /// <summary>
-    /// Reads and checks a scheduler config (the bundle layer knows no schedulers, so its values are checked here, at
-    /// load): a malformed file, an unsupported schedule and out-of-range values become problems; a missing UNet
-    /// scheduler config gives null (the table then lists it as missing).
+    /// Reads and checks the UNet's scheduler config (the bundle layer knows no schedulers, so its values are checked
+    /// here, at load): the scheduler its <c>_class_name</c> names is built once; a missing or unknown class, a malformed
+    /// file, an unsupported option and out-of-range values become problems naming the file; a missing config gives
+    /// null (the table then lists it as missing).
     /// </summary>
-    public static DdimSchedulerConfig? Scheduler(ModelBundle bundle, string relativePath, List<string> problems)
+    public static BundleScheduler? UnetScheduler(ModelBundle bundle, List<string> problems)
     {
+        const string path = ModelBundle.SchedulerConfigPath;
+        if (!bundle.HasFile(path))
+        {
+            return null;
+        }
+
         try
         {
-            if (relativePath == ModelBundle.PriorSchedulerConfigPath)
-            {
-                var prior = ModelLoader.PriorSchedulerConfig(bundle);
-                _ = new DdimScheduler(prior);
-                return prior;
-            }
-
-            if (!bundle.HasFile(relativePath))
-            {
-                return null;
-            }
-
-            var config = DdimSchedulerConfig.FromJson(bundle.ReadJson(relativePath));
-            _ = new DdimScheduler(config);
-            return config;
+            return new BundleScheduler(bundle.ReadJson(path).GetRawText());
         }
         catch (Exception e) when (e is SchedulerConfigException or NotSupportedException or ArgumentException)
         {
-            problems.Add($"{relativePath}: {e.Message}");
+            problems.Add($"{path}: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Reads and checks the diffusion prior's scheduler config, which is always sampled with DDIM whatever its
+    /// <c>_class_name</c> says (MindEye ships a <c>DDPMScheduler</c> config; DDIM reads its schedule as diffusers'
+    /// <c>from_config</c> does): a malformed file, an unsupported schedule and out-of-range values become problems.
+    /// </summary>
+    public static DdimSchedulerConfig? PriorScheduler(ModelBundle bundle, List<string> problems)
+    {
+        try
+        {
+            var prior = ModelLoader.PriorSchedulerConfig(bundle);
+            _ = new DdimScheduler(prior);
+            return prior;
+        }
+        catch (Exception e) when (e is SchedulerConfigException or NotSupportedException or ArgumentException)
+        {
+            problems.Add($"{ModelBundle.PriorSchedulerConfigPath}: {e.Message}");
             return null;
         }
     }
@@ -92,9 +105,15 @@ internal static class ComponentValidation
             }
 
             var defaults = components.DefaultsFor(row);
-            foreach (var problem in DiffusionSettings.Check(scheduler, ModelBundle.SchedulerConfigPath, defaults.Steps, defaults.Strength, defaults.Guidance, defaults.Samples, eta: 0))
+            var settings = DiffusionSettings.Check(scheduler, ModelBundle.SchedulerConfigPath, defaults.Steps, defaults.Strength, defaults.Guidance, defaults.Samples, eta: 0);
+            foreach (var problem in settings)
             {
                 problems.Add(DiffusionSettings.Describe(problem, $"{manifest}: pipelines.{row.ManifestKey}."));
+            }
+
+            if (settings.Count == 0)
+            {
+                CheckDefaultTimesteps(components, scheduler, defaults.Steps, $"{manifest}: pipelines.{row.ManifestKey}.steps {defaults.Steps}", problems);
             }
         }
 
@@ -104,6 +123,43 @@ internal static class ComponentValidation
             foreach (var problem in DiffusionSettings.CheckPrior(components.PriorSchedulerConfig, ModelBundle.PriorSchedulerConfigPath, defaults.PriorSteps, defaults.PriorEta))
             {
                 problems.Add(DiffusionSettings.Describe(problem, $"{manifest}: pipelines.{row.ManifestKey}."));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A default run's timesteps against the UNet's <c>timestep</c> type: an integer-timestep graph cannot take the
+    /// fractional timesteps of, e.g., Euler in linspace spacing, so such defaults fail at load (a request's own step count
+    /// is checked again before its loop).
+    /// </summary>
+    private static void CheckDefaultTimesteps(DecoderComponents components, BundleScheduler scheduler, int steps, string owner, List<string> problems)
+    {
+        if (components.Bundle.Unet is not { } unet)
+        {
+            return;
+        }
+
+        DenoiserGraph graph;
+        try
+        {
+            graph = new DenoiserGraph(unet.Session, "UNet");
+        }
+        catch (TensorContractException)
+        {
+            return; // a missing input is CheckDenoisers' problem
+        }
+
+        using (graph)
+        {
+            var run = scheduler.Create();
+            run.SetTimesteps(steps);
+            try
+            {
+                graph.CheckTimesteps(run, 0);
+            }
+            catch (TensorContractException e)
+            {
+                problems.Add($"{owner} with {ModelBundle.SchedulerConfigPath}: {e.Message}");
             }
         }
     }

@@ -34,8 +34,8 @@ internal sealed class DecoderComponents : IDisposable
         _emptyCaption = new Lazy<float[]>(() => TextEncoder!.Encode([string.Empty]).HiddenStates.Release(), LazyThreadSafetyMode.PublicationOnly);
 
         var problems = new List<string>();
-        SchedulerConfig = ComponentValidation.Scheduler(bundle, ModelBundle.SchedulerConfigPath, problems);
-        PriorSchedulerConfig = bundle.Prior is null ? null : ComponentValidation.Scheduler(bundle, ModelBundle.PriorSchedulerConfigPath, problems);
+        SchedulerConfig = ComponentValidation.UnetScheduler(bundle, problems);
+        PriorSchedulerConfig = bundle.Prior is null ? null : ComponentValidation.PriorScheduler(bundle, problems);
         var unetTokenWidth = ComponentValidation.CheckDenoisers(this, problems);
         Denoising = new Denoising(this, unetTokenWidth ?? TokenWidth);
         ComponentValidation.CheckDefaults(this, problems);
@@ -74,8 +74,8 @@ internal sealed class DecoderComponents : IDisposable
 
     public Captioner? Captioner { get; }
 
-    /// <summary>The UNet's scheduler (<c>scheduler/scheduler_config.json</c>), or null when the bundle has none (no pipeline is then available).</summary>
-    public DdimSchedulerConfig? SchedulerConfig { get; }
+    /// <summary>The UNet's scheduler (<c>scheduler/scheduler_config.json</c>, the class its <c>_class_name</c> names), or null when the bundle has none (no pipeline is then available).</summary>
+    public BundleScheduler? SchedulerConfig { get; }
 
     /// <summary>The diffusion prior's scheduler (<c>prior/scheduler_config.json</c>), or null when the bundle has no prior.</summary>
     public DdimSchedulerConfig? PriorSchedulerConfig { get; }

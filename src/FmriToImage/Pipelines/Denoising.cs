@@ -65,8 +65,9 @@ internal sealed class Denoising : IDisposable
 
     /// <summary>
     /// One trial's images: the request's denoising loop over <paramref name="batch"/> latents (img2img from
-    /// <paramref name="initLatents"/> unless empty; noise from the request's seed) with a rented UNet wrapper, then the
-    /// VAE decoding; laps "diffusion" and "decoding".
+    /// <paramref name="initLatents"/> unless empty; noise from the request's seed) with the scheduler the bundle's
+    /// config names and a rented UNet wrapper, then the VAE decoding; laps "diffusion" and "decoding". A fractional
+    /// timestep for an integer-timestep UNet is refused before the UNet runs.
     /// </summary>
     public RgbImage[] Generate(ResolvedRequest request, int batch, float[] conditioning, float[] unconditioning, float[] initLatents, StageClock clock, CancellationToken cancellationToken)
     {
@@ -74,7 +75,10 @@ internal sealed class Denoising : IDisposable
         var unet = Rent(_unets, CreateUNet);
         try
         {
-            var sampler = new Sampler(new DdimScheduler(_components.SchedulerConfig!), unet);
+            var scheduler = _components.SchedulerConfig!.Create();
+            scheduler.SetTimesteps(request.Steps);
+            unet.CheckTimesteps(scheduler, initLatents.Length == 0 ? 0 : scheduler.Img2ImgStartIndex(request.Strength));
+            var sampler = new Sampler(scheduler, unet);
             latents = sampler.Sample(
                 new DiffusionRequest
                 {

@@ -15,17 +15,17 @@ internal static class DiffusionSettings
     public readonly record struct Problem(string Setting, object Actual, string Expected);
 
     /// <summary>Every setting out of range, in a fixed order; empty when all are usable.</summary>
-    /// <param name="scheduler">The scheduler config the steps run on.</param>
+    /// <param name="scheduler">The scheduler the steps run on (any class the bundle's config names).</param>
     /// <param name="schedulerPath">The config's path in the bundle, for the messages.</param>
-    /// <param name="steps">DDIM steps.</param>
+    /// <param name="steps">Inference steps.</param>
     /// <param name="strength">img2img strength.</param>
     /// <param name="guidance">Guidance scale.</param>
     /// <param name="samples">Samples per model or trial.</param>
-    /// <param name="eta">DDIM η.</param>
-    public static List<Problem> Check(DdimSchedulerConfig scheduler, string schedulerPath, int steps, double strength, double guidance, int samples, double eta)
+    /// <param name="eta">DDIM η (must be 0 with the other schedulers).</param>
+    public static List<Problem> Check(BundleScheduler scheduler, string schedulerPath, int steps, double strength, double guidance, int samples, double eta)
     {
         var problems = new List<Problem>();
-        var trainSteps = scheduler.NumTrainTimesteps;
+        var trainSteps = scheduler.MaxInferenceSteps;
         if (steps < 1 || steps > trainSteps)
         {
             problems.Add(new("steps", steps, $"lie in [1, {trainSteps}] (num_train_timesteps of {schedulerPath})"));
@@ -34,8 +34,9 @@ internal static class DiffusionSettings
         {
             try
             {
-                // Leading spacing with a steps offset refuses some counts below T; the scheduler says which.
-                new DdimScheduler(scheduler).SetTimesteps(steps);
+                // Leading spacing with a steps offset refuses some counts below T (PNDM with its Runge-Kutta start
+                // fewer than 4); the scheduler says which.
+                scheduler.Create().SetTimesteps(steps);
             }
             catch (ArgumentOutOfRangeException e)
             {
@@ -61,6 +62,10 @@ internal static class DiffusionSettings
         if (!double.IsFinite(eta) || eta < 0)
         {
             problems.Add(new("eta", eta, "be a finite number ≥ 0"));
+        }
+        else if (eta > 0 && !scheduler.SupportsEta)
+        {
+            problems.Add(new("eta", eta, $"be 0 with the {scheduler.ClassName} of {schedulerPath} (only DDIMScheduler has eta)"));
         }
 
         return problems;

@@ -31,10 +31,14 @@ public sealed class DecoderComponentsTests
     }
 
     [Theory]
-    [InlineData("""{"num_train_timesteps": 1000, "beta_schedule": "sigmoid"}""", "sigmoid")]
-    [InlineData("""{"num_train_timesteps": 0}""", "NumTrainTimesteps must be at least 1")]
-    [InlineData("""{"num_train_timesteps": 1000, "steps_offset": -1}""", "StepsOffset must be at least 0")]
-    [InlineData("""{"num_train_timesteps": "many"}""", "num_train_timesteps")]
+    [InlineData("""{"_class_name": "DDIMScheduler", "num_train_timesteps": 1000, "beta_schedule": "sigmoid"}""", "sigmoid")]
+    [InlineData("""{"_class_name": "DDIMScheduler", "num_train_timesteps": 0}""", "NumTrainTimesteps must be at least 1")]
+    [InlineData("""{"_class_name": "DDIMScheduler", "num_train_timesteps": 1000, "steps_offset": -1}""", "StepsOffset must be at least 0")]
+    [InlineData("""{"_class_name": "DDIMScheduler", "num_train_timesteps": "many"}""", "num_train_timesteps")]
+    [InlineData("""{"_class_name": "EulerDiscreteScheduler", "interpolation_type": "log_linear"}""", "interpolation_type")]
+    [InlineData("""{"_class_name": "PNDMScheduler", "num_train_timesteps": 1e9}""", "NumTrainTimesteps must be at most 10000")]
+    [InlineData("""{"_class_name": "LMSDiscreteScheduler"}""", "_class_name \"LMSDiscreteScheduler\" is not supported; supported: DDIMScheduler, EulerDiscreteScheduler")]
+    [InlineData("""{"num_train_timesteps": 1000}""", "no \"_class_name\"")]
     public void A_bad_main_scheduler_config_is_a_contract_problem_at_load(string json, string expected)
     {
         using var temp = new TempBundle();
