@@ -131,7 +131,8 @@ public sealed class BrainDecoderTests : IDisposable
     {
         var voxels = Trial(2);
         var unclip = new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip };
-        Assert.Throws<ArgumentException>(() => _decoder.Reconstruct(voxels, new ReconstructionRequest { UsePrior = true }));
+        var noPrior = Assert.Throws<ArgumentException>(() => _decoder.Reconstruct(voxels, new ReconstructionRequest { UsePrior = true }));
+        Assert.Contains("pipelines with a prior (Unclip); CaptionImg2Img has none", noPrior.Message);
         var steps = Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.Reconstruct(voxels, unclip with { PriorSteps = 101 }));
         Assert.Contains("[1, 100]", steps.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.Reconstruct(voxels, unclip with { PriorEta = float.NaN }));

@@ -16,15 +16,16 @@ internal static class ComponentValidation
     /// <summary>
     /// Reads and checks a scheduler config (the bundle layer knows no schedulers, so its values are checked here, at
     /// load): a malformed file, an unsupported schedule and out-of-range values become problems; a missing UNet
-    /// scheduler config gives null (the table then lists it as missing).
+    /// scheduler config gives null (the table then lists it as missing); a missing prior scheduler config names the
+    /// pipelines of <paramref name="table"/> that use a prior.
     /// </summary>
-    public static DdimSchedulerConfig? Scheduler(ModelBundle bundle, string relativePath, List<string> problems)
+    public static DdimSchedulerConfig? Scheduler(ModelBundle bundle, PipelineTable table, string relativePath, List<string> problems)
     {
         try
         {
             if (relativePath == ModelBundle.PriorSchedulerConfigPath)
             {
-                var prior = ModelLoader.PriorSchedulerConfig(bundle);
+                var prior = ModelLoader.PriorSchedulerConfig(bundle, table);
                 _ = new DdimScheduler(prior);
                 return prior;
             }

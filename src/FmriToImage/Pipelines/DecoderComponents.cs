@@ -25,17 +25,17 @@ internal sealed class DecoderComponents : IDisposable
         Bundle = bundle;
         Table = table;
         VoxelEncoders = ModelLoader.VoxelEncoders(bundle);
-        VaeDecoder = bundle.VaeDecoder is null ? null : ModelLoader.VaeDecoder(bundle);
-        ImageEncoder = bundle.ImageEncoder is null || !bundle.HasFile(BundleLayout.ImageEncoderPreprocessor) ? null : ModelLoader.ImageEncoder(bundle);
-        TextEncoder = bundle.TextEncoder is null ? null : ModelLoader.TextEncoder(bundle);
-        Captioner = bundle.CaptionerVision is null || bundle.CaptionerDecoder is null || !bundle.HasFile(BundleLayout.CaptionerPreprocessor) ? null : ModelLoader.Captioner(bundle);
+        VaeDecoder = bundle.VaeDecoder is null ? null : ModelLoader.VaeDecoder(bundle, table);
+        ImageEncoder = bundle.ImageEncoder is null || !bundle.HasFile(BundleLayout.ImageEncoderPreprocessor) ? null : ModelLoader.ImageEncoder(bundle, table);
+        TextEncoder = bundle.TextEncoder is null ? null : ModelLoader.TextEncoder(bundle, table);
+        Captioner = bundle.CaptionerVision is null || bundle.CaptionerDecoder is null || !bundle.HasFile(BundleLayout.CaptionerPreprocessor) ? null : ModelLoader.Captioner(bundle, table);
         (LatentHeight, LatentWidth) = VaeDecoder is null ? (0, 0) : ComponentValidation.LatentSize(bundle, VaeDecoder, VoxelEncoders);
         TokenWidth = (int?)bundle.Unet?.ConfigNumber("cross_attention_dim");
         _emptyCaption = new Lazy<float[]>(() => TextEncoder!.Encode([string.Empty]).HiddenStates.Release(), LazyThreadSafetyMode.PublicationOnly);
 
         var problems = new List<string>();
-        SchedulerConfig = ComponentValidation.Scheduler(bundle, ModelBundle.SchedulerConfigPath, problems);
-        PriorSchedulerConfig = bundle.Prior is null ? null : ComponentValidation.Scheduler(bundle, ModelBundle.PriorSchedulerConfigPath, problems);
+        SchedulerConfig = ComponentValidation.Scheduler(bundle, table, ModelBundle.SchedulerConfigPath, problems);
+        PriorSchedulerConfig = bundle.Prior is null ? null : ComponentValidation.Scheduler(bundle, table, ModelBundle.PriorSchedulerConfigPath, problems);
         var unetTokenWidth = ComponentValidation.CheckDenoisers(this, problems);
         Denoising = new Denoising(this, unetTokenWidth ?? TokenWidth);
         ComponentValidation.CheckDefaults(this, problems);

@@ -83,7 +83,7 @@ internal sealed record ResolvedRequest
         {
             if (request.UsePrior == true)
             {
-                throw new ArgumentException($"UsePrior applies to the Unclip pipeline; {row.Name} has no prior.", nameof(request));
+                throw new ArgumentException($"UsePrior applies only to pipelines with a prior ({string.Join(", ", components.Table.Rows.Where(r => r.UsesPrior).Select(r => r.Name))}); {row.Name} has none.", nameof(request));
             }
 
             return resolved;
