@@ -63,8 +63,9 @@ public sealed class BrainDecoder : IDisposable
 
     /// <summary>
     /// Why retrieval (<see cref="Retrieve"/> with <see cref="EmbedImage"/>'s index) cannot work with this bundle, decided
-    /// from its graphs before anything runs, or null when it can: it needs an image encoder, a voxel encoder with role
-    /// <c>image_tokens</c> and an <c>image_embedding</c> output, and the two embeddings of one width where the graphs fix it.
+    /// from its graphs before anything runs, or null when it can: it needs an image encoder with its preprocessing
+    /// (<see cref="CanEmbedImages"/>) and an <c>image_embeds</c> output, a voxel encoder with role <c>image_tokens</c>
+    /// and an <c>image_embedding</c> output, and the two embeddings of one width where the graphs fix it.
     /// </summary>
     public string? RetrievalUnavailableReason
     {
@@ -75,19 +76,29 @@ public sealed class BrainDecoder : IDisposable
                 return "the bundle has no image encoder";
             }
 
+            if (!CanEmbedImages)
+            {
+                return $"the bundle has no '{BundleLayout.ImageEncoderPreprocessor}', the image encoder's preprocessing";
+            }
+
+            if (!imageEncoder.OutputMetadata.ContainsKey("image_embeds"))
+            {
+                return $"{imageEncoder} has no 'image_embeds' output";
+            }
+
             if (Bundle.VoxelEncoders.FirstOrDefault(v => v.Entry.Role == VoxelEncoderRole.ImageTokens) is not { } brain)
             {
                 return "the bundle has no voxel encoder with role 'image_tokens'";
             }
 
-            if (!brain.Component.OutputMetadata.TryGetValue("image_embedding", out var brainEmbedding))
+            if (!brain.Component.OutputMetadata.ContainsKey("image_embedding"))
             {
                 return $"{brain.Component} has no 'image_embedding' output";
             }
 
-            var imageWidth = imageEncoder.OutputMetadata.TryGetValue("image_embeds", out var imageEmbeds) ? imageEmbeds.Dimensions[^1] : (int?)null;
-            var brainWidth = brainEmbedding.Dimensions[^1];
-            return imageWidth is > 0 && brainWidth > 0 && imageWidth != brainWidth
+            var imageWidth = ComponentValidation.FixedWidth(imageEncoder.Session, "image_embeds");
+            var brainWidth = ComponentValidation.FixedWidth(brain.Component.Session, "image_embedding");
+            return imageWidth is not null && brainWidth is not null && imageWidth != brainWidth
                 ? $"{brain.Component}'s image_embedding has {brainWidth} values, the image encoder's image_embeds {imageWidth}: they are not one space"
                 : null;
         }

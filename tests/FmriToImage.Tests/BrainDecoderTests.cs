@@ -351,6 +351,20 @@ public sealed class BrainDecoderTests : IDisposable
         Assert.Equal(Array.IndexOf(direct, direct.Max()), hits[0].Index);
     }
 
+    [Fact]
+    public void Retrieval_is_unavailable_when_the_image_encoder_lacks_its_preprocessing()
+    {
+        Assert.Null(_decoder.RetrievalUnavailableReason);
+
+        using var temp = new Bundle.TempBundle();
+        File.Delete(temp.PathOf("image_encoder/preprocessor_config.json"));
+        temp.EditManifest(m => m["files"]!.AsObject().Remove("image_encoder/preprocessor_config.json"));
+        using var decoder = BrainDecoder.Load(temp.Root);
+        Assert.False(decoder.CanEmbedImages);
+        Assert.Contains("image_encoder/preprocessor_config.json", decoder.RetrievalUnavailableReason);
+        Assert.Throws<FmriToImage.Bundle.BundleComponentMissingException>(() => decoder.EmbedImage(new RgbImage(32, 32)));
+    }
+
     private static float Cosine(float[] a, float[] b)
     {
         var scores = new float[1];
