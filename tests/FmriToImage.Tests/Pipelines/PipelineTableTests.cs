@@ -42,7 +42,9 @@ public sealed class PipelineTableTests
         // The default table does not know it.
         using var plain = BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"));
         Assert.DoesNotContain(Toy, plain.AvailablePipelines);
-        Assert.Throws<ArgumentOutOfRangeException>(() => plain.Reconstruct(Trial(1), new ReconstructionRequest { Pipeline = Toy }));
+        var unknown = Assert.Throws<ArgumentOutOfRangeException>(() => plain.Reconstruct(Trial(1), new ReconstructionRequest { Pipeline = Toy }));
+        Assert.Equal("request", unknown.ParamName);
+        Assert.Contains("ReconstructionRequest.Pipeline is 100", unknown.Message);
     }
 
     [Fact]
