@@ -120,7 +120,7 @@ public sealed class BrainDecoder : IDisposable
     /// <param name="bundlePath">The bundle folder (e.g. models/demo).</param>
     /// <param name="options">Execution provider, threads, logging; null for the defaults (CPU).</param>
     /// <returns>The decoder; dispose it.</returns>
-    /// <exception cref="BundleFormatException">A bundle file is malformed or a path leaves the folder.</exception>
+    /// <exception cref="MalformedFileException">A bundle file is malformed or a path leaves the folder.</exception>
     /// <exception cref="BundleIntegrityException">A file's sha256 differs from the manifest's.</exception>
     /// <exception cref="BundleComponentMissingException">A file is missing, or the bundle has no brain part (<c>fmri_decoder.json</c>).</exception>
     /// <exception cref="BundleContractException">Graphs or configs do not fit the contract (every problem listed).</exception>
