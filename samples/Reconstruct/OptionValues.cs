@@ -1,6 +1,7 @@
 using System.CommandLine.Parsing;
 using System.Globalization;
 using FmriToImage.Data;
+using FmriToImage.Reconstructions;
 
 namespace FmriToImage.Samples.Reconstruct;
 
@@ -11,8 +12,15 @@ namespace FmriToImage.Samples.Reconstruct;
 /// </summary>
 internal static class OptionValues
 {
-    /// <summary>The pipelines the job runs, by their command-line names.</summary>
-    public static readonly string[] Pipelines = ["caption-img2img", "unclip"];
+    /// <summary>The pipelines the job runs, by their command-line names (the default first), each with the library's pipeline.</summary>
+    public static readonly (string Name, ReconstructionPipeline Pipeline)[] PipelineNames =
+    [
+        ("caption-img2img", ReconstructionPipeline.CaptionImg2Img),
+        ("unclip", ReconstructionPipeline.Unclip),
+    ];
+
+    /// <summary>The command-line names of <see cref="PipelineNames"/>.</summary>
+    public static readonly string[] Pipelines = [.. PipelineNames.Select(p => p.Name)];
 
     /// <summary>--nonfinite's values, the default first, each with the library's handling.</summary>
     public static readonly (string Name, NonFiniteHandling Handling)[] NonFiniteModes =
@@ -75,6 +83,21 @@ internal static class OptionValues
         var all = names.Length == 2 ? string.Join(" and ", names) : string.Join(", ", names[..^1]) + " and " + names[^1];
         return Error(result, $"'{given}' is not {what}; did you mean '{closest}'? The {plural} are {all}", names[0]);
     };
+
+    /// <summary>--pipeline: the library's pipeline for a command-line name (one of <see cref="PipelineNames"/>, as <see cref="Pipeline"/> returns it).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="name"/> is not in <see cref="PipelineNames"/>: never a silent fallback to another pipeline.</exception>
+    public static ReconstructionPipeline PipelineFor(string name)
+    {
+        foreach (var (known, pipeline) in PipelineNames)
+        {
+            if (known == name)
+            {
+                return pipeline;
+            }
+        }
+
+        throw new ArgumentOutOfRangeException(nameof(name), name, $"--pipeline '{name}' has no library pipeline; the job maps {string.Join(", ", Pipelines)}.");
+    }
 
     /// <summary>--nonfinite: the library's handling for a mode name (one of <see cref="NonFiniteModes"/>).</summary>
     public static NonFiniteHandling NonFinite(string mode) => NonFiniteModes.Single(m => m.Name == mode).Handling;

@@ -303,7 +303,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
 
     var request = new ReconstructionRequest
     {
-        Pipeline = parse.GetValue(pipelineOption) == "unclip" ? ReconstructionPipeline.Unclip : ReconstructionPipeline.CaptionImg2Img,   // OptionValues.Pipeline returns the lower-case name
+        Pipeline = OptionValues.PipelineFor(parse.GetValue(pipelineOption)!),
         Steps = parse.GetValue(stepsOption),
         Strength = parse.GetValue(strengthOption),
         Guidance = parse.GetValue(guidanceOption),

@@ -63,8 +63,9 @@ public sealed class BrainDecoder : IDisposable
 
     /// <summary>
     /// Why retrieval (<see cref="Retrieve"/> with <see cref="EmbedImage"/>'s index) cannot work with this bundle, decided
-    /// from its graphs before anything runs, or null when it can: it needs an image encoder, a voxel encoder with role
-    /// <c>image_tokens</c> and an <c>image_embedding</c> output, and the two embeddings of one width where the graphs fix it.
+    /// from its graphs before anything runs, or null when it can: it needs an image encoder with its preprocessing
+    /// (<see cref="CanEmbedImages"/>) and an <c>image_embeds</c> output, a voxel encoder with role <c>image_tokens</c>
+    /// and an <c>image_embedding</c> output, and the two embeddings of one width where the graphs fix it.
     /// </summary>
     public string? RetrievalUnavailableReason
     {
@@ -75,19 +76,29 @@ public sealed class BrainDecoder : IDisposable
                 return "the bundle has no image encoder";
             }
 
+            if (!CanEmbedImages)
+            {
+                return $"the bundle has no '{BundleLayout.ImageEncoderPreprocessor}', the image encoder's preprocessing";
+            }
+
+            if (!imageEncoder.OutputMetadata.ContainsKey("image_embeds"))
+            {
+                return $"{imageEncoder} has no 'image_embeds' output";
+            }
+
             if (Bundle.VoxelEncoders.FirstOrDefault(v => v.Entry.Role == VoxelEncoderRole.ImageTokens) is not { } brain)
             {
                 return "the bundle has no voxel encoder with role 'image_tokens'";
             }
 
-            if (!brain.Component.OutputMetadata.TryGetValue("image_embedding", out var brainEmbedding))
+            if (!brain.Component.OutputMetadata.ContainsKey("image_embedding"))
             {
                 return $"{brain.Component} has no 'image_embedding' output";
             }
 
-            var imageWidth = imageEncoder.OutputMetadata.TryGetValue("image_embeds", out var imageEmbeds) ? imageEmbeds.Dimensions[^1] : (int?)null;
-            var brainWidth = brainEmbedding.Dimensions[^1];
-            return imageWidth is > 0 && brainWidth > 0 && imageWidth != brainWidth
+            var imageWidth = ComponentValidation.FixedWidth(imageEncoder.Session, "image_embeds");
+            var brainWidth = ComponentValidation.FixedWidth(brain.Component.Session, "image_embedding");
+            return imageWidth is not null && brainWidth is not null && imageWidth != brainWidth
                 ? $"{brain.Component}'s image_embedding has {brainWidth} values, the image encoder's image_embeds {imageWidth}: they are not one space"
                 : null;
         }
@@ -109,7 +120,7 @@ public sealed class BrainDecoder : IDisposable
     /// <param name="bundlePath">The bundle folder (e.g. models/demo).</param>
     /// <param name="options">Execution provider, threads, logging; null for the defaults (CPU).</param>
     /// <returns>The decoder; dispose it.</returns>
-    /// <exception cref="BundleFormatException">A bundle file is malformed or a path leaves the folder.</exception>
+    /// <exception cref="MalformedFileException">A bundle file is malformed or a path leaves the folder.</exception>
     /// <exception cref="BundleIntegrityException">A file's sha256 differs from the manifest's.</exception>
     /// <exception cref="BundleComponentMissingException">A file is missing, or the bundle has no brain part (<c>fmri_decoder.json</c>).</exception>
     /// <exception cref="BundleContractException">Graphs or configs do not fit the contract (every problem listed).</exception>
@@ -153,7 +164,7 @@ public sealed class BrainDecoder : IDisposable
     /// <exception cref="VoxelCountMismatchException">The vector's length is not <see cref="VoxelCount"/>.</exception>
     /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
     /// <exception cref="BundleComponentMissingException">The bundle lacks a component the pipeline needs (or the prior <see cref="ReconstructionRequest.UsePrior"/> asks for).</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A request setting is out of range (every one is named, with its value and range: steps within the scheduler's <c>num_train_timesteps</c>, strength in [0, 1], finite guidance, samples ≥ 1, η ≥ 0, prior steps and η).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A request setting is out of range (every one is named, with its value and range: steps within the scheduler's <c>num_train_timesteps</c>, strength in [0, 1], finite guidance, samples ≥ 1, η ≥ 0, prior steps and η), or the pipeline is not one this decoder runs; the parameter named is <c>request</c>.</exception>
     /// <exception cref="ArgumentException">A request setting does not apply to the pipeline (<see cref="ReconstructionRequest.UsePrior"/> on caption → img2img).</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="OrtException">A network run failed in the runtime (e.g. out of memory); nothing the checks above can foresee.</exception>

@@ -131,7 +131,8 @@ public sealed class BrainDecoderTests : IDisposable
     {
         var voxels = Trial(2);
         var unclip = new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip };
-        Assert.Throws<ArgumentException>(() => _decoder.Reconstruct(voxels, new ReconstructionRequest { UsePrior = true }));
+        var noPrior = Assert.Throws<ArgumentException>(() => _decoder.Reconstruct(voxels, new ReconstructionRequest { UsePrior = true }));
+        Assert.Contains("pipelines with a prior (Unclip); CaptionImg2Img has none", noPrior.Message);
         var steps = Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.Reconstruct(voxels, unclip with { PriorSteps = 101 }));
         Assert.Contains("[1, 100]", steps.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.Reconstruct(voxels, unclip with { PriorEta = float.NaN }));
@@ -348,6 +349,20 @@ public sealed class BrainDecoderTests : IDisposable
         var direct = new float[5];
         EmbeddingMath.CosineSimilarities(_decoder.EmbedBrain(Trial(5)), images.SelectMany(_decoder.EmbedImage).ToArray(), _decoder.EmbedImage(images[0]).Length, direct);
         Assert.Equal(Array.IndexOf(direct, direct.Max()), hits[0].Index);
+    }
+
+    [Fact]
+    public void Retrieval_is_unavailable_when_the_image_encoder_lacks_its_preprocessing()
+    {
+        Assert.Null(_decoder.RetrievalUnavailableReason);
+
+        using var temp = new Bundle.TempBundle();
+        File.Delete(temp.PathOf("image_encoder/preprocessor_config.json"));
+        temp.EditManifest(m => m["files"]!.AsObject().Remove("image_encoder/preprocessor_config.json"));
+        using var decoder = BrainDecoder.Load(temp.Root);
+        Assert.False(decoder.CanEmbedImages);
+        Assert.Contains("image_encoder/preprocessor_config.json", decoder.RetrievalUnavailableReason);
+        Assert.Throws<FmriToImage.Bundle.BundleComponentMissingException>(() => decoder.EmbedImage(new RgbImage(32, 32)));
     }
 
     private static float Cosine(float[] a, float[] b)

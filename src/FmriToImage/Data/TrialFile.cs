@@ -60,11 +60,10 @@ public static class TrialFile
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="DataShapeException">The array has the wrong rank, no trials, a grid other than the mask's, or volumes come without a mask or with fewer than 2 trials (2 finite trials with SkipTrial).</exception>
     /// <exception cref="VoxelCountMismatchException">A matrix is not <paramref name="voxelCount"/> wide, or the mask does not hold <paramref name="voxelCount"/> voxels.</exception>
-    /// <exception cref="DataFileFormatException">The file is malformed.</exception>
-    /// <exception cref="Hdf5ObjectNotFoundException">An HDF5 file has no <c>/betas</c> dataset.</exception>
+    /// <exception cref="MalformedFileException">The file is malformed.</exception>
+    /// <exception cref="FmriToImageException">An HDF5 file has no <c>/betas</c> dataset, or its <c>/betas</c> does not hold numbers.</exception>
     /// <exception cref="NonFiniteValueException">A value is NaN or infinite and <paramref name="nonFinite"/> is Reject (the exception names the trial and voxel).</exception>
     /// <exception cref="DataSizeLimitException">The trials kept (all of them for volumes, which are z-scored over the file) × voxels exceed <see cref="ReadLimits.MaxValues"/>; checked from the header before anything is read.</exception>
-    /// <exception cref="Hdf5TypeNotNumericException">An HDF5 file's <c>/betas</c> does not hold numbers.</exception>
     public static async Task<TrialFileContents> ReadAsync(string path, int voxelCount, VoxelMask? mask, VoxelOrder order = VoxelOrder.NumpyXyz, int? limit = null,
         NonFiniteHandling nonFinite = NonFiniteHandling.Reject, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {

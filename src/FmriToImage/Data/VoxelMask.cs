@@ -41,7 +41,7 @@ public sealed class VoxelMask
     /// </summary>
     /// <param name="path">A .nii or .nii.gz file with one volume.</param>
     /// <returns>The mask on the file's grid.</returns>
-    /// <exception cref="NiftiFormatException">The file is malformed.</exception>
+    /// <exception cref="MalformedFileException">The file is malformed.</exception>
     /// <exception cref="DataShapeException">The file holds more than one volume.</exception>
     public static VoxelMask FromNifti(string path)
     {

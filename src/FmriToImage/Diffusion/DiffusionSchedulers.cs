@@ -15,9 +15,10 @@ public static class DiffusionSchedulers
     /// <param name="json">The JSON text of the file.</param>
     /// <returns>The scheduler, before <see cref="IDiffusionScheduler.SetTimesteps"/>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="json"/> is null.</exception>
-    /// <exception cref="SchedulerConfigException">
+    /// <exception cref="MalformedFileException">
     /// Not a JSON object, no <c>_class_name</c> string, a class name this library does not implement (the message
-    /// names it and the supported ones), or a known key with the wrong JSON type.
+    /// names it and the supported ones), or a known key with the wrong JSON type (<see cref="MalformedFileException.File"/>
+    /// is <c>scheduler_config.json</c>).
     /// </exception>
     /// <exception cref="NotSupportedException">A key names a value the chosen scheduler does not implement.</exception>
     /// <exception cref="ArgumentException">A value is out of range for the scheduler (its constructor's checks).</exception>

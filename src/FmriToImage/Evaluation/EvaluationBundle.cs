@@ -65,7 +65,7 @@ public sealed class EvaluationBundle : IDisposable
     /// <param name="path">The bundle folder.</param>
     /// <param name="options">Runtime options (default CPU).</param>
     /// <returns>The opened bundle.</returns>
-    /// <exception cref="EvaluationBundleException">The folder, manifest or a file is missing or malformed, or a checksum or graph contract fails.</exception>
+    /// <exception cref="MalformedFileException">The folder, manifest or a file is missing or malformed, or a checksum or graph contract fails.</exception>
     public static EvaluationBundle Open(string path, EvaluationBundleOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);

@@ -139,7 +139,7 @@ public sealed class RgbImage
     /// </summary>
     /// <param name="path">The PNG file.</param>
     /// <returns>The decoded image.</returns>
-    /// <exception cref="PngFormatException">The file is not a valid PNG.</exception>
+    /// <exception cref="MalformedFileException">The file is not a valid PNG.</exception>
     public static RgbImage LoadPng(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -152,8 +152,7 @@ public sealed class RgbImage
     /// </summary>
     /// <param name="path">The image file.</param>
     /// <returns>The decoded image, 8-bit RGB.</returns>
-    /// <exception cref="ImageDecodeException">The file is neither a PNG nor a decodable JPEG.</exception>
-    /// <exception cref="PngFormatException">The file is a malformed PNG.</exception>
+    /// <exception cref="MalformedFileException">The file is neither a PNG nor a decodable JPEG, or is a malformed PNG.</exception>
     public static RgbImage Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -164,8 +163,7 @@ public sealed class RgbImage
     /// <param name="bytes">The file's bytes.</param>
     /// <param name="source">A name for the bytes in error messages.</param>
     /// <returns>The decoded image.</returns>
-    /// <exception cref="ImageDecodeException">The bytes are neither a PNG nor a decodable JPEG.</exception>
-    /// <exception cref="PngFormatException">The bytes are a malformed PNG.</exception>
+    /// <exception cref="MalformedFileException">The bytes are neither a PNG nor a decodable JPEG, or are a malformed PNG.</exception>
     public static RgbImage Decode(byte[] bytes, string source = "image bytes")
     {
         ArgumentNullException.ThrowIfNull(bytes);
@@ -183,7 +181,7 @@ public sealed class RgbImage
     /// <summary>Decodes PNG bytes to 8-bit RGB as <see cref="LoadPng(string)"/> does.</summary>
     /// <param name="png">The PNG file's bytes.</param>
     /// <returns>The decoded image.</returns>
-    /// <exception cref="PngFormatException">The bytes are not a valid PNG.</exception>
+    /// <exception cref="MalformedFileException">The bytes are not a valid PNG.</exception>
     public static RgbImage FromPng(ReadOnlySpan<byte> png) => PngDecoder.Decode(png).ToRgbImage();
 
     private int PixelOffset(int x, int y)

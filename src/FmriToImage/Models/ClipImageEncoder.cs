@@ -51,8 +51,8 @@ internal sealed class ClipImageEncoder
 
         using var input = PixelValues.Of(Preprocessor, images);
         using var results = _session.Run([new("pixel_values", input)], _outputs, cancellationToken: cancellationToken);
-        var embeddings = _outputs.Contains("image_embeds") ? ShapedValues.From(results[Array.IndexOf(_outputs, "image_embeds")]) : null;
-        var tokens = _outputs.Contains("last_hidden_state") ? ShapedValues.From(results[Array.IndexOf(_outputs, "last_hidden_state")]) : null;
+        var embeddings = _outputs.Contains("image_embeds") ? ShapedValues.From(results[Array.IndexOf(_outputs, "image_embeds")], _session.ModelName, "image_embeds") : null;
+        var tokens = _outputs.Contains("last_hidden_state") ? ShapedValues.From(results[Array.IndexOf(_outputs, "last_hidden_state")], _session.ModelName, "last_hidden_state") : null;
         return new ImageEncoding(embeddings, tokens);
     }
 }

@@ -59,7 +59,9 @@ internal sealed class ClipTextEncoder
         using var ids = _idType == TensorElementType.Int64 ? Ids<long>(texts, length) : Ids<int>(texts, length);
         string[] wanted = _embeddingOutput is null ? ["last_hidden_state"] : ["last_hidden_state", _embeddingOutput];
         using var outputs = _session.Run([new("input_ids", ids)], wanted, cancellationToken: cancellationToken);
-        return new TextEncoding(ShapedValues.From(outputs[0]), _embeddingOutput is null ? null : ShapedValues.From(outputs[1]));
+        return new TextEncoding(
+            ShapedValues.From(outputs[0], _session.ModelName, "last_hidden_state"),
+            _embeddingOutput is null ? null : ShapedValues.From(outputs[1], _session.ModelName, _embeddingOutput));
     }
 
     private OrtValue Ids<T>(IReadOnlyList<string> texts, int length)

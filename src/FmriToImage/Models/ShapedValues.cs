@@ -33,13 +33,17 @@ internal sealed class ShapedValues
     public ReadOnlySpan<nint> Lengths => _lengths;
 
     /// <summary>The output's float32 values and shape, copied once out of ONNX Runtime's memory.</summary>
-    /// <exception cref="TensorContractException">The output is not float32.</exception>
-    public static ShapedValues From(OrtValue value)
+    /// <param name="value">The output.</param>
+    /// <param name="modelName">The model that produced it (<see cref="GraphSession.ModelName"/>), for the message.</param>
+    /// <param name="output">The output's name, for the message.</param>
+    /// <exception cref="TensorContractException">The output is not float32 (names the model and the output).</exception>
+    public static ShapedValues From(OrtValue value, string modelName, string output)
     {
+        ArgumentNullException.ThrowIfNull(value);
         var info = value.GetTensorTypeAndShape();
         if (info.ElementDataType != TensorElementType.Float)
         {
-            throw new TensorContractException($"The tensor holds {ElementTypes.Name(info.ElementDataType)} elements; float32 was expected.");
+            throw new TensorContractException($"{modelName}: output '{output}' holds {ElementTypes.Name(info.ElementDataType)} elements; float32 was expected.", output);
         }
 
         return new ShapedValues(value.ReadData<float>().ToArray(), info.Shape.Select(d => checked((nint)d)).ToArray());

@@ -50,7 +50,7 @@ internal sealed class CaptionImg2ImgPipeline : IPipeline
 
         var text = components.TextEncoder!;
         var conditional = text.Encode(captions, cancellationToken).HiddenStates.Release();
-        _ = components.EmptyCaptionStates.Length; // the unconditional states: encoded once per decoder, on first use
+        _ = components.EmptyCaptionStates(cancellationToken).Length; // the unconditional states: encoded once per decoder, on first use
         clock.Lap("text encoding");
         var (lowEmbeddings, dimension) = components.EmbedImages(lowLevel, cancellationToken);
         clock.Lap("low-level embedding");
@@ -74,7 +74,7 @@ internal sealed class CaptionImg2ImgPipeline : IPipeline
         {
             var clock = TrialClock();
             var latentLength = components.LatentLength;
-            var unconditional = components.EmptyCaptionStates;
+            var unconditional = components.EmptyCaptionStates(cancellationToken);
             var perText = unconditional.Length;
             var batch = layout.Candidates;
             var conditioning = new float[batch * perText];

@@ -41,13 +41,14 @@ internal static class ComponentValidation
     /// <summary>
     /// Reads and checks the diffusion prior's scheduler config, which is always sampled with DDIM whatever its
     /// <c>_class_name</c> says (MindEye ships a <c>DDPMScheduler</c> config; DDIM reads its schedule as diffusers'
-    /// <c>from_config</c> does): a malformed file, an unsupported schedule and out-of-range values become problems.
+    /// <c>from_config</c> does): a malformed file, an unsupported schedule and out-of-range values become problems; a
+    /// missing file names the pipelines of <paramref name="table"/> that use a prior.
     /// </summary>
-    public static DdimSchedulerConfig? PriorScheduler(ModelBundle bundle, List<string> problems)
+    public static DdimSchedulerConfig? PriorScheduler(ModelBundle bundle, PipelineTable table, List<string> problems)
     {
         try
         {
-            var prior = ModelLoader.PriorSchedulerConfig(bundle);
+            var prior = ModelLoader.PriorSchedulerConfig(bundle, table);
             _ = new DdimScheduler(prior);
             return prior;
         }

@@ -14,7 +14,8 @@ namespace FmriToImage.Pipelines;
 /// <remarks>Thread-safe after construction: the wrappers are, and the denoising service gives each loop its own.</remarks>
 internal sealed class DecoderComponents : IDisposable
 {
-    private readonly Lazy<float[]> _emptyCaption;
+    private readonly Lock _emptyCaptionLock = new();
+    private float[]? _emptyCaption;
 
     /// <summary>
     /// Wraps the bundle's networks and checks them, listing every problem in one <see cref="BundleContractException"/>
@@ -25,17 +26,16 @@ internal sealed class DecoderComponents : IDisposable
         Bundle = bundle;
         Table = table;
         VoxelEncoders = ModelLoader.VoxelEncoders(bundle);
-        VaeDecoder = bundle.VaeDecoder is null ? null : ModelLoader.VaeDecoder(bundle);
-        ImageEncoder = bundle.ImageEncoder is null || !bundle.HasFile(BundleLayout.ImageEncoderPreprocessor) ? null : ModelLoader.ImageEncoder(bundle);
-        TextEncoder = bundle.TextEncoder is null ? null : ModelLoader.TextEncoder(bundle);
-        Captioner = bundle.CaptionerVision is null || bundle.CaptionerDecoder is null || !bundle.HasFile(BundleLayout.CaptionerPreprocessor) ? null : ModelLoader.Captioner(bundle);
+        VaeDecoder = bundle.VaeDecoder is null ? null : ModelLoader.VaeDecoder(bundle, table);
+        ImageEncoder = bundle.ImageEncoder is null || !bundle.HasFile(BundleLayout.ImageEncoderPreprocessor) ? null : ModelLoader.ImageEncoder(bundle, table);
+        TextEncoder = bundle.TextEncoder is null ? null : ModelLoader.TextEncoder(bundle, table);
+        Captioner = bundle.CaptionerVision is null || bundle.CaptionerDecoder is null || !bundle.HasFile(BundleLayout.CaptionerPreprocessor) ? null : ModelLoader.Captioner(bundle, table);
         (LatentHeight, LatentWidth) = VaeDecoder is null ? (0, 0) : ComponentValidation.LatentSize(bundle, VaeDecoder, VoxelEncoders);
         TokenWidth = (int?)bundle.Unet?.ConfigNumber("cross_attention_dim");
-        _emptyCaption = new Lazy<float[]>(() => TextEncoder!.Encode([string.Empty]).HiddenStates.Release(), LazyThreadSafetyMode.PublicationOnly);
 
         var problems = new List<string>();
         SchedulerConfig = ComponentValidation.UnetScheduler(bundle, problems);
-        PriorSchedulerConfig = bundle.Prior is null ? null : ComponentValidation.PriorScheduler(bundle, problems);
+        PriorSchedulerConfig = bundle.Prior is null ? null : ComponentValidation.PriorScheduler(bundle, table, problems);
         var unetTokenWidth = ComponentValidation.CheckDenoisers(this, problems);
         Denoising = new Denoising(this, unetTokenWidth ?? TokenWidth);
         ComponentValidation.CheckDefaults(this, problems);
@@ -99,9 +99,24 @@ internal sealed class DecoderComponents : IDisposable
 
     /// <summary>
     /// The text encoder's token states of the empty caption (the unconditional conditioning of caption → img2img),
-    /// computed on first use and kept for the decoder's life.
+    /// encoded once per decoder, by the first caller and under its <paramref name="cancellationToken"/>, and kept for
+    /// the decoder's life. Concurrent first callers wait for that one encoding; a cancelled encoding keeps nothing, so
+    /// the next caller encodes again.
     /// </summary>
-    public ReadOnlySpan<float> EmptyCaptionStates => _emptyCaption.Value;
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled during the encoding.</exception>
+    public ReadOnlySpan<float> EmptyCaptionStates(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _emptyCaption) is { } states)
+        {
+            return states;
+        }
+
+        lock (_emptyCaptionLock)
+        {
+            _emptyCaption ??= TextEncoder!.Encode([string.Empty], cancellationToken).HiddenStates.Release();
+            return _emptyCaption;
+        }
+    }
 
     /// <summary>The width E of the high-level voxel encoder's <c>image_embedding</c> when its graph fixes it, else null.</summary>
     public int? BrainEmbeddingWidth =>

@@ -11,7 +11,8 @@ namespace FmriToImage.Pipelines;
 /// <summary>
 /// Builds each network wrapper of <c>Models/</c> from a bundle: reads the configs, tokenizers, preprocessing and ROI
 /// sets the wrapper needs and hands it a session plus those values (the wrappers know no bundle). A missing file is a
-/// <see cref="BundleComponentMissingException"/> naming the pipelines of <see cref="PipelineTable.Default"/> that need it.
+/// <see cref="BundleComponentMissingException"/> naming the pipelines that need it, read from the decoder's
+/// <see cref="PipelineTable"/> (each method's <c>table</c>; <see cref="PipelineTable.Default"/> when none is given).
 /// </summary>
 internal static class ModelLoader
 {
@@ -23,9 +24,9 @@ internal static class ModelLoader
     /// </summary>
     /// <exception cref="BundleComponentMissingException">The bundle has no VAE decoder.</exception>
     /// <exception cref="BundleContractException">The config does not give the scaling factor, channels or downsampling factor.</exception>
-    public static VaeDecoder VaeDecoder(ModelBundle bundle)
+    public static VaeDecoder VaeDecoder(ModelBundle bundle, PipelineTable? table = null)
     {
-        var vae = Require(bundle, BundleComponentKind.VaeDecoder);
+        var vae = Require(bundle, BundleComponentKind.VaeDecoder, table);
         var problems = new List<string>();
         var scaling = vae.ConfigNumber("scaling_factor");
         if (scaling is null)
@@ -57,10 +58,9 @@ internal static class ModelLoader
     /// <summary>The bundle's VAE encoder with the scaling factor from the VAE config (the encoder's, else the decoder's).</summary>
     /// <exception cref="BundleComponentMissingException">The bundle has no VAE encoder.</exception>
     /// <exception cref="BundleContractException">No config of the VAE gives the scaling factor.</exception>
-    public static VaeEncoder VaeEncoder(ModelBundle bundle)
+    public static VaeEncoder VaeEncoder(ModelBundle bundle, PipelineTable? table = null)
     {
-        ArgumentNullException.ThrowIfNull(bundle);
-        var encoder = bundle.VaeEncoder ?? throw new BundleComponentMissingException(bundle.RootPath, BundleLayout.PathOf(BundleComponentKind.VaeEncoder), [nameof(Models.VaeEncoder)]);
+        var encoder = Require(bundle, BundleComponentKind.VaeEncoder, table);
         var scaling = encoder.ConfigNumber("scaling_factor") ?? bundle.VaeDecoder?.ConfigNumber("scaling_factor")
             ?? throw new BundleContractException(bundle.RootPath, [$"{encoder.RelativePath}: neither vae_encoder/config.json nor vae_decoder/config.json has a numeric 'scaling_factor'."]);
         return new VaeEncoder(encoder.Session, scaling);
@@ -72,10 +72,10 @@ internal static class ModelLoader
     /// </summary>
     /// <exception cref="BundleComponentMissingException">The bundle has no UNet or no VAE decoder.</exception>
     /// <exception cref="ArgumentException">The image size is not a multiple of the VAE's downsampling factor.</exception>
-    public static UNet UNet(ModelBundle bundle, int imageHeight, int imageWidth)
+    public static UNet UNet(ModelBundle bundle, int imageHeight, int imageWidth, PipelineTable? table = null)
     {
-        var unet = Require(bundle, BundleComponentKind.Unet);
-        var vae = VaeDecoder(bundle);
+        var unet = Require(bundle, BundleComponentKind.Unet, table);
+        var vae = VaeDecoder(bundle, table);
         var factor = vae.DownsamplingFactor;
         if (imageHeight % factor != 0 || imageWidth % factor != 0)
         {
@@ -91,9 +91,9 @@ internal static class ModelLoader
     /// </summary>
     /// <exception cref="BundleComponentMissingException">The bundle has no text encoder.</exception>
     /// <exception cref="TokenizerFileException">The tokenizer files are missing or malformed.</exception>
-    public static ClipTextEncoder TextEncoder(ModelBundle bundle)
+    public static ClipTextEncoder TextEncoder(ModelBundle bundle, PipelineTable? table = null)
     {
-        var encoder = Require(bundle, BundleComponentKind.TextEncoder);
+        var encoder = Require(bundle, BundleComponentKind.TextEncoder, table);
         var folder = bundle.ResolvePath("tokenizer");
         var fromFiles = ClipTokenizer.Load(folder);
         var maxPositions = (int?)encoder.ConfigNumber("max_position_embeddings");
@@ -103,19 +103,19 @@ internal static class ModelLoader
 
     /// <summary>The bundle's image encoder with <c>image_encoder/preprocessor_config.json</c>.</summary>
     /// <exception cref="BundleComponentMissingException">The bundle has no image encoder or no preprocessor config for it.</exception>
-    public static ClipImageEncoder ImageEncoder(ModelBundle bundle)
+    public static ClipImageEncoder ImageEncoder(ModelBundle bundle, PipelineTable? table = null)
     {
-        var encoder = Require(bundle, BundleComponentKind.ImageEncoder);
-        return new ClipImageEncoder(encoder.Session, Preprocessor(bundle, BundleLayout.ImageEncoderPreprocessor));
+        var encoder = Require(bundle, BundleComponentKind.ImageEncoder, table);
+        return new ClipImageEncoder(encoder.Session, Preprocessor(bundle, BundleLayout.ImageEncoderPreprocessor, table));
     }
 
     /// <summary>The bundle's captioner: both graphs, <c>captioner/vocab.txt</c>, its preprocessing and the token ids of <c>captioner/config.json</c>.</summary>
     /// <exception cref="BundleComponentMissingException">A graph or the preprocessor config is missing.</exception>
     /// <exception cref="BundleContractException">The config lacks <c>bos_token_id</c> or <c>eos_token_id</c>.</exception>
-    public static Captioner Captioner(ModelBundle bundle)
+    public static Captioner Captioner(ModelBundle bundle, PipelineTable? table = null)
     {
-        var vision = Require(bundle, BundleComponentKind.CaptionerVision);
-        var decoder = Require(bundle, BundleComponentKind.CaptionerDecoder);
+        var vision = Require(bundle, BundleComponentKind.CaptionerVision, table);
+        var decoder = Require(bundle, BundleComponentKind.CaptionerDecoder, table);
         var start = decoder.ConfigNumber("bos_token_id");
         var end = decoder.ConfigNumber("eos_token_id");
         if (start is null || end is null)
@@ -124,7 +124,7 @@ internal static class ModelLoader
         }
 
         var tokenizer = WordPieceTokenizer.Load(bundle.ResolvePath("captioner"));
-        var preprocessor = Preprocessor(bundle, BundleLayout.CaptionerPreprocessor);
+        var preprocessor = Preprocessor(bundle, BundleLayout.CaptionerPreprocessor, table);
         return new Captioner(vision.Session, decoder.Session, tokenizer, preprocessor, (int)start.Value, (int)end.Value, (int)(decoder.ConfigNumber("max_length") ?? 20));
     }
 
@@ -135,11 +135,11 @@ internal static class ModelLoader
     /// </summary>
     /// <exception cref="BundleComponentMissingException">The bundle has no prior or no prior scheduler config.</exception>
     /// <exception cref="SchedulerConfigException">The scheduler config is malformed.</exception>
-    public static DiffusionPrior Prior(ModelBundle bundle)
+    public static DiffusionPrior Prior(ModelBundle bundle, PipelineTable? table = null)
     {
         ArgumentNullException.ThrowIfNull(bundle);
-        var prior = bundle.Prior ?? throw new BundleComponentMissingException(bundle.RootPath, BundleLayout.PathOf(BundleComponentKind.Prior), [PriorUser]);
-        return new DiffusionPrior(prior.Session, PriorSchedulerConfig(bundle), (int?)bundle.Unet?.ConfigNumber("cross_attention_dim"));
+        var prior = bundle.Prior ?? throw new BundleComponentMissingException(bundle.RootPath, BundleLayout.PathOf(BundleComponentKind.Prior), PriorUsers(table));
+        return new DiffusionPrior(prior.Session, PriorSchedulerConfig(bundle, table), (int?)bundle.Unet?.ConfigNumber("cross_attention_dim"));
     }
 
     /// <summary>Reads <c>prior/scheduler_config.json</c>.</summary>
@@ -147,12 +147,12 @@ internal static class ModelLoader
     /// <exception cref="BundleFormatException">It is not UTF-8 or not a JSON object (the file and offset named).</exception>
     /// <exception cref="SchedulerConfigException">A key has a value of the wrong type, or num_train_timesteps is above DdimSchedulerConfig.MaxTrainTimesteps.</exception>
     /// <exception cref="NotSupportedException">It names a schedule or prediction type DDIM does not implement.</exception>
-    public static DdimSchedulerConfig PriorSchedulerConfig(ModelBundle bundle)
+    public static DdimSchedulerConfig PriorSchedulerConfig(ModelBundle bundle, PipelineTable? table = null)
     {
         ArgumentNullException.ThrowIfNull(bundle);
         return bundle.HasFile(ModelBundle.PriorSchedulerConfigPath)
             ? DdimSchedulerConfig.FromJson(bundle.ReadJson(ModelBundle.PriorSchedulerConfigPath))
-            : throw new BundleComponentMissingException(bundle.RootPath, ModelBundle.PriorSchedulerConfigPath, [PriorUser]);
+            : throw new BundleComponentMissingException(bundle.RootPath, ModelBundle.PriorSchedulerConfigPath, PriorUsers(table));
     }
 
     /// <summary>Every voxel encoder of the bundle, in manifest order, with its ROI set loaded (each set read once).</summary>
@@ -192,22 +192,23 @@ internal static class ModelLoader
         return encoders;
     }
 
-    /// <summary>Who needs the prior, for its missing-file message.</summary>
-    private const string PriorUser = "Unclip (with its prior)";
+    /// <summary>Who needs the prior, for its missing-file message: the table's pipelines that use one.</summary>
+    private static string[] PriorUsers(PipelineTable? table) =>
+        [.. (table ?? PipelineTable.Default).Rows.Where(r => r.UsesPrior).Select(r => $"{r.Name} (with its prior)")];
 
-    /// <summary>The standard component of <paramref name="kind"/>; its absence names the pipelines that need it.</summary>
-    private static BundleComponent Require(ModelBundle bundle, BundleComponentKind kind)
+    /// <summary>The standard component of <paramref name="kind"/>; its absence names the pipelines of <paramref name="table"/> that need it.</summary>
+    private static BundleComponent Require(ModelBundle bundle, BundleComponentKind kind, PipelineTable? table)
     {
         ArgumentNullException.ThrowIfNull(bundle);
         var path = BundleLayout.PathOf(kind);
-        return bundle.Get(kind) ?? throw new BundleComponentMissingException(bundle.RootPath, path, PipelineTable.Default.PipelinesNeeding(path, bundle.Decoder));
+        return bundle.Get(kind) ?? throw new BundleComponentMissingException(bundle.RootPath, path, (table ?? PipelineTable.Default).PipelinesNeeding(path, bundle.Decoder));
     }
 
     /// <summary>A preprocessor config of the bundle; its absence is a missing component.</summary>
-    private static ImagePreprocessor Preprocessor(ModelBundle bundle, string relative) =>
+    private static ImagePreprocessor Preprocessor(ModelBundle bundle, string relative, PipelineTable? table) =>
         bundle.HasFile(relative)
             ? new ImagePreprocessor(PreprocessorConfig.Parse(bundle.ReadText(relative), bundle.ResolvePath(relative)))
-            : throw new BundleComponentMissingException(bundle.RootPath, relative, PipelineTable.Default.PipelinesNeeding(relative, bundle.Decoder));
+            : throw new BundleComponentMissingException(bundle.RootPath, relative, (table ?? PipelineTable.Default).PipelinesNeeding(relative, bundle.Decoder));
 
     private static int? DownsamplingFactorOf(BundleComponent vae, BundleComponent? unet)
     {

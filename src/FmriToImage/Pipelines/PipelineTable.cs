@@ -58,8 +58,10 @@ internal sealed class PipelineTable
     /// <summary>The row of <paramref name="pipeline"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The table has no such pipeline.</exception>
     public PipelineRequirement this[ReconstructionPipeline pipeline] =>
-        Rows.FirstOrDefault(r => r.Pipeline == pipeline)
-        ?? throw new ArgumentOutOfRangeException(nameof(pipeline), pipeline, $"not a pipeline this decoder runs; it runs {string.Join(", ", Rows.Select(r => r.Name))}.");
+        Find(pipeline) ?? throw new ArgumentOutOfRangeException(nameof(pipeline), pipeline, $"not a pipeline this decoder runs; it runs {string.Join(", ", Names)}.");
+
+    /// <summary>The row of <paramref name="pipeline"/>, or null when the table has none.</summary>
+    public PipelineRequirement? Find(ReconstructionPipeline pipeline) => Rows.FirstOrDefault(r => r.Pipeline == pipeline);
 
     /// <summary>
     /// What <paramref name="row"/> needs that <paramref name="bundle"/> lacks, in the row's order (components, files,

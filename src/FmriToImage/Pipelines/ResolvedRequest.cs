@@ -52,7 +52,8 @@ internal sealed record ResolvedRequest
     public static ResolvedRequest Resolve(ReconstructionRequest? request, DecoderComponents components)
     {
         request ??= new ReconstructionRequest();
-        var row = components.Table[request.Pipeline];
+        var row = components.Table.Find(request.Pipeline)
+            ?? throw new ArgumentOutOfRangeException(nameof(request), request.Pipeline, $"ReconstructionRequest.Pipeline is {request.Pipeline}, not a pipeline this decoder runs; it runs {string.Join(", ", components.Table.Names)}.");
         if (components.MissingFor(row) is { } missing)
         {
             throw new BundleComponentMissingException(components.Bundle.RootPath, missing, [row.Name]);
@@ -83,7 +84,7 @@ internal sealed record ResolvedRequest
         {
             if (request.UsePrior == true)
             {
-                throw new ArgumentException($"UsePrior applies to the Unclip pipeline; {row.Name} has no prior.", nameof(request));
+                throw new ArgumentException($"UsePrior applies only to pipelines with a prior ({string.Join(", ", components.Table.Rows.Where(r => r.UsesPrior).Select(r => r.Name))}); {row.Name} has none.", nameof(request));
             }
 
             return resolved;

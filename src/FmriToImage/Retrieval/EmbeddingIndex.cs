@@ -81,7 +81,7 @@ public sealed unsafe class EmbeddingIndex : IDisposable
     /// </summary>
     /// <param name="path">The .npy file.</param>
     /// <returns>The index; dispose it to unmap the file.</returns>
-    /// <exception cref="NpyFormatException">The file is not a rank-2 little-endian float32 C-order array, is shorter than its shape needs, or holds NaN or infinity (the row and column are named).</exception>
+    /// <exception cref="MalformedFileException">The file is not a rank-2 little-endian float32 C-order array, is shorter than its shape needs, or holds NaN or infinity (the row and column are named).</exception>
     public static EmbeddingIndex OpenNpy(string path)
     {
         var header = NpyFile.ReadHeader(path);

@@ -11,6 +11,20 @@ namespace FmriToImage.Tests.Pipelines;
 public sealed class DecoderComponentsTests
 {
     [Fact]
+    public void The_empty_caption_is_encoded_once_under_the_first_callers_token_and_a_cancelled_encoding_keeps_nothing()
+    {
+        using var bundle = ModelBundle.Open(TestFiles.Fixture("bundle", "tiny"));
+        using var components = new FmriToImage.Pipelines.DecoderComponents(bundle, FmriToImage.Pipelines.PipelineTable.Default);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => components.EmptyCaptionStates(cancelled.Token).Length);
+        var states = components.EmptyCaptionStates(CancellationToken.None).ToArray(); // not poisoned by the cancelled first call
+        Assert.Equal(components.TextEncoder!.Encode([string.Empty]).HiddenStates.Span.ToArray(), states);
+        Assert.Equal(states, components.EmptyCaptionStates(cancelled.Token).ToArray()); // kept: no encoding runs again
+    }
+
+    [Fact]
     public void Out_of_range_manifest_defaults_are_all_listed_at_load()
     {
         using var temp = new TempBundle();

@@ -42,7 +42,9 @@ public sealed class PipelineTableTests
         // The default table does not know it.
         using var plain = BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"));
         Assert.DoesNotContain(Toy, plain.AvailablePipelines);
-        Assert.Throws<ArgumentOutOfRangeException>(() => plain.Reconstruct(Trial(1), new ReconstructionRequest { Pipeline = Toy }));
+        var unknown = Assert.Throws<ArgumentOutOfRangeException>(() => plain.Reconstruct(Trial(1), new ReconstructionRequest { Pipeline = Toy }));
+        Assert.Equal("request", unknown.ParamName);
+        Assert.Contains("ReconstructionRequest.Pipeline is 100", unknown.Message);
     }
 
     [Fact]
@@ -53,6 +55,28 @@ public sealed class PipelineTableTests
         var error = Assert.Throws<BundleComponentMissingException>(() => BrainDecoder.Load(temp.Root, new BrainDecoderOptions { Pipelines = PipelineTable.Default.With(ToyRow) }));
         Assert.Equal("vae_decoder/model.onnx", error.RelativePath);
         Assert.Equal(["CaptionImg2Img", "Unclip", "Toy"], error.NeededBy);
+    }
+
+    [Fact]
+    public void Files_the_loader_misses_name_the_pipelines_of_the_decoders_table()
+    {
+        using var temp = new TempBundle();
+        Directory.Delete(temp.PathOf("prior"), recursive: true);
+        Directory.Delete(temp.PathOf("vae_encoder"), recursive: true);
+        temp.EditManifest(m =>
+        {
+            foreach (var file in new[] { "prior/model.onnx", "prior/scheduler_config.json", "vae_encoder/model.onnx", "vae_encoder/config.json" })
+            {
+                m["files"]!.AsObject().Remove(file);
+            }
+        });
+        using var bundle = ModelBundle.Open(temp.Root);
+        var table = PipelineTable.Default.With(ToyRow with { Components = [BundleComponentKind.VaeDecoder, BundleComponentKind.VaeEncoder], UsesPrior = true });
+
+        Assert.Equal(["Unclip (with its prior)", "Toy (with its prior)"], Assert.Throws<BundleComponentMissingException>(() => ModelLoader.Prior(bundle, table)).NeededBy);
+        Assert.Equal(["Unclip (with its prior)"], Assert.Throws<BundleComponentMissingException>(() => ModelLoader.PriorSchedulerConfig(bundle)).NeededBy);
+        Assert.Equal(["Toy"], Assert.Throws<BundleComponentMissingException>(() => ModelLoader.VaeEncoder(bundle, table)).NeededBy);
+        Assert.Empty(Assert.Throws<BundleComponentMissingException>(() => ModelLoader.VaeEncoder(bundle)).NeededBy); // no pipeline of the library encodes images to latents
     }
 
     [Fact]

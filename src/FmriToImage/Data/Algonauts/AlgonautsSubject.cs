@@ -19,7 +19,7 @@ namespace FmriToImage.Data.Algonauts;
 /// in the same order, to zero-fill or select.</para>
 /// <para>The mapping files are NumPy object arrays, i.e. Python pickles; they are read by a restricted reader that
 /// accepts only a dict of int → str in numpy's envelope and never executes anything
-/// (<see cref="PickleFormatException"/> otherwise).</para>
+/// (a <see cref="MalformedFileException"/> otherwise).</para>
 /// <para>Immutable after <see cref="Open"/>; the read methods are thread-safe.</para>
 /// </remarks>
 public sealed partial class AlgonautsSubject
@@ -64,7 +64,7 @@ public sealed partial class AlgonautsSubject
     /// <param name="folder">The subject folder, e.g. <c>algonauts_2023_challenge_data/subj01</c>.</param>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">A hemisphere's fMRI file of a split that has an fMRI folder is missing, or neither split has one.</exception>
-    /// <exception cref="NpyFormatException">An fMRI file is malformed.</exception>
+    /// <exception cref="MalformedFileException">An fMRI file is malformed.</exception>
     /// <exception cref="DataShapeException">A file is not a trials × vertices matrix, the hemispheres' trial counts differ, or the splits disagree on the vertex counts.</exception>
     public static AlgonautsSubject Open(string folder)
     {
@@ -121,7 +121,7 @@ public sealed partial class AlgonautsSubject
     /// <param name="limit">Read only the first rows (null: all).</param>
     /// <returns>A trials × <see cref="VertexCount"/> matrix.</returns>
     /// <exception cref="FileNotFoundException">The split has no fMRI files.</exception>
-    /// <exception cref="NpyFormatException">A file is malformed or truncated.</exception>
+    /// <exception cref="MalformedFileException">A file is malformed or truncated.</exception>
     /// <exception cref="DataShapeException">The files no longer match the shapes read at <see cref="Open"/>.</exception>
     public VoxelMatrix ReadFmri(AlgonautsSplit split, int? limit = null)
     {
@@ -226,8 +226,7 @@ public sealed partial class AlgonautsSubject
     /// keeps only the flagged columns — whichever the bundle's encoder declares.
     /// </summary>
     /// <exception cref="UnknownRoiException">ROIs of the set are in no class; the message lists every missing name and the names that exist.</exception>
-    /// <exception cref="PickleFormatException">A mapping holds anything but a dict of int → str.</exception>
-    /// <exception cref="NpyFormatException">A label or mapping file is malformed.</exception>
+    /// <exception cref="MalformedFileException">A label or mapping file is malformed, or a mapping holds anything but a dict of int → str.</exception>
     /// <exception cref="DataShapeException">A label file does not fit its hemisphere, or a mapping names one ROI twice.</exception>
     public bool[] SelectRois(RoiSet set)
     {

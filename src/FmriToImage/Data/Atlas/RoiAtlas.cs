@@ -48,7 +48,7 @@ public sealed class RoiAtlas
     /// <param name="volumePath">The label volume (.nii or .nii.gz; 4-D files must have one volume).</param>
     /// <param name="labelTablePath">The label table.</param>
     /// <param name="name">A name for messages; defaults to the volume file name without extensions.</param>
-    /// <exception cref="NiftiFormatException">The volume is malformed.</exception>
+    /// <exception cref="MalformedFileException">The volume is malformed.</exception>
     /// <exception cref="FmriToImageException">The volume is not 3-D, holds non-integer labels, or the table is malformed.</exception>
     public static RoiAtlas Load(string volumePath, string labelTablePath, string? name = null)
     {

@@ -124,8 +124,8 @@ public sealed class Hdf5Dataset
 
     /// <summary>Reads the whole dataset, converted to float, into <paramref name="destination"/> (C order).</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> holds fewer than <see cref="ElementCount"/> elements.</exception>
-    /// <exception cref="Hdf5FormatException">The data are corrupt.</exception>
-    /// <exception cref="Hdf5TypeNotNumericException">The element type is not numeric.</exception>
+    /// <exception cref="MalformedFileException">The data are corrupt.</exception>
+    /// <exception cref="FmriToImageException">The element type is not numeric.</exception>
     /// <param name="destination">At least <see cref="ElementCount"/> elements.</param>
     /// <param name="cancellationToken">Checked between the chunks or rows read.</param>
     public void Read(Span<float> destination, CancellationToken cancellationToken = default)
@@ -158,8 +158,8 @@ public sealed class Hdf5Dataset
     /// in C order over <paramref name="count"/>.
     /// </summary>
     /// <exception cref="ArgumentException">Wrong rank, a selection outside the dataset, or a short destination.</exception>
-    /// <exception cref="Hdf5FormatException">The data are corrupt.</exception>
-    /// <exception cref="Hdf5TypeNotNumericException">The element type is not numeric.</exception>
+    /// <exception cref="MalformedFileException">The data are corrupt.</exception>
+    /// <exception cref="FmriToImageException">The element type is not numeric.</exception>
     /// <param name="start">The first element per dimension.</param>
     /// <param name="count">The number of elements per dimension.</param>
     /// <param name="stride">The step per dimension, or empty for 1.</param>

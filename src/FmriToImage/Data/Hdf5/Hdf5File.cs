@@ -35,7 +35,7 @@ public sealed class Hdf5File : IDisposable
     internal Hdf5Group Root { get; }
 
     /// <summary>Opens <paramref name="path"/> for reading and parses its superblock.</summary>
-    /// <exception cref="Hdf5FormatException">No HDF5 signature, or the superblock is malformed.</exception>
+    /// <exception cref="MalformedFileException">No HDF5 signature, or the superblock is malformed.</exception>
     /// <exception cref="Hdf5NotSupportedException">The file uses an unsupported superblock feature.</exception>
     public static Hdf5File Open(string path)
     {
@@ -58,7 +58,7 @@ public sealed class Hdf5File : IDisposable
     internal Hdf5Group GetGroup(string path) => Root.GetGroup(path);
 
     /// <summary>Opens the dataset at <paramref name="path"/> (e.g. <c>/betas</c>), following soft links.</summary>
-    /// <exception cref="Hdf5ObjectNotFoundException">No object at that path, or it is not a dataset.</exception>
+    /// <exception cref="FmriToImageException">No object at that path, or it is not a dataset (the message lists what the group holds).</exception>
     public Hdf5Dataset GetDataset(string path) => Root.GetDataset(path);
 
     /// <summary>Closes the file. Datasets opened from it can no longer be read.</summary>

@@ -48,7 +48,7 @@ public sealed class NiftiReader : IDisposable
     public bool IsCompressed { get; }
 
     /// <summary>Opens <paramref name="path"/> and reads its header.</summary>
-    /// <exception cref="NiftiFormatException">The header is malformed or the data cannot fit the file.</exception>
+    /// <exception cref="MalformedFileException">The header is malformed or the data cannot fit the file.</exception>
     /// <exception cref="IOException">The file cannot be opened.</exception>
     public static NiftiReader Open(string path)
     {
@@ -89,7 +89,7 @@ public sealed class NiftiReader : IDisposable
     /// <param name="destination">At least <see cref="NiftiHeader.VoxelsPerVolume"/> elements.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not a volume of the file.</exception>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is too short.</exception>
-    /// <exception cref="NiftiFormatException">The file is truncated or its compressed data are corrupt.</exception>
+    /// <exception cref="MalformedFileException">The file is truncated or its compressed data are corrupt.</exception>
     public void ReadVolume(long index, Span<float> destination)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
@@ -142,7 +142,7 @@ public sealed class NiftiReader : IDisposable
         Task.Run(() => ReadVolume(index, destination.Span), cancellationToken);
 
     /// <summary>Reads the whole image into a tensor of shape <c>[T, Z, Y, X]</c> (reversed NIfTI dimensions) in C order.</summary>
-    /// <exception cref="NiftiFormatException">The file is truncated or its compressed data are corrupt.</exception>
+    /// <exception cref="MalformedFileException">The file is truncated or its compressed data are corrupt.</exception>
     /// <exception cref="DataSizeLimitException">The image holds more than <see cref="ReadLimits.MaxValues"/> voxels.</exception>
     public Tensor<float> ReadAll() => ReadAllCore(null, CancellationToken.None);
 

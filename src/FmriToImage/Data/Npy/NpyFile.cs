@@ -173,7 +173,7 @@ public static class NpyFile
 
     /// <summary>Reads the file at <paramref name="path"/> converting any element type to <see cref="float"/>.</summary>
     /// <returns>A float tensor with the file's shape in C order.</returns>
-    /// <exception cref="NpyFormatException">The file is malformed.</exception>
+    /// <exception cref="MalformedFileException">The file is malformed.</exception>
     public static Tensor<float> ReadAsSingle(string path)
     {
         using var stream = File.OpenRead(path);
@@ -183,7 +183,7 @@ public static class NpyFile
     /// <summary>Reads a <c>.npy</c> stream converting any element type to <see cref="float"/>.</summary>
     /// <param name="stream">The stream positioned at the magic number.</param>
     /// <param name="name">A name for the stream used in error messages.</param>
-    /// <exception cref="NpyFormatException">The stream is malformed.</exception>
+    /// <exception cref="MalformedFileException">The stream is malformed.</exception>
     public static Tensor<float> ReadAsSingle(Stream stream, string name)
     {
         var (header, data) = ReadRaw(stream, name);

@@ -51,6 +51,17 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void Every_library_pipeline_has_one_command_line_name_and_an_unmapped_name_fails_loudly()
+    {
+        Assert.Equal(Enum.GetValues<ReconstructionPipeline>().Order(), OptionValues.PipelineNames.Select(p => p.Pipeline).Order());
+        Assert.Equal(OptionValues.Pipelines, OptionValues.PipelineNames.Select(p => p.Name));
+        Assert.Equal(ReconstructionPipeline.Unclip, OptionValues.PipelineFor("unclip"));
+        Assert.Equal(ReconstructionPipeline.CaptionImg2Img, OptionValues.PipelineFor("caption-img2img"));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => OptionValues.PipelineFor("text-to-image"));
+        Assert.Contains("'text-to-image'", e.Message);
+    }
+
+    [Fact]
     public void Close_names_are_suggested()
     {
         Assert.True(OptionValues.Distance("unclip", "unclp") < OptionValues.Distance("caption-img2img", "unclp"));
