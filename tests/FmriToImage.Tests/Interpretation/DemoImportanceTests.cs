@@ -1,5 +1,6 @@
 using FmriToImage.Data;
 using FmriToImage.Data.Atlas;
+using FmriToImage.Data.Nifti;
 using FmriToImage.Data.Nsd;
 using FmriToImage.Interpretation;
 
@@ -72,5 +73,34 @@ public sealed class DemoImportanceTests(DemoWorld world) : IClassFixture<DemoWor
         string table = string.Join(", ", result.Regions.Select((n, i) => $"{n} {result.Mean[i]:E2}"));
         Assert.True(Min("early") > Max("control"), $"early {Min("early"):E3}..{Max("early"):E3} vs control ..{Max("control"):E3}: {table}");
         Assert.True(Mean("category") > Mean("control"), $"category {Mean("category"):E3} vs control {Mean("control"):E3}: {table}");
+    }
+
+    [Fact]
+    public void The_averaged_map_is_written_in_the_subjects_grid_with_each_rois_importance_on_its_voxels()
+    {
+        VoxelMask decoderVoxels = DecoderVoxels();
+        RoiAtlas[] atlases = Atlases();
+        DecoderRegion[] regions = RoiRegions.FromAtlases(decoderVoxels, VoxelOrder.NumpyXyz, atlases, ["V1v", "hV4", "PPA"]);
+        VoxelMatrix trials = world.TestSet.Voxels.SelectRows([0, 1, 2]);
+        RegionImportance importance = world.Decoder.Explain(trials, regions);
+        string path = Path.Combine(Directory.CreateTempSubdirectory("importance-").FullName, "importance.nii.gz");
+        using (var mask = NiftiReader.Open(world.Decoder.NsdgeneralMaskPath!))
+        {
+            ImportanceVolume.Write(path, mask.Header, importance, regions, decoderVoxels, VoxelOrder.NumpyXyz);
+        }
+
+        using var reader = NiftiReader.Open(path);
+        Assert.Equal((40, 48, 40), reader.Header.Grid);
+        var volume = new float[reader.Header.VoxelsPerVolume];
+        reader.ReadVolume(0, volume);
+        for (int r = 0; r < regions.Length; r++)
+        {
+            VoxelMask roi = atlases[r == 2 ? 3 : 0].Mask(regions[r].Name);
+            Assert.All(roi.Indices(VoxelOrder.OnDisk), voxel => Assert.Equal(importance.Mean[r], volume[voxel]));
+        }
+
+        Assert.Equal(101 + 59 + 47, volume.Count(v => v != 0));
+        Assert.All(importance.Mean, m => Assert.True(m > 0));
+        Assert.Contains("3 trials", reader.Header.Description);
     }
 }
