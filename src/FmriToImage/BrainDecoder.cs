@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using FmriToImage.Bundle;
 using FmriToImage.Data;
 using FmriToImage.Imaging;
+using FmriToImage.Interpretation;
 using FmriToImage.Models;
 using FmriToImage.Onnx;
 using FmriToImage.Pipelines;
@@ -328,6 +329,32 @@ public sealed class BrainDecoder : IDisposable
         return images.TopK(EmbedBrain(voxels), k);
     }
 
+    /// <summary>
+    /// Leave-one-region-out importances on the brain's predicted embedding (internal for now; see docs/importance.md):
+    /// for every trial of <paramref name="trials"/>, one high-level encoder call on the trial and its R perturbations
+    /// (each region's columns set to 0, the training mean of z-scored inputs); importance = 1 − cosine to the unchanged
+    /// trial's embedding. Every argument is checked before the encoder runs.
+    /// </summary>
+    /// <param name="trials">trials × <see cref="VoxelCount"/> voxels.</param>
+    /// <param name="regions">The regions, as decoder columns (e.g. from <see cref="RoiRegions.FromAtlases"/>).</param>
+    /// <param name="progress">Receives the number of trials done.</param>
+    /// <param name="cancellationToken">Checked between trials and inside the encoder's runs.</param>
+    /// <exception cref="VoxelCountMismatchException">The matrix has another voxel count.</exception>
+    /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
+    /// <exception cref="ArgumentException">A region is empty, repeats a column or names one out of range.</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle has no high-level voxel encoder with a retrieval embedding.</exception>
+    internal RegionImportance Explain(VoxelMatrix trials, IReadOnlyList<DecoderRegion> regions, IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        CheckMatrix(trials);
+        if (_components.HighLevelEncoder is null)
+        {
+            throw Missing(nameof(Explain), "a voxel encoder with role 'image_tokens'");
+        }
+
+        return LeaveOneOut.Compute(trials.Values, trials.TrialCount, VoxelCount, regions, EmbedBrainRows, progress, cancellationToken);
+    }
+
     /// <summary>Releases every session of the bundle. Idempotent.</summary>
     public void Dispose()
     {
@@ -335,11 +362,11 @@ public sealed class BrainDecoder : IDisposable
         Bundle.Dispose();
     }
 
-    private float[] EmbedBrainRows(ReadOnlySpan<float> rows, int count)
+    private float[] EmbedBrainRows(ReadOnlySpan<float> rows, int count, CancellationToken cancellationToken = default)
     {
         var encoder = _components.HighLevelEncoder
             ?? throw Missing(nameof(EmbedBrain), "a voxel encoder with role 'image_tokens'");
-        return encoder.Encode(rows, count).ImageEmbedding?.Release()
+        return encoder.Encode(rows, count, cancellationToken).ImageEmbedding?.Release()
             ?? throw new BundleContractException(Bundle.RootPath, [$"{encoder}: has no 'image_embedding' output to retrieve with."]);
     }
 

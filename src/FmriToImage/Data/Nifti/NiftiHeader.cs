@@ -92,6 +92,15 @@ public sealed class NiftiHeader
 
     internal ElementKind ElementKind => ElementKindOf(DataType);
 
+    /// <summary>The stored quaternion parameters (quatern_b, quatern_c, quatern_d), as read; what a writer copies.</summary>
+    internal IReadOnlyList<double> Quaternion { get; private init; } = [0, 0, 0];
+
+    /// <summary>The stored qform offsets (qoffset_x, qoffset_y, qoffset_z), as read.</summary>
+    internal IReadOnlyList<double> QuaternionOffset { get; private init; } = [0, 0, 0];
+
+    /// <summary>The stored srow_x, srow_y, srow_z (12 values, row-major), as read, whatever sform_code says.</summary>
+    internal IReadOnlyList<double> SformRows { get; private init; } = new double[12];
+
     private long Dim(int i) => i < Dimensions.Count ? Dimensions[i] : 1;
 
     /// <summary>Parses a header from the first bytes of a (decompressed) NIfTI file.</summary>
@@ -267,6 +276,9 @@ public sealed class NiftiHeader
             QformAffine = qform,
             XyztUnits = xyztUnits,
             Description = description,
+            Quaternion = [.. quatern],
+            QuaternionOffset = [.. qoffset],
+            SformRows = srow,
         };
     }
 
