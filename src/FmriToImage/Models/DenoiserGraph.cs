@@ -18,7 +18,18 @@ namespace FmriToImage.Models;
 /// </remarks>
 internal sealed class DenoiserGraph : IDisposable
 {
+    /// <summary>
+    /// The most (batch, sequence) shapes whose bound buffers are kept: a pooled wrapper lives as long as its decoder, so
+    /// requests of ever new sample counts or batch sizes must not grow its pinned buffers without bound; beyond this the
+    /// oldest shape's buffers are released (a loop uses one or two shapes, so steady state never evicts).
+    /// </summary>
+    internal const int MaxKeptShapes = 4;
+
     private readonly Dictionary<(int Batch, int Sequence), Binding> _bindings = [];
+    private readonly Queue<(int Batch, int Sequence)> _shapesByAge = new();
+
+    /// <summary>How many shapes' bound buffers are held now (at most <see cref="MaxKeptShapes"/>).</summary>
+    internal int KeptShapes => _bindings.Count;
     private readonly string _kind;
     private bool _disposed;
 
@@ -93,8 +104,14 @@ internal sealed class DenoiserGraph : IDisposable
         var batch = (int)sampleShape[0];
         if (!_bindings.TryGetValue((batch, sequence), out var binding))
         {
+            if (_bindings.Count >= MaxKeptShapes && _shapesByAge.TryDequeue(out var oldest) && _bindings.Remove(oldest, out var evicted))
+            {
+                evicted.Dispose();
+            }
+
             binding = new Binding(this, sampleShape, sequence, tokenWidth);
             _bindings[(batch, sequence)] = binding;
+            _shapesByAge.Enqueue((batch, sequence));
         }
 
         binding.Sample.Write(sample);
@@ -149,6 +166,7 @@ internal sealed class DenoiserGraph : IDisposable
         }
 
         _bindings.Clear();
+        _shapesByAge.Clear();
     }
 
     private TensorContractException FractionalTimestep(double timestep, string source) =>

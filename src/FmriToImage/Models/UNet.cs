@@ -25,6 +25,9 @@ internal sealed class UNet : IDenoiser, IDisposable
 {
     private readonly DenoiserGraph _graph;
 
+    /// <summary>How many (batch, sequence) shapes' bound buffers the wrapper holds now (bounded; see <see cref="DenoiserGraph.MaxKeptShapes"/>).</summary>
+    internal int KeptShapes => _graph.KeptShapes;
+
     /// <summary>Wraps a UNet session for latents of <paramref name="latentChannels"/>×<paramref name="latentHeight"/>×<paramref name="latentWidth"/>.</summary>
     /// <param name="session">The UNet session (not owned).</param>
     /// <param name="latentChannels">C; must match the graph's <c>sample</c> channels when it fixes them.</param>

@@ -49,6 +49,30 @@ public sealed class UNetTests(TinyBundle tiny) : IClassFixture<TinyBundle>
         Assert.Equal(outputs[0].ToArray<float>(), prediction);
     }
 
+    [Fact]
+    public void A_long_lived_wrapper_keeps_the_buffers_of_a_few_shapes_only_and_rebuilds_an_evicted_one_identically()
+    {
+        // A pooled wrapper lives as long as its decoder: ever new batch sizes must not grow its pinned buffers.
+        using var unet = ModelLoader.UNet(tiny.Bundle, 32, 32);
+        float[] Run(int batch)
+        {
+            var latents = Enumerable.Range(0, batch * 64).Select(i => (float)Math.Sin(i)).ToArray();
+            var context = Enumerable.Range(0, batch * 5 * 16).Select(i => (float)Math.Cos(i)).ToArray();
+            var prediction = new float[batch * 64];
+            unet.Denoise(latents, batch, 500, context, prediction, CancellationToken.None);
+            return prediction;
+        }
+
+        var first = Run(1);
+        for (var batch = 2; batch <= FmriToImage.Models.DenoiserGraph.MaxKeptShapes + 2; batch++)
+        {
+            Run(batch);
+            Assert.True(unet.KeptShapes <= FmriToImage.Models.DenoiserGraph.MaxKeptShapes, $"{unet.KeptShapes} shapes kept after batch {batch}");
+        }
+
+        Assert.Equal(first, Run(1)); // batch 1's buffers were evicted and rebuilt: same values
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
