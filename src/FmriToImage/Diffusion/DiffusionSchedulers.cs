@@ -22,7 +22,17 @@ public static class DiffusionSchedulers
     /// </exception>
     /// <exception cref="NotSupportedException">A key names a value the chosen scheduler does not implement.</exception>
     /// <exception cref="ArgumentException">A value is out of range for the scheduler (its constructor's checks).</exception>
-    public static IDiffusionScheduler FromJson(string json)
+    public static IDiffusionScheduler FromJson(string json) => FactoryFromJson(json)();
+
+    /// <summary>
+    /// Reads a scheduler config once and returns what builds its scheduler: a fresh one per call (a scheduler holds one
+    /// loop's state) without parsing the JSON again. Config errors are thrown here; a value out of range for the
+    /// scheduler's constructor is thrown by the first call of the factory.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="json"/> is null.</exception>
+    /// <exception cref="MalformedFileException">As for <see cref="FromJson"/>.</exception>
+    /// <exception cref="NotSupportedException">As for <see cref="FromJson"/>.</exception>
+    internal static Func<IDiffusionScheduler> FactoryFromJson(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
         string? className = null;
@@ -36,15 +46,18 @@ public static class DiffusionSchedulers
 
         return className switch
         {
-            "DDIMScheduler" => new DdimScheduler(DdimSchedulerConfig.FromJson(json)),
-            "EulerDiscreteScheduler" => new EulerDiscreteScheduler(EulerDiscreteSchedulerConfig.FromJson(json)),
-            "EDMEulerScheduler" => new EdmEulerScheduler(EdmEulerSchedulerConfig.FromJson(json)),
-            "PNDMScheduler" => new PndmScheduler(PndmSchedulerConfig.FromJson(json)),
-            "SgmEulerEDMScheduler" => new SgmEulerEdmScheduler(SgmEulerEdmSchedulerConfig.FromJson(json)),
+            "DDIMScheduler" => Of(DdimSchedulerConfig.FromJson(json), static c => new DdimScheduler(c)),
+            "EulerDiscreteScheduler" => Of(EulerDiscreteSchedulerConfig.FromJson(json), static c => new EulerDiscreteScheduler(c)),
+            "EDMEulerScheduler" => Of(EdmEulerSchedulerConfig.FromJson(json), static c => new EdmEulerScheduler(c)),
+            "PNDMScheduler" => Of(PndmSchedulerConfig.FromJson(json), static c => new PndmScheduler(c)),
+            "SgmEulerEDMScheduler" => Of(SgmEulerEdmSchedulerConfig.FromJson(json), static c => new SgmEulerEdmScheduler(c)),
             null => throw new SchedulerConfigException(
                 $"scheduler config: no \"_class_name\"; expected one of {string.Join(", ", SupportedClassNames)}."),
             _ => throw new SchedulerConfigException(
                 $"scheduler config: _class_name \"{className}\" is not supported; supported: {string.Join(", ", SupportedClassNames)}."),
         };
     }
+
+    /// <summary>A factory over one parsed, immutable config.</summary>
+    private static Func<IDiffusionScheduler> Of<TConfig>(TConfig config, Func<TConfig, IDiffusionScheduler> create) => () => create(config);
 }

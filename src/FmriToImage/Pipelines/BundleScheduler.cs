@@ -9,17 +9,17 @@ namespace FmriToImage.Pipelines;
 /// </summary>
 internal sealed class BundleScheduler
 {
-    private readonly string _json;
+    private readonly Func<IDiffusionScheduler> _create;
 
-    /// <summary>Reads the config and builds its scheduler once, so a bad file fails here, at load.</summary>
+    /// <summary>Reads the config once and builds its scheduler once, so a bad file fails here, at load.</summary>
     /// <param name="json">The file's text.</param>
     /// <exception cref="SchedulerConfigException">No or an unknown <c>_class_name</c>, or a key of the wrong type.</exception>
     /// <exception cref="NotSupportedException">A value the scheduler does not implement.</exception>
     /// <exception cref="ArgumentException">A value out of range.</exception>
     public BundleScheduler(string json)
     {
-        _json = json;
-        var scheduler = DiffusionSchedulers.FromJson(json);
+        _create = DiffusionSchedulers.FactoryFromJson(json);
+        var scheduler = _create();
         ClassName = scheduler.ClassName;
         MaxInferenceSteps = scheduler.MaxInferenceSteps;
         SupportsEta = scheduler.SupportsEta;
@@ -34,6 +34,6 @@ internal sealed class BundleScheduler
     /// <summary>Whether the scheduler takes η &gt; 0 (DDIM only).</summary>
     public bool SupportsEta { get; }
 
-    /// <summary>A new scheduler for one loop.</summary>
-    public IDiffusionScheduler Create() => DiffusionSchedulers.FromJson(_json);
+    /// <summary>A new scheduler for one loop, from the config parsed at load (no JSON is read again).</summary>
+    public IDiffusionScheduler Create() => _create();
 }
