@@ -3,6 +3,8 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using FmriToImage.Bundle;
 using FmriToImage.Data;
+using FmriToImage.Data.Atlas;
+using FmriToImage.Data.Nifti;
 using FmriToImage.Imaging;
 using FmriToImage.Interpretation;
 using FmriToImage.Models;
@@ -330,20 +332,87 @@ public sealed class BrainDecoder : IDisposable
     }
 
     /// <summary>
-    /// Leave-one-region-out importances on the brain's predicted embedding (internal for now; see docs/importance.md):
-    /// for every trial of <paramref name="trials"/>, one high-level encoder call on the trial and its R perturbations
-    /// (each region's columns set to 0, the training mean of z-scored inputs); importance = 1 − cosine to the unchanged
-    /// trial's embedding. Every argument is checked before the encoder runs.
+    /// Leave-one-ROI-out importance maps (docs/importance.md): for every trial of <paramref name="trials"/> and every ROI,
+    /// how much setting the ROI's voxels to 0 (the training mean of the z-scored inputs NSD/MindEye bundles take) turns
+    /// the brain's predicted image embedding (<see cref="EmbedBrain(ReadOnlySpan{float})"/>) away: 1 − cosine to the
+    /// unchanged trial's. Each trial and its perturbations run through the high-level voxel encoder in one call. The map
+    /// lies in the grid of the bundle's nsdgeneral mask; the decoder's voxel j is the mask's j-th voxel in C order over
+    /// (X, Y, Z), the order NSD/MindEye bundles use. Every argument is checked before the encoder runs. Thread-safe.
     /// </summary>
-    /// <param name="trials">trials × <see cref="VoxelCount"/> voxels.</param>
-    /// <param name="regions">The regions, as decoder columns (e.g. from <see cref="RoiRegions.FromAtlases"/>).</param>
-    /// <param name="progress">Receives the number of trials done.</param>
+    /// <param name="trials">trials × <see cref="VoxelCount"/> voxels, at least one trial.</param>
+    /// <param name="atlases">ROI atlases in the subject's grid (e.g. NSD's prf-visualrois and floc-* volumes with their label tables).</param>
+    /// <param name="rois">The ROIs to remove one at a time, each looked up in the first atlas that names it; null for every
+    /// ROI of every atlas (<see cref="RoiAtlas.RoiNames"/>, first atlas first; a name already taken is skipped) that has a
+    /// voxel inside the decoder's mask.</param>
+    /// <param name="progress">Told the number of trials done after each trial.</param>
     /// <param name="cancellationToken">Checked between trials and inside the encoder's runs.</param>
+    /// <returns>The importances per trial and averaged, and the map in the subject's grid.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="trials"/> or <paramref name="atlases"/> is null.</exception>
+    /// <exception cref="ArgumentException">No atlas; an atlas's grid is not the mask's; <paramref name="rois"/> is empty, repeats a
+    /// name, or names an ROI with no voxel inside the decoder's mask.</exception>
+    /// <exception cref="UnknownRoiException">A name in <paramref name="rois"/> is in none of the atlases.</exception>
+    /// <exception cref="VoxelCountMismatchException">The matrix has another voxel count, or the mask another voxel count than the bundle.</exception>
+    /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle has no nsdgeneral mask (<c>masks.nsdgeneral</c>) or no high-level voxel encoder (role <c>image_tokens</c>).</exception>
+    /// <exception cref="BundleContractException">The high-level voxel encoder has no <c>image_embedding</c> output.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public ImportanceMap Explain(VoxelMatrix trials, IReadOnlyList<RoiAtlas> atlases, IReadOnlyList<string>? rois = null, IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        CheckMatrix(trials);
+        ArgumentNullException.ThrowIfNull(atlases);
+        if (atlases.Count == 0)
+        {
+            throw new ArgumentException("no ROI atlas given", nameof(atlases));
+        }
+
+        if (rois is not null)
+        {
+            if (rois.Count == 0)
+            {
+                throw new ArgumentException("no ROI names given (pass null for every ROI of the atlases)", nameof(rois));
+            }
+
+            if (rois.GroupBy(r => r, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+            {
+                throw new ArgumentException($"ROI '{repeated.Key}' is named {repeated.Count()} times", nameof(rois));
+            }
+        }
+
+        if (_components.HighLevelEncoder is null)
+        {
+            throw Missing(nameof(Explain), "a voxel encoder with role 'image_tokens'");
+        }
+
+        string maskPath = NsdgeneralMaskPath ?? throw Missing(nameof(Explain), "masks.nsdgeneral (the subject's grid)");
+        NiftiHeader grid;
+        using (var reader = NiftiReader.Open(maskPath))
+        {
+            grid = reader.Header;
+        }
+
+        VoxelMask decoderVoxels = VoxelMask.FromNifti(maskPath);
+        if (decoderVoxels.Count != VoxelCount)
+        {
+            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}'", VoxelCount, decoderVoxels.Count, $"voxels inside '{maskPath}'");
+        }
+
+        IReadOnlyList<DecoderRegion> regions = rois is null
+            ? RoiRegions.AllFromAtlases(decoderVoxels, VoxelOrder.NumpyXyz, atlases)
+            : RoiRegions.FromAtlases(decoderVoxels, VoxelOrder.NumpyXyz, atlases, rois);
+        RegionImportance importance = ExplainRegions(trials, regions, progress, cancellationToken);
+        return new ImportanceMap(importance, regions, decoderVoxels, grid);
+    }
+
+    /// <summary>
+    /// Leave-one-region-out importances of arbitrary column sets (the seam under the public <see cref="Explain(VoxelMatrix, IReadOnlyList{RoiAtlas}, IReadOnlyList{string}?, IProgress{int}?, CancellationToken)"/>;
+    /// tests use it with voxel blocks): for every trial, one high-level encoder call on the trial and its R perturbations.
+    /// </summary>
     /// <exception cref="VoxelCountMismatchException">The matrix has another voxel count.</exception>
     /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
     /// <exception cref="ArgumentException">A region is empty, repeats a column or names one out of range.</exception>
     /// <exception cref="BundleComponentMissingException">The bundle has no high-level voxel encoder with a retrieval embedding.</exception>
-    internal RegionImportance Explain(VoxelMatrix trials, IReadOnlyList<DecoderRegion> regions, IProgress<int>? progress = null,
+    internal RegionImportance ExplainRegions(VoxelMatrix trials, IReadOnlyList<DecoderRegion> regions, IProgress<int>? progress = null,
         CancellationToken cancellationToken = default)
     {
         CheckMatrix(trials);

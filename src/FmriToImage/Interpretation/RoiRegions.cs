@@ -25,14 +25,7 @@ internal static class RoiRegions
             throw new ArgumentException("no ROI names given", nameof(rois));
         }
 
-        foreach (RoiAtlas atlas in atlases)
-        {
-            if (atlas.Dimensions != decoderVoxels.Dimensions)
-            {
-                throw new ArgumentException($"atlas '{atlas.Name}' has grid {atlas.Dimensions}; the decoder's voxel mask has {decoderVoxels.Dimensions}", nameof(atlases));
-            }
-        }
-
+        CheckGrids(decoderVoxels, atlases);
         int[] grid = decoderVoxels.Indices(order);
         var regions = new DecoderRegion[rois.Count];
         for (int r = 0; r < rois.Count; r++)
@@ -56,5 +49,39 @@ internal static class RoiRegions
         }
 
         return regions;
+    }
+
+    /// <summary>
+    /// One region per ROI of <paramref name="atlases"/> (<see cref="RoiAtlas.RoiNames"/>, first atlas first; a name an earlier
+    /// atlas already gave is skipped) that has at least one voxel inside the decoder's mask; ROIs with none are left out.
+    /// </summary>
+    /// <exception cref="ArgumentException">No atlas, the atlases' grid differs from the mask's, or no ROI has a voxel inside the mask.</exception>
+    public static DecoderRegion[] AllFromAtlases(VoxelMask decoderVoxels, VoxelOrder order, IReadOnlyList<RoiAtlas> atlases)
+    {
+        ArgumentNullException.ThrowIfNull(decoderVoxels);
+        ArgumentNullException.ThrowIfNull(atlases);
+        if (atlases.Count == 0)
+        {
+            throw new ArgumentException("no ROI atlas given", nameof(atlases));
+        }
+
+        CheckGrids(decoderVoxels, atlases);
+        var names = atlases.SelectMany(a => a.RoiNames).Distinct(StringComparer.Ordinal).ToArray();
+        var inside = names.Where(n => RoiAtlas.Union(atlases, [n]).Indices(VoxelOrder.OnDisk).Any(decoderVoxels.Contains)).ToArray();
+        return inside.Length > 0
+            ? FromAtlases(decoderVoxels, order, atlases, inside)
+            : throw new ArgumentException($"none of the {names.Length} ROIs of {string.Join(", ", atlases.Select(a => a.Name))} has a voxel inside the decoder's voxel mask", nameof(atlases));
+    }
+
+    private static void CheckGrids(VoxelMask decoderVoxels, IReadOnlyList<RoiAtlas> atlases)
+    {
+        foreach (RoiAtlas atlas in atlases)
+        {
+            ArgumentNullException.ThrowIfNull(atlas, nameof(atlases));
+            if (atlas.Dimensions != decoderVoxels.Dimensions)
+            {
+                throw new ArgumentException($"atlas '{atlas.Name}' has grid {atlas.Dimensions}; the decoder's voxel mask has {decoderVoxels.Dimensions}", nameof(atlases));
+            }
+        }
     }
 }

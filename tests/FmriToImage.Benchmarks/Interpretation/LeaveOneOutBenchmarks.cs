@@ -54,5 +54,5 @@ public class LeaveOneOutBenchmarks
     }).Mean[0];
 
     [Benchmark(Description = "BrainDecoder.Explain (20 rows per run), 8 trials × 19 ROIs")]
-    public float Batched() => _decoder.Explain(_trials, _regions).Mean[0];
+    public float Batched() => _decoder.ExplainRegions(_trials, _regions).Mean[0];
 }

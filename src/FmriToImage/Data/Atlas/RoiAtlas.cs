@@ -41,6 +41,9 @@ public sealed class RoiAtlas
     /// <summary>The label names.</summary>
     internal RoiLabelTable Table { get; }
 
+    /// <summary>The ROI names of the label table with a positive label id, ordered by id (e.g. V1v, V1d, … hV4).</summary>
+    public IReadOnlyList<string> RoiNames => [.. Table.RoiNames];
+
     /// <summary>The label volume, on-disk order.</summary>
     public ReadOnlySpan<int> Labels => _labels;
 
