@@ -37,7 +37,7 @@ var dataOption = new Option<string>("--data")
     DefaultValueFactory = _ => "samples/data/nsd-mini",
 };
 var subjectOption = new Option<int>("--subject") { Description = "Subject number (1 = subj01); must be the bundle's.", DefaultValueFactory = _ => 1 };
-var pipelineOption = new Option<string>("--pipeline") { Description = "caption-img2img or unclip (any case).", DefaultValueFactory = _ => "caption-img2img", CustomParser = OptionValues.Pipeline };
+var pipelineOption = new Option<string>("--pipeline") { Description = "caption-img2img, unclip or clip-generator (any case).", DefaultValueFactory = _ => "caption-img2img", CustomParser = OptionValues.Pipeline };
 var stepsOption = new Option<int?>("--steps") { Description = "DDIM steps, at least 1 (default: the bundle's).", CustomParser = OptionValues.PositiveWholeNumber };
 var strengthOption = new Option<double?>("--strength") { Description = "img2img strength in [0, 1] (default: the bundle's).", CustomParser = OptionValues.Number(0, 1, "in [0, 1]") };
 var guidanceOption = new Option<double?>("--guidance") { Description = "Guidance scale, ≥ 0; ≤ 1 disables guidance (default: the bundle's).", CustomParser = OptionValues.Number(0, double.MaxValue, "≥ 0") };
@@ -92,7 +92,12 @@ var nonFiniteOption = new Option<string>("--nonfinite")
     DefaultValueFactory = _ => OptionValues.NonFiniteModes[0].Name,
     CustomParser = OptionValues.OneOf([.. OptionValues.NonFiniteModes.Select(m => m.Name)], "a mode", "modes"),
 };
-
+var explainOption = new Option<bool>("--explain")
+{
+    Description = "Also map which ROIs the brain's predicted image embedding depends on (leave one ROI out: each ROI of the data root's prf-visualrois and floc-* atlases set to its training mean, "
+        + "for every trial of the run): writes importance.nii.gz (the mean, in the subject's grid), importance_trials.nii.gz, importance_rois.csv and importance_trials.csv, and shows "
+        + "slices and the top ROIs in report.html. Needs an NSD-layout data root; not with --shard.",
+};
 
 // Set once the first trial is reconstructed: an ArgumentException before that is the request's settings out of range
 // (the library validates them before any network runs), so exit 2, not a bug.
@@ -102,7 +107,7 @@ var root = new RootCommand("Reconstruct seen images from fMRI with a model bundl
 {
     bundleOption, dataOption, subjectOption, pipelineOption, stepsOption, strengthOption, guidanceOption, samplesOption,
     seedOption, deviceOption, roiSetOption, limitOption, shardOption, resumeOption, mergeOption, outOption, rowsOption, imagesOption, imageIdsOption, evaluationBundleOption, meanImageOption,
-    nonFiniteOption,
+    nonFiniteOption, explainOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -172,6 +177,14 @@ root.SetAction(async (parse, cancellationToken) =>
             Console.Error.WriteLine("--roi-set is empty: pass Set1, Set2, Set3 or ROI names separated by commas.");
             return ExitCodes.Usage;
         }
+    }
+
+    if (parse.GetValue(explainOption) && (shardCount > 1 || !Directory.Exists(data) || TrialSet.IsAlgonauts(data)))
+    {
+        Console.Error.WriteLine(shardCount > 1
+            ? "--explain maps the whole run's trials; run it without --shard (or in the --merge run)."
+            : $"--explain needs an NSD-layout data root (its ROI atlases {string.Join(", ", ImportanceReport.NsdAtlases)}); '{data}' is not one.");
+        return ExitCodes.Usage;
     }
 
     if (File.Exists(data) && !TrialFile.IsSupported(data))
@@ -474,10 +487,23 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         AtomicFile.WritePng(Path.Combine(output, $"grid{suffix}.png"), ImageGrid.Compose(gridRows, spacing: 4, background: (255, 255, 255)));
     }
 
+    var importance = parse.GetValue(explainOption) ? Explain(decoder, dataPath, subject, trials, output, cancellationToken) : null;
     var source = trials.Description + (shardCount > 1 ? $"; shard {shardIndex}/{shardCount} only." : ".");
-    ReportWriter.Write(Path.Combine(output, $"report{suffix}.html"), $"FmriToImage — {decoder.Subject}, {request.Pipeline}", source, trials.GroundTruth is not null, document, evaluation, notes, rows);
-    AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}: grid{suffix}.png, metrics{suffix}.json, trials{suffix}.jsonl, report{suffix}.html, trials/.");
+    ReportWriter.Write(Path.Combine(output, $"report{suffix}.html"), $"FmriToImage — {decoder.Subject}, {request.Pipeline}", source, trials.GroundTruth is not null, document, evaluation, notes, rows, importance);
+    AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}: grid{suffix}.png, metrics{suffix}.json, trials{suffix}.jsonl, report{suffix}.html, trials/{(importance is null ? "" : ", " + string.Join(", ", ImportanceReport.Files))}.");
     return ExitCodes.Success;
+}
+
+// --explain: the leave-one-ROI-out map of every trial of the run, over the data root's atlases.
+static ImportanceReport.Summary Explain(BrainDecoder decoder, string dataPath, int subject, TrialSet trials, string output, CancellationToken cancellationToken)
+{
+    var atlases = ImportanceReport.NsdAtlasFiles(dataPath, subject).Select(f => RoiAtlas.Load(f.Volume, f.Table)).ToArray();
+    var clock = System.Diagnostics.Stopwatch.StartNew();
+    var map = decoder.Explain(trials.Voxels, atlases, cancellationToken: cancellationToken);
+    var seconds = clock.Elapsed.TotalSeconds;
+    var perturbations = map.TrialCount * map.Regions.Count;
+    AnsiConsole.MarkupLineInterpolated($"Importance: {map.TrialCount} trials × {map.Regions.Count} ROIs in {seconds:F2} s ({perturbations / seconds:F0} perturbations/s); top: {string.Join(", ", map.Ranking().Take(5))}.");
+    return ImportanceReport.Write(output, map, atlases, decoder.NsdgeneralMaskPath!, trials.Labels, seconds);
 }
 
 // The settings a run used, as metrics.json records them: the request, --nonfinite and the rows it left out.

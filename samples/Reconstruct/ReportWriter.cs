@@ -11,7 +11,8 @@ namespace FmriToImage.Samples.Reconstruct;
 /// Writes report.html: one self-contained page (images inline as PNG data URIs, the plot as inline SVG, no script, no
 /// external reference) a researcher can open anywhere. Ids the CI browser check (.ci/report-check) relies on:
 /// <c>table#metrics</c> (its second column the final images' values), <c>svg#plot</c>, <c>section.trial</c>, and
-/// <c>p#no-ground-truth</c> when there is none. Also <c>table#published</c>, <c>table#settings</c>, <c>div#grid</c>.
+/// <c>p#no-ground-truth</c> when there is none. Also <c>table#published</c>, <c>table#settings</c>, <c>div#grid</c>, and
+/// with --explain <c>section#importance</c> (<c>img#importance-slices</c>, <c>table#importance-rois</c>).
 /// </summary>
 internal static class ReportWriter
 {
@@ -50,7 +51,9 @@ internal static class ReportWriter
     /// <param name="evaluation">The metric table, or null without ground truth.</param>
     /// <param name="notes">What could not be computed.</param>
     /// <param name="trials">The trials in order.</param>
-    public static void Write(string path, string title, string source, bool hasGroundTruth, JsonObject document, EvaluationResult? evaluation, IReadOnlyList<string> notes, IReadOnlyList<ReportTrial> trials)
+    /// <param name="importance">The --explain map (<c>section#importance</c>), or null.</param>
+    public static void Write(string path, string title, string source, bool hasGroundTruth, JsonObject document, EvaluationResult? evaluation, IReadOnlyList<string> notes, IReadOnlyList<ReportTrial> trials,
+        ImportanceReport.Summary? importance = null)
     {
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(Encode(title))
@@ -73,6 +76,11 @@ internal static class ReportWriter
         }
 
         AppendSettings(html, document);
+        if (importance is not null)
+        {
+            ImportanceReport.AppendHtml(html, importance);
+        }
+
         var labels = trials.Select(t => t.Result.Label).ToArray();
         if (hasGroundTruth)
         {
