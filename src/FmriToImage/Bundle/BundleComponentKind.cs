@@ -32,4 +32,10 @@ public enum BundleComponentKind
 
     /// <summary><c>voxel_encoders/*.onnx</c>: voxels → a VAE latent or image tokens, per <see cref="VoxelEncoderRole"/>.</summary>
     VoxelEncoder,
+
+    /// <summary>
+    /// <c>generator/model.onnx</c> (optional): one-shot generator, clip_embedding [batch, E] and z [batch, Z] → image
+    /// [batch, 3, H, W] in [−1, 1] (the LAFITE / StyleGAN2 contract; the ClipGenerator pipeline).
+    /// </summary>
+    Generator,
 }

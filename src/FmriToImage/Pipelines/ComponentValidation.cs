@@ -205,6 +205,38 @@ internal static class ComponentValidation
         session?.Outputs.FirstOrDefault(o => o.Name == output) is { Rank: 2 } node && node.Dimensions[1] > 0 ? node.Dimensions[1] : null;
 
     /// <summary>The message with the file named first, once.</summary>
+    /// <summary>
+    /// The bundle's one-shot generator (<c>generator/model.onnx</c>), its contract checked (<see cref="ImageGenerator.CheckContract"/>:
+    /// inputs <c>clip_embedding</c> [batch, E] and <c>z</c> [batch, Z], output <c>image</c> [batch, 3, H, W]) and its
+    /// fixed E against the brain's <c>image_embedding</c>; null when the bundle has none or it breaks its contract
+    /// (the problem, naming the input, is added).
+    /// </summary>
+    public static ImageGenerator? Generator(DecoderComponents components, List<string> problems)
+    {
+        var path = BundleLayout.PathOf(BundleComponentKind.Generator);
+        if (components.Bundle.Get(BundleComponentKind.Generator) is not { } component)
+        {
+            return null;
+        }
+
+        try
+        {
+            var generator = new ImageGenerator(component.Session);
+            if (generator.EmbeddingWidth is { } width && components.BrainEmbeddingWidth is { } brain && width != brain)
+            {
+                problems.Add($"{path}: input '{ImageGenerator.EmbeddingInput}' takes {width} values but the voxel encoder's 'image_embedding' has {brain}; the generator must take the brain's CLIP embedding.");
+                return null;
+            }
+
+            return generator;
+        }
+        catch (TensorContractException e)
+        {
+            problems.Add(Prefixed(path, e.Message));
+            return null;
+        }
+    }
+
     private static string Prefixed(string file, string message) =>
         message.StartsWith(file, StringComparison.Ordinal) ? message : $"{file}: {message}";
 }

@@ -40,6 +40,7 @@ internal sealed class DecoderComponents : IDisposable
         Denoising = new Denoising(this, unetTokenWidth ?? TokenWidth);
         ComponentValidation.CheckDefaults(this, problems);
         ComponentValidation.CheckEmbeddingWidths(this, problems);
+        Generator = ComponentValidation.Generator(this, problems);
         if (problems.Count > 0)
         {
             Denoising.Dispose();
@@ -73,6 +74,9 @@ internal sealed class DecoderComponents : IDisposable
     public ClipTextEncoder? TextEncoder { get; }
 
     public Captioner? Captioner { get; }
+
+    /// <summary>The one-shot generator (<c>generator/model.onnx</c>), or null when the bundle has none.</summary>
+    public ImageGenerator? Generator { get; }
 
     /// <summary>The UNet's scheduler (<c>scheduler/scheduler_config.json</c>, the class its <c>_class_name</c> names), or null when the bundle has none (no pipeline is then available).</summary>
     public BundleScheduler? SchedulerConfig { get; }

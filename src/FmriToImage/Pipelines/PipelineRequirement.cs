@@ -17,6 +17,7 @@ namespace FmriToImage.Pipelines;
 /// <param name="VoxelEncoderRoles">The voxel encoder roles the manifest must list at least one encoder of.</param>
 /// <param name="Outputs">Graph outputs it reads that a graph may lack.</param>
 /// <param name="UsesPrior">Whether it runs the bundle's diffusion prior when the bundle has one (<see cref="ReconstructionRequest.UsePrior"/> applies).</param>
+/// <param name="UsesDiffusion">Whether it runs the UNet's denoising loop (steps, strength and guidance apply); false for one-shot generators, which refuse those settings.</param>
 internal sealed record PipelineRequirement(
     ReconstructionPipeline Pipeline,
     string Name,
@@ -26,4 +27,5 @@ internal sealed record PipelineRequirement(
     IReadOnlyList<string> Files,
     IReadOnlyList<VoxelEncoderRole> VoxelEncoderRoles,
     IReadOnlyList<RequiredOutput> Outputs,
-    bool UsesPrior = false);
+    bool UsesPrior = false,
+    bool UsesDiffusion = true);

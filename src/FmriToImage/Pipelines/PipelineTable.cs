@@ -34,6 +34,16 @@ internal sealed class PipelineTable
             [VoxelEncoderRole.ImageTokens],
             [new RequiredOutput(BundleComponentKind.VoxelEncoder, "image_embedding", VoxelEncoderRole.ImageTokens), new RequiredOutput(BundleComponentKind.ImageEncoder, "image_embeds")],
             UsesPrior: true),
+        new PipelineRequirement(
+            ReconstructionPipeline.ClipGenerator,
+            nameof(ReconstructionPipeline.ClipGenerator),
+            "clip_generator",
+            ClipGeneratorPipeline.Instance,
+            [BundleComponentKind.Generator, BundleComponentKind.ImageEncoder],
+            [BundleLayout.ImageEncoderPreprocessor],
+            [VoxelEncoderRole.ImageTokens],
+            [new RequiredOutput(BundleComponentKind.VoxelEncoder, "image_embedding", VoxelEncoderRole.ImageTokens), new RequiredOutput(BundleComponentKind.ImageEncoder, "image_embeds")],
+            UsesDiffusion: false),
     ]);
 
     /// <summary>A table of <paramref name="rows"/> (pipelines distinct).</summary>

@@ -71,7 +71,17 @@ internal sealed record ResolvedRequest
             Eta = request.Eta,
             UsePrior = false,
         };
-        if (components.SchedulerConfig is { } scheduler)
+        if (!row.UsesDiffusion)
+        {
+            var set = new[] { ("Steps", request.Steps is not null), ("Strength", request.Strength is not null), ("Guidance", request.Guidance is not null) }.Where(s => s.Item2).Select(s => $"ReconstructionRequest.{s.Item1}").ToArray();
+            if (set.Length > 0)
+            {
+                throw new ArgumentException($"{string.Join(", ", set)} {(set.Length == 1 ? "does" : "do")} not apply to {row.Name}: it runs no diffusion loop (leave {(set.Length == 1 ? "it" : "them")} null).", nameof(request));
+            }
+
+            ArgumentOutOfRangeException.ThrowIfLessThan(resolved.Samples, 1, "ReconstructionRequest.Samples");
+        }
+        else if (components.SchedulerConfig is { } scheduler)
         {
             var settings = DiffusionSettings.Check(scheduler, ModelBundle.SchedulerConfigPath, resolved.Steps, resolved.Strength, resolved.Guidance, resolved.Samples, request.Eta);
             if (settings.Count > 0)
@@ -111,13 +121,13 @@ internal sealed record ResolvedRequest
         return resolved with { UsePrior = true, PriorSteps = steps, PriorEta = eta };
     }
 
-    /// <summary>The public record of what was run (<see cref="Reconstruction.Request"/>): prior settings null when no prior ran.</summary>
+    /// <summary>The public record of what was run (<see cref="Reconstruction.Request"/>): prior settings null when no prior ran; steps, strength and guidance null for a pipeline without a diffusion loop.</summary>
     public ReconstructionRequest ToRequest() => new()
     {
         Pipeline = Pipeline,
-        Steps = Steps,
-        Strength = Strength,
-        Guidance = Guidance,
+        Steps = Row.UsesDiffusion ? Steps : null,
+        Strength = Row.UsesDiffusion ? Strength : null,
+        Guidance = Row.UsesDiffusion ? Guidance : null,
         Samples = Samples,
         Seed = Seed,
         Eta = Eta,

@@ -16,4 +16,12 @@ public enum ReconstructionPipeline
     /// closest to the brain's predicted embedding wins.
     /// </summary>
     Unclip,
+
+    /// <summary>
+    /// fMRI → CLIP → one-shot generator (the LAFITE / StyleGAN2 approach, no diffusion loop): voxels → the brain's
+    /// predicted CLIP embedding (the high-level voxel encoder's <c>image_embedding</c>) → the bundle's generator, once
+    /// per noise draw z (K = <see cref="ReconstructionRequest.Samples"/> draws); the draw whose image embedding is closest
+    /// (cosine) to the brain's embedding wins.
+    /// </summary>
+    ClipGenerator,
 }

@@ -18,7 +18,7 @@ public sealed record ReconstructionRequest
     /// <summary>Classifier-free guidance scale (≤ 1 disables guidance), or null for the bundle's default.</summary>
     public double? Guidance { get; init; }
 
-    /// <summary>Samples per bagged model (caption → img2img) or per trial (unCLIP best-of-N), or null for the bundle's default.</summary>
+    /// <summary>Samples per bagged model (caption → img2img), per trial (unCLIP best-of-N) or noise draws per trial (ClipGenerator best-of-K), or null for the bundle's default.</summary>
     public int? Samples { get; init; }
 
     /// <summary>

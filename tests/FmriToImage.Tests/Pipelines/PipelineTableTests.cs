@@ -104,7 +104,7 @@ public sealed class PipelineTableTests
         File.Delete(temp.PathOf("voxel_encoders/highlevel.onnx"));
         var error = Assert.Throws<BundleComponentMissingException>(() => ModelBundle.Open(temp.Root, PipelineTable.Default.Naming(new ModelBundleOptions { VerifyChecksums = false })));
         Assert.Equal("voxel_encoders/highlevel.onnx", error.RelativePath);
-        Assert.Equal(["Unclip"], error.NeededBy);
+        Assert.Equal(["Unclip", "ClipGenerator"], error.NeededBy);
     }
 
     [Fact]
