@@ -15,7 +15,7 @@ namespace FmriToImage.Pipelines;
 internal sealed class DecoderComponents : IDisposable
 {
     private readonly Lock _emptyCaptionLock = new();
-    private float[]? _emptyCaption;
+    private EmptyCaptionEncoding? _emptyCaption;
 
     /// <summary>
     /// Wraps the bundle's networks and checks them, listing every problem in one <see cref="BundleContractException"/>
@@ -37,6 +37,7 @@ internal sealed class DecoderComponents : IDisposable
         SchedulerConfig = ComponentValidation.UnetScheduler(bundle, problems);
         PriorSchedulerConfig = bundle.Prior is null ? null : ComponentValidation.PriorScheduler(bundle, table, problems);
         var unetTokenWidth = ComponentValidation.CheckDenoisers(this, problems);
+        Conditions = UnetConditions.Load(bundle, unetTokenWidth is null ? UNetAddedInputs.None : UNetAddedInputs.Read(bundle.Unet!.Session, bundle.Unet.Config), problems);
         Denoising = new Denoising(this, unetTokenWidth ?? TokenWidth);
         ComponentValidation.CheckDefaults(this, problems);
         ComponentValidation.CheckEmbeddingWidths(this, problems);
@@ -83,6 +84,9 @@ internal sealed class DecoderComponents : IDisposable
     /// <summary>Whether the bundle has a diffusion prior.</summary>
     public bool HasPrior => PriorSchedulerConfig is not null;
 
+    /// <summary>The UNet's added-condition inputs and what fills them (none for a plain SD UNet).</summary>
+    public UnetConditions Conditions { get; }
+
     /// <summary>The denoising loops (UNet and prior), each with wrappers of its own.</summary>
     public Denoising Denoising { get; }
 
@@ -104,16 +108,30 @@ internal sealed class DecoderComponents : IDisposable
     /// the next caller encodes again.
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled during the encoding.</exception>
-    public ReadOnlySpan<float> EmptyCaptionStates(CancellationToken cancellationToken)
+    public ReadOnlySpan<float> EmptyCaptionStates(CancellationToken cancellationToken) => EmptyCaption(cancellationToken).States;
+
+    /// <summary>
+    /// The text encoder's pooled embedding of the empty caption (the unconditional <c>text_embeds</c> of an SDXL UNet),
+    /// empty when the bundle has no text encoder or it has no pooled output; encoded with <see cref="EmptyCaptionStates"/>.
+    /// </summary>
+    public ReadOnlySpan<float> EmptyCaptionPooled(CancellationToken cancellationToken) =>
+        TextEncoder is null ? [] : EmptyCaption(cancellationToken).Pooled;
+
+    private EmptyCaptionEncoding EmptyCaption(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _emptyCaption) is { } states)
+        if (Volatile.Read(ref _emptyCaption) is { } encoded)
         {
-            return states;
+            return encoded;
         }
 
         lock (_emptyCaptionLock)
         {
-            _emptyCaption ??= TextEncoder!.Encode([string.Empty], cancellationToken).HiddenStates.Release();
+            if (_emptyCaption is null)
+            {
+                var encoding = TextEncoder!.Encode([string.Empty], cancellationToken);
+                _emptyCaption = new EmptyCaptionEncoding(encoding.HiddenStates.Release(), encoding.Embeddings?.Release() ?? []);
+            }
+
             return _emptyCaption;
         }
     }
@@ -133,6 +151,23 @@ internal sealed class DecoderComponents : IDisposable
     public PipelineDefaults DefaultsFor(PipelineRequirement row) =>
         Bundle.Decoder?.Pipelines.GetValueOrDefault(row.ManifestKey) ?? new PipelineDefaults();
 
+    /// <summary>
+    /// The added conditions of one loop of <paramref name="request"/>'s pipeline over <paramref name="batch"/> images
+    /// (<see cref="UnetConditions.For"/>), or null when the UNet takes none; the empty caption is encoded only when the
+    /// UNet takes <c>text_embeds</c>.
+    /// </summary>
+    public Models.AddedConditions? ConditionsFor(ResolvedRequest request, int batch, float[]? pooled, float[]? imageEmbeddings, string stage, CancellationToken cancellationToken)
+    {
+        if (!Conditions.Inputs.Any)
+        {
+            return null;
+        }
+
+        var factor = VaeDecoder!.DownsamplingFactor;
+        var emptyPooled = Conditions.Inputs.TextEmbedsWidth is null ? [] : EmptyCaptionPooled(cancellationToken);
+        return Conditions.For(DefaultsFor(request.Row), batch, LatentHeight * factor, LatentWidth * factor, pooled, emptyPooled, imageEmbeddings, request.Seed, stage, Bundle.RootPath);
+    }
+
     /// <summary>Decodes scaled latents [batch, C, h, w] to images.</summary>
     public RgbImage[] DecodeImages(ReadOnlySpan<float> latents, int batch, CancellationToken cancellationToken) =>
         VaeDecoder!.DecodeImages(latents, batch, LatentHeight, LatentWidth, ImageNormalization.SignedUnit, cancellationToken);
@@ -148,4 +183,7 @@ internal sealed class DecoderComponents : IDisposable
 
     /// <summary>Releases the denoising wrappers (the sessions belong to the bundle). Idempotent.</summary>
     public void Dispose() => Denoising.Dispose();
+
+    /// <summary>The empty caption's token states and pooled embedding (empty when the text encoder has none).</summary>
+    private sealed record EmptyCaptionEncoding(float[] States, float[] Pooled);
 }

@@ -82,7 +82,7 @@ internal static class ModelLoader
             throw new ArgumentException($"The image size {imageWidth}×{imageHeight} is not a multiple of the VAE's downsampling factor {factor}.", nameof(imageHeight));
         }
 
-        return new UNet(unet.Session, vae.LatentChannels, imageHeight / factor, imageWidth / factor, (int?)unet.ConfigNumber("cross_attention_dim"));
+        return new UNet(unet.Session, vae.LatentChannels, imageHeight / factor, imageWidth / factor, (int?)unet.ConfigNumber("cross_attention_dim"), unet.Config);
     }
 
     /// <summary>

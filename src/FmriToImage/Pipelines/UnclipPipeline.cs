@@ -77,16 +77,19 @@ internal sealed class UnclipPipeline : IPipeline
                 layout.Spread(trial, lowLatents, latentLength, initLatents);
             }
 
-            var finals = components.Denoising.Generate(request, samples, conditioning, new float[conditioning.Length], initLatents, clock, cancellationToken);
+            var embeddings = new float[samples * dimensionTarget];
+            layout.Spread(trial, targets, dimensionTarget, embeddings);
+            var added = components.ConditionsFor(request, samples, pooled: null, embeddings, request.Row.Name, cancellationToken);
+            var finals = components.Denoising.Generate(request, samples, conditioning, new float[conditioning.Length], initLatents, clock, cancellationToken, added);
 
-            var (embeddings, dimension) = components.EmbedImages(finals, cancellationToken);
+            var (finalEmbeddings, dimension) = components.EmbedImages(finals, cancellationToken);
             if (dimension != dimensionTarget)
             {
                 throw new BundleContractException(components.Bundle.RootPath, [$"voxel encoder '{model}': 'image_embedding' has {dimensionTarget} values but the image encoder's 'image_embeds' has {dimension}; they must live in one space to compare."]);
             }
 
             var scores = new float[samples];
-            var chosen = EnsembleVoting.SelectClosest(targets.AsSpan(trial * dimension, dimension), embeddings, dimension, scores);
+            var chosen = EnsembleVoting.SelectClosest(targets.AsSpan(trial * dimension, dimension), finalEmbeddings, dimension, scores);
             clock.Lap("selection");
 
             var trialLowLevel = lowLatents is null ? null : lowLevel[trial];
