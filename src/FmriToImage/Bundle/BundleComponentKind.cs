@@ -32,4 +32,11 @@ public enum BundleComponentKind
 
     /// <summary><c>voxel_encoders/*.onnx</c>: voxels → a VAE latent or image tokens, per <see cref="VoxelEncoderRole"/>.</summary>
     VoxelEncoder,
+
+    /// <summary>
+    /// <c>captioner/token_converter.onnx</c> (optional; <c>captioner/config.json</c> <c>vision_source</c> "image_tokens"):
+    /// image_tokens [batch, T, D] → image_embeds [batch, P, Dc], the captioner decoder's vision input (MindEye2's bigG→L
+    /// converter).
+    /// </summary>
+    CaptionerTokenConverter,
 }
