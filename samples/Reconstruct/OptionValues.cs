@@ -17,6 +17,7 @@ internal static class OptionValues
     [
         ("caption-img2img", ReconstructionPipeline.CaptionImg2Img),
         ("unclip", ReconstructionPipeline.Unclip),
+        ("mindeye2", ReconstructionPipeline.MindEye2),
     ];
 
     /// <summary>The command-line names of <see cref="PipelineNames"/>.</summary>

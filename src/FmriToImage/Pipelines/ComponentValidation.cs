@@ -118,6 +118,10 @@ internal static class ComponentValidation
             }
 
             components.Conditions.CheckDefaults(defaults, $"{manifest}: pipelines.{row.ManifestKey}.", problems);
+            if (row.Runner is MindEye2Pipeline)
+            {
+                MindEye2Pipeline.CheckDefaults(components, defaults, $"{manifest}: pipelines.{row.ManifestKey}.", problems);
+            }
         }
 
         foreach (var row in components.Table.Rows.Where(r => r.UsesPrior))

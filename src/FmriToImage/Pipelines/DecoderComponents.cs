@@ -27,6 +27,7 @@ internal sealed class DecoderComponents : IDisposable
         Table = table;
         VoxelEncoders = ModelLoader.VoxelEncoders(bundle);
         VaeDecoder = bundle.VaeDecoder is null ? null : ModelLoader.VaeDecoder(bundle, table);
+        VaeEncoder = bundle.VaeEncoder is null ? null : ModelLoader.VaeEncoder(bundle, table);
         ImageEncoder = bundle.ImageEncoder is null || !bundle.HasFile(BundleLayout.ImageEncoderPreprocessor) ? null : ModelLoader.ImageEncoder(bundle, table);
         TextEncoder = bundle.TextEncoder is null ? null : ModelLoader.TextEncoder(bundle, table);
         Captioner = bundle.CaptionerVision is null || bundle.CaptionerDecoder is null || !bundle.HasFile(BundleLayout.CaptionerPreprocessor) ? null : ModelLoader.Captioner(bundle, table);
@@ -70,6 +71,9 @@ internal sealed class DecoderComponents : IDisposable
     public VaeDecoder? VaeDecoder { get; }
 
     public ClipImageEncoder? ImageEncoder { get; }
+
+    /// <summary>The VAE encoder (images → scaled latents: MindEye2's refinement), or null when the bundle has none.</summary>
+    public VaeEncoder? VaeEncoder { get; }
 
     public ClipTextEncoder? TextEncoder { get; }
 
@@ -144,7 +148,9 @@ internal sealed class DecoderComponents : IDisposable
     public string? MissingFor(PipelineRequirement row)
     {
         var missing = PipelineTable.MissingFor(Bundle, row);
-        return missing.Count > 0 ? missing[0] : null;
+        return missing.Count > 0 ? missing[0]
+            : row.Runner is MindEye2Pipeline ? MindEye2Pipeline.MissingForStages(this, DefaultsFor(row))
+            : null;
     }
 
     /// <summary>The bundle's defaults for the pipeline of <paramref name="row"/>, or library defaults when the manifest has none.</summary>

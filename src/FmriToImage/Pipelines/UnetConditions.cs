@@ -224,7 +224,7 @@ internal sealed class UnetConditions
 
             return [.. values];
         }
-        catch (MalformedFileException e)
+        catch (FmriToImage.Data.DataFileFormatException e)
         {
             problems.Add($"{relative}: {e.Message}");
             return [];
