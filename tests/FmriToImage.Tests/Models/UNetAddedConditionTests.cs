@@ -25,6 +25,24 @@ public sealed class UNetAddedConditionTests
         Assert.Equal(first, decoder.Reconstruct(Voxels, request).Image.Pixels.ToArray());
     }
 
+    /// <summary>
+    /// Graphs written by models/export/stable_diffusion.py's UNet export (tests/fixtures/make_exported_added_condition_unets.py:
+    /// stand-ins with UNet2DConditionModel's signature and config keys, random weights) load and run with their configs.
+    /// </summary>
+    [Theory]
+    [InlineData("sdxl", ReconstructionPipeline.CaptionImg2Img)]
+    [InlineData("refiner", ReconstructionPipeline.CaptionImg2Img)]
+    [InlineData("unclip", ReconstructionPipeline.Unclip)]
+    public void Unets_the_export_recipe_writes_load_and_run(string name, ReconstructionPipeline pipeline)
+    {
+        using var temp = AddedConditionBundle.Make($"exported_{name}.onnx", config: null, unclipFiles: name == "unclip");
+        File.Copy(AddedConditionBundle.Added($"exported_{name}.config.json"), temp.PathOf("unet/config.json"), overwrite: true);
+        temp.Rehash("unet/config.json");
+        using var decoder = BrainDecoder.Load(temp.Root);
+        var request = new ReconstructionRequest { Pipeline = pipeline, Seed = 3, Steps = 4 };
+        Assert.Equal(decoder.Reconstruct(Voxels, request).Image.Pixels.ToArray(), decoder.Reconstruct(Voxels, request).Image.Pixels.ToArray());
+    }
+
     [Fact]
     public void The_time_ids_reach_the_graph()
     {
