@@ -8,6 +8,10 @@ Versatile Diffusion's image-variation UNet for unCLIP (conditioned on 257 x 768 
     python3 -m models.export.stable_diffusion --model shi-labs/versatile-diffusion --unet-subfolder image_unet \\
         --components unet vae scheduler --normalize-image-tokens --out bundles/subj01-mindeye
 
+SDXL (base or refiner) and SD 2.1 unCLIP UNets export with their added-condition inputs (text_embeds and time_ids, or
+class_labels; docs/real-models.md); the pipeline-side pieces they need (text_encoder_2's pooled output, the unCLIP
+image normaliser) are not exported by this script yet.
+
 Needs torch, diffusers, transformers and onnx (and onnxruntime to compare each graph with PyTorch); --model is a
 Hugging Face id or a local folder in the diffusers layout.
 """
@@ -103,44 +107,84 @@ def export_text_encoder(source: dict, out: Path, device: str) -> None:
 
 
 def export_unet(source: dict, out: Path, subfolder: str, normalize: bool, dtype, device: str) -> None:
-    import torch
     from diffusers import UNet2DConditionModel
+
+    unet = UNet2DConditionModel.from_pretrained(subfolder=subfolder, **source).to(device=device, dtype=dtype).eval()
+    export_unet_module(unet, out, normalize, dtype, device)
+    unet.save_config(str(out / "unet"))
+
+
+def added_inputs(config) -> list[tuple[str, int]]:
+    """The added-condition inputs a UNet2DConditionModel config asks for, with their widths, as the library reads them
+    (docs/model-bundle.md, "UNet added conditions"): SDXL's text_embeds [batch, P] and time_ids [batch, n]
+    (addition_embed_type "text_time": P + n * addition_time_embed_dim = projection_class_embeddings_input_dim, n = 6
+    for the base model, 5 for the refiner, whose text_embeds is text_encoder_2's 1280) and unCLIP's class_labels
+    [batch, projection_class_embeddings_input_dim] (class_embed_type "projection")."""
+    added = []
+    addition = getattr(config, "addition_embed_type", None)
+    if addition == "text_time":
+        pooled = getattr(config, "pooled_projection_dim", None) or 1280          # SDXL's text_encoder_2 projection
+        n = (config.projection_class_embeddings_input_dim - pooled) // config.addition_time_embed_dim
+        if n not in (5, 6) or pooled + n * config.addition_time_embed_dim != config.projection_class_embeddings_input_dim:
+            raise SystemExit(f"UNet: projection_class_embeddings_input_dim {config.projection_class_embeddings_input_dim} is not "
+                             f"{pooled} + 5 or 6 x addition_time_embed_dim {config.addition_time_embed_dim}")
+        added += [("text_embeds", pooled), ("time_ids", n)]
+    elif addition is not None:
+        raise SystemExit(f"UNet: addition_embed_type {addition!r} is not supported (text_time is)")
+    kind = getattr(config, "class_embed_type", None)
+    if kind == "projection":
+        added.append(("class_labels", config.projection_class_embeddings_input_dim))
+    elif kind is not None:
+        raise SystemExit(f"UNet: class_embed_type {kind!r} is not supported (projection is)")
+    return added
+
+
+def export_unet_module(unet, out: Path, normalize: bool, dtype, device: str, tokens: int | None = None) -> None:
+    """Exports a UNet2DConditionModel (or a module with its call signature and config) as unet/model.onnx: sample,
+    timestep, encoder_hidden_states and the added-condition inputs its config asks for -> out_sample."""
+    import torch
 
     from .onnx_export import export, verify
 
-    unet = UNet2DConditionModel.from_pretrained(subfolder=subfolder, **source).to(device=device, dtype=dtype).eval()
     config = unet.config
-    if getattr(config, "class_embed_type", None) or getattr(config, "addition_embed_type", None):
-        raise SystemExit(f"{subfolder}: this UNet takes class_labels/added conditions ({config.class_embed_type or config.addition_embed_type}), "
-                         "which the bundle's UNet contract (sample, timestep, encoder_hidden_states) has no input for "
-                         "(SD 2.1 unCLIP, SDXL): not supported yet")
+    added = added_inputs(config)
+    names = [name for name, _ in added]
 
     class UNetGraph(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.unet = unet
 
-        def forward(self, sample, timestep, encoder_hidden_states):
+        def forward(self, sample, timestep, encoder_hidden_states, *extra):
             if normalize:
                 # VD / MindEye feed CLIP image tokens divided by the norm of token 0; doing it here makes any scale of
                 # the incoming tokens (a prior's output, a regression's) give the same conditioning.
                 norm = encoder_hidden_states[:, :1].float().norm(dim=-1, keepdim=True).clamp_min(1e-12)
                 encoder_hidden_states = (encoder_hidden_states.float() / norm).to(encoder_hidden_states.dtype)
-            return self.unet(sample, timestep, encoder_hidden_states, return_dict=False)[0]
+            values = dict(zip(names, extra))
+            kwargs = {}
+            if "text_embeds" in values:
+                kwargs["added_cond_kwargs"] = {"text_embeds": values["text_embeds"], "time_ids": values["time_ids"]}
+            if "class_labels" in values:
+                kwargs["class_labels"] = values["class_labels"]
+            return self.unet(sample, timestep, encoder_hidden_states, return_dict=False, **kwargs)[0]
 
     graph = UNetGraph()
     size = config.sample_size if isinstance(config.sample_size, int) else config.sample_size[0]
-    tokens = 257 if normalize else 77
+    tokens = tokens or (257 if normalize else 77)
     sample = torch.randn(2, config.in_channels, size, size, dtype=dtype, device=device)
     timestep = torch.tensor(500.0, dtype=dtype, device=device)        # rank 0 (optimum >= 1.24); the library reads type and rank
     context = torch.randn(2, tokens, config.cross_attention_dim, dtype=dtype, device=device)
+    extras = [torch.randn(2, width, dtype=dtype, device=device) for _, width in added]
     path = out / "unet" / "model.onnx"
-    export(graph, (sample, timestep, context), path, ["sample", "timestep", "encoder_hidden_states"], ["out_sample"],
-           {"sample": {0: "batch", 2: "height", 3: "width"}, "encoder_hidden_states": {0: "batch", 1: "sequence"},
-            "out_sample": {0: "batch", 2: "height", 3: "width"}})
-    unet.save_config(str(out / "unet"))
+    axes = {"sample": {0: "batch", 2: "height", 3: "width"}, "encoder_hidden_states": {0: "batch", 1: "sequence"},
+            "out_sample": {0: "batch", 2: "height", 3: "width"}}
+    axes.update({name: {0: "batch"} for name in names})
+    export(graph, (sample, timestep, context, *extras), path, ["sample", "timestep", "encoder_hidden_states", *names], ["out_sample"], axes)
     if dtype == torch.float32:
-        verify(path, graph.cpu(), {"sample": sample.cpu(), "timestep": timestep.cpu(), "encoder_hidden_states": context.cpu()}, atol=2e-3)
+        feeds = {"sample": sample.cpu(), "timestep": timestep.cpu(), "encoder_hidden_states": context.cpu()}
+        feeds.update({name: value.cpu() for name, value in zip(names, extras)})
+        verify(path, graph.cpu(), feeds, atol=2e-3)
 
 
 def export_vae(source: dict, out: Path, device: str) -> None:

@@ -18,6 +18,7 @@ internal static class OptionValues
         ("caption-img2img", ReconstructionPipeline.CaptionImg2Img),
         ("unclip", ReconstructionPipeline.Unclip),
         ("clip-generator", ReconstructionPipeline.ClipGenerator),
+        ("mindeye2", ReconstructionPipeline.MindEye2),
     ];
 
     /// <summary>The command-line names of <see cref="PipelineNames"/>.</summary>

@@ -22,7 +22,7 @@ public sealed class BrainDecoderTests : IDisposable
     {
         Assert.Equal("subj01", _decoder.Subject);
         Assert.Equal(100, _decoder.VoxelCount);
-        Assert.Equal([ReconstructionPipeline.CaptionImg2Img, ReconstructionPipeline.Unclip], _decoder.AvailablePipelines);
+        Assert.Equal([ReconstructionPipeline.CaptionImg2Img, ReconstructionPipeline.Unclip, ReconstructionPipeline.MindEye2], _decoder.AvailablePipelines);
         Assert.True(_decoder.HasPrior);
         Assert.Throws<ArgumentOutOfRangeException>(() => BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"), new BrainDecoderOptions { TrialBatchSize = 0 }));
     }
@@ -132,7 +132,7 @@ public sealed class BrainDecoderTests : IDisposable
         var voxels = Trial(2);
         var unclip = new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip };
         var noPrior = Assert.Throws<ArgumentException>(() => _decoder.Reconstruct(voxels, new ReconstructionRequest { UsePrior = true }));
-        Assert.Contains("pipelines with a prior (Unclip); CaptionImg2Img has none", noPrior.Message);
+        Assert.Contains("pipelines with a prior (Unclip, MindEye2); CaptionImg2Img has none", noPrior.Message);
         var steps = Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.Reconstruct(voxels, unclip with { PriorSteps = 101 }));
         Assert.Contains("[1, 100]", steps.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.Reconstruct(voxels, unclip with { PriorEta = float.NaN }));

@@ -38,4 +38,11 @@ public enum BundleComponentKind
     /// [batch, 3, H, W] in [−1, 1] (the LAFITE / StyleGAN2 contract; the ClipGenerator pipeline).
     /// </summary>
     Generator,
+
+    /// <summary>
+    /// <c>captioner/token_converter.onnx</c> (optional; <c>captioner/config.json</c> <c>vision_source</c> "image_tokens"):
+    /// image_tokens [batch, T, D] → image_embeds [batch, P, Dc], the captioner decoder's vision input (MindEye2's bigG→L
+    /// converter).
+    /// </summary>
+    CaptionerTokenConverter,
 }

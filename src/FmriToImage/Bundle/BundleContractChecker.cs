@@ -78,6 +78,11 @@ internal sealed class BundleContractChecker
             case BundleComponentKind.Prior:
                 CheckPrior(component, session);
                 break;
+            case BundleComponentKind.CaptionerTokenConverter:
+                Expect(component, session, "image_tokens", input: true, FloatTypes, 3);
+                Expect(component, session, "image_embeds", input: false, FloatTypes, 3);
+                DynamicBatch(component, session, "image_tokens", allowOne: false);
+                break;
             case BundleComponentKind.VoxelEncoder:
                 CheckVoxelEncoder(component, session, manifest);
                 break;

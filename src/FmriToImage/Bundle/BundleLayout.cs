@@ -33,6 +33,7 @@ internal static class BundleLayout
         (BundleComponentKind.CaptionerDecoder, "captioner", "decoder.onnx"),
         (BundleComponentKind.Prior, "prior", "model.onnx"),
         (BundleComponentKind.Generator, "generator", "model.onnx"),
+        (BundleComponentKind.CaptionerTokenConverter, "captioner", "token_converter.onnx"),
     ];
 
     /// <summary>The graph's path relative to the bundle folder (e.g. "unet/model.onnx") of a standard component.</summary>

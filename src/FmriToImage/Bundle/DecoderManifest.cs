@@ -148,4 +148,46 @@ internal sealed record PipelineDefaults
     /// the seed only through its initial noise).
     /// </summary>
     public double PriorEta { get; init; }
+
+    /// <summary>
+    /// SDXL UNets (<c>time_ids</c>): the original image size [height, width] (<c>original_size</c>); null: the output
+    /// image's size, as diffusers' SDXL pipelines default it.
+    /// </summary>
+    public IReadOnlyList<int>? OriginalSize { get; init; }
+
+    /// <summary>SDXL UNets (<c>time_ids</c>): the crop's top-left corner [top, left] (<c>crops_coords_top_left</c>); null: [0, 0] (diffusers' default).</summary>
+    public IReadOnlyList<int>? CropsCoordsTopLeft { get; init; }
+
+    /// <summary>SDXL base UNets (6 <c>time_ids</c>): the target size [height, width] (<c>target_size</c>); null: the output image's size (diffusers' default).</summary>
+    public IReadOnlyList<int>? TargetSize { get; init; }
+
+    /// <summary>SDXL refiner UNets (5 <c>time_ids</c>): the aesthetic score of the conditional half (<c>aesthetic_score</c>, diffusers' default 6).</summary>
+    public double AestheticScore { get; init; } = 6.0;
+
+    /// <summary>SDXL refiner UNets (5 <c>time_ids</c>): the aesthetic score of the unconditional half (<c>negative_aesthetic_score</c>, diffusers' default 2.5).</summary>
+    public double NegativeAestheticScore { get; init; } = 2.5;
+
+    /// <summary>unCLIP UNets (<c>class_labels</c>): the noise level of the image embedding's augmentation (<c>noise_level</c>, diffusers' default 0).</summary>
+    public int NoiseLevel { get; init; }
+
+    /// <summary>MindEye2: whether the refinement stage (img2img of the unCLIP image with its caption) runs (<c>refine</c>, default true).</summary>
+    public bool Refine { get; init; } = true;
+
+    /// <summary>MindEye2: the refinement's steps (<c>refine_steps</c>, default 25 as MindEye2).</summary>
+    public int RefineSteps { get; init; } = 25;
+
+    /// <summary>
+    /// MindEye2: the refinement's img2img strength (<c>refine_strength</c>, default 0.52: of 25 steps the last 13 run,
+    /// MindEye2's <c>img2img_timepoint</c> 13).
+    /// </summary>
+    public double RefineStrength { get; init; } = 0.52;
+
+    /// <summary>MindEye2: the refinement's guidance scale (<c>refine_guidance</c>, default 5 as MindEye2).</summary>
+    public double RefineGuidance { get; init; } = 5.0;
+
+    /// <summary>MindEye2: whether the final blend with the low-level image runs (<c>blend</c>, default true).</summary>
+    public bool Blend { get; init; } = true;
+
+    /// <summary>MindEye2: the refined image's weight in the final pixel blend (<c>blend_weight</c>, default 0.75; the low-level image gets the rest).</summary>
+    public double BlendWeight { get; init; } = 0.75;
 }

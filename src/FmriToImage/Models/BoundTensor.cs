@@ -63,20 +63,20 @@ internal sealed class BoundTensor : IDisposable
         }
     }
 
-    /// <summary>Copies <paramref name="source"/> in, converting to the element type (integers are rounded).</summary>
-    public void Write(ReadOnlySpan<float> source)
+    /// <summary>Copies <paramref name="source"/> in from element <paramref name="offset"/> on, converting to the element type (integers are rounded).</summary>
+    public void Write(ReadOnlySpan<float> source, int offset = 0)
     {
         if (ElementType == TensorElementType.Float)
         {
-            source.CopyTo(_floats.Span);
+            source.CopyTo(_floats.Span[offset..]);
         }
         else if (ElementType == TensorElementType.Float16)
         {
-            TensorPrimitives.ConvertToHalf(source, _halves.Span);
+            TensorPrimitives.ConvertToHalf(source, _halves.Span[offset..]);
         }
         else if (ElementType == TensorElementType.Int64)
         {
-            var destination = _longs.Span;
+            var destination = _longs.Span[offset..];
             for (var k = 0; k < source.Length; k++)
             {
                 destination[k] = (long)Math.Round(source[k]);
@@ -84,7 +84,7 @@ internal sealed class BoundTensor : IDisposable
         }
         else
         {
-            var destination = _ints.Span;
+            var destination = _ints.Span[offset..];
             for (var k = 0; k < source.Length; k++)
             {
                 destination[k] = (int)Math.Round(source[k]);

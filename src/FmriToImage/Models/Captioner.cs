@@ -21,6 +21,7 @@ internal sealed class Captioner
 {
     private readonly GraphSession _vision;
     private readonly GraphSession _decoder;
+    private readonly GraphSession? _tokenConverter;
     private readonly TensorElementType? _maskType;
     private readonly TensorElementType _idType;
     private readonly int _decoderBatchLimit;
@@ -33,9 +34,14 @@ internal sealed class Captioner
     /// <param name="startTokenId">The id generation starts from (BLIP: [DEC] = 30522).</param>
     /// <param name="endTokenId">The id that ends a caption (BLIP: [SEP] = 102).</param>
     /// <param name="maxLength">The most tokens a caption has, the start token included (BLIP's default: 20).</param>
+    /// <param name="tokenConverter">
+    /// The token converter (<c>captioner/token_converter.onnx</c>: <c>image_tokens</c> → <c>image_embeds</c>) when the
+    /// captioner captions predicted image tokens (<see cref="CaptionTokens"/>), else null (not owned).
+    /// </param>
     /// <exception cref="TensorContractException">The decoder has no <c>input_ids</c>, its ids are not int64/int32, or its optional <c>attention_mask</c> is not int64, int32 or float32.</exception>
-    internal Captioner(GraphSession vision, GraphSession decoder, WordPieceTokenizer tokenizer, ImagePreprocessor preprocessor, int startTokenId, int endTokenId, int maxLength)
+    internal Captioner(GraphSession vision, GraphSession decoder, WordPieceTokenizer tokenizer, ImagePreprocessor preprocessor, int startTokenId, int endTokenId, int maxLength, GraphSession? tokenConverter = null)
     {
+        _tokenConverter = tokenConverter;
         _vision = vision ?? throw new ArgumentNullException(nameof(vision));
         _decoder = decoder ?? throw new ArgumentNullException(nameof(decoder));
         Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
@@ -61,6 +67,39 @@ internal sealed class Captioner
         _decoderBatchLimit = BatchAxis.Limit(ids);
     }
 
+    /// <summary>Whether the captioner's vision input is predicted image tokens (<see cref="CaptionTokens"/>) rather than an image.</summary>
+    public bool CaptionsFromTokens => _tokenConverter is not null;
+
+    /// <summary>
+    /// Captions predicted image tokens: the token converter maps them to the decoder's <c>image_embeds</c>, which are
+    /// decoded greedily as for an image (MindEye2: the prior's bigG tokens → the bigG→L converter → GIT).
+    /// </summary>
+    /// <param name="tokens">batch × T × D floats.</param>
+    /// <param name="batch">The number of token sets.</param>
+    /// <param name="tokenCount">T.</param>
+    /// <param name="tokenWidth">D.</param>
+    /// <param name="cancellationToken">Cancels between and during runs.</param>
+    /// <exception cref="InvalidOperationException">The captioner has no token converter.</exception>
+    /// <exception cref="ArgumentException">The floats are not batch × T × D.</exception>
+    public IReadOnlyList<string> CaptionTokens(ReadOnlySpan<float> tokens, int batch, int tokenCount, int tokenWidth, CancellationToken cancellationToken = default)
+    {
+        var converter = _tokenConverter ?? throw new InvalidOperationException("This captioner has no token converter (captioner/token_converter.onnx); it captions images.");
+        if (batch < 1 || tokens.Length != (long)batch * tokenCount * tokenWidth)
+        {
+            throw new ArgumentException($"{tokens.Length} floats are not {batch} × {tokenCount} × {tokenWidth} image tokens.", nameof(tokens));
+        }
+
+        using var input = AlignedTensor.Copy(tokens, [batch, tokenCount, tokenWidth]);
+        using var converted = converter.Run([new("image_tokens", input)], ["image_embeds"], cancellationToken: cancellationToken);
+        var ids = new int[batch][];
+        foreach (var (start, count) in BatchAxis.Slices(batch, _decoderBatchLimit))
+        {
+            Decode(converted[0], start, count, ids, cancellationToken);
+        }
+
+        return ids.Select(Text).ToArray();
+    }
+
     /// <summary>The vocabulary that turns ids into text.</summary>
     public WordPieceTokenizer Tokenizer { get; }
 
@@ -81,7 +120,10 @@ internal sealed class Captioner
     /// <param name="cancellationToken">Cancels between and during runs.</param>
     /// <returns>One caption per image: the ids between the start and the end token, decoded with special tokens removed.</returns>
     public IReadOnlyList<string> Caption(IReadOnlyList<RgbImage> images, CancellationToken cancellationToken = default) =>
-        CaptionIds(images, cancellationToken).Select(ids => Tokenizer.Decode(ids.AsSpan(1, ids.Length - (ids[^1] == EndTokenId ? 2 : 1)))).ToArray();
+        CaptionIds(images, cancellationToken).Select(Text).ToArray();
+
+    /// <summary>A caption's text: the ids between the start and the end token, special tokens removed.</summary>
+    private string Text(int[] ids) => Tokenizer.Decode(ids.AsSpan(1, ids.Length - (ids[^1] == EndTokenId ? 2 : 1)));
 
     /// <summary>
     /// Greedy-decodes each image to token ids (start token first; the end token, when reached, last). The images are

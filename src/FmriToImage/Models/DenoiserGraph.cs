@@ -31,14 +31,20 @@ internal sealed class DenoiserGraph : IDisposable
     /// <summary>How many shapes' bound buffers are held now (at most <see cref="MaxKeptShapes"/>).</summary>
     internal int KeptShapes => _bindings.Count;
     private readonly string _kind;
+
+    /// <summary><see cref="Added"/>'s inputs, listed once (a step reads them without allocating).</summary>
+    private readonly (string Name, int Width)[] _addedInputs;
     private bool _disposed;
 
     /// <summary>Finds the contract's inputs and output in <paramref name="session"/>.</summary>
     /// <param name="session">The graph (not owned).</param>
     /// <param name="kind">What the graph is, for messages ("UNet", "diffusion prior").</param>
+    /// <param name="added">The UNet's added-condition inputs (<see cref="UNetAddedInputs"/>), bound beside the others; none by default.</param>
     /// <exception cref="TensorContractException">An input or output of the contract is missing.</exception>
-    public DenoiserGraph(GraphSession session, string kind)
+    public DenoiserGraph(GraphSession session, string kind, UNetAddedInputs? added = null)
     {
+        Added = added ?? UNetAddedInputs.None;
+        _addedInputs = [.. Added.Inputs];
         Session = session ?? throw new ArgumentNullException(nameof(session));
         _kind = kind;
         Sample = Node(session.Inputs, "sample", kind);
@@ -56,6 +62,9 @@ internal sealed class DenoiserGraph : IDisposable
     public GraphNode Context { get; }
 
     public GraphNode Output { get; }
+
+    /// <summary>The added-condition inputs bound beside the contract's three (none for the prior).</summary>
+    public UNetAddedInputs Added { get; }
 
     /// <summary>Whether the graph's <c>timestep</c> is an integer tensor (int64 or int32), which cannot take a fractional timestep.</summary>
     public bool TakesIntegerTimesteps => Timestep.ElementType is TensorElementType.Int64 or TensorElementType.Int32;
@@ -89,7 +98,8 @@ internal sealed class DenoiserGraph : IDisposable
     /// [batch, sequence, tokenWidth] in, the prediction out into <paramref name="destination"/>.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The wrapper was disposed (a new binding would never be released).</exception>
-    public void Run(ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth, ReadOnlySpan<float> sample, double timestep, ReadOnlySpan<float> context, Span<float> destination, CancellationToken cancellationToken)
+    /// <exception cref="InvalidOperationException">The graph takes added conditions and <paramref name="added"/> lacks one or is for another batch size.</exception>
+    public void Run(ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth, ReadOnlySpan<float> sample, double timestep, ReadOnlySpan<float> context, Span<float> destination, CancellationToken cancellationToken, AddedConditions? added = null)
     {
         if (_disposed)
         {
@@ -117,6 +127,7 @@ internal sealed class DenoiserGraph : IDisposable
         binding.Sample.Write(sample);
         binding.Context.Write(context);
         binding.Timestep.Fill(timestep);
+        WriteAdded(binding, batch, added);
         Session.Run(binding.IoBinding, binding.RunOptions, cancellationToken);
         binding.Output.Read(destination);
     }
@@ -169,6 +180,39 @@ internal sealed class DenoiserGraph : IDisposable
         _shapesByAge.Clear();
     }
 
+    /// <summary>
+    /// Writes the added conditions into their bound buffers: [unconditional ‖ conditional] rows for a guided batch (twice
+    /// the loop's), the conditional rows otherwise — the order the sampler batches the latents in. Allocates nothing.
+    /// </summary>
+    private void WriteAdded(Binding binding, int batch, AddedConditions? added)
+    {
+        for (var k = 0; k < binding.Added.Length; k++)
+        {
+            var (name, width) = _addedInputs[k];
+            if (added is null || !added.TryGet(name, out var conditional, out var unconditional))
+            {
+                throw new InvalidOperationException($"{Session.ModelName}: the {_kind} takes '{name}', but no value for it was given for this loop.");
+            }
+
+            var rows = conditional.Length / width;
+            if (conditional.Length % width != 0 || (batch != rows && batch != 2 * rows))
+            {
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"{Session.ModelName}: '{name}' has {conditional.Length} values ({width} per row) for a batch of {batch}."));
+            }
+
+            var tensor = binding.Added[k];
+            if (batch == rows)
+            {
+                tensor.Write(conditional);
+            }
+            else
+            {
+                tensor.Write(unconditional);
+                tensor.Write(conditional, unconditional.Length);
+            }
+        }
+    }
+
     private TensorContractException FractionalTimestep(double timestep, string source) =>
         new(string.Create(CultureInfo.InvariantCulture,
                 $"{Session.ModelName}: the {_kind}'s input 'timestep' is {Timestep.ElementType} (integer timesteps), but {source} the fractional timestep {timestep}; it is never rounded. Use a scheduler config with integer timesteps (DDIM, PNDM, SgmEulerEDMScheduler, or EulerDiscreteScheduler with timestep_spacing \"leading\" or \"trailing\" and no Karras sigmas) or a {_kind} export whose 'timestep' is float."),
@@ -190,11 +234,24 @@ internal sealed class DenoiserGraph : IDisposable
                 Output = BoundTensor.Create(owner.Output.ElementType, sampleShape);
                 Timestep = BoundTensor.Create(owner.Timestep.ElementType, owner.Timestep.Rank == 0 ? [] : [batch]);
                 Context = BoundTensor.Create(owner.Context.ElementType, [batch, sequence, tokenWidth]);
+                var inputs = owner._addedInputs;
+                Added = new BoundTensor[inputs.Length];
+                for (var k = 0; k < inputs.Length; k++)
+                {
+                    var node = owner.Session.Inputs.First(i => i.Name == inputs[k].Name);
+                    Added[k] = BoundTensor.Create(node.ElementType, [batch, inputs[k].Width]);
+                }
+
                 RunOptions = new RunOptions();
                 IoBinding = owner.Session.CreateIoBinding();
                 owner.Session.Bind(IoBinding, "sample", Sample.Value, isInput: true);
                 owner.Session.Bind(IoBinding, "timestep", Timestep.Value, isInput: true);
                 owner.Session.Bind(IoBinding, "encoder_hidden_states", Context.Value, isInput: true);
+                for (var k = 0; k < inputs.Length; k++)
+                {
+                    owner.Session.Bind(IoBinding, inputs[k].Name, Added[k].Value, isInput: true);
+                }
+
                 owner.Session.Bind(IoBinding, "out_sample", Output.Value, isInput: false);
             }
             catch
@@ -213,6 +270,9 @@ internal sealed class DenoiserGraph : IDisposable
 
         public BoundTensor Output { get; }
 
+        /// <summary>The added-condition inputs' buffers, in <see cref="UNetAddedInputs.Inputs"/> order.</summary>
+        public BoundTensor[] Added { get; } = [];
+
         public OrtIoBinding IoBinding { get; }
 
         /// <summary>Reused by every step, so a cancellable token costs no native object per step.</summary>
@@ -227,6 +287,10 @@ internal sealed class DenoiserGraph : IDisposable
             Timestep?.Dispose();
             Context?.Dispose();
             Output?.Dispose();
+            foreach (var tensor in Added)
+            {
+                tensor?.Dispose();
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using FmriToImage.Diffusion;
 using FmriToImage.Onnx;
 using Microsoft.ML.OnnxRuntime;
@@ -34,14 +35,15 @@ internal sealed class UNet : IDenoiser, IDisposable
     /// <param name="latentHeight">h, the latent height (image height ÷ the VAE's downsampling factor).</param>
     /// <param name="latentWidth">w, the latent width.</param>
     /// <param name="tokenWidth">The conditioning token width D, used when the graph does not fix it (e.g. the UNet config's <c>cross_attention_dim</c>).</param>
-    /// <exception cref="TensorContractException">The graph lacks an input or output of the contract, fixes a different channel count, or neither it nor <paramref name="tokenWidth"/> gives the token width.</exception>
-    internal UNet(GraphSession session, int latentChannels, int latentHeight, int latentWidth, int? tokenWidth = null)
+    /// <param name="config">The UNet's <c>config.json</c> (or null), which says which added conditions the graph takes (<see cref="UNetAddedInputs"/>).</param>
+    /// <exception cref="TensorContractException">The graph lacks an input or output of the contract, fixes a different channel count, neither it nor <paramref name="tokenWidth"/> gives the token width, or its added-condition inputs do not match <paramref name="config"/>.</exception>
+    internal UNet(GraphSession session, int latentChannels, int latentHeight, int latentWidth, int? tokenWidth = null, JsonElement? config = null)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentOutOfRangeException.ThrowIfLessThan(latentChannels, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(latentHeight, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(latentWidth, 1);
-        _graph = new DenoiserGraph(session, "UNet");
+        _graph = new DenoiserGraph(session, "UNet", UNetAddedInputs.Read(session, config));
         TokenWidth = CheckContract(_graph, latentChannels, latentHeight, latentWidth, tokenWidth);
         LatentChannels = latentChannels;
         LatentHeight = latentHeight;
@@ -54,8 +56,12 @@ internal sealed class UNet : IDenoiser, IDisposable
     /// </summary>
     /// <returns>The token width D the wrapper would use.</returns>
     /// <exception cref="TensorContractException">As for the constructor.</exception>
-    internal static int CheckContract(GraphSession session, int latentChannels, int latentHeight, int latentWidth, int? tokenWidth) =>
-        CheckContract(new DenoiserGraph(session, "UNet"), latentChannels, latentHeight, latentWidth, tokenWidth);
+    internal static int CheckContract(GraphSession session, int latentChannels, int latentHeight, int latentWidth, int? tokenWidth, JsonElement? config = null)
+    {
+        var width = CheckContract(new DenoiserGraph(session, "UNet"), latentChannels, latentHeight, latentWidth, tokenWidth);
+        _ = UNetAddedInputs.Read(session, config);
+        return width;
+    }
 
     private static int CheckContract(DenoiserGraph graph, int latentChannels, int latentHeight, int latentWidth, int? tokenWidth)
     {
@@ -89,6 +95,15 @@ internal sealed class UNet : IDenoiser, IDisposable
     /// <summary>The width D of the conditioning tokens.</summary>
     public int TokenWidth { get; }
 
+    /// <summary>The added-condition inputs the graph takes (none for a plain SD UNet).</summary>
+    public UNetAddedInputs AddedInputs => _graph.Added;
+
+    /// <summary>
+    /// The added conditions of the loop about to run (set before sampling when <see cref="AddedInputs"/> has any; the
+    /// wrapper writes them into their bound buffers every step, allocating nothing).
+    /// </summary>
+    public AddedConditions? Conditions { get; set; }
+
     /// <summary>The timestep's element type as the graph declares it.</summary>
     public TensorElementType TimestepElementType => _graph.Timestep.ElementType;
 
@@ -100,6 +115,7 @@ internal sealed class UNet : IDenoiser, IDisposable
     /// <exception cref="TensorContractException">The graph takes integer timesteps and <paramref name="timestep"/> is fractional.</exception>
     /// <exception cref="ArgumentException">A span's length does not fit the batch size, the latent shape or the token width.</exception>
     /// <exception cref="ObjectDisposedException">The UNet wrapper was disposed.</exception>
+    /// <exception cref="InvalidOperationException">The graph takes added conditions and <see cref="Conditions"/> lacks one or is for another batch.</exception>
     public void Denoise(ReadOnlySpan<float> latents, int batchSize, double timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -113,7 +129,7 @@ internal sealed class UNet : IDenoiser, IDisposable
 
         var sequence = _graph.SequenceLength(conditioning.Length, batchSize, TokenWidth);
         ReadOnlySpan<long> shape = [batchSize, LatentChannels, LatentHeight, LatentWidth];
-        _graph.Run(shape, sequence, TokenWidth, latents, timestep, conditioning, destination, cancellationToken);
+        _graph.Run(shape, sequence, TokenWidth, latents, timestep, conditioning, destination, cancellationToken, Conditions);
     }
 
     /// <summary>Releases the bound buffers (not the session, which belongs to the bundle). Idempotent.</summary>

@@ -49,12 +49,14 @@ internal sealed class CaptionImg2ImgPipeline : IPipeline
         clock.Lap("captioning");
 
         var text = components.TextEncoder!;
-        var conditional = text.Encode(captions, cancellationToken).HiddenStates.Release();
+        var encoded = text.Encode(captions, cancellationToken);
+        var conditional = encoded.HiddenStates.Release();
+        var pooled = encoded.Embeddings?.Release();
         _ = components.EmptyCaptionStates(cancellationToken).Length; // the unconditional states: encoded once per decoder, on first use
         clock.Lap("text encoding");
         var (lowEmbeddings, dimension) = components.EmbedImages(lowLevel, cancellationToken);
         clock.Lap("low-level embedding");
-        return new Prepared(components, request, layout, models.Select(m => m.Name).ToArray(), latents, lowLevel, captions, conditional, lowEmbeddings, dimension, clock);
+        return new Prepared(components, request, layout, models.Select(m => m.Name).ToArray(), latents, lowLevel, captions, conditional, pooled, lowEmbeddings, dimension, clock);
     }
 
     private sealed class Prepared(
@@ -66,6 +68,7 @@ internal sealed class CaptionImg2ImgPipeline : IPipeline
         RgbImage[] lowLevel,
         IReadOnlyList<string> captions,
         float[] conditional,
+        float[]? pooled,
         float[] lowEmbeddings,
         int dimension,
         StageClock batchedStages) : PreparedTrials(layout.Trials, batchedStages)
@@ -87,7 +90,16 @@ internal sealed class CaptionImg2ImgPipeline : IPipeline
                 unconditional.CopyTo(unconditioning.AsSpan(k * perText));
             }
 
-            var finals = components.Denoising.Generate(request, batch, conditioning, unconditioning, initLatents, clock, cancellationToken);
+            float[]? pooledRows = null;
+            if (pooled is not null && components.Conditions.Inputs.TextEmbedsWidth is not null)
+            {
+                var perPooled = pooled.Length / layout.Inputs;
+                pooledRows = new float[batch * perPooled];
+                layout.Spread(trial, pooled, perPooled, pooledRows);
+            }
+
+            var added = components.ConditionsFor(request, batch, pooledRows, imageEmbeddings: null, request.Row.Name, cancellationToken);
+            var finals = components.Denoising.Generate(request, batch, conditioning, unconditioning, initLatents, clock, cancellationToken, added);
 
             var (finalEmbeddings, _) = components.EmbedImages(finals, cancellationToken);
             var pairedLow = new float[batch * dimension];

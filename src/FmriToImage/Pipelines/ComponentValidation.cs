@@ -70,7 +70,7 @@ internal static class ComponentValidation
         {
             try
             {
-                unetTokenWidth = UNet.CheckContract(components.Bundle.Unet.Session, components.LatentChannels, components.LatentHeight, components.LatentWidth, components.TokenWidth);
+                unetTokenWidth = UNet.CheckContract(components.Bundle.Unet.Session, components.LatentChannels, components.LatentHeight, components.LatentWidth, components.TokenWidth, components.Bundle.Unet.Config);
             }
             catch (TensorContractException e)
             {
@@ -115,6 +115,12 @@ internal static class ComponentValidation
             if (settings.Count == 0)
             {
                 CheckDefaultTimesteps(components, scheduler, defaults.Steps, $"{manifest}: pipelines.{row.ManifestKey}.steps {defaults.Steps}", problems);
+            }
+
+            components.Conditions.CheckDefaults(defaults, $"{manifest}: pipelines.{row.ManifestKey}.", problems);
+            if (row.Runner is MindEye2Pipeline)
+            {
+                MindEye2Pipeline.CheckDefaults(components, defaults, $"{manifest}: pipelines.{row.ManifestKey}.", problems);
             }
         }
 
@@ -178,6 +184,11 @@ internal static class ComponentValidation
             if (brain is not null && imageEmbeds is not null && brain != imageEmbeds)
             {
                 problems.Add($"{encoder.Entry.File}: output 'image_embedding' has width {brain} but image_encoder/model.onnx output 'image_embeds' has {imageEmbeds}; they must live in one space to compare.");
+            }
+
+            if (brain is not null && components.Conditions.Inputs.ClassLabelsWidth is { } labels && brain * 2 != labels)
+            {
+                problems.Add($"{encoder.Entry.File}: output 'image_embedding' has width {brain} but unet/model.onnx input 'class_labels' has {labels} values (expected twice the embedding: embedding ‖ noise-level embedding).");
             }
         }
     }

@@ -15,7 +15,7 @@ namespace FmriToImage.Pipelines;
 internal sealed class DecoderComponents : IDisposable
 {
     private readonly Lock _emptyCaptionLock = new();
-    private float[]? _emptyCaption;
+    private EmptyCaptionEncoding? _emptyCaption;
 
     /// <summary>
     /// Wraps the bundle's networks and checks them, listing every problem in one <see cref="BundleContractException"/>
@@ -27,6 +27,7 @@ internal sealed class DecoderComponents : IDisposable
         Table = table;
         VoxelEncoders = ModelLoader.VoxelEncoders(bundle);
         VaeDecoder = bundle.VaeDecoder is null ? null : ModelLoader.VaeDecoder(bundle, table);
+        VaeEncoder = bundle.VaeEncoder is null ? null : ModelLoader.VaeEncoder(bundle, table);
         ImageEncoder = bundle.ImageEncoder is null || !bundle.HasFile(BundleLayout.ImageEncoderPreprocessor) ? null : ModelLoader.ImageEncoder(bundle, table);
         TextEncoder = bundle.TextEncoder is null ? null : ModelLoader.TextEncoder(bundle, table);
         Captioner = bundle.CaptionerVision is null || bundle.CaptionerDecoder is null || !bundle.HasFile(BundleLayout.CaptionerPreprocessor) ? null : ModelLoader.Captioner(bundle, table);
@@ -37,6 +38,7 @@ internal sealed class DecoderComponents : IDisposable
         SchedulerConfig = ComponentValidation.UnetScheduler(bundle, problems);
         PriorSchedulerConfig = bundle.Prior is null ? null : ComponentValidation.PriorScheduler(bundle, table, problems);
         var unetTokenWidth = ComponentValidation.CheckDenoisers(this, problems);
+        Conditions = UnetConditions.Load(bundle, unetTokenWidth is null ? UNetAddedInputs.None : UNetAddedInputs.Read(bundle.Unet!.Session, bundle.Unet.Config), problems);
         Denoising = new Denoising(this, unetTokenWidth ?? TokenWidth);
         ComponentValidation.CheckDefaults(this, problems);
         ComponentValidation.CheckEmbeddingWidths(this, problems);
@@ -71,6 +73,9 @@ internal sealed class DecoderComponents : IDisposable
 
     public ClipImageEncoder? ImageEncoder { get; }
 
+    /// <summary>The VAE encoder (images → scaled latents: MindEye2's refinement), or null when the bundle has none.</summary>
+    public VaeEncoder? VaeEncoder { get; }
+
     public ClipTextEncoder? TextEncoder { get; }
 
     public Captioner? Captioner { get; }
@@ -86,6 +91,9 @@ internal sealed class DecoderComponents : IDisposable
 
     /// <summary>Whether the bundle has a diffusion prior.</summary>
     public bool HasPrior => PriorSchedulerConfig is not null;
+
+    /// <summary>The UNet's added-condition inputs and what fills them (none for a plain SD UNet).</summary>
+    public UnetConditions Conditions { get; }
 
     /// <summary>The denoising loops (UNet and prior), each with wrappers of its own.</summary>
     public Denoising Denoising { get; }
@@ -108,16 +116,30 @@ internal sealed class DecoderComponents : IDisposable
     /// the next caller encodes again.
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled during the encoding.</exception>
-    public ReadOnlySpan<float> EmptyCaptionStates(CancellationToken cancellationToken)
+    public ReadOnlySpan<float> EmptyCaptionStates(CancellationToken cancellationToken) => EmptyCaption(cancellationToken).States;
+
+    /// <summary>
+    /// The text encoder's pooled embedding of the empty caption (the unconditional <c>text_embeds</c> of an SDXL UNet),
+    /// empty when the bundle has no text encoder or it has no pooled output; encoded with <see cref="EmptyCaptionStates"/>.
+    /// </summary>
+    public ReadOnlySpan<float> EmptyCaptionPooled(CancellationToken cancellationToken) =>
+        TextEncoder is null ? [] : EmptyCaption(cancellationToken).Pooled;
+
+    private EmptyCaptionEncoding EmptyCaption(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _emptyCaption) is { } states)
+        if (Volatile.Read(ref _emptyCaption) is { } encoded)
         {
-            return states;
+            return encoded;
         }
 
         lock (_emptyCaptionLock)
         {
-            _emptyCaption ??= TextEncoder!.Encode([string.Empty], cancellationToken).HiddenStates.Release();
+            if (_emptyCaption is null)
+            {
+                var encoding = TextEncoder!.Encode([string.Empty], cancellationToken);
+                _emptyCaption = new EmptyCaptionEncoding(encoding.HiddenStates.Release(), encoding.Embeddings?.Release() ?? []);
+            }
+
             return _emptyCaption;
         }
     }
@@ -130,12 +152,31 @@ internal sealed class DecoderComponents : IDisposable
     public string? MissingFor(PipelineRequirement row)
     {
         var missing = PipelineTable.MissingFor(Bundle, row);
-        return missing.Count > 0 ? missing[0] : null;
+        return missing.Count > 0 ? missing[0]
+            : row.Runner is MindEye2Pipeline ? MindEye2Pipeline.MissingForStages(this, DefaultsFor(row))
+            : null;
     }
 
     /// <summary>The bundle's defaults for the pipeline of <paramref name="row"/>, or library defaults when the manifest has none.</summary>
     public PipelineDefaults DefaultsFor(PipelineRequirement row) =>
         Bundle.Decoder?.Pipelines.GetValueOrDefault(row.ManifestKey) ?? new PipelineDefaults();
+
+    /// <summary>
+    /// The added conditions of one loop of <paramref name="request"/>'s pipeline over <paramref name="batch"/> images
+    /// (<see cref="UnetConditions.For"/>), or null when the UNet takes none; the empty caption is encoded only when the
+    /// UNet takes <c>text_embeds</c>.
+    /// </summary>
+    public Models.AddedConditions? ConditionsFor(ResolvedRequest request, int batch, float[]? pooled, float[]? imageEmbeddings, string stage, CancellationToken cancellationToken)
+    {
+        if (!Conditions.Inputs.Any)
+        {
+            return null;
+        }
+
+        var factor = VaeDecoder!.DownsamplingFactor;
+        var emptyPooled = Conditions.Inputs.TextEmbedsWidth is null ? [] : EmptyCaptionPooled(cancellationToken);
+        return Conditions.For(DefaultsFor(request.Row), batch, LatentHeight * factor, LatentWidth * factor, pooled, emptyPooled, imageEmbeddings, request.Seed, stage, Bundle.RootPath);
+    }
 
     /// <summary>Decodes scaled latents [batch, C, h, w] to images.</summary>
     public RgbImage[] DecodeImages(ReadOnlySpan<float> latents, int batch, CancellationToken cancellationToken) =>
@@ -152,4 +193,7 @@ internal sealed class DecoderComponents : IDisposable
 
     /// <summary>Releases the denoising wrappers (the sessions belong to the bundle). Idempotent.</summary>
     public void Dispose() => Denoising.Dispose();
+
+    /// <summary>The empty caption's token states and pooled embedding (empty when the text encoder has none).</summary>
+    private sealed record EmptyCaptionEncoding(float[] States, float[] Pooled);
 }

@@ -38,7 +38,7 @@ internal sealed class Denoising : IDisposable
 
     /// <summary>A new UNet wrapper (the pool holds those returned).</summary>
     private UNet CreateUNet() =>
-        new(_components.Bundle.Unet!.Session, _components.LatentChannels, _components.LatentHeight, _components.LatentWidth, _components.TokenWidth);
+        new(_components.Bundle.Unet!.Session, _components.LatentChannels, _components.LatentHeight, _components.LatentWidth, _components.TokenWidth, _components.Bundle.Unet.Config);
 
     /// <summary>A new prior wrapper (the pool holds those returned); its token width is the UNet's.</summary>
     private DiffusionPrior CreatePrior() =>
@@ -67,9 +67,10 @@ internal sealed class Denoising : IDisposable
     /// One trial's images: the request's denoising loop over <paramref name="batch"/> latents (img2img from
     /// <paramref name="initLatents"/> unless empty; noise from the request's seed) with the scheduler the bundle's
     /// config names and a rented UNet wrapper, then the VAE decoding; laps "diffusion" and "decoding". A fractional
-    /// timestep for an integer-timestep UNet is refused before the UNet runs.
+    /// timestep for an integer-timestep UNet is refused before the UNet runs. <paramref name="added"/> fills the UNet's
+    /// added-condition inputs (null for a UNet without them; <see cref="UnetConditions"/>).
     /// </summary>
-    public RgbImage[] Generate(ResolvedRequest request, int batch, float[] conditioning, float[] unconditioning, float[] initLatents, StageClock clock, CancellationToken cancellationToken)
+    public RgbImage[] Generate(ResolvedRequest request, int batch, float[] conditioning, float[] unconditioning, float[] initLatents, StageClock clock, CancellationToken cancellationToken, AddedConditions? added = null, string diffusionStage = "diffusion", string decodingStage = "decoding")
     {
         float[] latents;
         var unet = Rent(_unets, CreateUNet);
@@ -78,6 +79,7 @@ internal sealed class Denoising : IDisposable
             var scheduler = _components.SchedulerConfig!.Create();
             scheduler.SetTimesteps(request.Steps);
             unet.CheckTimesteps(scheduler, initLatents.Length == 0 ? 0 : scheduler.Img2ImgStartIndex(request.Strength));
+            unet.Conditions = added;
             var sampler = new Sampler(scheduler, unet);
             latents = sampler.Sample(
                 new DiffusionRequest
@@ -97,12 +99,13 @@ internal sealed class Denoising : IDisposable
         }
         finally
         {
+            unet.Conditions = null;
             Return(_unets, unet);
         }
 
-        clock.Lap("diffusion");
+        clock.Lap(diffusionStage);
         var images = _components.DecodeImages(latents, batch, cancellationToken);
-        clock.Lap("decoding");
+        clock.Lap(decodingStage);
         return images;
     }
 

@@ -82,7 +82,7 @@ internal static class ModelLoader
             throw new ArgumentException($"The image size {imageWidth}×{imageHeight} is not a multiple of the VAE's downsampling factor {factor}.", nameof(imageHeight));
         }
 
-        return new UNet(unet.Session, vae.LatentChannels, imageHeight / factor, imageWidth / factor, (int?)unet.ConfigNumber("cross_attention_dim"));
+        return new UNet(unet.Session, vae.LatentChannels, imageHeight / factor, imageWidth / factor, (int?)unet.ConfigNumber("cross_attention_dim"), unet.Config);
     }
 
     /// <summary>
@@ -125,7 +125,44 @@ internal static class ModelLoader
 
         var tokenizer = WordPieceTokenizer.Load(bundle.ResolvePath("captioner"));
         var preprocessor = Preprocessor(bundle, BundleLayout.CaptionerPreprocessor, table);
-        return new Captioner(vision.Session, decoder.Session, tokenizer, preprocessor, (int)start.Value, (int)end.Value, (int)(decoder.ConfigNumber("max_length") ?? 20));
+        var converter = TokenConverter(bundle, decoder);
+        return new Captioner(vision.Session, decoder.Session, tokenizer, preprocessor, (int)start.Value, (int)end.Value, (int)(decoder.ConfigNumber("max_length") ?? 20), converter?.Session);
+    }
+
+    /// <summary>
+    /// The captioner's token converter when <c>captioner/config.json</c> <c>vision_source</c> is "image_tokens", else
+    /// null (<c>vision_source</c> "pixels", the default). The choice is the config's alone: "image_tokens" without the
+    /// graph, a graph the config does not choose, or another value are refused.
+    /// </summary>
+    /// <exception cref="BundleContractException">The config and the files disagree, or the value is unknown.</exception>
+    private static BundleComponent? TokenConverter(ModelBundle bundle, BundleComponent decoder)
+    {
+        var path = BundleLayout.PathOf(BundleComponentKind.CaptionerTokenConverter);
+        var converter = bundle.Get(BundleComponentKind.CaptionerTokenConverter);
+        var source = decoder.Config is { ValueKind: JsonValueKind.Object } config && config.TryGetProperty("vision_source", out var value) ? value : (JsonElement?)null;
+        var text = source is { ValueKind: JsonValueKind.String } s ? s.GetString() : source is null ? "pixels" : null;
+        var problem = text switch
+        {
+            "image_tokens" when converter is null => $"captioner/config.json: vision_source is \"image_tokens\", which needs {path}; the bundle has none.",
+            "pixels" when converter is not null => $"captioner/config.json: vision_source is \"pixels\"{(source is null ? " (by default)" : string.Empty)} but the bundle has {path}; set vision_source to \"image_tokens\" to caption predicted image tokens, or remove the graph.",
+            "image_tokens" or "pixels" => null,
+            _ => $"captioner/config.json: vision_source is {source?.GetRawText()}; expected \"pixels\" (captions from images, captioner/vision.onnx) or \"image_tokens\" (from predicted image tokens, {path}).",
+        };
+        if (problem is null && converter is not null)
+        {
+            // The converter's output is the decoder's vision input: the dimensions both fix must agree.
+            var produced = converter.Session.Outputs.First(o => o.Name == "image_embeds");
+            var taken = decoder.Session.Inputs.First(i => i.Name == "image_embeds");
+            for (var axis = 1; axis < 3; axis++)
+            {
+                if (produced.Dimensions[axis] > 0 && taken.Dimensions[axis] > 0 && produced.Dimensions[axis] != taken.Dimensions[axis])
+                {
+                    problem = $"{path}: output 'image_embeds' is {produced.ShapeText} but captioner/decoder.onnx takes 'image_embeds' {taken.ShapeText}; axis {axis} must agree.";
+                }
+            }
+        }
+
+        return problem is null ? converter : throw new BundleContractException(bundle.RootPath, [problem]);
     }
 
     /// <summary>

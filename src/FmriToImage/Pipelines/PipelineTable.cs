@@ -44,6 +44,16 @@ internal sealed class PipelineTable
             [VoxelEncoderRole.ImageTokens],
             [new RequiredOutput(BundleComponentKind.VoxelEncoder, "image_embedding", VoxelEncoderRole.ImageTokens), new RequiredOutput(BundleComponentKind.ImageEncoder, "image_embeds")],
             UsesDiffusion: false),
+        new PipelineRequirement(
+            ReconstructionPipeline.MindEye2,
+            nameof(ReconstructionPipeline.MindEye2),
+            "mindeye2",
+            MindEye2Pipeline.Instance,
+            [BundleComponentKind.ImageEncoder, BundleComponentKind.Unet, BundleComponentKind.VaeDecoder],
+            [ModelBundle.SchedulerConfigPath, BundleLayout.ImageEncoderPreprocessor],
+            [VoxelEncoderRole.ImageTokens],
+            [new RequiredOutput(BundleComponentKind.VoxelEncoder, "image_embedding", VoxelEncoderRole.ImageTokens), new RequiredOutput(BundleComponentKind.ImageEncoder, "image_embeds")],
+            UsesPrior: true),
     ]);
 
     /// <summary>A table of <paramref name="rows"/> (pipelines distinct).</summary>

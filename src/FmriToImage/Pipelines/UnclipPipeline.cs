@@ -65,29 +65,8 @@ internal sealed class UnclipPipeline : IPipeline
         public override Reconstruction Complete(int trial, CancellationToken cancellationToken)
         {
             var clock = TrialClock();
-            var latentLength = components.LatentLength;
-            var perTrialTokens = tokens.Length / Count;
-            var dimensionTarget = targets.Length / Count;
             var samples = layout.Candidates;
-            var conditioning = new float[samples * perTrialTokens];
-            var initLatents = lowLatents is null ? [] : new float[samples * latentLength];
-            layout.Spread(trial, tokens, perTrialTokens, conditioning);
-            if (lowLatents is not null)
-            {
-                layout.Spread(trial, lowLatents, latentLength, initLatents);
-            }
-
-            var finals = components.Denoising.Generate(request, samples, conditioning, new float[conditioning.Length], initLatents, clock, cancellationToken);
-
-            var (embeddings, dimension) = components.EmbedImages(finals, cancellationToken);
-            if (dimension != dimensionTarget)
-            {
-                throw new BundleContractException(components.Bundle.RootPath, [$"voxel encoder '{model}': 'image_embedding' has {dimensionTarget} values but the image encoder's 'image_embeds' has {dimension}; they must live in one space to compare."]);
-            }
-
-            var scores = new float[samples];
-            var chosen = EnsembleVoting.SelectClosest(targets.AsSpan(trial * dimension, dimension), embeddings, dimension, scores);
-            clock.Lap("selection");
+            var (finals, scores, chosen) = UnclipStage.Run(components, request, layout, trial, tokens, targets, lowLatents, model, clock, ("diffusion", "decoding"), cancellationToken);
 
             var trialLowLevel = lowLatents is null ? null : lowLevel[trial];
             return new Reconstruction

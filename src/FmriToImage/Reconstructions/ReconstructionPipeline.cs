@@ -24,4 +24,12 @@ public enum ReconstructionPipeline
     /// (cosine) to the brain's embedding wins.
     /// </summary>
     ClipGenerator,
+
+    /// <summary>
+    /// MindEye2's decoding half: voxels → image tokens (through the diffusion prior when the bundle has one) → unCLIP
+    /// image (best of N by the brain's embedding) → caption (from the tokens or the unCLIP image, as the bundle's
+    /// captioner says) → refinement (img2img of the unCLIP image with the caption) → blend with the blurry low-level
+    /// image; refinement and blend are optional per bundle.
+    /// </summary>
+    MindEye2,
 }

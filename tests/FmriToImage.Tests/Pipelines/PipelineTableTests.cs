@@ -31,7 +31,7 @@ public sealed class PipelineTableTests
     public void A_pipeline_is_added_with_one_class_and_one_row()
     {
         using var decoder = BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"), new BrainDecoderOptions { Pipelines = PipelineTable.Default.With(ToyRow) });
-        Assert.Equal([ReconstructionPipeline.CaptionImg2Img, ReconstructionPipeline.Unclip, Toy], decoder.AvailablePipelines);
+        Assert.Equal([ReconstructionPipeline.CaptionImg2Img, ReconstructionPipeline.Unclip, ReconstructionPipeline.MindEye2, Toy], decoder.AvailablePipelines);
 
         var result = decoder.Reconstruct(Trial(1), new ReconstructionRequest { Pipeline = Toy });
         Assert.Equal(Toy, result.Pipeline);
@@ -54,7 +54,7 @@ public sealed class PipelineTableTests
         File.Delete(temp.PathOf("vae_decoder/model.onnx"));
         var error = Assert.Throws<BundleComponentMissingException>(() => BrainDecoder.Load(temp.Root, new BrainDecoderOptions { Pipelines = PipelineTable.Default.With(ToyRow) }));
         Assert.Equal("vae_decoder/model.onnx", error.RelativePath);
-        Assert.Equal(["CaptionImg2Img", "Unclip", "Toy"], error.NeededBy);
+        Assert.Equal(["CaptionImg2Img", "Unclip", "MindEye2", "Toy"], error.NeededBy);
     }
 
     [Fact]
@@ -73,8 +73,8 @@ public sealed class PipelineTableTests
         using var bundle = ModelBundle.Open(temp.Root);
         var table = PipelineTable.Default.With(ToyRow with { Components = [BundleComponentKind.VaeDecoder, BundleComponentKind.VaeEncoder], UsesPrior = true });
 
-        Assert.Equal(["Unclip (with its prior)", "Toy (with its prior)"], Assert.Throws<BundleComponentMissingException>(() => ModelLoader.Prior(bundle, table)).NeededBy);
-        Assert.Equal(["Unclip (with its prior)"], Assert.Throws<BundleComponentMissingException>(() => ModelLoader.PriorSchedulerConfig(bundle)).NeededBy);
+        Assert.Equal(["Unclip (with its prior)", "MindEye2 (with its prior)", "Toy (with its prior)"], Assert.Throws<BundleComponentMissingException>(() => ModelLoader.Prior(bundle, table)).NeededBy);
+        Assert.Equal(["Unclip (with its prior)", "MindEye2 (with its prior)"], Assert.Throws<BundleComponentMissingException>(() => ModelLoader.PriorSchedulerConfig(bundle)).NeededBy);
         Assert.Equal(["Toy"], Assert.Throws<BundleComponentMissingException>(() => ModelLoader.VaeEncoder(bundle, table)).NeededBy);
         Assert.Empty(Assert.Throws<BundleComponentMissingException>(() => ModelLoader.VaeEncoder(bundle)).NeededBy); // no pipeline of the library encodes images to latents
     }
@@ -104,7 +104,7 @@ public sealed class PipelineTableTests
         File.Delete(temp.PathOf("voxel_encoders/highlevel.onnx"));
         var error = Assert.Throws<BundleComponentMissingException>(() => ModelBundle.Open(temp.Root, PipelineTable.Default.Naming(new ModelBundleOptions { VerifyChecksums = false })));
         Assert.Equal("voxel_encoders/highlevel.onnx", error.RelativePath);
-        Assert.Equal(["Unclip", "ClipGenerator"], error.NeededBy);
+        Assert.Equal(["Unclip", "ClipGenerator", "MindEye2"], error.NeededBy);
     }
 
     [Fact]

@@ -1,0 +1,58 @@
+using FmriToImage.Bundle;
+using FmriToImage.Imaging;
+
+namespace FmriToImage.Pipelines;
+
+/// <summary>
+/// The unCLIP stage the unCLIP and MindEye2 pipelines share, for one trial: the UNet conditioned on the trial's image
+/// tokens (zeros unconditional; the brain's embedding for a UNet's <c>class_labels</c>) draws N candidates — img2img
+/// from the low-level latent when given, else from noise — and the candidate whose image embedding is closest
+/// (cosine) to the brain's predicted embedding wins.
+/// </summary>
+internal static class UnclipStage
+{
+    /// <summary>The candidates, their scores and the chosen one; laps the diffusion, decoding and "selection".</summary>
+    /// <param name="components">The decoder's networks.</param>
+    /// <param name="request">The stage's settings (img2img when <paramref name="lowLatents"/> is given).</param>
+    /// <param name="layout">trials × 1 × samples.</param>
+    /// <param name="trial">The trial within the batch.</param>
+    /// <param name="tokens">Every trial's tokens (trials × T × D).</param>
+    /// <param name="targets">Every trial's predicted image embedding (trials × E).</param>
+    /// <param name="lowLatents">Every trial's low-level latent for img2img, or null to start from noise.</param>
+    /// <param name="model">The high-level encoder's name, for messages.</param>
+    /// <param name="clock">The trial's clock.</param>
+    /// <param name="stages">The lap names of the diffusion and the decoding.</param>
+    /// <param name="cancellationToken">Cancels between and during runs.</param>
+    public static (RgbImage[] Candidates, float[] Scores, int Chosen) Run(
+        DecoderComponents components, ResolvedRequest request, BatchLayout layout, int trial, float[] tokens, float[] targets, float[]? lowLatents,
+        string model, StageClock clock, (string Diffusion, string Decoding) stages, CancellationToken cancellationToken)
+    {
+        var latentLength = components.LatentLength;
+        var perTrialTokens = tokens.Length / layout.Trials;
+        var dimension = targets.Length / layout.Trials;
+        var samples = layout.Candidates;
+        var conditioning = new float[samples * perTrialTokens];
+        layout.Spread(trial, tokens, perTrialTokens, conditioning);
+        var initLatents = lowLatents is null ? [] : new float[samples * latentLength];
+        if (lowLatents is not null)
+        {
+            layout.Spread(trial, lowLatents, latentLength, initLatents);
+        }
+
+        var embeddings = new float[samples * dimension];
+        layout.Spread(trial, targets, dimension, embeddings);
+        var added = components.ConditionsFor(request, samples, pooled: null, embeddings, request.Row.Name, cancellationToken);
+        var candidates = components.Denoising.Generate(request, samples, conditioning, new float[conditioning.Length], initLatents, clock, cancellationToken, added, stages.Diffusion, stages.Decoding);
+
+        var (candidateEmbeddings, width) = components.EmbedImages(candidates, cancellationToken);
+        if (width != dimension)
+        {
+            throw new BundleContractException(components.Bundle.RootPath, [$"voxel encoder '{model}': 'image_embedding' has {dimension} values but the image encoder's 'image_embeds' has {width}; they must live in one space to compare."]);
+        }
+
+        var scores = new float[samples];
+        var chosen = EnsembleVoting.SelectClosest(targets.AsSpan(trial * dimension, dimension), candidateEmbeddings, dimension, scores);
+        clock.Lap("selection");
+        return (candidates, scores, chosen);
+    }
+}
