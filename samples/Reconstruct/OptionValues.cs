@@ -17,6 +17,7 @@ internal static class OptionValues
     [
         ("caption-img2img", ReconstructionPipeline.CaptionImg2Img),
         ("unclip", ReconstructionPipeline.Unclip),
+        ("visdec", ReconstructionPipeline.Conditioned),
     ];
 
     /// <summary>The command-line names of <see cref="PipelineNames"/>.</summary>

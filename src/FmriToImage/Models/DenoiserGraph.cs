@@ -45,6 +45,7 @@ internal sealed class DenoiserGraph : IDisposable
         Timestep = Node(session.Inputs, "timestep", kind);
         Context = Node(session.Inputs, "encoder_hidden_states", kind);
         Output = Node(session.Outputs, "out_sample", kind);
+        TimeTerm = session.Inputs.FirstOrDefault(n => n.Name == Bundle.BundleContractChecker.TimeEmbeddingTerm);
     }
 
     public GraphSession Session { get; }
@@ -56,6 +57,12 @@ internal sealed class DenoiserGraph : IDisposable
     public GraphNode Context { get; }
 
     public GraphNode Output { get; }
+
+    /// <summary>The optional input <c>time_embedding_term</c> [batch, E] (Vis-Dec's context-to-time-embedding term), or null.</summary>
+    public GraphNode? TimeTerm { get; }
+
+    /// <summary>E of <see cref="TimeTerm"/> when the graph fixes it, else null.</summary>
+    public int? TimeTermWidth => TimeTerm is { Rank: 2 } node && node.Dimensions[1] >= 0 ? (int)node.Dimensions[1] : null;
 
     /// <summary>Whether the graph's <c>timestep</c> is an integer tensor (int64 or int32), which cannot take a fractional timestep.</summary>
     public bool TakesIntegerTimesteps => Timestep.ElementType is TensorElementType.Int64 or TensorElementType.Int32;
@@ -89,8 +96,31 @@ internal sealed class DenoiserGraph : IDisposable
     /// [batch, sequence, tokenWidth] in, the prediction out into <paramref name="destination"/>.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The wrapper was disposed (a new binding would never be released).</exception>
-    public void Run(ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth, ReadOnlySpan<float> sample, double timestep, ReadOnlySpan<float> context, Span<float> destination, CancellationToken cancellationToken)
+    public void Run(ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth, ReadOnlySpan<float> sample, double timestep, ReadOnlySpan<float> context, Span<float> destination, CancellationToken cancellationToken) =>
+        Run(sampleShape, sequence, tokenWidth, sample, timestep, context, [], destination, cancellationToken);
+
+    /// <summary>
+    /// One run as above, with <paramref name="timeTerm"/> [batch, E] bound to the graph's <c>time_embedding_term</c>
+    /// (empty when the graph has no such input).
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The wrapper was disposed.</exception>
+    /// <exception cref="TensorContractException">The graph takes a time-embedding term and none (or one of another batch) was given, or one was given that it does not take.</exception>
+    public void Run(ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth, ReadOnlySpan<float> sample, double timestep, ReadOnlySpan<float> context, ReadOnlySpan<float> timeTerm, Span<float> destination, CancellationToken cancellationToken)
     {
+        var termWidth = 0;
+        if (TimeTerm is null ? !timeTerm.IsEmpty : timeTerm.IsEmpty || timeTerm.Length % sampleShape[0] != 0)
+        {
+            throw new TensorContractException(
+                TimeTerm is null
+                    ? $"{Session.ModelName}: a time-embedding term was given but the {_kind} has no input '{TimeTerm?.Name ?? Bundle.BundleContractChecker.TimeEmbeddingTerm}'."
+                    : $"{Session.ModelName}: the {_kind}'s input '{TimeTerm.Name}' {TimeTerm.ShapeText} needs a [{sampleShape[0]}, E] term; {timeTerm.Length} floats were given.",
+                Bundle.BundleContractChecker.TimeEmbeddingTerm);
+        }
+        else if (TimeTerm is not null)
+        {
+            termWidth = (int)(timeTerm.Length / sampleShape[0]);
+        }
+
         if (_disposed)
         {
             throw new ObjectDisposedException(_kind, $"This {_kind} wrapper was disposed; create a new one to run the graph.");
@@ -109,7 +139,7 @@ internal sealed class DenoiserGraph : IDisposable
                 evicted.Dispose();
             }
 
-            binding = new Binding(this, sampleShape, sequence, tokenWidth);
+            binding = new Binding(this, sampleShape, sequence, tokenWidth, termWidth);
             _bindings[(batch, sequence)] = binding;
             _shapesByAge.Enqueue((batch, sequence));
         }
@@ -117,6 +147,7 @@ internal sealed class DenoiserGraph : IDisposable
         binding.Sample.Write(sample);
         binding.Context.Write(context);
         binding.Timestep.Fill(timestep);
+        binding.TimeTerm?.Write(timeTerm);
         Session.Run(binding.IoBinding, binding.RunOptions, cancellationToken);
         binding.Output.Read(destination);
     }
@@ -181,7 +212,7 @@ internal sealed class DenoiserGraph : IDisposable
     /// <summary>The bound buffers for one (batch, sequence) shape.</summary>
     private sealed class Binding : IDisposable
     {
-        public Binding(DenoiserGraph owner, ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth)
+        public Binding(DenoiserGraph owner, ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth, int termWidth)
         {
             var batch = sampleShape[0];
             try
@@ -196,6 +227,11 @@ internal sealed class DenoiserGraph : IDisposable
                 owner.Session.Bind(IoBinding, "timestep", Timestep.Value, isInput: true);
                 owner.Session.Bind(IoBinding, "encoder_hidden_states", Context.Value, isInput: true);
                 owner.Session.Bind(IoBinding, "out_sample", Output.Value, isInput: false);
+                if (owner.TimeTerm is { } term)
+                {
+                    TimeTerm = BoundTensor.Create(term.ElementType, [batch, termWidth]);
+                    owner.Session.Bind(IoBinding, term.Name, TimeTerm.Value, isInput: true);
+                }
             }
             catch
             {
@@ -213,6 +249,9 @@ internal sealed class DenoiserGraph : IDisposable
 
         public BoundTensor Output { get; }
 
+        /// <summary>The bound time-embedding term [batch, E], or null when the graph takes none.</summary>
+        public BoundTensor? TimeTerm { get; }
+
         public OrtIoBinding IoBinding { get; }
 
         /// <summary>Reused by every step, so a cancellable token costs no native object per step.</summary>
@@ -227,6 +266,7 @@ internal sealed class DenoiserGraph : IDisposable
             Timestep?.Dispose();
             Context?.Dispose();
             Output?.Dispose();
+            TimeTerm?.Dispose();
         }
     }
 }

@@ -24,6 +24,9 @@ namespace FmriToImage.Models;
 internal sealed class UNet : IDenoiser, IDisposable
 {
     private readonly DenoiserGraph _graph;
+    private int _termBatch;
+    private float[] _conditionalTerm = [];
+    private float[] _guidedTerms = [];
 
     /// <summary>How many (batch, sequence) shapes' bound buffers the wrapper holds now (bounded; see <see cref="DenoiserGraph.MaxKeptShapes"/>).</summary>
     internal int KeptShapes => _graph.KeptShapes;
@@ -89,6 +92,24 @@ internal sealed class UNet : IDenoiser, IDisposable
     /// <summary>The width D of the conditioning tokens.</summary>
     public int TokenWidth { get; }
 
+    /// <summary>Whether the graph takes the context-to-time-embedding term (input <c>time_embedding_term</c> [batch, E]).</summary>
+    public bool TakesTimeEmbeddingTerm => _graph.TimeTerm is not null;
+
+    /// <summary>
+    /// Sets the time-embedding terms of the next loop over <paramref name="batch"/> latents: <paramref name="conditional"/>
+    /// (batch × E) for an unguided step, and <paramref name="unconditional"/> before it for a guided step (the
+    /// unconditional half first, as the <see cref="Sampler"/> batches). Empty arrays clear them (a pooled wrapper is
+    /// cleared before it is returned).
+    /// </summary>
+    public void SetTimeEmbeddingTerms(int batch, float[] unconditional, float[] conditional)
+    {
+        ArgumentNullException.ThrowIfNull(unconditional);
+        ArgumentNullException.ThrowIfNull(conditional);
+        _termBatch = batch;
+        _conditionalTerm = conditional;
+        _guidedTerms = [.. unconditional, .. conditional];
+    }
+
     /// <summary>The timestep's element type as the graph declares it.</summary>
     public TensorElementType TimestepElementType => _graph.Timestep.ElementType;
 
@@ -113,7 +134,11 @@ internal sealed class UNet : IDenoiser, IDisposable
 
         var sequence = _graph.SequenceLength(conditioning.Length, batchSize, TokenWidth);
         ReadOnlySpan<long> shape = [batchSize, LatentChannels, LatentHeight, LatentWidth];
-        _graph.Run(shape, sequence, TokenWidth, latents, timestep, conditioning, destination, cancellationToken);
+        ReadOnlySpan<float> term = !TakesTimeEmbeddingTerm || _conditionalTerm.Length == 0 ? []
+            : batchSize == _termBatch ? _conditionalTerm
+            : batchSize == 2 * _termBatch ? _guidedTerms
+            : [];
+        _graph.Run(shape, sequence, TokenWidth, latents, timestep, conditioning, term, destination, cancellationToken);
     }
 
     /// <summary>Releases the bound buffers (not the session, which belongs to the bundle). Idempotent.</summary>

@@ -66,16 +66,22 @@ internal sealed class Denoising : IDisposable
     /// <summary>
     /// One trial's images: the request's denoising loop over <paramref name="batch"/> latents (img2img from
     /// <paramref name="initLatents"/> unless empty; noise from the request's seed) with the scheduler the bundle's
-    /// config names and a rented UNet wrapper, then the VAE decoding; laps "diffusion" and "decoding". A fractional
-    /// timestep for an integer-timestep UNet is refused before the UNet runs.
+    /// config names (or the pipeline's override, <see cref="ResolvedRequest.Scheduler"/>) and a rented UNet wrapper, then the VAE decoding; laps "diffusion" and "decoding". A fractional
+    /// timestep for an integer-timestep UNet is refused before the UNet runs. For a UNet with a <c>time_embedding_term</c>
+    /// input, <c>timeTerms</c> gives the loop's unconditional and conditional terms (batch × E each).
     /// </summary>
-    public RgbImage[] Generate(ResolvedRequest request, int batch, float[] conditioning, float[] unconditioning, float[] initLatents, StageClock clock, CancellationToken cancellationToken)
+    public RgbImage[] Generate(ResolvedRequest request, int batch, float[] conditioning, float[] unconditioning, float[] initLatents, StageClock clock, CancellationToken cancellationToken, (float[] Unconditional, float[] Conditional)? timeTerms = null)
     {
         float[] latents;
         var unet = Rent(_unets, CreateUNet);
         try
         {
-            var scheduler = _components.SchedulerConfig!.Create();
+            if (timeTerms is { } terms)
+            {
+                unet.SetTimeEmbeddingTerms(batch, terms.Unconditional, terms.Conditional);
+            }
+
+            var scheduler = request.Scheduler.Create();
             scheduler.SetTimesteps(request.Steps);
             unet.CheckTimesteps(scheduler, initLatents.Length == 0 ? 0 : scheduler.Img2ImgStartIndex(request.Strength));
             var sampler = new Sampler(scheduler, unet);
@@ -97,6 +103,7 @@ internal sealed class Denoising : IDisposable
         }
         finally
         {
+            unet.SetTimeEmbeddingTerms(0, [], []);
             Return(_unets, unet);
         }
 

@@ -67,7 +67,6 @@ internal sealed class UnclipPipeline : IPipeline
             var clock = TrialClock();
             var latentLength = components.LatentLength;
             var perTrialTokens = tokens.Length / Count;
-            var dimensionTarget = targets.Length / Count;
             var samples = layout.Candidates;
             var conditioning = new float[samples * perTrialTokens];
             var initLatents = lowLatents is null ? [] : new float[samples * latentLength];
@@ -79,14 +78,8 @@ internal sealed class UnclipPipeline : IPipeline
 
             var finals = components.Denoising.Generate(request, samples, conditioning, new float[conditioning.Length], initLatents, clock, cancellationToken);
 
-            var (embeddings, dimension) = components.EmbedImages(finals, cancellationToken);
-            if (dimension != dimensionTarget)
-            {
-                throw new BundleContractException(components.Bundle.RootPath, [$"voxel encoder '{model}': 'image_embedding' has {dimensionTarget} values but the image encoder's 'image_embeds' has {dimension}; they must live in one space to compare."]);
-            }
-
             var scores = new float[samples];
-            var chosen = EnsembleVoting.SelectClosest(targets.AsSpan(trial * dimension, dimension), embeddings, dimension, scores);
+            var chosen = components.SelectClosestToBrain(finals, targets, trial, Count, model, scores, cancellationToken);
             clock.Lap("selection");
 
             var trialLowLevel = lowLatents is null ? null : lowLevel[trial];

@@ -16,4 +16,12 @@ public enum ReconstructionPipeline
     /// closest to the brain's predicted embedding wins.
     /// </summary>
     Unclip,
+
+    /// <summary>
+    /// Vis-Dec style: voxels → UNet context tokens (and optionally a time-embedding term) from a conditioning-token voxel
+    /// encoder, straight into cross-attention — no caption, no image tokens; N samples from noise with classifier-free
+    /// guidance on the pipeline's scheduler (PLMS for Vis-Dec); the sample closest to the encoder's predicted image
+    /// embedding wins when it predicts one, else the first.
+    /// </summary>
+    Conditioned,
 }
