@@ -19,6 +19,7 @@ internal static class OptionValues
         ("unclip", ReconstructionPipeline.Unclip),
         ("clip-generator", ReconstructionPipeline.ClipGenerator),
         ("mindeye2", ReconstructionPipeline.MindEye2),
+        ("visdec", ReconstructionPipeline.Conditioned),
     ];
 
     /// <summary>The command-line names of <see cref="PipelineNames"/>.</summary>

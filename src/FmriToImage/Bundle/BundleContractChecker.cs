@@ -15,6 +15,9 @@ internal sealed class BundleContractChecker
     private static readonly TensorElementType[] MaskTypes = [TensorElementType.Int64, TensorElementType.Int32, TensorElementType.Float];
     private static readonly TensorElementType[] TimestepTypes = [TensorElementType.Float, TensorElementType.Float16, TensorElementType.Int64, TensorElementType.Int32];
 
+    /// <summary>The UNet input (and conditioning-token encoder output) of the context-to-time-embedding term.</summary>
+    public const string TimeEmbeddingTerm = "time_embedding_term";
+
     private readonly List<string> _problems = [];
 
     public IReadOnlyList<string> Problems => _problems;
@@ -39,6 +42,11 @@ internal sealed class BundleContractChecker
                 Expect(component, session, "timestep", input: true, TimestepTypes, 0, 1);
                 Expect(component, session, "encoder_hidden_states", input: true, FloatTypes, 3);
                 Expect(component, session, "out_sample", input: false, FloatTypes, 4);
+                if (Find(session.Inputs, TimeEmbeddingTerm) is not null)
+                {
+                    Expect(component, session, TimeEmbeddingTerm, input: true, FloatTypes, 2);
+                }
+
                 foreach (var name in new[] { "sample", "timestep", "encoder_hidden_states" })
                 {
                     DynamicBatch(component, session, name, allowOne: false, "classifier-free guidance runs the unconditional and conditional halves as one batch");
@@ -145,7 +153,14 @@ internal sealed class BundleContractChecker
             {
                 AgreeDim(bundle.ImageEncoder, "last_hidden_state", false, 2, tokenWidth, source);
             }
+
+            foreach (var voxelEncoder in bundle.VoxelEncoders.Where(v => v.Entry.Role == VoxelEncoderRole.ConditioningTokens))
+            {
+                AgreeDim(voxelEncoder.Component, "conditioning_tokens", false, 2, tokenWidth, source);
+            }
         }
+
+        CheckTimeEmbeddingTerm(bundle);
 
         CheckPriorAcross(bundle, width);
 
@@ -237,6 +252,47 @@ internal sealed class BundleContractChecker
         }
     }
 
+    /// <summary>
+    /// The context-to-time-embedding term (Vis-Dec): a <c>conditioning_tokens</c> encoder's output
+    /// <c>time_embedding_term</c> [batch, E] is fed to the UNet input of that name, so each needs the other — a term the
+    /// UNet cannot take would be dropped, an input no encoder feeds could not run — and a width both fix must agree.
+    /// </summary>
+    private void CheckTimeEmbeddingTerm(ModelBundle bundle)
+    {
+        var unetInput = bundle.Unet is null ? null : Find(bundle.Unet.Session.Inputs, TimeEmbeddingTerm);
+        var feeding = bundle.VoxelEncoders
+            .Where(v => v.Entry.Role == VoxelEncoderRole.ConditioningTokens && Find(v.Component.Session.Outputs, TimeEmbeddingTerm) is not null)
+            .ToArray();
+        if (bundle.Unet is not null && unetInput is null)
+        {
+            foreach (var encoder in feeding)
+            {
+                _problems.Add($"{encoder.Component.RelativePath}: output '{TimeEmbeddingTerm}' (the context-to-time-embedding term) has no UNet input to feed: {bundle.Unet.RelativePath} has no input '{TimeEmbeddingTerm}'; its inputs: {string.Join(", ", bundle.Unet.Session.Inputs)}.");
+            }
+
+            return;
+        }
+
+        if (unetInput is null)
+        {
+            return;
+        }
+
+        if (feeding.Length == 0)
+        {
+            _problems.Add($"{bundle.Unet!.RelativePath}: input '{TimeEmbeddingTerm}' {unetInput.ShapeText} is fed by no voxel encoder; a voxel encoder with role 'conditioning_tokens' must have an output '{TimeEmbeddingTerm}' [batch, E].");
+            return;
+        }
+
+        if (unetInput.Rank == 2 && unetInput.Dimensions[1] >= 0)
+        {
+            foreach (var encoder in feeding)
+            {
+                AgreeDim(encoder.Component, TimeEmbeddingTerm, false, 1, unetInput.Dimensions[1], $"{bundle.Unet!.RelativePath} input '{TimeEmbeddingTerm}' (width {unetInput.Dimensions[1]})");
+            }
+        }
+    }
+
     /// <summary>The batch axis of <paramref name="name"/> must be dynamic (or, where a wrapper can run element by element, fixed at 1).</summary>
     private void DynamicBatch(BundleComponent component, GraphSession session, string name, bool allowOne, string? why = null)
     {
@@ -286,6 +342,11 @@ internal sealed class BundleContractChecker
             case VoxelEncoderRole.ImageTokens:
                 Expect(component, session, "image_tokens", input: false, FloatTypes, 3);
                 Optional(component, session.Outputs, "image_embedding", FloatTypes, 2);
+                break;
+            case VoxelEncoderRole.ConditioningTokens:
+                Expect(component, session, "conditioning_tokens", input: false, FloatTypes, 3);
+                Optional(component, session.Outputs, "image_embedding", FloatTypes, 2);
+                Optional(component, session.Outputs, TimeEmbeddingTerm, FloatTypes, 2);
                 break;
         }
     }

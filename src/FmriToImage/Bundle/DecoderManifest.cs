@@ -40,12 +40,14 @@ internal sealed record DecoderManifest
     /// <summary>
     /// The <c>unconditional</c> values this library implements, per kind: <c>text</c> → <c>empty_caption</c> (also
     /// spelled as the demo bundle writes it, "text_encoder last_hidden_state of the empty caption"),
-    /// <c>image_tokens</c> → <c>zeros</c>.
+    /// <c>image_tokens</c> → <c>zeros</c>, <c>conditioning_tokens</c> → <c>zeros</c> (zero context tokens and a zero
+    /// time-embedding term: the Conditioned pipeline's unconditional half).
     /// </summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> SupportedUnconditional { get; } = new Dictionary<string, IReadOnlyList<string>>
     {
         ["text"] = ["empty_caption", "text_encoder last_hidden_state of the empty caption"],
         ["image_tokens"] = ["zeros"],
+        ["conditioning_tokens"] = ["zeros"],
     };
 
     /// <summary>Per-pipeline defaults, keyed by each pipeline's manifest key (the pipelines' table says which).</summary>
@@ -102,6 +104,14 @@ internal enum VoxelEncoderRole
     /// <summary>Image-encoder token states: output <c>image_tokens</c> [batch, T, D], optionally <c>image_embedding</c> [batch, E] for retrieval.</summary>
     [JsonStringEnumMemberName("image_tokens")]
     ImageTokens,
+
+    /// <summary>
+    /// UNet context tokens straight from the brain (Vis-Dec): output <c>conditioning_tokens</c> [batch, T, D] fed to the
+    /// UNet's cross-attention; optionally <c>time_embedding_term</c> [batch, E], fed to the UNet input of that name
+    /// (the context-to-time-embedding term), and <c>image_embedding</c> [batch, E'] for best-of-N selection.
+    /// </summary>
+    [JsonStringEnumMemberName("conditioning_tokens")]
+    ConditioningTokens,
 }
 
 /// <summary>Which voxels a voxel encoder reads.</summary>
@@ -190,4 +200,12 @@ internal sealed record PipelineDefaults
 
     /// <summary>MindEye2: the refined image's weight in the final pixel blend (<c>blend_weight</c>, default 0.75; the low-level image gets the rest).</summary>
     public double BlendWeight { get; init; } = 0.75;
+
+    /// <summary>
+    /// A scheduler override for this pipeline (<c>scheduler</c>, e.g. <c>{"_class_name": "PNDMScheduler",
+    /// "skip_prk_steps": true}</c>): its keys replace those of <c>scheduler/scheduler_config.json</c>, so the training
+    /// schedule (betas, timesteps, prediction type) stays the bundle's and only the sampler changes. Null: the bundle's
+    /// scheduler. Checked at load like the bundle's config.
+    /// </summary>
+    public System.Text.Json.JsonElement? Scheduler { get; init; }
 }

@@ -119,7 +119,7 @@ internal sealed class DenoiserGraph : IDisposable
                 evicted.Dispose();
             }
 
-            binding = new Binding(this, sampleShape, sequence, tokenWidth);
+            binding = new Binding(this, sampleShape, sequence, tokenWidth, added);
             _bindings[(batch, sequence)] = binding;
             _shapesByAge.Enqueue((batch, sequence));
         }
@@ -188,7 +188,8 @@ internal sealed class DenoiserGraph : IDisposable
     {
         for (var k = 0; k < binding.Added.Length; k++)
         {
-            var (name, width) = _addedInputs[k];
+            var name = _addedInputs[k].Name;
+            var width = binding.AddedWidths[k];
             if (added is null || !added.TryGet(name, out var conditional, out var unconditional))
             {
                 throw new InvalidOperationException($"{Session.ModelName}: the {_kind} takes '{name}', but no value for it was given for this loop.");
@@ -213,6 +214,12 @@ internal sealed class DenoiserGraph : IDisposable
         }
     }
 
+    /// <summary>The row width of the values given for an added input whose width the graph leaves dynamic.</summary>
+    private int GivenWidth(string name, AddedConditions? added) =>
+        added is not null && added.TryGet(name, out var conditional, out _) && conditional.Length % added.BatchSize == 0
+            ? conditional.Length / added.BatchSize
+            : throw new InvalidOperationException($"{Session.ModelName}: the {_kind} takes '{name}', but no value for it was given for this loop.");
+
     private TensorContractException FractionalTimestep(double timestep, string source) =>
         new(string.Create(CultureInfo.InvariantCulture,
                 $"{Session.ModelName}: the {_kind}'s input 'timestep' is {Timestep.ElementType} (integer timesteps), but {source} the fractional timestep {timestep}; it is never rounded. Use a scheduler config with integer timesteps (DDIM, PNDM, SgmEulerEDMScheduler, or EulerDiscreteScheduler with timestep_spacing \"leading\" or \"trailing\" and no Karras sigmas) or a {_kind} export whose 'timestep' is float."),
@@ -225,7 +232,7 @@ internal sealed class DenoiserGraph : IDisposable
     /// <summary>The bound buffers for one (batch, sequence) shape.</summary>
     private sealed class Binding : IDisposable
     {
-        public Binding(DenoiserGraph owner, ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth)
+        public Binding(DenoiserGraph owner, ReadOnlySpan<long> sampleShape, int sequence, int tokenWidth, AddedConditions? added)
         {
             var batch = sampleShape[0];
             try
@@ -236,10 +243,12 @@ internal sealed class DenoiserGraph : IDisposable
                 Context = BoundTensor.Create(owner.Context.ElementType, [batch, sequence, tokenWidth]);
                 var inputs = owner._addedInputs;
                 Added = new BoundTensor[inputs.Length];
+                AddedWidths = new int[inputs.Length];
                 for (var k = 0; k < inputs.Length; k++)
                 {
                     var node = owner.Session.Inputs.First(i => i.Name == inputs[k].Name);
-                    Added[k] = BoundTensor.Create(node.ElementType, [batch, inputs[k].Width]);
+                    AddedWidths[k] = inputs[k].Width > 0 ? inputs[k].Width : owner.GivenWidth(inputs[k].Name, added);
+                    Added[k] = BoundTensor.Create(node.ElementType, [batch, AddedWidths[k]]);
                 }
 
                 RunOptions = new RunOptions();
@@ -272,6 +281,9 @@ internal sealed class DenoiserGraph : IDisposable
 
         /// <summary>The added-condition inputs' buffers, in <see cref="UNetAddedInputs.Inputs"/> order.</summary>
         public BoundTensor[] Added { get; } = [];
+
+        /// <summary>Each added input's bound width (the graph's, or the given values' for a dynamic width).</summary>
+        public int[] AddedWidths { get; } = [];
 
         public OrtIoBinding IoBinding { get; }
 

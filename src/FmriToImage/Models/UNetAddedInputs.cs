@@ -21,16 +21,26 @@ namespace FmriToImage.Models;
 /// <param name="TextEmbedsWidth">P, when the graph takes <c>text_embeds</c>; else null.</param>
 /// <param name="TimeIdsCount">n (5 or 6), when the graph takes <c>time_ids</c>; else null.</param>
 /// <param name="ClassLabelsWidth">2E, when the graph takes <c>class_labels</c>; else null.</param>
-internal sealed record UNetAddedInputs(int? TextEmbedsWidth, int? TimeIdsCount, int? ClassLabelsWidth)
+/// <param name="TimeEmbeddingTermWidth">
+/// E, when the graph takes Vis-Dec's <c>time_embedding_term</c> [batch, E] (fed by a <c>conditioning_tokens</c> voxel
+/// encoder, not by the config); 0 when the graph leaves E dynamic (the values give it); else null.
+/// </param>
+internal sealed record UNetAddedInputs(int? TextEmbedsWidth, int? TimeIdsCount, int? ClassLabelsWidth, int? TimeEmbeddingTermWidth = null)
 {
     /// <summary>The input names of the pooled text embedding, the size/crop conditioning and the unCLIP class labels.</summary>
     public const string TextEmbeds = "text_embeds", TimeIds = "time_ids", ClassLabels = "class_labels";
+
+    /// <summary>Vis-Dec's context-to-time-embedding term, an input the voxel encoder (not the config) fills.</summary>
+    public const string TimeEmbeddingTerm = Bundle.BundleContractChecker.TimeEmbeddingTerm;
 
     /// <summary>A UNet without added conditions.</summary>
     public static UNetAddedInputs None { get; } = new(null, null, null);
 
     /// <summary>Whether the graph takes any added condition.</summary>
-    public bool Any => TextEmbedsWidth is not null || TimeIdsCount is not null || ClassLabelsWidth is not null;
+    public bool Any => TextEmbedsWidth is not null || TimeIdsCount is not null || ClassLabelsWidth is not null || TimeEmbeddingTermWidth is not null;
+
+    /// <summary>Whether any added input is one the bundle's config explains (SDXL's or unCLIP's), filled by <c>UnetConditions</c>.</summary>
+    public bool AnyFromConfig => TextEmbedsWidth is not null || TimeIdsCount is not null || ClassLabelsWidth is not null;
 
     /// <summary>The added inputs with their widths, in a fixed order (text_embeds, time_ids, class_labels).</summary>
     public IReadOnlyList<(string Name, int Width)> Inputs =>
@@ -38,6 +48,7 @@ internal sealed record UNetAddedInputs(int? TextEmbedsWidth, int? TimeIdsCount, 
         .. TextEmbedsWidth is { } p ? [(TextEmbeds, p)] : Array.Empty<(string, int)>(),
         .. TimeIdsCount is { } n ? [(TimeIds, n)] : Array.Empty<(string, int)>(),
         .. ClassLabelsWidth is { } c ? [(ClassLabels, c)] : Array.Empty<(string, int)>(),
+        .. TimeEmbeddingTermWidth is { } e ? [(TimeEmbeddingTerm, e)] : Array.Empty<(string, int)>(),
     ];
 
     /// <summary>
@@ -58,9 +69,9 @@ internal sealed record UNetAddedInputs(int? TextEmbedsWidth, int? TimeIdsCount, 
 
         foreach (var input in session.Inputs)
         {
-            if (input.Name is not ("sample" or "timestep" or "encoder_hidden_states" or TextEmbeds or TimeIds or ClassLabels))
+            if (input.Name is not ("sample" or "timestep" or "encoder_hidden_states" or TextEmbeds or TimeIds or ClassLabels or TimeEmbeddingTerm))
             {
-                throw new TensorContractException($"{name}: input '{input.Name}' {input.ShapeText} is not one this library fills (sample, timestep, encoder_hidden_states, and text_embeds/time_ids or class_labels when unet/config.json asks for them).", input.Name);
+                throw new TensorContractException($"{name}: input '{input.Name}' {input.ShapeText} is not one this library fills (sample, timestep, encoder_hidden_states, and text_embeds/time_ids or class_labels when unet/config.json asks for them, time_embedding_term from a conditioning_tokens voxel encoder).", input.Name);
             }
         }
 
@@ -132,7 +143,18 @@ internal sealed record UNetAddedInputs(int? TextEmbedsWidth, int? TimeIdsCount, 
             Unexplained(session, ClassLabels, "class_embed_type \"projection\"");
         }
 
-        return new UNetAddedInputs(textWidth, timeCount, classWidth);
+        int? termWidth = null;
+        if (session.Inputs.FirstOrDefault(i => i.Name == TimeEmbeddingTerm) is { } term)
+        {
+            if (term.Rank != 2 || term.ElementType is not (TensorElementType.Float or TensorElementType.Float16))
+            {
+                throw new TensorContractException($"{name}: input '{TimeEmbeddingTerm}' is {ElementTypes.Name(term.ElementType)} {term.ShapeText}; expected float32 or float16 [batch, E] (Vis-Dec's context-to-time-embedding term).", TimeEmbeddingTerm);
+            }
+
+            termWidth = Fixed(term) ?? 0;
+        }
+
+        return new UNetAddedInputs(textWidth, timeCount, classWidth, termWidth);
     }
 
     private static GraphNode Expect(GraphSession session, string input, string because)

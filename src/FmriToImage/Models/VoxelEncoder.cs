@@ -96,8 +96,12 @@ internal sealed class VoxelEncoder
 
         // One run for the whole batch, or one per trial when the export fixes its batch axis at 1; each run's input
         // is an aligned copy, so a trial gives the same bits in every call.
-        string[] names = Entry.Role == VoxelEncoderRole.VaeLatent ? ["latent"]
-            : _session.Outputs.Any(o => o.Name == "image_embedding") ? ["image_tokens", "image_embedding"] : ["image_tokens"];
+        string[] names = Entry.Role switch
+        {
+            VoxelEncoderRole.VaeLatent => ["latent"],
+            VoxelEncoderRole.ConditioningTokens => ["conditioning_tokens", .. new[] { "image_embedding", BundleContractChecker.TimeEmbeddingTerm }.Where(n => _session.Outputs.Any(o => o.Name == n))],
+            _ => _session.Outputs.Any(o => o.Name == "image_embedding") ? ["image_tokens", "image_embedding"] : ["image_tokens"],
+        };
         var results = new float[names.Length][];
         var lengths = new nint[names.Length][];
         foreach (var (start, count) in BatchAxis.Slices(batch, BatchAxis.Limit(_session.Inputs[0])))
@@ -120,9 +124,17 @@ internal sealed class VoxelEncoder
         }
 
         var tensors = results.Select((r, o) => new ShapedValues(r, lengths[o])).ToArray();
-        return Entry.Role == VoxelEncoderRole.VaeLatent
-            ? new VoxelEncoding(tensors[0], null, null)
-            : new VoxelEncoding(null, tensors[0], tensors.Length > 1 ? tensors[1] : null);
+        ShapedValues? Named(string name) => Array.IndexOf(names, name) is var i and >= 0 ? tensors[i] : null;
+        return Entry.Role switch
+        {
+            VoxelEncoderRole.VaeLatent => new VoxelEncoding(tensors[0], null, null),
+            VoxelEncoderRole.ConditioningTokens => new VoxelEncoding(null, null, Named("image_embedding"))
+            {
+                ConditioningTokens = tensors[0],
+                TimeEmbeddingTerm = Named(BundleContractChecker.TimeEmbeddingTerm),
+            },
+            _ => new VoxelEncoding(null, tensors[0], tensors.Length > 1 ? tensors[1] : null),
+        };
     }
 
     /// <inheritdoc />

@@ -39,6 +39,54 @@ internal static class ComponentValidation
     }
 
     /// <summary>
+    /// The per-pipeline scheduler overrides (<c>fmri_decoder.json</c> → <c>pipelines.&lt;key&gt;.scheduler</c>, an
+    /// object of scheduler-config keys): each is the bundle's <c>scheduler/scheduler_config.json</c> with the override's
+    /// keys replaced, built once here, keyed by the pipeline's manifest key. A malformed override, an unknown class or an
+    /// unsupported value becomes a problem naming the manifest key.
+    /// </summary>
+    public static IReadOnlyDictionary<string, BundleScheduler> PipelineSchedulers(ModelBundle bundle, PipelineTable table, List<string> problems)
+    {
+        const string path = ModelBundle.SchedulerConfigPath;
+        var schedulers = new Dictionary<string, BundleScheduler>();
+        if (!bundle.HasFile(path) || bundle.Decoder is not { } manifest)
+        {
+            return schedulers;
+        }
+
+        foreach (var row in table.Rows)
+        {
+            if (!manifest.Pipelines.TryGetValue(row.ManifestKey, out var defaults) || defaults.Scheduler is not { } overrides)
+            {
+                continue;
+            }
+
+            var owner = $"{ModelBundle.DecoderManifestFileName}: pipelines.{row.ManifestKey}.scheduler";
+            if (overrides.ValueKind != System.Text.Json.JsonValueKind.Object)
+            {
+                problems.Add($"{owner} is a {overrides.ValueKind}; it must be an object of scheduler config keys replacing those of {path} (e.g. {{\"_class_name\": \"PNDMScheduler\"}}).");
+                continue;
+            }
+
+            var merged = System.Text.Json.Nodes.JsonNode.Parse(bundle.ReadJson(path).GetRawText())!.AsObject();
+            foreach (var key in overrides.EnumerateObject())
+            {
+                merged[key.Name] = System.Text.Json.Nodes.JsonNode.Parse(key.Value.GetRawText());
+            }
+
+            try
+            {
+                schedulers[row.ManifestKey] = new BundleScheduler(merged.ToJsonString());
+            }
+            catch (Exception e) when (e is SchedulerConfigException or NotSupportedException or ArgumentException)
+            {
+                problems.Add($"{owner} (over {path}): {e.Message}");
+            }
+        }
+
+        return schedulers;
+    }
+
+    /// <summary>
     /// Reads and checks the diffusion prior's scheduler config, which is always sampled with DDIM whatever its
     /// <c>_class_name</c> says (MindEye ships a <c>DDPMScheduler</c> config; DDIM reads its schedule as diffusers'
     /// <c>from_config</c> does): a malformed file, an unsupported schedule and out-of-range values become problems; a
@@ -100,13 +148,13 @@ internal static class ComponentValidation
         var manifest = ModelBundle.DecoderManifestFileName;
         foreach (var row in components.Table.Rows)
         {
-            if (components.SchedulerConfig is not { } scheduler || components.Bundle.Decoder?.Pipelines.ContainsKey(row.ManifestKey) != true)
+            if (components.SchedulerFor(row) is not { } scheduler || components.Bundle.Decoder?.Pipelines.ContainsKey(row.ManifestKey) != true)
             {
                 continue;
             }
 
             var defaults = components.DefaultsFor(row);
-            var settings = DiffusionSettings.Check(scheduler, ModelBundle.SchedulerConfigPath, defaults.Steps, defaults.Strength, defaults.Guidance, defaults.Samples, eta: 0);
+            var settings = DiffusionSettings.Check(scheduler, components.SchedulerSource(row), defaults.Steps, defaults.Strength, defaults.Guidance, defaults.Samples, eta: 0);
             foreach (var problem in settings)
             {
                 problems.Add(DiffusionSettings.Describe(problem, $"{manifest}: pipelines.{row.ManifestKey}."));

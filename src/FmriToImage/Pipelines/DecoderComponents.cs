@@ -36,6 +36,7 @@ internal sealed class DecoderComponents : IDisposable
 
         var problems = new List<string>();
         SchedulerConfig = ComponentValidation.UnetScheduler(bundle, problems);
+        PipelineSchedulers = ComponentValidation.PipelineSchedulers(bundle, table, problems);
         PriorSchedulerConfig = bundle.Prior is null ? null : ComponentValidation.PriorScheduler(bundle, table, problems);
         var unetTokenWidth = ComponentValidation.CheckDenoisers(this, problems);
         Conditions = UnetConditions.Load(bundle, unetTokenWidth is null ? UNetAddedInputs.None : UNetAddedInputs.Read(bundle.Unet!.Session, bundle.Unet.Config), problems);
@@ -88,6 +89,22 @@ internal sealed class DecoderComponents : IDisposable
 
     /// <summary>The diffusion prior's scheduler (<c>prior/scheduler_config.json</c>), or null when the bundle has no prior.</summary>
     public DdimSchedulerConfig? PriorSchedulerConfig { get; }
+
+    /// <summary>The pipelines' scheduler overrides (<c>pipelines.&lt;key&gt;.scheduler</c> over the bundle's config), by manifest key.</summary>
+    public IReadOnlyDictionary<string, BundleScheduler> PipelineSchedulers { get; }
+
+    /// <summary>The scheduler <paramref name="row"/>'s pipeline runs: its override when the manifest gives one, else the bundle's (null when the bundle has none).</summary>
+    public BundleScheduler? SchedulerFor(PipelineRequirement row) =>
+        PipelineSchedulers.TryGetValue(row.ManifestKey, out var scheduler) ? scheduler : SchedulerConfig;
+
+    /// <summary>Where <see cref="SchedulerFor"/>'s scheduler comes from, for messages.</summary>
+    public string SchedulerSource(PipelineRequirement row) =>
+        PipelineSchedulers.ContainsKey(row.ManifestKey)
+            ? $"{ModelBundle.DecoderManifestFileName} pipelines.{row.ManifestKey}.scheduler over {ModelBundle.SchedulerConfigPath}"
+            : ModelBundle.SchedulerConfigPath;
+
+    /// <summary>The conditioning-token voxel encoder (role <c>conditioning_tokens</c>; the first when several), or null when the bundle has none.</summary>
+    public VoxelEncoder? ConditioningEncoder => VoxelEncoders.FirstOrDefault(e => e.Entry.Role == VoxelEncoderRole.ConditioningTokens);
 
     /// <summary>Whether the bundle has a diffusion prior.</summary>
     public bool HasPrior => PriorSchedulerConfig is not null;
@@ -189,6 +206,23 @@ internal sealed class DecoderComponents : IDisposable
         var embeddings = encoding.Embeddings
             ?? throw new BundleContractException(Bundle.RootPath, ["image_encoder/model.onnx: voting and best-of-N selection need its 'image_embeds' output."]);
         return (embeddings.Release(), (int)embeddings.Lengths[1]);
+    }
+
+    /// <summary>
+    /// Best-of-N selection against the brain: the index of the image of <paramref name="images"/> whose image embedding
+    /// is closest (cosine) to trial <paramref name="trial"/>'s row of <paramref name="targets"/> (trials × E, the voxel
+    /// encoder <paramref name="model"/>'s <c>image_embedding</c>); every image's score goes to <paramref name="scores"/>.
+    /// </summary>
+    /// <exception cref="BundleContractException">The two embeddings differ in width.</exception>
+    public int SelectClosestToBrain(IReadOnlyList<RgbImage> images, float[] targets, int trial, int trials, string model, Span<float> scores, CancellationToken cancellationToken)
+    {
+        var (embeddings, dimension) = EmbedImages(images, cancellationToken);
+        if (dimension * trials != targets.Length)
+        {
+            throw new BundleContractException(Bundle.RootPath, [$"voxel encoder '{model}': 'image_embedding' has {targets.Length / trials} values but the image encoder's 'image_embeds' has {dimension}; they must live in one space to compare."]);
+        }
+
+        return EnsembleVoting.SelectClosest(targets.AsSpan(trial * dimension, dimension), embeddings, dimension, scores);
     }
 
     /// <summary>Releases the denoising wrappers (the sessions belong to the bundle). Idempotent.</summary>

@@ -66,7 +66,7 @@ internal sealed class Denoising : IDisposable
     /// <summary>
     /// One trial's images: the request's denoising loop over <paramref name="batch"/> latents (img2img from
     /// <paramref name="initLatents"/> unless empty; noise from the request's seed) with the scheduler the bundle's
-    /// config names and a rented UNet wrapper, then the VAE decoding; laps "diffusion" and "decoding". A fractional
+    /// config names (or the pipeline's override, <see cref="ResolvedRequest.Scheduler"/>) and a rented UNet wrapper, then the VAE decoding; laps "diffusion" and "decoding". A fractional
     /// timestep for an integer-timestep UNet is refused before the UNet runs. <paramref name="added"/> fills the UNet's
     /// added-condition inputs (null for a UNet without them; <see cref="UnetConditions"/>).
     /// </summary>
@@ -76,7 +76,7 @@ internal sealed class Denoising : IDisposable
         var unet = Rent(_unets, CreateUNet);
         try
         {
-            var scheduler = _components.SchedulerConfig!.Create();
+            var scheduler = (request.Scheduler ?? throw new InvalidOperationException($"{request.Row.Name} runs no diffusion loop; it has no scheduler.")).Create();
             scheduler.SetTimesteps(request.Steps);
             unet.CheckTimesteps(scheduler, initLatents.Length == 0 ? 0 : scheduler.Img2ImgStartIndex(request.Strength));
             unet.Conditions = added;

@@ -54,6 +54,15 @@ internal sealed class PipelineTable
             [VoxelEncoderRole.ImageTokens],
             [new RequiredOutput(BundleComponentKind.VoxelEncoder, "image_embedding", VoxelEncoderRole.ImageTokens), new RequiredOutput(BundleComponentKind.ImageEncoder, "image_embeds")],
             UsesPrior: true),
+        new PipelineRequirement(
+            ReconstructionPipeline.Conditioned,
+            nameof(ReconstructionPipeline.Conditioned),
+            "visdec",
+            ConditionedPipeline.Instance,
+            [BundleComponentKind.Unet, BundleComponentKind.VaeDecoder],
+            [ModelBundle.SchedulerConfigPath],
+            [VoxelEncoderRole.ConditioningTokens],
+            []),
     ]);
 
     /// <summary>A table of <paramref name="rows"/> (pipelines distinct).</summary>

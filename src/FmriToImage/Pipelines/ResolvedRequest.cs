@@ -15,6 +15,9 @@ internal sealed record ResolvedRequest
     /// <summary>The pipeline.</summary>
     public ReconstructionPipeline Pipeline => Row.Pipeline;
 
+    /// <summary>The UNet's scheduler for this pipeline: the bundle's, or the pipeline's override (<c>pipelines.&lt;key&gt;.scheduler</c>); null for a pipeline without a diffusion loop.</summary>
+    public required BundleScheduler? Scheduler { get; init; }
+
     /// <summary>DDIM steps.</summary>
     public required int Steps { get; init; }
 
@@ -63,6 +66,8 @@ internal sealed record ResolvedRequest
         var resolved = new ResolvedRequest
         {
             Row = row,
+            Scheduler = !row.UsesDiffusion ? null
+                : components.SchedulerFor(row) ?? throw new BundleComponentMissingException(components.Bundle.RootPath, ModelBundle.SchedulerConfigPath, [row.Name]),
             Steps = request.Steps ?? defaults.Steps,
             Strength = request.Strength ?? defaults.Strength,
             Guidance = request.Guidance ?? defaults.Guidance,
@@ -81,9 +86,9 @@ internal sealed record ResolvedRequest
 
             ArgumentOutOfRangeException.ThrowIfLessThan(resolved.Samples, 1, "ReconstructionRequest.Samples");
         }
-        else if (components.SchedulerConfig is { } scheduler)
+        else
         {
-            var settings = DiffusionSettings.Check(scheduler, ModelBundle.SchedulerConfigPath, resolved.Steps, resolved.Strength, resolved.Guidance, resolved.Samples, request.Eta);
+            var settings = DiffusionSettings.Check(resolved.Scheduler!, components.SchedulerSource(row), resolved.Steps, resolved.Strength, resolved.Guidance, resolved.Samples, request.Eta);
             if (settings.Count > 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(request), settings[0].Actual, string.Join(" ", settings.Select(DiffusionSettings.DescribeRequest)));

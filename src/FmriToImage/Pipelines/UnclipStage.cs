@@ -1,4 +1,3 @@
-using FmriToImage.Bundle;
 using FmriToImage.Imaging;
 
 namespace FmriToImage.Pipelines;
@@ -44,14 +43,8 @@ internal static class UnclipStage
         var added = components.ConditionsFor(request, samples, pooled: null, embeddings, request.Row.Name, cancellationToken);
         var candidates = components.Denoising.Generate(request, samples, conditioning, new float[conditioning.Length], initLatents, clock, cancellationToken, added, stages.Diffusion, stages.Decoding);
 
-        var (candidateEmbeddings, width) = components.EmbedImages(candidates, cancellationToken);
-        if (width != dimension)
-        {
-            throw new BundleContractException(components.Bundle.RootPath, [$"voxel encoder '{model}': 'image_embedding' has {dimension} values but the image encoder's 'image_embeds' has {width}; they must live in one space to compare."]);
-        }
-
         var scores = new float[samples];
-        var chosen = EnsembleVoting.SelectClosest(targets.AsSpan(trial * dimension, dimension), candidateEmbeddings, dimension, scores);
+        var chosen = components.SelectClosestToBrain(candidates, targets, trial, layout.Trials, model, scores, cancellationToken);
         clock.Lap("selection");
         return (candidates, scores, chosen);
     }

@@ -32,4 +32,12 @@ public enum ReconstructionPipeline
     /// image; refinement and blend are optional per bundle.
     /// </summary>
     MindEye2,
+
+    /// <summary>
+    /// Vis-Dec style: voxels → UNet context tokens (and optionally a time-embedding term) from a conditioning-token voxel
+    /// encoder, straight into cross-attention — no caption, no image tokens; N samples from noise with classifier-free
+    /// guidance on the pipeline's scheduler (PLMS for Vis-Dec); the sample closest to the encoder's predicted image
+    /// embedding wins when it predicts one, else the first.
+    /// </summary>
+    Conditioned,
 }

@@ -21,7 +21,7 @@ public sealed class DemoBundleTests
         bundle.Validate();
 
         Assert.Equal("subj01", bundle.Decoder!.Subject);
-        Assert.Equal(["lowlevel_all", "lowlevel_set1", "lowlevel_set2", "lowlevel_set3", "highlevel"], bundle.VoxelEncoders.Select(v => v.Entry.Name));
+        Assert.Equal(["lowlevel_all", "lowlevel_set1", "lowlevel_set2", "lowlevel_set3", "highlevel", "visdec"], bundle.VoxelEncoders.Select(v => v.Entry.Name));
         Assert.Equal(VoxelEncoderInput.RoiZeroFilled, bundle.VoxelEncoders[1].Entry.Input);
         Assert.Equal(["Set1", "Set2", "Set3"], bundle.Decoder.Masks.RoiSets.Keys.Order());
         foreach (var row in PipelineTable.Default.Rows)

@@ -25,14 +25,16 @@ public sealed class ModelBundleTests
         Assert.True(bundle.Unet!.IsOpen, "eager opening opens every session");
         Assert.Equal(TensorElementType.Float, bundle.Unet.Session.Inputs.Single(i => i.Name == "timestep").ElementType);
 
-        // Every pipeline but the one-shot generator's: the tiny bundle has no generator/ (its contract is tested on the demo).
-        foreach (var row in PipelineTable.Default.Rows.Where(r => !r.Components.Contains(BundleComponentKind.Generator)))
+        // Every pipeline but the one-shot generator's and the Conditioned one: the tiny bundle has no generator/ (its
+        // contract is tested on the demo) and no conditioning_tokens encoder (ConditionedPipelineTests add one).
+        foreach (var row in PipelineTable.Default.Rows.Where(r => !r.Components.Contains(BundleComponentKind.Generator) && r.Pipeline != ReconstructionPipeline.Conditioned))
         {
             Assert.Empty(PipelineTable.MissingFor(bundle, row));
             PipelineTable.Default.Require(bundle, row.Pipeline);
         }
 
         Assert.Equal(["generator/model.onnx"], PipelineTable.Default.MissingFor(bundle, ReconstructionPipeline.ClipGenerator));
+        Assert.Equal(["fmri_decoder.json: a voxel encoder with role 'conditioning_tokens'"], PipelineTable.Default.MissingFor(bundle, ReconstructionPipeline.Conditioned));
     }
 
     [Fact]
