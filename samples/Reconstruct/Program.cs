@@ -104,6 +104,7 @@ var root = new RootCommand("Reconstruct seen images from fMRI with a model bundl
     seedOption, deviceOption, roiSetOption, limitOption, shardOption, resumeOption, mergeOption, outOption, rowsOption, imagesOption, imageIdsOption, evaluationBundleOption, meanImageOption,
     nonFiniteOption,
 };
+root.Subcommands.Add(AdaptCommand.Create());
 root.SetAction(async (parse, cancellationToken) =>
 {
     var bundle = parse.GetValue(bundleOption)!;
@@ -260,9 +261,9 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     using var decoder = BrainDecoder.Load(bundlePath, new BrainDecoderOptions { ExecutionProvider = policy });
     var subject = parse.GetValue(subjectOption);
     var expectedSubject = $"subj{subject:00}";
-    if (!string.Equals(decoder.Subject, expectedSubject, StringComparison.Ordinal))
+    if (!decoder.Subjects.Contains(expectedSubject))
     {
-        Console.Error.WriteLine($"--subject: the bundle '{bundlePath}' decodes {decoder.Subject}, but --subject asks for {expectedSubject}; pass the matching --subject or bundle.");
+        Console.Error.WriteLine($"--subject: the bundle '{bundlePath}' decodes {string.Join(", ", decoder.Subjects)}, but --subject asks for {expectedSubject}; pass the matching --subject or bundle.");
         return ExitCodes.DataDoesNotFitBundle;
     }
 
@@ -296,9 +297,10 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         Console.Error.WriteLine($"--data '{dataPath}': no trial is left: every row asked for holds NaN or infinite values (--nonfinite skip-trial).");
         return ExitCodes.Invalid;
     }
-    if (trials.Voxels.VoxelCount != decoder.VoxelCount)
+    var subjectVoxels = decoder.VoxelCountOf(expectedSubject);
+    if (trials.Voxels.VoxelCount != subjectVoxels)
     {
-        throw new VoxelCountMismatchException($"the data in '{dataPath}' for {expectedSubject}", decoder.VoxelCount, trials.Voxels.VoxelCount, $"bundle '{bundlePath}' expects {decoder.VoxelCount}");
+        throw new VoxelCountMismatchException($"the data in '{dataPath}' for {expectedSubject}", subjectVoxels, trials.Voxels.VoxelCount, $"bundle '{bundlePath}' expects {subjectVoxels}");
     }
 
     var request = new ReconstructionRequest
@@ -309,6 +311,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         Guidance = parse.GetValue(guidanceOption),
         Samples = parse.GetValue(samplesOption),
         Seed = parse.GetValue(seedOption),
+        Subject = expectedSubject,
     };
 
     var trialsFolder = Directory.CreateDirectory(Path.Combine(output, "trials")).FullName;
@@ -338,7 +341,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         }
     }
 
-    AnsiConsole.MarkupLineInterpolated($"{decoder.Subject}: {trials.Description}; shard {shardIndex}/{shardCount} has {mine.Length}, {todo.Count} to do; pipeline {request.Pipeline}.");
+    AnsiConsole.MarkupLineInterpolated($"{expectedSubject}: {trials.Description}; shard {shardIndex}/{shardCount} has {mine.Length}, {todo.Count} to do; pipeline {request.Pipeline}.");
     var noRetrieval = trials.GroundTruth is null ? null : RetrievalSupport.WhyUnavailable(decoder);
     if (noRetrieval is not null)
     {
@@ -449,7 +452,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     }
 
     var run = new MetricsDocument.RunInfo(
-        decoder.Subject,
+        expectedSubject,
         dataPath,
         bundlePath,
         identity.Bundle,
@@ -475,7 +478,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     }
 
     var source = trials.Description + (shardCount > 1 ? $"; shard {shardIndex}/{shardCount} only." : ".");
-    ReportWriter.Write(Path.Combine(output, $"report{suffix}.html"), $"FmriToImage — {decoder.Subject}, {request.Pipeline}", source, trials.GroundTruth is not null, document, evaluation, notes, rows);
+    ReportWriter.Write(Path.Combine(output, $"report{suffix}.html"), $"FmriToImage — {expectedSubject}, {request.Pipeline}", source, trials.GroundTruth is not null, document, evaluation, notes, rows);
     AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}: grid{suffix}.png, metrics{suffix}.json, trials{suffix}.jsonl, report{suffix}.html, trials/.");
     return ExitCodes.Success;
 }

@@ -158,7 +158,7 @@ internal static class RunEvaluation
         float[] brain;
         try
         {
-            brain = decoder.EmbedBrain(trials.Voxels.SelectRows(rows.Select(r => r.Row).ToArray()));
+            brain = decoder.EmbedBrain(trials.Voxels.SelectRows(rows.Select(r => r.Row).ToArray()), rows.Select(r => r.Result.Settings?.Subject).FirstOrDefault(s => s is not null));
         }
         catch (Exception e) when (e is FmriToImage.Bundle.BundleComponentMissingException or FmriToImage.Bundle.BundleContractException)
         {

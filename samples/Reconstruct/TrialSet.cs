@@ -85,11 +85,11 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
                 $"{test.ImageIds.Length} shared test images of subj{subject:00} in '{dataPath}', repetitions averaged");
         }
 
-        var maskPath = decoder.NsdgeneralMaskPath;
+        var maskPath = decoder.NsdgeneralMaskPathOf($"subj{subject:00}");
         var mask = maskPath is null ? null : VoxelMask.FromNifti(maskPath);
         // With --rows every row is read (the library's limit is the first N rows); with skip-trial, the rows kept are
         // read.Trials (file rows), so every row below is a file row and the images seen follow the file rows kept.
-        var read = await TrialFile.ReadAsync(dataPath, decoder.VoxelCount, mask, VoxelOrder.NumpyXyz, rows is null ? limit : null, nonFinite, null, cancellationToken);
+        var read = await TrialFile.ReadAsync(dataPath, decoder.VoxelCountOf($"subj{subject:00}"), mask, VoxelOrder.NumpyXyz, rows is null ? limit : null, nonFinite, null, cancellationToken);
         var asked = rows ?? [.. read.Trials.Concat(read.SkippedTrials).Order()];
         if (asked.FirstOrDefault(r => r >= read.TrialsInFile, -1) is var outside and >= 0)
         {

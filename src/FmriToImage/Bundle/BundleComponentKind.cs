@@ -32,4 +32,10 @@ public enum BundleComponentKind
 
     /// <summary><c>voxel_encoders/*.onnx</c>: voxels → a VAE latent or image tokens, per <see cref="VoxelEncoderRole"/>.</summary>
     VoxelEncoder,
+
+    /// <summary>
+    /// Format 2 (shared-subject) bundles: a subject's adapter graph (<c>subjects/&lt;id&gt;/…onnx</c>): voxels
+    /// [batch, voxel_count] → the shared space [batch, H].
+    /// </summary>
+    SubjectAdapter,
 }
