@@ -29,7 +29,7 @@ const string DemoMeanImage = "samples/Reconstruct/demo-mean-training-image.png";
 var bundleOption = new Option<string>("--bundle") { Description = "Model bundle folder.", DefaultValueFactory = _ => "models/demo" };
 var dataOption = new Option<string>("--data")
 {
-    Description = "An NSD-layout data root (the subject's shared test images, repetitions averaged, with their seen images), "
+    Description = "An NSD-layout data root (the subject's shared test images, repetitions averaged — or, with a shared-subject bundle whose rule is 'outputs', each repeat decoded and the outputs averaged — with their seen images), "
         + "an Algonauts 2023 subject folder (its test split, else its training split: lh then rh vertices, with its images), or one file of trials: "
         + ".npy (trials × voxels, in the bundle's voxel order and preprocessing), .h5/.hdf5 (/betas: (trials, voxels) likewise, or NSD's (trials, Z, Y, X) betas volumes), "
         + ".nii/.nii.gz (X, Y, Z, trials) betas volumes. Volumes are masked with the bundle's masks/nsdgeneral.nii.gz and z-scored per voxel over the file. "
@@ -341,6 +341,10 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         }
     }
 
+    // A bundle whose rule is MindEye2's (repetition_averaging: outputs) decodes an NSD root's repeats one by one and
+    // averages the encoders' outputs; otherwise the repeats' voxels are averaged (format 1 bundles, single files).
+    var byRepeats = (request.RepetitionAveraging ?? decoder.RepetitionAveraging) == RepetitionAveraging.Outputs && trials.Repeats is not null;
+    AnsiConsole.MarkupLineInterpolated($"Repeats: {(trials.Repeats is null ? "one row per trial" : byRepeats ? "each decoded on its own, the voxel encoders' outputs averaged (MindEye2)" : "voxels averaged per image")}.");
     AnsiConsole.MarkupLineInterpolated($"{expectedSubject}: {trials.Description}; shard {shardIndex}/{shardCount} has {mine.Length}, {todo.Count} to do; pipeline {request.Pipeline}.");
     var noRetrieval = trials.GroundTruth is null ? null : RetrievalSupport.WhyUnavailable(decoder);
     if (noRetrieval is not null)
@@ -357,7 +361,10 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
             var progress = new ProgressBarReporter(bar, todo.Select(k => trials.Labels[k]).ToArray());
             var i = 0;
             var started = DateTime.UtcNow;
-            await foreach (var result in decoder.ReconstructAllAsync(trials.Voxels.SelectRows(todo), request, progress, cancellationToken))
+            var results = byRepeats
+                ? decoder.ReconstructImagesAsync(trials.RepeatsOf(todo).Rows, trials.RepeatsOf(todo).Images, request, progress, cancellationToken)
+                : decoder.ReconstructAllAsync(trials.Voxels.SelectRows(todo), request, progress, cancellationToken);
+            await foreach (var result in results)
             {
                 trialsRan = true;
                 var k = todo[i++];

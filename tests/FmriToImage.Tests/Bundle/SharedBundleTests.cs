@@ -61,6 +61,23 @@ public sealed class SharedBundleTests
     }
 
     [Fact]
+    public void The_linear_adapter_allocates_nothing_per_batch()
+    {
+        using var bundle = ModelBundle.Open(Shared);
+        var mapping = ModelLoader.SubjectMappings(bundle)["subj01"];
+        var voxels = Enumerable.Range(0, 4 * 30).Select(i => (float)Math.Sin(i)).ToArray();
+        var shared = new float[4 * 8];
+        mapping.Map(voxels, 4, shared);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            mapping.Map(voxels, 4, shared);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void The_public_brain_embedding_of_a_named_subject_goes_through_its_adapter()
     {
         using var decoder = BrainDecoder.Load(Shared);

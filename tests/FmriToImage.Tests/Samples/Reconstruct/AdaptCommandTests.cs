@@ -14,6 +14,26 @@ public sealed class AdaptCommandTests : IDisposable
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
     [Fact]
+    public void From_an_nsd_root_a_new_subject_is_adapted_and_every_subject_decodes_its_test_repeats_by_outputs()
+    {
+        using var source = new TempBundle(TestFiles.Fixture("bundle", "shared"));
+        var nsd = TestFiles.Fixture("bundle", "shared_nsd");
+        var trained = ReconstructProcess.Run(TestFiles.RepositoryRoot, "--bundle", source.Root, "--subject", "1", "--data", nsd, "--pipeline", "unclip", "--steps", "4", "--samples", "1", "--out", Path.Combine(_work, "subj01"));
+        Assert.True(trained.Code == 0, $"exit {trained.Code}:\n{trained.Out}\n{trained.Error}");
+        Assert.Contains("each decoded on its own, the voxel encoders' outputs averaged", trained.Out);
+        Assert.Contains("3 shared test images of subj01", trained.Out);
+
+        var output = Path.Combine(_work, "with-subj05");
+        var adapt = ReconstructProcess.Run(TestFiles.RepositoryRoot, "adapt", "--bundle", source.Root, "--subject", "5", "--data", nsd, "--out-bundle", output);
+        Assert.True(adapt.Code == 0, $"exit {adapt.Code}:\n{adapt.Out}\n{adapt.Error}");
+        Assert.Contains("36 trials × 25 voxels of 12 shared images", adapt.Error);
+
+        var adapted = ReconstructProcess.Run(TestFiles.RepositoryRoot, "--bundle", output, "--subject", "5", "--data", nsd, "--pipeline", "unclip", "--steps", "4", "--samples", "1", "--out", Path.Combine(_work, "subj05"));
+        Assert.True(adapted.Code == 0, $"exit {adapted.Code}:\n{adapted.Out}\n{adapted.Error}");
+        Assert.Equal(3, Directory.GetFiles(Path.Combine(_work, "subj05", "trials"), "*.json").Length);
+    }
+
+    [Fact]
     public void Adapt_adds_a_subject_that_then_reconstructs_by_number()
     {
         using var source = new TempBundle(TestFiles.Fixture("bundle", "shared"));
