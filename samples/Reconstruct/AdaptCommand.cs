@@ -24,12 +24,12 @@ internal static class AdaptCommand
         var subject = new Option<int>("--subject") { Description = "The new subject's number (5 = subj05).", Required = true };
         var data = new Option<string>("--data")
         {
-            Description = "An NSD-layout root (nsd_trials.csv maps trials to images; betas_all_subjNN_fp32_renorm.hdf5 holds them) or a .npy trials × voxels matrix with --image-ids.",
+            Description = "An NSD-layout root (nsd_trials.csv maps trials to images; betas_all_subjNN_fp32_renorm.hdf5 holds them) or one trial file with --image-ids: a .npy trials × voxels matrix, or with --mask any trial file (e.g. NSD's betas_session01.hdf5 volumes, masked and z-scored per voxel).",
             Required = true,
         };
         var sessions = new Option<int>("--sessions") { Description = "NSD root: use the subject's sessions 1 … N.", DefaultValueFactory = _ => 1 };
-        var imageIds = new Option<string?>("--image-ids") { Description = "With a .npy --data: the image id (nsdId) of each row, one per line." };
-        var mask = new Option<string?>("--mask") { Description = "With a .npy --data: the subject's nsdgeneral mask, copied into the bundle." };
+        var imageIds = new Option<string?>("--image-ids") { Description = "With a trial file as --data: the image id (nsdId) of each row (a list, a file of ids, or a row,nsdId CSV)." };
+        var mask = new Option<string?>("--mask") { Description = "With a trial file as --data: the subject's nsdgeneral mask (volumes are masked with it), copied into the bundle." };
         var outBundle = new Option<string?>("--out-bundle") { Description = "Where to write the bundle with the subject added (default: replace --bundle, atomically)." };
         var folds = new Option<int>("--folds") { Description = "k of the k-fold cross-validation that chooses the ridge penalty.", DefaultValueFactory = _ => 5 };
         var command = new Command("adapt", "Add a new subject to a shared-subject bundle: fit its linear adapter from one session of its trials (closed-form ridge, λ by cross-validation) and write it into the bundle.")
@@ -63,7 +63,7 @@ internal static class AdaptCommand
             var known = decoder.SharedImageIds.ToHashSet();
             var (voxels, seen, mask, description) = Directory.Exists(dataPath)
                 ? ReadNsd(dataPath, subjectNumber, sessions, known)
-                : ReadMatrix(dataPath, imageIdsPath, maskPath, known);
+                : ReadFile(dataPath, imageIdsPath, maskPath, known);
             if (seen.Length < folds)
             {
                 Console.Error.WriteLine($"--data '{dataPath}': {seen.Length} trials of {subject} show images of the bundle's shared space; at least --folds {folds} are needed.");
@@ -145,30 +145,47 @@ internal static class AdaptCommand
             $"sessions 1–{sessions} of '{root}' (shared1000 test images left out)");
     }
 
-    /// <summary>A .npy trials × voxels matrix with one image id per row; rows whose image the shared space lacks are left out.</summary>
-    private static (VoxelMatrix Voxels, long[] Seen, string? Mask, string Description) ReadMatrix(string path, string? imageIdsPath, string? mask, HashSet<long> known)
+    /// <summary>
+    /// A single trial file with one image id per row (--image-ids: a list, a file of ids, or a row,nsdId CSV): with
+    /// --mask, any file the library's <see cref="TrialFile"/> reads (NSD's betas_sessionNN volumes are masked and
+    /// z-scored per voxel over the file); without, a .npy trials × voxels matrix. Rows whose image the shared space
+    /// lacks are left out.
+    /// </summary>
+    private static (VoxelMatrix Voxels, long[] Seen, string? Mask, string Description) ReadFile(string path, string? imageIdsPath, string? mask, HashSet<long> known)
     {
         if (imageIdsPath is null)
         {
-            throw new UsageException("--image-ids", "is needed with a .npy --data: the image id (nsdId) of each row");
+            throw new UsageException("--image-ids", "is needed with a single --data file: the image id (nsdId) of each row");
         }
 
-        var matrix = NpyFile.ReadAsSingle(path);
-        if (matrix.Rank != 2)
+        VoxelMatrix all;
+        if (mask is not null)
         {
-            throw new DataShapeException(path, "a trials × voxels matrix", $"an array of rank {matrix.Rank}");
+            var voxelMask = VoxelMask.FromNifti(mask);
+            all = TrialFile.ReadAsync(path, voxelMask.Count, voxelMask).GetAwaiter().GetResult().Voxels;
         }
-
-        var ids = File.ReadAllLines(imageIdsPath).Where(l => l.Trim().Length > 0).Select(l => long.Parse(l.Trim(), System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        int trials = (int)matrix.Lengths[0], voxelCount = (int)matrix.Lengths[1];
-        if (ids.Length != trials)
+        else
         {
-            throw new DataShapeException(imageIdsPath, $"one image id per row of '{path}' ({trials})", $"{ids.Length} ids");
+            var matrix = NpyFile.ReadAsSingle(path);
+            if (matrix.Rank != 2)
+            {
+                throw new DataShapeException(path, "a trials × voxels matrix (or pass --mask to read volumes)", $"an array of rank {matrix.Rank}");
+            }
+
+            all = new VoxelMatrix(matrix.ToArray(), (int)matrix.Lengths[0], (int)matrix.Lengths[1]);
         }
 
-        var keep = Enumerable.Range(0, trials).Where(t => known.Contains(ids[t])).ToArray();
-        var all = new VoxelMatrix(matrix.ToArray(), trials, voxelCount);
-        return (all.SelectRows(keep), keep.Select(t => ids[t]).ToArray(), mask, $"{keep.Length} of the {trials} rows of '{path}'");
+        var ids = GroundTruthImages.ReadIds(imageIdsPath);
+        var missing = Enumerable.Range(0, all.TrialCount).FirstOrDefault(t => !ids.ContainsKey(t), -1);
+        if (missing >= 0)
+        {
+            throw new UsageException("--image-ids", $"names no image for row {missing} of '{path}' ({all.TrialCount} rows)");
+        }
+
+        var image = Enumerable.Range(0, all.TrialCount).Select(t => long.Parse(ids[t], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var keep = Enumerable.Range(0, all.TrialCount).Where(t => known.Contains(image[t])).ToArray();
+        return (all.SelectRows(keep), keep.Select(t => image[t]).ToArray(), mask,
+            $"{keep.Length} of the {all.TrialCount} rows of '{path}' (the others' images are not in the shared space)");
     }
 
     /// <summary>z-scores every column in place with its mean and standard deviation (float64, ddof 0; a constant column keeps std 1).</summary>
