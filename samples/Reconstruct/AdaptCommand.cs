@@ -137,7 +137,13 @@ internal static class AdaptCommand
         var values = new float[rows.Length * voxelCount];
         for (var i = 0; i < rows.Length; i++)
         {
-            betas.ReadHyperslab([rows[i].Global, 0], [1, voxelCount], [1, 1], values.AsSpan(i * voxelCount, voxelCount));
+            var row = values.AsSpan(i * voxelCount, voxelCount);
+            betas.ReadHyperslab([rows[i].Global, 0], [1, voxelCount], [1, 1], row);
+            if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(row))
+            {
+                throw new DataShapeException(renormPath, $"finite betas for subj{subject:00}'s trial {rows[i].Global} (row {rows[i].Global}, image {rows[i].Image})",
+                    "NaN or infinite values (a row not stored); pass the session's own betas file as --data with --image-ids and --mask (docs/adaptation.md)");
+            }
         }
 
         var mask = Path.Combine(root, "nsddata", "ppdata", $"subj{subject:00}", "func1pt8mm", "roi", "nsdgeneral.nii.gz");
