@@ -100,12 +100,14 @@ class Subject:
         return _responses(self, cfg, feature_maps, class_cover, scenes)
 
 
-def make_subject(cfg: WorldConfig, number: int) -> Subject:
-    """Anatomy, ROIs and tuning of subject `number` (1-based), drawn from cfg.rng('subject', number, ...)."""
+def make_subject(cfg: WorldConfig, number: int, size: float = 1.0) -> Subject:
+    """Anatomy, ROIs and tuning of subject `number` (1-based), drawn from cfg.rng('subject', number, ...).
+    size scales the brain's ellipsoids (1.0: the default subjects; the shared-subject world, shared_world.py, draws
+    smaller and larger brains on other grids); it changes no random draw."""
     rng = cfg.rng("subject", number, "anatomy")
     X, Y, Z = cfg.grid_xyz
     centre = np.array([(X - 1) / 2, (Y - 1) / 2 - 1.0, (Z - 1) / 2]) + rng.normal(0, 0.6, 3)
-    axes = np.array([8.0, 18.5, 13.5]) * np.exp(rng.normal(0, 0.04, 3))
+    axes = np.array([8.0, 18.5, 13.5]) * size * np.exp(rng.normal(0, 0.04, 3))
     tilt = np.deg2rad(rng.normal(0, 5))                  # pitch about the X axis
     rot = np.array([[1, 0, 0], [0, np.cos(tilt), -np.sin(tilt)], [0, np.sin(tilt), np.cos(tilt)]])
     gap = 0.7

@@ -199,6 +199,8 @@ def write_sha256sums(path: Path, hashes: dict[str, str]) -> None:
 # docs/demo-world.md is shared: the forge writes everything above this marker, models.forge.train (issue 7) the
 # model-zoo section from it on. The manifest hashes only the forge's part, so either can be regenerated alone.
 ZOO_MARKER = "<!-- model zoo: written by models.forge.train -->"
+# After the zoo's section, models.forge.shared (issue 19) writes the shared-subject section from this marker on.
+SHARED_MARKER = "<!-- shared subjects: written by models.forge.shared -->"
 
 
 def split_report(path: Path) -> tuple[str, str]:

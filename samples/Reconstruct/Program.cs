@@ -29,7 +29,7 @@ const string DemoMeanImage = "samples/Reconstruct/demo-mean-training-image.png";
 var bundleOption = new Option<string>("--bundle") { Description = "Model bundle folder.", DefaultValueFactory = _ => "models/demo" };
 var dataOption = new Option<string>("--data")
 {
-    Description = "An NSD-layout data root (the subject's shared test images, repetitions averaged, with their seen images), "
+    Description = "An NSD-layout data root (the subject's shared test images, repetitions averaged — or, with a shared-subject bundle whose rule is 'outputs', each repeat decoded and the outputs averaged — with their seen images), "
         + "an Algonauts 2023 subject folder (its test split, else its training split: lh then rh vertices, with its images), or one file of trials: "
         + ".npy (trials × voxels, in the bundle's voxel order and preprocessing), .h5/.hdf5 (/betas: (trials, voxels) likewise, or NSD's (trials, Z, Y, X) betas volumes), "
         + ".nii/.nii.gz (X, Y, Z, trials) betas volumes. Volumes are masked with the bundle's masks/nsdgeneral.nii.gz and z-scored per voxel over the file. "
@@ -109,6 +109,7 @@ var root = new RootCommand("Reconstruct seen images from fMRI with a model bundl
     seedOption, deviceOption, roiSetOption, limitOption, shardOption, resumeOption, mergeOption, outOption, rowsOption, imagesOption, imageIdsOption, evaluationBundleOption, meanImageOption,
     nonFiniteOption, explainOption,
 };
+root.Subcommands.Add(AdaptCommand.Create());
 root.SetAction(async (parse, cancellationToken) =>
 {
     var bundle = parse.GetValue(bundleOption)!;
@@ -273,9 +274,9 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     using var decoder = BrainDecoder.Load(bundlePath, new BrainDecoderOptions { ExecutionProvider = policy });
     var subject = parse.GetValue(subjectOption);
     var expectedSubject = $"subj{subject:00}";
-    if (!string.Equals(decoder.Subject, expectedSubject, StringComparison.Ordinal))
+    if (!decoder.Subjects.Contains(expectedSubject))
     {
-        Console.Error.WriteLine($"--subject: the bundle '{bundlePath}' decodes {decoder.Subject}, but --subject asks for {expectedSubject}; pass the matching --subject or bundle.");
+        Console.Error.WriteLine($"--subject: the bundle '{bundlePath}' decodes {string.Join(", ", decoder.Subjects)}, but --subject asks for {expectedSubject}; pass the matching --subject or bundle.");
         return ExitCodes.DataDoesNotFitBundle;
     }
 
@@ -309,9 +310,10 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         Console.Error.WriteLine($"--data '{dataPath}': no trial is left: every row asked for holds NaN or infinite values (--nonfinite skip-trial).");
         return ExitCodes.Invalid;
     }
-    if (trials.Voxels.VoxelCount != decoder.VoxelCount)
+    var subjectVoxels = decoder.VoxelCountOf(expectedSubject);
+    if (trials.Voxels.VoxelCount != subjectVoxels)
     {
-        throw new VoxelCountMismatchException($"the data in '{dataPath}' for {expectedSubject}", decoder.VoxelCount, trials.Voxels.VoxelCount, $"bundle '{bundlePath}' expects {decoder.VoxelCount}");
+        throw new VoxelCountMismatchException($"the data in '{dataPath}' for {expectedSubject}", subjectVoxels, trials.Voxels.VoxelCount, $"bundle '{bundlePath}' expects {subjectVoxels}");
     }
 
     var request = new ReconstructionRequest
@@ -322,6 +324,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         Guidance = parse.GetValue(guidanceOption),
         Samples = parse.GetValue(samplesOption),
         Seed = parse.GetValue(seedOption),
+        Subject = expectedSubject,
     };
 
     var trialsFolder = Directory.CreateDirectory(Path.Combine(output, "trials")).FullName;
@@ -351,7 +354,11 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         }
     }
 
-    AnsiConsole.MarkupLineInterpolated($"{decoder.Subject}: {trials.Description}; shard {shardIndex}/{shardCount} has {mine.Length}, {todo.Count} to do; pipeline {request.Pipeline}.");
+    // A bundle whose rule is MindEye2's (repetition_averaging: outputs) decodes an NSD root's repeats one by one and
+    // averages the encoders' outputs; otherwise the repeats' voxels are averaged (format 1 bundles, single files).
+    var byRepeats = (request.RepetitionAveraging ?? decoder.RepetitionAveraging) == RepetitionAveraging.Outputs && trials.Repeats is not null;
+    AnsiConsole.MarkupLineInterpolated($"Repeats: {(trials.Repeats is null ? "one row per trial" : byRepeats ? "each decoded on its own, the voxel encoders' outputs averaged (MindEye2)" : "voxels averaged per image")}.");
+    AnsiConsole.MarkupLineInterpolated($"{expectedSubject}: {trials.Description}; shard {shardIndex}/{shardCount} has {mine.Length}, {todo.Count} to do; pipeline {request.Pipeline}.");
     var noRetrieval = trials.GroundTruth is null ? null : RetrievalSupport.WhyUnavailable(decoder);
     if (noRetrieval is not null)
     {
@@ -367,7 +374,10 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
             var progress = new ProgressBarReporter(bar, todo.Select(k => trials.Labels[k]).ToArray());
             var i = 0;
             var started = DateTime.UtcNow;
-            await foreach (var result in decoder.ReconstructAllAsync(trials.Voxels.SelectRows(todo), request, progress, cancellationToken))
+            var results = byRepeats
+                ? decoder.ReconstructImagesAsync(trials.RepeatsOf(todo).Rows, trials.RepeatsOf(todo).Images, request, progress, cancellationToken)
+                : decoder.ReconstructAllAsync(trials.Voxels.SelectRows(todo), request, progress, cancellationToken);
+            await foreach (var result in results)
             {
                 trialsRan = true;
                 var k = todo[i++];
@@ -462,7 +472,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
     }
 
     var run = new MetricsDocument.RunInfo(
-        decoder.Subject,
+        expectedSubject,
         dataPath,
         bundlePath,
         identity.Bundle,
@@ -489,7 +499,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
 
     var importance = parse.GetValue(explainOption) ? Explain(decoder, dataPath, subject, trials, output, cancellationToken) : null;
     var source = trials.Description + (shardCount > 1 ? $"; shard {shardIndex}/{shardCount} only." : ".");
-    ReportWriter.Write(Path.Combine(output, $"report{suffix}.html"), $"FmriToImage — {decoder.Subject}, {request.Pipeline}", source, trials.GroundTruth is not null, document, evaluation, notes, rows, importance);
+    ReportWriter.Write(Path.Combine(output, $"report{suffix}.html"), $"FmriToImage — {expectedSubject}, {request.Pipeline}", source, trials.GroundTruth is not null, document, evaluation, notes, rows, importance);
     AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}: grid{suffix}.png, metrics{suffix}.json, trials{suffix}.jsonl, report{suffix}.html, trials/{(importance is null ? "" : ", " + string.Join(", ", ImportanceReport.Files))}.");
     return ExitCodes.Success;
 }

@@ -158,7 +158,11 @@ internal static class RunEvaluation
         float[] brain;
         try
         {
-            brain = decoder.EmbedBrain(trials.Voxels.SelectRows(rows.Select(r => r.Row).ToArray()));
+            var subject = rows.Select(r => r.Result.Settings?.Subject).FirstOrDefault(s => s is not null);
+            var picked = rows.Select(r => r.Row).ToArray();
+            brain = rows[0].Result.Settings?.RepetitionAveraging == FmriToImage.Reconstructions.RepetitionAveraging.Outputs && trials.Repeats is not null
+                ? trials.RepeatAveragedEmbedding(decoder, picked, subject)
+                : decoder.EmbedBrain(trials.Voxels.SelectRows(picked), subject);
         }
         catch (Exception e) when (e is FmriToImage.Bundle.BundleComponentMissingException or FmriToImage.Bundle.BundleContractException)
         {

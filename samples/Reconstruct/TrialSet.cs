@@ -7,8 +7,8 @@ using FmriToImage.Imaging;
 namespace FmriToImage.Samples.Reconstruct;
 
 /// <summary>
-/// The trials the job reconstructs: from an NSD-layout root, the subject's shared test images (repetitions averaged)
-/// with the images seen; from an Algonauts 2023 subject folder, its test split (else its training split), hemispheres
+/// The trials the job reconstructs: from an NSD-layout root, the subject's shared test images (repetitions averaged, and
+/// every repeat kept for MindEye2's rule) with the images seen; from an Algonauts 2023 subject folder, its test split (else its training split), hemispheres
 /// concatenated left then right, with its images; from a single file (<see cref="TrialFile"/>), its rows, with the
 /// images seen when --images and --image-ids say which, and without the rows --nonfinite skip-trial leaves out.
 /// </summary>
@@ -19,6 +19,49 @@ namespace FmriToImage.Samples.Reconstruct;
 /// <param name="Description">What the trials are, for the console and the report.</param>
 internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxels, RgbImage[]? GroundTruth, string Description)
 {
+    /// <summary>NSD root: every repeat's voxels (one row per trial, grouped by test image); null for other data.</summary>
+    public VoxelMatrix? Repeats { get; init; }
+
+    /// <summary>NSD root: for each row of <see cref="Repeats"/>, the index of its image among the trials (<see cref="Keys"/>).</summary>
+    public IReadOnlyList<int>? RepeatImages { get; init; }
+
+    /// <summary>
+    /// The repeats of <paramref name="images"/> (indices into <see cref="Keys"/>), in that order, with each row's image:
+    /// what <see cref="BrainDecoder.ReconstructImagesAsync"/> takes.
+    /// </summary>
+    public (VoxelMatrix Rows, int[] Images) RepeatsOf(IReadOnlyList<int> images)
+    {
+        var byImage = Enumerable.Range(0, RepeatImages!.Count).ToLookup(r => RepeatImages[r]);
+        var rows = images.SelectMany(k => byImage[k]).ToArray();
+        return (Repeats!.SelectRows(rows), rows.Select(r => RepeatImages[r]).ToArray());
+    }
+
+    /// <summary>
+    /// The brain's retrieval embedding of each of <paramref name="images"/> under MindEye2's rule: every repeat embedded
+    /// on its own, padded to the most repeats any of them has by duplicating its repeats in order, and averaged.
+    /// </summary>
+    public float[] RepeatAveragedEmbedding(BrainDecoder decoder, IReadOnlyList<int> images, string? subject)
+    {
+        var byImage = Enumerable.Range(0, RepeatImages!.Count).ToLookup(r => RepeatImages[r]);
+        var most = images.Max(k => byImage[k].Count());
+        var rows = images.SelectMany(k => Enumerable.Range(0, most).Select(r => byImage[k].ElementAt(r % byImage[k].Count()))).ToArray();
+        var each = decoder.EmbedBrain(Repeats!.SelectRows(rows), subject);
+        var width = each.Length / rows.Length;
+        var means = new float[images.Count * width];
+        for (var i = 0; i < images.Count; i++)
+        {
+            var mean = means.AsSpan(i * width, width);
+            for (var r = 0; r < most; r++)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(mean, each.AsSpan(((i * most) + r) * width, width), mean);
+            }
+
+            System.Numerics.Tensors.TensorPrimitives.Divide(mean, most, mean);
+        }
+
+        return means;
+    }
+
     /// <summary>The rows of a single file that --nonfinite skip-trial left out (they hold NaN or ∞), in file order; empty otherwise.</summary>
     public IReadOnlyList<int> SkippedRows { get; init; } = [];
 
@@ -82,14 +125,18 @@ internal sealed record TrialSet(string[] Keys, string[] Labels, VoxelMatrix Voxe
                 test.ImageIds.Select(id => $"nsdId {id}").ToArray(),
                 test.Voxels,
                 test.GroundTruth,
-                $"{test.ImageIds.Length} shared test images of subj{subject:00} in '{dataPath}', repetitions averaged");
+                $"{test.ImageIds.Length} shared test images of subj{subject:00} in '{dataPath}' ({test.Repeats!.TrialCount} trials)")
+            {
+                Repeats = test.Repeats,
+                RepeatImages = test.RepeatImages,
+            };
         }
 
-        var maskPath = decoder.NsdgeneralMaskPath;
+        var maskPath = decoder.NsdgeneralMaskPathOf($"subj{subject:00}");
         var mask = maskPath is null ? null : VoxelMask.FromNifti(maskPath);
         // With --rows every row is read (the library's limit is the first N rows); with skip-trial, the rows kept are
         // read.Trials (file rows), so every row below is a file row and the images seen follow the file rows kept.
-        var read = await TrialFile.ReadAsync(dataPath, decoder.VoxelCount, mask, VoxelOrder.NumpyXyz, rows is null ? limit : null, nonFinite, null, cancellationToken);
+        var read = await TrialFile.ReadAsync(dataPath, decoder.VoxelCountOf($"subj{subject:00}"), mask, VoxelOrder.NumpyXyz, rows is null ? limit : null, nonFinite, null, cancellationToken);
         var asked = rows ?? [.. read.Trials.Concat(read.SkippedTrials).Order()];
         if (asked.FirstOrDefault(r => r >= read.TrialsInFile, -1) is var outside and >= 0)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using FmriToImage.Adaptation;
 using FmriToImage.Bundle;
 using FmriToImage.Data;
 using FmriToImage.Data.Atlas;
@@ -51,13 +52,14 @@ public sealed class BrainDecoder : IDisposable
     /// <summary>The full path of the bundle's <c>fmri_decoder.json</c> (its sha256 identifies the bundle: the manifest lists every file's).</summary>
     public string ManifestPath => Path.Combine(Bundle.RootPath, ModelBundle.DecoderManifestFileName);
 
-    /// <summary>The full path of the subject's nsdgeneral mask the manifest names (<c>masks.nsdgeneral</c>), or null when it names none.</summary>
-    public string? NsdgeneralMaskPath => Bundle.Decoder!.Masks.Nsdgeneral is { } mask ? Bundle.ResolvePath(mask) : null;
+    /// <summary>The full path of <see cref="Subject"/>'s nsdgeneral mask the manifest names (<c>masks.nsdgeneral</c>), or null when it names none or <see cref="Subject"/> is null.</summary>
+    public string? NsdgeneralMaskPath => Subject is { } subject ? NsdgeneralMaskPathOf(subject) : null;
 
-    /// <summary>Every network of the bundle (the standard components, then the voxel encoders in manifest order) and where it runs.</summary>
+    /// <summary>Every network of the bundle (the standard components, then the voxel encoders in manifest order, then the subjects' ONNX adapters) and where it runs.</summary>
     public IReadOnlyList<DecoderNetwork> Networks =>
         BundleLayout.StandardComponents.Select(c => Bundle.Get(c.Kind)).OfType<BundleComponent>()
             .Concat(Bundle.VoxelEncoders.Select(v => v.Component))
+            .Concat(Bundle.SubjectAdapters.Values)
             .Select(c => new DecoderNetwork(c.Name, c.Kind, c.RelativePath, c.ExecutionProviders, c.ExecutionProviderFallbackReason))
             .ToArray();
 
@@ -107,17 +109,128 @@ public sealed class BrainDecoder : IDisposable
         }
     }
 
-    /// <summary>The subject the bundle decodes.</summary>
-    public string Subject => Bundle.Decoder!.Subject;
+    /// <summary>
+    /// The subject a request that names none decodes: a format 1 bundle's subject, or a shared-subject (format 2)
+    /// bundle's only subject; null when the bundle lists several (a request must then name one,
+    /// <see cref="ReconstructionRequest.Subject"/>).
+    /// </summary>
+    public string? Subject => Bundle.Decoder!.IsShared ? (Subjects.Count == 1 ? Subjects[0] : null) : Bundle.Decoder.Subject;
 
-    /// <summary>Voxels per trial the decoder expects (the subject's full vector, in the bundle's voxel order).</summary>
-    public int VoxelCount => Bundle.Decoder!.VoxelCount;
+    /// <summary>Every subject the bundle decodes, in manifest order: a format 1 bundle's one subject, or a shared-subject bundle's <c>subjects</c>.</summary>
+    public IReadOnlyList<string> Subjects => Bundle.Decoder!.IsShared ? [.. Bundle.Decoder.Subjects.Keys] : [Bundle.Decoder.Subject!];
+
+    /// <summary>Voxels per trial of <see cref="Subject"/> (its full vector, in the bundle's voxel order); 0 when <see cref="Subject"/> is null (see <see cref="VoxelCountOf"/>).</summary>
+    public int VoxelCount => Subject is { } subject ? VoxelCountOf(subject) : 0;
+
+    /// <summary>How this bundle combines repeats of one image unless a request says otherwise: format 1 bundles <see cref="Reconstructions.RepetitionAveraging.Voxels"/>, format 2 their <c>repetition_averaging</c> (default <see cref="Reconstructions.RepetitionAveraging.Outputs"/>).</summary>
+    public RepetitionAveraging RepetitionAveraging => _components.RepetitionDefault;
 
     /// <summary>The pipelines this bundle has every component for.</summary>
     public IReadOnlyList<ReconstructionPipeline> AvailablePipelines => _components.AvailablePipelines;
 
     /// <summary>Whether the bundle has a diffusion prior (<c>prior/model.onnx</c>), which unCLIP then uses by default.</summary>
     public bool HasPrior => _components.HasPrior;
+
+    /// <summary>Voxels per trial of one of <see cref="Subjects"/>.</summary>
+    /// <param name="subject">A subject id, e.g. "subj03".</param>
+    /// <returns>Its voxel count.</returns>
+    /// <exception cref="ArgumentException">The bundle does not list the subject (the message lists its subjects).</exception>
+    public int VoxelCountOf(string subject)
+    {
+        var id = ResolvedRequest.ResolveSubject(subject, _components);
+        return Bundle.Decoder!.IsShared ? Bundle.Decoder.Subjects[id].VoxelCount : Bundle.Decoder.VoxelCount!.Value;
+    }
+
+    /// <summary>The full path of a subject's nsdgeneral mask (its own grid), or null when the manifest names none.</summary>
+    /// <param name="subject">A subject id, e.g. "subj03".</param>
+    /// <returns>The mask's path, or null.</returns>
+    /// <exception cref="ArgumentException">The bundle does not list the subject (the message lists its subjects).</exception>
+    public string? NsdgeneralMaskPathOf(string subject)
+    {
+        var id = ResolvedRequest.ResolveSubject(subject, _components);
+        var masks = Bundle.Decoder!.IsShared ? Bundle.Decoder.Subjects[id].Masks : Bundle.Decoder.Masks;
+        return masks.Nsdgeneral is { } mask ? Bundle.ResolvePath(mask) : null;
+    }
+
+    /// <summary>
+    /// A shared-subject bundle's known images: the NSD image ids (0-based) whose shared-space representation the bundle
+    /// ships (<c>shared_space/image_ids</c>), what a new subject's adapter is fitted on
+    /// (<see cref="SharedSpaceTargets"/>, <see cref="AddAdaptedSubject"/>); empty for a format 1 bundle or one that ships none.
+    /// </summary>
+    public IReadOnlyList<long> SharedImageIds => _components.SharedSpace?.ImageIds ?? [];
+
+    /// <summary>The shared space's width H (every adapter's output); 0 for a format 1 bundle.</summary>
+    public int SharedSpaceWidth => Bundle.Decoder!.SharedSpace?.Width ?? 0;
+
+    /// <summary>
+    /// The shared-space targets of the given images (one row of <see cref="SharedSpaceWidth"/> floats per id, in the
+    /// order given): what a new subject's trials of those images should map to (docs/adaptation.md).
+    /// </summary>
+    /// <param name="imageIds">Ids from <see cref="SharedImageIds"/>, repeats allowed (one per trial).</param>
+    /// <returns>imageIds.Count × H floats, row-major.</returns>
+    /// <exception cref="ArgumentException">An id is not one of <see cref="SharedImageIds"/>, or the bundle ships no targets.</exception>
+    public float[] SharedSpaceTargets(IReadOnlyList<long> imageIds)
+    {
+        ArgumentNullException.ThrowIfNull(imageIds);
+        var (targets, ids) = _components.SharedSpace
+            ?? throw new ArgumentException($"Bundle '{Bundle.RootPath}' ships no shared-space targets (shared_space.targets and image_ids of a format_version 2 manifest).", nameof(imageIds));
+        var row = new Dictionary<long, int>(ids.Length);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            row[ids[i]] = i;
+        }
+
+        var width = SharedSpaceWidth;
+        var result = new float[imageIds.Count * width];
+        for (var i = 0; i < imageIds.Count; i++)
+        {
+            var m = row.TryGetValue(imageIds[i], out var found) ? found : throw new ArgumentException($"imageIds[{i}] is {imageIds[i]}, which is not one of the {ids.Length} images of bundle '{Bundle.RootPath}''s shared space.", nameof(imageIds));
+            targets.AsSpan(m * width, width).CopyTo(result.AsSpan(i * width, width));
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Writes a copy of this shared-subject bundle with one more subject, adapted by <see cref="SubjectAdapter.Fit"/>
+    /// (its linear map as .npy weight and bias, its mask, its standardization, <c>source: adapted</c> with the fit's
+    /// facts, and the new files' sha256 in <c>files</c>). Atomic: written and verified in a temporary folder beside
+    /// <paramref name="outputBundle"/>, then moved into place; <paramref name="outputBundle"/> may be this bundle's
+    /// folder (replaced whole; this decoder keeps running the bundle it loaded).
+    /// </summary>
+    /// <param name="subject">The new subject's id, e.g. "subj05" (not yet listed).</param>
+    /// <param name="adapter">The fit, from the subject's standardized voxels (by <paramref name="voxelMean"/>, <paramref name="voxelStd"/> when given) to <see cref="SharedSpaceWidth"/>.</param>
+    /// <param name="outputBundle">The folder to write: a new one, or <see cref="BundlePath"/>.</param>
+    /// <param name="nsdgeneralMask">The subject's nsdgeneral mask file (copied into the bundle), or null.</param>
+    /// <param name="voxelMean">Per-voxel mean the adapter's inputs were z-scored with, or null (with <paramref name="voxelStd"/>).</param>
+    /// <param name="voxelStd">Per-voxel standard deviation, each &gt; 0, or null.</param>
+    /// <param name="trials">Trials the fit used (recorded).</param>
+    /// <param name="sharedImages">Distinct shared images among them (recorded).</param>
+    /// <exception cref="ArgumentException">The bundle is not a shared-subject one, the subject is malformed or listed, the output folder exists and is not this bundle, or a length disagrees.</exception>
+    /// <exception cref="IOException">Writing or moving failed (the output folder is unchanged).</exception>
+    public void AddAdaptedSubject(string subject, SubjectAdapterResult adapter, string outputBundle, string? nsdgeneralMask = null,
+        float[]? voxelMean = null, float[]? voxelStd = null, int trials = 0, int sharedImages = 0)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subject);
+        ArgumentNullException.ThrowIfNull(adapter);
+        ArgumentException.ThrowIfNullOrEmpty(outputBundle);
+        if (adapter.TargetDimension != SharedSpaceWidth)
+        {
+            throw new ArgumentException($"The adapter maps into {adapter.TargetDimension} values; bundle '{Bundle.RootPath}''s shared space is {SharedSpaceWidth} wide.", nameof(adapter));
+        }
+
+        var score = adapter.CrossValidation.First(c => c.Lambda == adapter.Lambda).MeanCorrelation;
+        var facts = new System.Text.Json.Nodes.JsonObject
+        {
+            ["trials"] = trials,
+            ["lambda"] = adapter.Lambda,
+            ["cv_score"] = score,
+            ["folds"] = adapter.Folds,
+            ["shared_images"] = sharedImages,
+        };
+        AdaptedSubjectWriter.Write(Bundle, outputBundle, new AdaptedSubjectWriter.Entry(
+            subject, adapter.Weights.ToArray(), adapter.Bias.ToArray(), adapter.VoxelCount, nsdgeneralMask, voxelMean, voxelStd, facts));
+    }
 
     /// <summary>Opens a bundle, checks it whole, and prepares its networks.</summary>
     /// <param name="bundlePath">The bundle folder (e.g. models/demo).</param>
@@ -175,8 +288,40 @@ public sealed class BrainDecoder : IDisposable
     /// <exception cref="ObjectDisposedException">The decoder was disposed.</exception>
     public Reconstruction Reconstruct(ReadOnlySpan<float> voxels, ReconstructionRequest? request = null, CancellationToken cancellationToken = default)
     {
-        CheckVoxels(voxels, 0);
-        return Prepare(voxels, 1, ResolvedRequest.Resolve(request, _components), cancellationToken).Complete(0, cancellationToken);
+        var resolved = ResolvedRequest.Resolve(request, _components);
+        CheckVoxels(voxels, 0, resolved.Subject);
+        return Prepare(voxels, 1, resolved, cancellationToken).Complete(0, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reconstructs one image from several trials of it (its repeats, e.g. NSD's three), combined by
+    /// <see cref="ReconstructionRequest.RepetitionAveraging"/> (default: the bundle's, <see cref="RepetitionAveraging"/>):
+    /// <see cref="Reconstructions.RepetitionAveraging.Outputs"/> runs every repeat through the subject's adapter and the
+    /// voxel encoders and averages their outputs (MindEye2); <see cref="Reconstructions.RepetitionAveraging.Voxels"/>
+    /// averages the voxels and decodes once.
+    /// </summary>
+    /// <param name="repeats">The image's repeats × the subject's voxels; every row is checked before any network runs.</param>
+    /// <param name="request">Pipeline, subject and settings; null for the bundle's defaults.</param>
+    /// <param name="cancellationToken">Cancels between and during network runs.</param>
+    /// <returns>One reconstruction.</returns>
+    /// <exception cref="ArgumentException">The matrix has no rows, or the subject is not the bundle's (as for <see cref="Reconstruct"/>).</exception>
+    /// <exception cref="VoxelCountMismatchException">The matrix has another voxel count than the subject's.</exception>
+    /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle lacks a component the pipeline needs.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A request setting is out of range (as for <see cref="Reconstruct"/>).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="OrtException">A network run failed in the runtime.</exception>
+    public Reconstruction ReconstructRepeats(VoxelMatrix repeats, ReconstructionRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        var resolved = ResolvedRequest.Resolve(request, _components);
+        CheckMatrix(repeats, resolved.Subject);
+        if (repeats.TrialCount == 0)
+        {
+            throw new ArgumentException("The matrix of repeats has no rows; one image needs at least one trial.", nameof(repeats));
+        }
+
+        int[][] groups = [[.. Enumerable.Range(0, repeats.TrialCount)]];
+        return PrepareGroups(repeats, groups, repeats.TrialCount, resolved, cancellationToken).Complete(0, cancellationToken);
     }
 
     /// <summary>
@@ -207,20 +352,75 @@ public sealed class BrainDecoder : IDisposable
         IProgress<ReconstructionProgress>? progress = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        CheckMatrix(trials);
-
         var filled = ResolvedRequest.Resolve(request, _components);
+        CheckMatrix(trials, filled.Subject);
+        var voxelCount = trials.VoxelCount;
         var clock = Stopwatch.StartNew();
         foreach (var (start, count) in BatchAxis.Slices(trials.TrialCount, _trialBatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var rows = trials.Values.Slice(start * VoxelCount, count * VoxelCount).ToArray();
+            var rows = trials.Values.Slice(start * voxelCount, count * voxelCount).ToArray();
             var prepared = await Task.Run(() => Prepare(rows, count, filled, cancellationToken), cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < count; i++)
             {
                 var trial = i;
                 var result = await Task.Run(() => prepared.Complete(trial, cancellationToken), cancellationToken).ConfigureAwait(false);
                 progress?.Report(new ReconstructionProgress(start + i + 1, trials.TrialCount, start + i, clock.Elapsed));
+                yield return result;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reconstructs one image per distinct id of <paramref name="imageIds"/> (in order of first appearance), from all
+    /// the rows of <paramref name="trials"/> that carry that id — the image's repeats — combined as for
+    /// <see cref="ReconstructRepeats"/>. With <see cref="Reconstructions.RepetitionAveraging.Outputs"/>, an image with
+    /// fewer repeats than the most any image has here is padded by duplicating its repeats in order (MindEye2's rule),
+    /// so every image's outputs are a mean over the same number of runs. Batching and streaming as for
+    /// <see cref="ReconstructAllAsync(VoxelMatrix, ReconstructionRequest?, IProgress{ReconstructionProgress}?, CancellationToken)"/>,
+    /// counting images instead of trials.
+    /// </summary>
+    /// <param name="trials">trials × the subject's voxels; every row is checked before any network runs.</param>
+    /// <param name="imageIds">One id per row: rows with one id are repeats of one image.</param>
+    /// <param name="request">Pipeline, subject and settings; null for the bundle's defaults.</param>
+    /// <param name="progress">Told after each image.</param>
+    /// <param name="cancellationToken">Cancels between and during images.</param>
+    /// <returns>One reconstruction per distinct id, in order of first appearance.</returns>
+    /// <exception cref="ArgumentException">The id count differs from the row count, or the subject is not the bundle's.</exception>
+    /// <exception cref="VoxelCountMismatchException">The matrix has another voxel count than the subject's.</exception>
+    /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
+    /// <exception cref="BundleComponentMissingException">The bundle lacks a component the pipeline needs.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A request setting is out of range; thrown before any image runs.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the results completed before have been yielded.</exception>
+    /// <exception cref="OrtException">A network run failed in the runtime.</exception>
+    public async IAsyncEnumerable<Reconstruction> ReconstructImagesAsync(
+        VoxelMatrix trials,
+        IReadOnlyList<int> imageIds,
+        ReconstructionRequest? request = null,
+        IProgress<ReconstructionProgress>? progress = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(imageIds);
+        var filled = ResolvedRequest.Resolve(request, _components);
+        CheckMatrix(trials, filled.Subject);
+        if (imageIds.Count != trials.TrialCount)
+        {
+            throw new ArgumentException($"{imageIds.Count} image ids for {trials.TrialCount} trials; one id per row is expected.", nameof(imageIds));
+        }
+
+        var groups = Enumerable.Range(0, trials.TrialCount).GroupBy(r => imageIds[r]).Select(g => g.ToArray()).ToArray();
+        var repeats = groups.Length == 0 ? 1 : groups.Max(g => g.Length);
+        var clock = Stopwatch.StartNew();
+        foreach (var (start, count) in BatchAxis.Slices(groups.Length, _trialBatchSize))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = groups[start..(start + count)];
+            var prepared = await Task.Run(() => PrepareGroups(trials, batch, repeats, filled, cancellationToken), cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < count; i++)
+            {
+                var image = i;
+                var result = await Task.Run(() => prepared.Complete(image, cancellationToken), cancellationToken).ConfigureAwait(false);
+                progress?.Report(new ReconstructionProgress(start + i + 1, groups.Length, start + i, clock.Elapsed));
                 yield return result;
             }
         }
@@ -263,27 +463,32 @@ public sealed class BrainDecoder : IDisposable
     /// <remarks>Thread-safe.</remarks>
     public float[] EmbedBrain(ReadOnlySpan<float> voxels)
     {
-        CheckVoxels(voxels, 0);
-        return EmbedBrainRows(voxels, 1);
+        var subject = DefaultSubject(nameof(voxels));
+        CheckVoxels(voxels, 0, subject);
+        return EmbedSubjectRows(voxels, 1, subject);
     }
 
     /// <summary>
     /// The brain's predicted image embedding for every trial (row) of <paramref name="trials"/>, computed
     /// <see cref="BrainDecoderOptions.TrialBatchSize"/> trials per encoder run.
     /// </summary>
-    /// <param name="trials">trials × <see cref="VoxelCount"/> voxels.</param>
+    /// <param name="trials">trials × the subject's voxels.</param>
+    /// <param name="subject">The subject whose trials these are (one of <see cref="Subjects"/>), or null for <see cref="Subject"/>.</param>
     /// <returns>trials × E floats, row t being <see cref="EmbedBrain(ReadOnlySpan{float})"/> of row t.</returns>
+    /// <exception cref="ArgumentException">The subject is not the bundle's, or null where the bundle has several.</exception>
     /// <exception cref="VoxelCountMismatchException">The matrix has another voxel count.</exception>
     /// <exception cref="NonFiniteValueException">A voxel is NaN or infinite.</exception>
     /// <exception cref="BundleComponentMissingException">The bundle has no high-level voxel encoder with a retrieval embedding.</exception>
-    public float[] EmbedBrain(VoxelMatrix trials)
+    public float[] EmbedBrain(VoxelMatrix trials, string? subject = null)
     {
-        CheckMatrix(trials);
+        var id = subject is null ? DefaultSubject(nameof(subject)) : ResolvedRequest.ResolveSubject(subject, _components);
+        CheckMatrix(trials, id);
 
         var embeddings = new List<float>();
+        var voxelCount = trials.VoxelCount;
         foreach (var (start, count) in BatchAxis.Slices(trials.TrialCount, _trialBatchSize))
         {
-            embeddings.AddRange(EmbedBrainRows(trials.Values.Slice(start * VoxelCount, count * VoxelCount), count));
+            embeddings.AddRange(EmbedSubjectRows(trials.Values.Slice(start * voxelCount, count * voxelCount), count, id));
         }
 
         return embeddings.ToArray();
@@ -348,7 +553,7 @@ public sealed class BrainDecoder : IDisposable
     /// <param name="cancellationToken">Checked between trials and inside the encoder's runs.</param>
     /// <returns>The importances per trial and averaged, and the map in the subject's grid.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="trials"/> or <paramref name="atlases"/> is null.</exception>
-    /// <exception cref="ArgumentException">No atlas; an atlas's grid is not the mask's; <paramref name="rois"/> is empty, repeats a
+    /// <exception cref="ArgumentException">The bundle decodes several subjects (explain a single-subject bundle); no atlas; an atlas's grid is not the mask's; <paramref name="rois"/> is empty, repeats a
     /// name, or names an ROI with no voxel inside the decoder's mask.</exception>
     /// <exception cref="UnknownRoiException">A name in <paramref name="rois"/> is in none of the atlases.</exception>
     /// <exception cref="VoxelCountMismatchException">The matrix has another voxel count, or the mask another voxel count than the bundle.</exception>
@@ -359,7 +564,7 @@ public sealed class BrainDecoder : IDisposable
     public ImportanceMap Explain(VoxelMatrix trials, IReadOnlyList<RoiAtlas> atlases, IReadOnlyList<string>? rois = null, IProgress<int>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        CheckMatrix(trials);
+        CheckMatrix(trials, DefaultSubject(nameof(trials)));
         ArgumentNullException.ThrowIfNull(atlases);
         if (atlases.Count == 0)
         {
@@ -415,13 +620,14 @@ public sealed class BrainDecoder : IDisposable
     internal RegionImportance ExplainRegions(VoxelMatrix trials, IReadOnlyList<DecoderRegion> regions, IProgress<int>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        CheckMatrix(trials);
+        var subject = DefaultSubject(nameof(trials));
+        CheckMatrix(trials, subject);
         if (_components.HighLevelEncoder is null)
         {
             throw Missing(nameof(Explain), "a voxel encoder with role 'image_tokens'");
         }
 
-        return LeaveOneOut.Compute(trials.Values, trials.TrialCount, VoxelCount, regions, EmbedBrainRows, progress, cancellationToken);
+        return LeaveOneOut.Compute(trials.Values, trials.TrialCount, trials.VoxelCount, regions, (rows, count, token) => EmbedSubjectRows(rows, count, subject, token), progress, cancellationToken);
     }
 
     /// <summary>Releases every session of the bundle. Idempotent.</summary>
@@ -429,6 +635,24 @@ public sealed class BrainDecoder : IDisposable
     {
         _components.Dispose();
         Bundle.Dispose();
+    }
+
+    /// <summary>The high-level encoder's embeddings of a subject's rows (mapped into the shared space first for a format 2 bundle).</summary>
+    private float[] EmbedSubjectRows(ReadOnlySpan<float> rows, int count, string subject, CancellationToken cancellationToken = default) =>
+        _components.Subjects.TryGetValue(subject, out var mapping)
+            ? EmbedBrainRows(MapRows(mapping, rows, count, cancellationToken), count, cancellationToken)
+            : EmbedBrainRows(rows, count, cancellationToken);
+
+    /// <summary>The subject a call without a request decodes (<see cref="Subject"/>).</summary>
+    /// <exception cref="ArgumentException">The bundle lists several subjects.</exception>
+    private string DefaultSubject(string parameter) =>
+        Subject ?? throw new ArgumentException($"Bundle '{Bundle.RootPath}' decodes several subjects ({string.Join(", ", Subjects)}); this call decodes only a bundle's single subject (name the subject where the call takes one).", parameter);
+
+    private static float[] MapRows(SubjectMapping mapping, ReadOnlySpan<float> rows, int count, CancellationToken cancellationToken)
+    {
+        var shared = new float[count * mapping.Width];
+        mapping.Map(rows, count, shared, cancellationToken);
+        return shared;
     }
 
     private float[] EmbedBrainRows(ReadOnlySpan<float> rows, int count, CancellationToken cancellationToken = default)
@@ -439,30 +663,76 @@ public sealed class BrainDecoder : IDisposable
             ?? throw new BundleContractException(Bundle.RootPath, [$"{encoder}: has no 'image_embedding' output to retrieve with."]);
     }
 
-    /// <summary>Runs the batched stages of the request's pipeline for <paramref name="count"/> checked trials.</summary>
-    private PreparedTrials Prepare(ReadOnlySpan<float> rows, int count, ResolvedRequest resolved, CancellationToken cancellationToken) =>
-        resolved.Row.Runner.Prepare(_components, rows, count, resolved, cancellationToken);
+    /// <summary>
+    /// Runs the batched stages of the request's pipeline for <paramref name="count"/> checked trials of the request's
+    /// subject, each its own image (mapped into the shared space first for a format 2 bundle).
+    /// </summary>
+    private PreparedTrials Prepare(ReadOnlySpan<float> rows, int count, ResolvedRequest resolved, CancellationToken cancellationToken)
+    {
+        var input = _components.Subjects.TryGetValue(resolved.Subject, out var mapping) ? MapRows(mapping, rows, count, cancellationToken) : rows;
+        return resolved.Row.Runner.Prepare(_components, input, count, resolved, cancellationToken);
+    }
 
-    /// <summary>Checks a whole voxel matrix (column count, then every row for NaN/Inf) before any network runs.</summary>
-    private void CheckMatrix(VoxelMatrix trials)
+    /// <summary>
+    /// Runs the batched stages for images given as groups of checked rows of <paramref name="trials"/> (each group the
+    /// repeats of one image): with <see cref="Reconstructions.RepetitionAveraging.Voxels"/> each group's rows are
+    /// averaged and decoded once; with <see cref="Reconstructions.RepetitionAveraging.Outputs"/> each group is padded
+    /// to <paramref name="repeats"/> rows by cycling through its own (row r is its row r mod k) and every row runs
+    /// through the adapter and the encoders, whose outputs the encoders average.
+    /// </summary>
+    private PreparedTrials PrepareGroups(VoxelMatrix trials, int[][] groups, int repeats, ResolvedRequest resolved, CancellationToken cancellationToken)
+    {
+        var v = trials.VoxelCount;
+        var perImage = resolved.Repetition == Reconstructions.RepetitionAveraging.Outputs ? repeats : 1;
+        var rows = new float[groups.Length * perImage * v];
+        for (var g = 0; g < groups.Length; g++)
+        {
+            for (var r = 0; r < perImage; r++)
+            {
+                var destination = rows.AsSpan(((g * perImage) + r) * v, v);
+                if (perImage == 1)
+                {
+                    foreach (var row in groups[g])
+                    {
+                        TensorPrimitives.Add(destination, trials.Row(row), destination);
+                    }
+
+                    TensorPrimitives.Divide(destination, groups[g].Length, destination);
+                }
+                else
+                {
+                    trials.Row(groups[g][r % groups[g].Length]).CopyTo(destination);
+                }
+            }
+        }
+
+        var count = groups.Length * perImage;
+        var input = _components.Subjects.TryGetValue(resolved.Subject, out var mapping) ? MapRows(mapping, rows, count, cancellationToken) : rows;
+        return resolved.Row.Runner.Prepare(_components, input, groups.Length, resolved with { Repeats = perImage }, cancellationToken);
+    }
+
+    /// <summary>Checks a whole voxel matrix of <paramref name="subject"/> (column count, then every row for NaN/Inf) before any network runs.</summary>
+    private void CheckMatrix(VoxelMatrix trials, string subject)
     {
         ArgumentNullException.ThrowIfNull(trials);
-        if (trials.VoxelCount != VoxelCount)
+        var expected = VoxelCountOf(subject);
+        if (trials.VoxelCount != expected)
         {
-            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}' ({Subject})", VoxelCount, trials.VoxelCount, "columns of the voxel matrix");
+            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}' ({subject})", expected, trials.VoxelCount, "columns of the voxel matrix");
         }
 
         for (var t = 0; t < trials.TrialCount; t++)
         {
-            CheckVoxels(trials.Row(t), t);
+            CheckVoxels(trials.Row(t), t, subject);
         }
     }
 
-    private void CheckVoxels(ReadOnlySpan<float> voxels, int trial)
+    private void CheckVoxels(ReadOnlySpan<float> voxels, int trial, string subject)
     {
-        if (voxels.Length != VoxelCount)
+        var expected = VoxelCountOf(subject);
+        if (voxels.Length != expected)
         {
-            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}'", VoxelCount, voxels.Length, $"subject {Subject}");
+            throw new VoxelCountMismatchException($"bundle '{Bundle.RootPath}'", expected, voxels.Length, $"subject {subject}");
         }
 
         if (!TensorPrimitives.IsFiniteAll(voxels))

@@ -22,7 +22,7 @@ public sealed record BrainDecoderOptions
     public ILogger? Logger { get; init; }
 
     /// <summary>
-    /// Trials that <see cref="BrainDecoder.ReconstructAllAsync"/> and <see cref="BrainDecoder.EmbedBrain(Data.VoxelMatrix)"/>
+    /// Trials that <see cref="BrainDecoder.ReconstructAllAsync"/> and <see cref="BrainDecoder.EmbedBrain(Data.VoxelMatrix, string?)"/>
     /// run through the encoders together (default 8; at least 1). Larger batches amortise per-run overhead; memory grows
     /// with it: one batch decodes trials × low-level encoders VAE images at once (docs/performance.md).
     /// </summary>

@@ -84,12 +84,13 @@ public sealed class MalformedFileExceptionTests
     [Fact]
     public void Bundle_manifest_without_a_required_field_points_into_the_file()
     {
-        var withoutSubject = JsonNode.Parse(File.ReadAllText(TestFiles.Fixture("bundle", "tiny", "fmri_decoder.json")))!.AsObject();
-        withoutSubject.Remove("subject");
-        var (manifest, e) = LoadWithManifest(withoutSubject.ToJsonString(), byteOrderMark: false);
+        // format_version is required in every format ("subject" is format 1's only, checked after parsing: no offset).
+        var withoutVersion = JsonNode.Parse(File.ReadAllText(TestFiles.Fixture("bundle", "tiny", "fmri_decoder.json")))!.AsObject();
+        withoutVersion.Remove("format_version");
+        var (manifest, e) = LoadWithManifest(withoutVersion.ToJsonString(), byteOrderMark: false);
         Assert.Equal(manifest, e.File);
-        Assert.Contains("subject", e.Message);
-        Assert.InRange(Assert.NotNull(e.Offset), 0, Encoding.UTF8.GetByteCount(withoutSubject.ToJsonString())); // where the deserializer found the object incomplete
+        Assert.Contains("format_version", e.Message);
+        Assert.InRange(Assert.NotNull(e.Offset), 0, Encoding.UTF8.GetByteCount(withoutVersion.ToJsonString())); // where the deserializer found the object incomplete
     }
 
     /// <summary>Loads a copy of the fixture bundle whose <c>fmri_decoder.json</c> is <paramref name="text"/>.</summary>

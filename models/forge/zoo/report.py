@@ -127,5 +127,7 @@ export {sec['export']:.0f} s.
 
 
 def write(m: dict, path: Path) -> None:
-    head, _ = writer.split_report(path)
-    writer.write_text(path, head + section(m))   # the forge's part stays byte-identical (its manifest hash)
+    head, zoo = writer.split_report(path)
+    at = zoo.find(writer.SHARED_MARKER)
+    shared = zoo[at:] if at >= 0 else ""           # models.forge.shared's section follows and stays
+    writer.write_text(path, head + section(m) + shared)   # the forge's part stays byte-identical (its manifest hash)

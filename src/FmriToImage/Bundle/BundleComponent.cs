@@ -78,7 +78,8 @@ internal sealed class BundleComponent
 
     internal void DisposeSession()
     {
-        if (_session.IsValueCreated)
+        // A voxel encoder's session may be shared with another entry of the same file: the bundle disposes those.
+        if (_session.IsValueCreated && Kind != BundleComponentKind.VoxelEncoder)
         {
             _session.Value.Dispose();
         }

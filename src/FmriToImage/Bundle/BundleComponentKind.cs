@@ -45,4 +45,10 @@ public enum BundleComponentKind
     /// converter).
     /// </summary>
     CaptionerTokenConverter,
+
+    /// <summary>
+    /// Format 2 (shared-subject) bundles: a subject's adapter graph (<c>subjects/&lt;id&gt;/…onnx</c>): voxels
+    /// [batch, voxel_count] → the shared space [batch, H].
+    /// </summary>
+    SubjectAdapter,
 }

@@ -94,6 +94,9 @@ internal sealed class BundleContractChecker
             case BundleComponentKind.VoxelEncoder:
                 CheckVoxelEncoder(component, session, manifest);
                 break;
+            case BundleComponentKind.SubjectAdapter:
+                CheckSubjectAdapter(component, session, manifest);
+                break;
         }
     }
 
@@ -323,10 +326,16 @@ internal sealed class BundleContractChecker
             return;
         }
 
-        var expected = entry.VoxelCount ?? manifest.VoxelCount;
+        var expected = entry.VoxelCount ?? manifest.EncoderInputWidth;
+        if (entry.Input == VoxelEncoderInput.SharedSpace && voxels.Name != "shared")
+        {
+            _problems.Add($"{component.RelativePath}: a shared-space voxel encoder's input is named 'shared'; this graph's is '{voxels.Name}'.");
+        }
+
         var inputWhat = entry.Input switch
         {
             VoxelEncoderInput.RoiSubset => $"the {expected} voxels of ROI set '{entry.RoiSet}'",
+            VoxelEncoderInput.SharedSpace => $"the shared space of width {expected} (shared_space.width)",
             _ => $"the subject's {expected} voxels",
         };
         if (voxels.Dimensions[1] >= 0 && voxels.Dimensions[1] != expected)
@@ -348,6 +357,35 @@ internal sealed class BundleContractChecker
                 Optional(component, session.Outputs, "image_embedding", FloatTypes, 2);
                 Optional(component, session.Outputs, TimeEmbeddingTerm, FloatTypes, 2);
                 break;
+        }
+    }
+
+    /// <summary>A subject's ONNX adapter: one float input [batch, voxel_count], one float output [batch, H = shared_space.width].</summary>
+    private void CheckSubjectAdapter(BundleComponent component, GraphSession session, DecoderManifest? manifest)
+    {
+        var subject = manifest?.Subjects.GetValueOrDefault(component.Name);
+        if (session.Inputs.Count != 1 || session.Outputs.Count != 1)
+        {
+            _problems.Add($"{component.RelativePath}: subject {component.Name}'s adapter takes one input (the voxels) and gives one output (the shared space); it has inputs {string.Join(", ", session.Inputs)} and outputs {string.Join(", ", session.Outputs)}.");
+            return;
+        }
+
+        DynamicBatch(component, session, session.Inputs[0].Name, allowOne: true);
+        var input = session.Inputs[0];
+        var output = session.Outputs[0];
+        if (!ElementAndRank(component, input, "input", FloatTypes, 2) | !ElementAndRank(component, output, "output", FloatTypes, 2) || subject is null || manifest?.SharedSpace is null)
+        {
+            return;
+        }
+
+        if (input.Dimensions[1] >= 0 && input.Dimensions[1] != subject.VoxelCount)
+        {
+            _problems.Add($"{component.RelativePath}: input '{input.Name}' takes {input.Dimensions[1]} voxels ({input.ShapeText}) but fmri_decoder.json says subjects.{component.Name}.voxel_count is {subject.VoxelCount}.");
+        }
+
+        if (output.Dimensions[1] >= 0 && output.Dimensions[1] != manifest.SharedSpace.Width)
+        {
+            _problems.Add($"{component.RelativePath}: output '{output.Name}' gives {output.Dimensions[1]} values ({output.ShapeText}) but shared_space.width is {manifest.SharedSpace.Width}.");
         }
     }
 

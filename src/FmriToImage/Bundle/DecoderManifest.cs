@@ -9,14 +9,34 @@ namespace FmriToImage.Bundle;
 /// </summary>
 internal sealed record DecoderManifest
 {
-    /// <summary>The version of this file's format; this library reads version 1.</summary>
+    /// <summary>The version of this file's format; this library reads versions 1 (one subject) and 2 (shared-subject).</summary>
     public required int FormatVersion { get; init; }
 
-    /// <summary>The subject the encoders were trained on, e.g. "subj01".</summary>
-    public required string Subject { get; init; }
+    /// <summary>Format 1: the subject the encoders were trained on, e.g. "subj01" (required there; absent in format 2).</summary>
+    public string? Subject { get; init; }
 
-    /// <summary>The number of voxels in the subject's full (nsdgeneral) vector.</summary>
-    public required int VoxelCount { get; init; }
+    /// <summary>Format 1: the number of voxels in the subject's full (nsdgeneral) vector (required there; absent in format 2).</summary>
+    public int? VoxelCount { get; init; }
+
+    /// <summary>
+    /// Format 2: how repeats of one image are combined, <c>outputs</c> (MindEye2) or <c>voxels</c> (MindEye1); null
+    /// for the format's default (outputs in format 2, voxels in format 1).
+    /// </summary>
+    public string? RepetitionAveraging { get; init; }
+
+    /// <summary>Format 2: the shared space every subject's adapter maps into and the voxel encoders read.</summary>
+    public SharedSpaceEntry? SharedSpace { get; init; }
+
+    /// <summary>Format 2: the subjects, keyed by id ("subj01"), in the file's order.</summary>
+    public IReadOnlyDictionary<string, SubjectEntry> Subjects { get; init; } = new Dictionary<string, SubjectEntry>();
+
+    /// <summary>Whether this is a shared-subject manifest (format 2).</summary>
+    [JsonIgnore]
+    public bool IsShared => FormatVersion == 2;
+
+    /// <summary>The voxel encoders' input width: format 1's voxel count, format 2's shared-space width (both checked at open).</summary>
+    [JsonIgnore]
+    public int EncoderInputWidth => IsShared ? SharedSpace!.Width : VoxelCount!.Value;
 
     /// <summary>How the voxel vector is ordered, in words (e.g. "C order of the (X, Y, Z) nsdgeneral mask").</summary>
     public string VoxelOrder { get; init; } = string.Empty;
@@ -55,6 +75,83 @@ internal sealed record DecoderManifest
 
     /// <summary>The sha256 (lower-case hex) of every file in the bundle, keyed by its path relative to the bundle folder.</summary>
     public IReadOnlyDictionary<string, string> Files { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>Format 2: the shared space (MindEye2's ridge output, the backbone's input).</summary>
+internal sealed record SharedSpaceEntry
+{
+    /// <summary>H: every adapter's output width and the voxel encoders' input width.</summary>
+    public required int Width { get; init; }
+
+    /// <summary>float32 [M, H]: the shared-space representation of M known images (what a new subject's adapter regresses onto), or null.</summary>
+    public string? Targets { get; init; }
+
+    /// <summary>int64 [M]: the 0-based NSD image id of each row of <see cref="Targets"/>, or null.</summary>
+    public string? ImageIds { get; init; }
+}
+
+/// <summary>Format 2: one subject of a shared-subject bundle.</summary>
+internal sealed record SubjectEntry
+{
+    /// <summary>The number of voxels in the subject's nsdgeneral vector.</summary>
+    public required int VoxelCount { get; init; }
+
+    /// <summary>The subject's masks (its own grid); voxel order is C order over (X, Y, Z) of the nsdgeneral mask.</summary>
+    public ManifestMasks Masks { get; init; } = new();
+
+    /// <summary>z = (x − mean) / std before the adapter, or null when the voxels are used as given.</summary>
+    public StandardizationEntry? Standardization { get; init; }
+
+    /// <summary>The subject's adapter into the shared space.</summary>
+    public required AdapterEntry Adapter { get; init; }
+
+    /// <summary>"trained" (with the shared model) or "adapted" (fitted afterwards from a little data).</summary>
+    public string Source { get; init; } = "trained";
+
+    /// <summary>For an adapted subject: the facts of its fit, or null.</summary>
+    public AdaptationEntry? Adaptation { get; init; }
+}
+
+/// <summary>Format 2: a subject's standardization statistics, float32 [voxel_count] each.</summary>
+internal sealed record StandardizationEntry
+{
+    /// <summary>The per-voxel mean file.</summary>
+    public required string Mean { get; init; }
+
+    /// <summary>The per-voxel standard deviation file (every value finite and &gt; 0).</summary>
+    public required string Std { get; init; }
+}
+
+/// <summary>Format 2: a subject's adapter, as .npy weight + bias (y = x·W + b) or as an ONNX graph.</summary>
+internal sealed record AdapterEntry
+{
+    /// <summary>float32 [voxel_count, H], C order, or null for the ONNX form.</summary>
+    public string? Weight { get; init; }
+
+    /// <summary>float32 [H], or null for the ONNX form.</summary>
+    public string? Bias { get; init; }
+
+    /// <summary>An ONNX graph [batch, voxel_count] → [batch, H], or null for the .npy form.</summary>
+    public string? File { get; init; }
+}
+
+/// <summary>Format 2: how an adapted subject was fitted (<c>SubjectAdapter.Fit</c>).</summary>
+internal sealed record AdaptationEntry
+{
+    /// <summary>Trials fitted on.</summary>
+    public int Trials { get; init; }
+
+    /// <summary>The ridge penalty chosen by cross-validation.</summary>
+    public double Lambda { get; init; }
+
+    /// <summary>The chosen penalty's mean out-of-fold Pearson correlation.</summary>
+    public double CvScore { get; init; }
+
+    /// <summary>k of the k-fold cross-validation.</summary>
+    public int Folds { get; init; }
+
+    /// <summary>Distinct shared images among the trials.</summary>
+    public int SharedImages { get; init; }
 }
 
 /// <summary>The mask files of a bundle.</summary>
@@ -129,6 +226,10 @@ internal enum VoxelEncoderInput
     /// <summary>The full vector with every voxel outside its ROI set set to zero (what the seed student study did).</summary>
     [JsonStringEnumMemberName("roi_zero_filled")]
     RoiZeroFilled,
+
+    /// <summary>Format 2: the shared space [batch, H] the subject's adapter produced.</summary>
+    [JsonStringEnumMemberName("shared_space")]
+    SharedSpace,
 }
 
 /// <summary>A pipeline's default settings, chosen when the bundle was made (e.g. on a validation split).</summary>

@@ -40,6 +40,9 @@ internal sealed class ModelBundle : IDisposable
     };
 
     private readonly Dictionary<BundleComponentKind, BundleComponent> _components = [];
+
+    /// <summary>One session per voxel-encoder graph file: entries naming the same file (a backbone with two roles) share it.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<GraphSession>> _encoderSessions = new(StringComparer.Ordinal);
     private readonly ModelBundleOptions _options;
     private readonly ILogger _logger;
 
@@ -55,6 +58,7 @@ internal sealed class ModelBundle : IDisposable
         _options = options;
         _logger = options.Logger ?? NullLogger.Instance;
         VoxelEncoders = [];
+        SubjectAdapters = new Dictionary<string, BundleComponent>();
     }
 
     /// <summary>The bundle folder's full path.</summary>
@@ -92,6 +96,9 @@ internal sealed class ModelBundle : IDisposable
 
     /// <summary>The voxel encoders <c>fmri_decoder.json</c> lists, in its order.</summary>
     public IReadOnlyList<VoxelEncoderComponent> VoxelEncoders { get; private set; }
+
+    /// <summary>Format 2: the subjects' ONNX adapters (<c>subjects.&lt;id&gt;.adapter.file</c>), keyed by subject id.</summary>
+    public IReadOnlyDictionary<string, BundleComponent> SubjectAdapters { get; private set; }
 
     /// <summary>Opens and checks a bundle folder.</summary>
     /// <param name="path">The bundle folder.</param>
@@ -217,15 +224,21 @@ internal sealed class ModelBundle : IDisposable
         {
             component.DisposeSession();
         }
+
+        foreach (var shared in _encoderSessions.Values.Where(s => s.IsValueCreated))
+        {
+            shared.Value.Dispose();
+        }
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"ModelBundle '{RootPath}'" + (Decoder is null ? " (diffusion only)" : $" ({Decoder.Subject}, {Decoder.VoxelCount} voxels)");
+    public override string ToString() => $"ModelBundle '{RootPath}'" + (Decoder is null ? " (diffusion only)"
+        : Decoder.IsShared ? $" (shared: {string.Join(", ", Decoder.Subjects.Keys)})" : $" ({Decoder.Subject}, {Decoder.VoxelCount} voxels)");
 
     /// <summary>The standard component of <paramref name="kind"/>, or null when the bundle has none.</summary>
     internal BundleComponent? Get(BundleComponentKind kind) => _components.GetValueOrDefault(kind);
 
-    private IEnumerable<BundleComponent> AllComponents() => _components.Values.Concat(VoxelEncoders.Select(v => v.Component));
+    private IEnumerable<BundleComponent> AllComponents() => _components.Values.Concat(VoxelEncoders.Select(v => v.Component)).Concat(SubjectAdapters.Values);
 
     private static IReadOnlyDictionary<string, string> ReadModelIndex(JsonElement root)
     {
@@ -253,14 +266,33 @@ internal sealed class ModelBundle : IDisposable
     {
         var manifest = BundleJson.Deserialize<DecoderManifest>(BundleFiles.ReadSmall(path), path, ManifestJson);
         CheckNoNulls(manifest, path);
-        if (manifest.FormatVersion != 1)
+        if (manifest.FormatVersion is not (1 or 2))
         {
-            throw new BundleFormatException(path, $"format_version is {manifest.FormatVersion}; this library reads format_version 1.");
+            throw new BundleFormatException(path, $"format_version is {manifest.FormatVersion}; this library reads format_version 1 (one subject) and 2 (shared-subject).");
         }
 
-        if (manifest.VoxelCount <= 0)
+        if (manifest.IsShared)
         {
-            throw new BundleFormatException(path, $"voxel_count is {manifest.VoxelCount}; it must be positive.");
+            SharedManifest.Check(manifest, path);
+        }
+        else
+        {
+            if (manifest.Subject is null)
+            {
+                throw new BundleFormatException(path, "subject is missing; a format_version 1 manifest names the subject its encoders were trained on (e.g. \"subj01\").");
+            }
+
+            if (manifest.VoxelCount is not { } count)
+            {
+                throw new BundleFormatException(path, "voxel_count is missing; a format_version 1 manifest states the subject's voxel count.");
+            }
+
+            if (count <= 0)
+            {
+                throw new BundleFormatException(path, $"voxel_count is {count}; it must be positive.");
+            }
+
+            SharedManifest.RefuseV2Fields(manifest, path);
         }
 
         foreach (var (kind, value) in manifest.Unconditional)
@@ -284,7 +316,7 @@ internal sealed class ModelBundle : IDisposable
 
         foreach (var entry in manifest.VoxelEncoders)
         {
-            if (entry.Input != VoxelEncoderInput.Nsdgeneral && (entry.RoiSet is null || !manifest.Masks.RoiSets.ContainsKey(entry.RoiSet)))
+            if (entry.Input is VoxelEncoderInput.RoiSubset or VoxelEncoderInput.RoiZeroFilled && (entry.RoiSet is null || !manifest.Masks.RoiSets.ContainsKey(entry.RoiSet)))
             {
                 throw new BundleFormatException(path, $"voxel encoder '{entry.Name}' reads an ROI set but its roi_set '{entry.RoiSet}' is not one of masks.roi_sets ({string.Join(", ", manifest.Masks.RoiSets.Keys)}).");
             }
@@ -294,8 +326,9 @@ internal sealed class ModelBundle : IDisposable
                 throw new BundleFormatException(path, $"voxel encoder '{entry.Name}' reads an ROI subset and must state its voxel_count.");
             }
 
-            // Nsdgeneral and zero-filled encoders are fed the whole vector, so their input length is the top-level count.
-            if (entry.Input != VoxelEncoderInput.RoiSubset && entry.VoxelCount is { } stated && stated != manifest.VoxelCount)
+            // Nsdgeneral and zero-filled encoders are fed the whole vector, so their input length is the top-level count
+            // (format 2: the shared-space width, checked with the rest of format 2).
+            if (!manifest.IsShared && entry.Input != VoxelEncoderInput.RoiSubset && entry.VoxelCount is { } stated && stated != manifest.VoxelCount)
             {
                 throw new BundleFormatException(path, $"voxel encoder '{entry.Name}' reads the full vector (input {JsonNamingPolicy.SnakeCaseLower.ConvertName(entry.Input.ToString())}) so its voxel_count must be the manifest's voxel_count {manifest.VoxelCount}; it is {stated}.");
             }
@@ -370,6 +403,12 @@ internal sealed class ModelBundle : IDisposable
             named = named.Append((nsdgeneral, "masks.nsdgeneral"));
         }
 
+        named = named.Concat(manifest.Subjects.SelectMany(s => SharedManifest.Files(s.Key, s.Value).Select(f => (f.Path, What: f.Field))));
+        if (manifest.SharedSpace is { Targets: { } targets, ImageIds: { } ids })
+        {
+            named = named.Append((targets, "shared_space.targets")).Append((ids, "shared_space.image_ids"));
+        }
+
         foreach (var (relative, what) in named)
         {
             var full = BundlePaths.Resolve(RootPath, relative, manifestPath);
@@ -417,11 +456,26 @@ internal sealed class ModelBundle : IDisposable
         }
 
         VoxelEncoders = voxelEncoders;
+        var adapters = new Dictionary<string, BundleComponent>(StringComparer.Ordinal);
+        foreach (var (id, subject) in Decoder.Subjects)
+        {
+            if (subject.Adapter.File is { } file)
+            {
+                var full = BundlePaths.Resolve(RootPath, file, manifestPath);
+                adapters[id] = new BundleComponent(BundleComponentKind.SubjectAdapter, id, file, full, null, OpenSession);
+            }
+        }
+
+        SubjectAdapters = adapters;
     }
 
     private GraphSession OpenSession(BundleComponent component)
     {
-        var session = GraphSession.Open(component.FullPath, _options.SettingsFor(component.Kind), _options.Logger);
+        // Voxel encoders naming one file share one session (the bundle disposes it); every entry's contract is checked.
+        var shared = component.Kind == BundleComponentKind.VoxelEncoder;
+        var session = shared
+            ? _encoderSessions.GetOrAdd(component.FullPath, path => new Lazy<GraphSession>(() => GraphSession.Open(path, _options.SettingsFor(component.Kind), _options.Logger))).Value
+            : GraphSession.Open(component.FullPath, _options.SettingsFor(component.Kind), _options.Logger);
         if (!_options.OpenSessionsEagerly)
         {
             // Lazy opening: the component's own contract is checked as it opens (cross-component checks: Validate()).
@@ -433,13 +487,21 @@ internal sealed class ModelBundle : IDisposable
             }
             catch
             {
-                session.Dispose();
+                if (!shared)
+                {
+                    session.Dispose();
+                }
+
                 throw;
             }
 
             if (checker.Problems.Count > 0)
             {
-                session.Dispose();
+                if (!shared)
+                {
+                    session.Dispose();
+                }
+
                 throw new BundleContractException(RootPath, checker.Problems);
             }
         }

@@ -54,7 +54,53 @@ internal sealed class VoxelEncoder
     /// <param name="cancellationToken">Cancels the run.</param>
     /// <returns>The prediction for the encoder's role.</returns>
     /// <exception cref="VoxelCountMismatchException">The span is not batch × <see cref="VoxelCount"/> long.</exception>
-    public VoxelEncoding Encode(ReadOnlySpan<float> voxels, int batch, CancellationToken cancellationToken = default)
+    public VoxelEncoding Encode(ReadOnlySpan<float> voxels, int batch, CancellationToken cancellationToken = default) =>
+        Encode(voxels, batch, 1, cancellationToken);
+
+    /// <summary>
+    /// Runs the encoder on <paramref name="batch"/> trials of <paramref name="repeats"/> rows each and averages each
+    /// trial's outputs over its rows (MindEye2's rule: repeats run separately, outputs averaged).
+    /// </summary>
+    /// <param name="voxels">batch × repeats × <see cref="VoxelCount"/> floats: trial 0's repeats, then trial 1's, ….</param>
+    /// <param name="batch">The number of trials.</param>
+    /// <param name="repeats">Rows per trial (1: no averaging).</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <returns>The prediction for the encoder's role, one per trial.</returns>
+    /// <exception cref="VoxelCountMismatchException">The span is not batch × repeats × <see cref="VoxelCount"/> long.</exception>
+    public VoxelEncoding Encode(ReadOnlySpan<float> voxels, int batch, int repeats, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
+        var encoded = EncodeRows(voxels, checked(batch * repeats), cancellationToken);
+        return repeats == 1 ? encoded : new VoxelEncoding(Average(encoded.Latent, repeats), Average(encoded.ImageTokens, repeats), Average(encoded.ImageEmbedding, repeats));
+    }
+
+    /// <summary>Each group of <paramref name="repeats"/> consecutive rows of <paramref name="rows"/> replaced by their mean.</summary>
+    private static ShapedValues? Average(ShapedValues? rows, int repeats)
+    {
+        if (rows is null)
+        {
+            return null;
+        }
+
+        var lengths = rows.Lengths.ToArray();
+        var perRow = rows.FlattenedLength / (int)lengths[0];
+        lengths[0] /= repeats;
+        var means = new float[lengths[0] * perRow];
+        for (var t = 0; t < lengths[0]; t++)
+        {
+            var mean = means.AsSpan(t * perRow, perRow);
+            for (var r = 0; r < repeats; r++)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(mean, rows.Span.Slice(((t * repeats) + r) * perRow, perRow), mean);
+            }
+
+            System.Numerics.Tensors.TensorPrimitives.Divide(mean, repeats, mean);
+        }
+
+        return new ShapedValues(means, lengths);
+    }
+
+    private VoxelEncoding EncodeRows(ReadOnlySpan<float> voxels, int batch, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         if (voxels.Length != (long)batch * VoxelCount)

@@ -35,7 +35,7 @@ internal sealed class CaptionImg2ImgPipeline : IPipeline
         var latents = new float[layout.Inputs * latentLength];
         for (var m = 0; m < models.Length; m++)
         {
-            var perModel = models[m].Encode(voxels, trials, cancellationToken).Latent!.Span;
+            var perModel = models[m].Encode(voxels, trials, request.Repeats, cancellationToken).Latent!.Span;
             for (var t = 0; t < trials; t++)
             {
                 perModel.Slice(t * latentLength, latentLength).CopyTo(latents.AsSpan(layout.Input(t, m) * latentLength));

@@ -26,6 +26,13 @@ internal sealed class DecoderComponents : IDisposable
         Bundle = bundle;
         Table = table;
         VoxelEncoders = ModelLoader.VoxelEncoders(bundle);
+        Subjects = ModelLoader.SubjectMappings(bundle, out var sharedSpace);
+        SharedSpace = sharedSpace;
+        RepetitionDefault = bundle.Decoder switch
+        {
+            { RepetitionAveraging: "voxels" } or { IsShared: false } or null => Reconstructions.RepetitionAveraging.Voxels,
+            _ => Reconstructions.RepetitionAveraging.Outputs,
+        };
         VaeDecoder = bundle.VaeDecoder is null ? null : ModelLoader.VaeDecoder(bundle, table);
         VaeEncoder = bundle.VaeEncoder is null ? null : ModelLoader.VaeEncoder(bundle, table);
         ImageEncoder = bundle.ImageEncoder is null || !bundle.HasFile(BundleLayout.ImageEncoderPreprocessor) ? null : ModelLoader.ImageEncoder(bundle, table);
@@ -62,6 +69,15 @@ internal sealed class DecoderComponents : IDisposable
     public IReadOnlyList<Reconstructions.ReconstructionPipeline> AvailablePipelines { get; }
 
     public IReadOnlyList<VoxelEncoder> VoxelEncoders { get; }
+
+    /// <summary>Format 2: each subject's mapping into the shared space, keyed by id in manifest order; empty for format 1.</summary>
+    public IReadOnlyDictionary<string, SubjectMapping> Subjects { get; }
+
+    /// <summary>Format 2: the shared space's targets (M × H, row-major) and their image ids, or null when the manifest names none.</summary>
+    public (float[] Targets, long[] ImageIds)? SharedSpace { get; }
+
+    /// <summary>The bundle's repetition rule (format 1: voxels; format 2: <c>repetition_averaging</c>, default outputs).</summary>
+    public Reconstructions.RepetitionAveraging RepetitionDefault { get; }
 
     /// <summary>The high-level voxel encoder (role <c>image_tokens</c>; the first when several), or null when the bundle has none.</summary>
     public VoxelEncoder? HighLevelEncoder => VoxelEncoders.FirstOrDefault(e => e.Entry.Role == VoxelEncoderRole.ImageTokens);

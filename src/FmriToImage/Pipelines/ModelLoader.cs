@@ -208,12 +208,12 @@ internal static class ModelLoader
         foreach (var encoder in bundle.VoxelEncoders)
         {
             int[]? indices = null;
-            if (encoder.Entry.Input != VoxelEncoderInput.Nsdgeneral)
+            if (encoder.Entry.Input is VoxelEncoderInput.RoiSubset or VoxelEncoderInput.RoiZeroFilled)
             {
                 var set = encoder.Entry.RoiSet!;
                 if (!sets.TryGetValue(set, out indices))
                 {
-                    indices = ReadRoiSet(bundle, set, manifest.Masks.RoiSets[set], manifest.VoxelCount);
+                    indices = ReadRoiSet(bundle, set, manifest.Masks.RoiSets[set], manifest.EncoderInputWidth);
                     sets[set] = indices;
                 }
 
@@ -223,10 +223,78 @@ internal static class ModelLoader
                 }
             }
 
-            encoders.Add(new VoxelEncoder(encoder.Entry, encoder.Component.Session, manifest.VoxelCount, indices));
+            encoders.Add(new VoxelEncoder(encoder.Entry, encoder.Component.Session, manifest.EncoderInputWidth, indices));
         }
 
         return encoders;
+    }
+
+    /// <summary>
+    /// Format 2: every subject's mapping into the shared space (standardization + adapter), keyed by id in manifest
+    /// order; empty for format 1. The arrays are read and checked here (<see cref="SharedSpaceContract"/>), the ONNX
+    /// adapters' sessions opened (their contract checked by the bundle).
+    /// </summary>
+    /// <exception cref="BundleContractException">An array has the wrong type, shape or values (every problem listed).</exception>
+    /// <exception cref="BundleFormatException">An array file is not a readable .npy.</exception>
+    public static IReadOnlyDictionary<string, SubjectMapping> SubjectMappings(ModelBundle bundle) => SubjectMappings(bundle, out _);
+
+    /// <summary>As <see cref="SubjectMappings(ModelBundle)"/>, also giving the shared space's targets (M × H) and image ids, or null when the manifest names none.</summary>
+    /// <exception cref="BundleContractException">An array has the wrong type, shape or values (every problem listed).</exception>
+    /// <exception cref="BundleFormatException">An array file is not a readable .npy.</exception>
+    public static IReadOnlyDictionary<string, SubjectMapping> SubjectMappings(ModelBundle bundle, out (float[] Targets, long[] ImageIds)? sharedSpace)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        sharedSpace = null;
+        var mappings = new Dictionary<string, SubjectMapping>(StringComparer.Ordinal);
+        if (bundle.Decoder is not { IsShared: true } manifest)
+        {
+            return mappings;
+        }
+
+        var problems = new List<string>();
+        var width = manifest.SharedSpace!.Width;
+        foreach (var (id, subject) in manifest.Subjects)
+        {
+            var v = subject.VoxelCount;
+            float[]? mean = null, std = null;
+            if (subject.Standardization is { } z)
+            {
+                mean = SharedSpaceContract.ReadFloats(bundle, z.Mean, $"subjects.{id}.standardization.mean", [v], problems);
+                std = SharedSpaceContract.ReadFloats(bundle, z.Std, $"subjects.{id}.standardization.std", [v], problems);
+                if (std is not null && Array.FindIndex(std, s => s <= 0f) is var zero and >= 0)
+                {
+                    problems.Add($"{z.Std} (subjects.{id}.standardization.std): value {zero} is {std[zero]}; every std is > 0.");
+                }
+            }
+
+            if (bundle.SubjectAdapters.TryGetValue(id, out var graph))
+            {
+                mappings[id] = SubjectMapping.Graph(id, v, width, mean, std, graph.Session);
+                continue;
+            }
+
+            var weight = SharedSpaceContract.ReadFloats(bundle, subject.Adapter.Weight!, $"subjects.{id}.adapter.weight", [v, width], problems);
+            var bias = SharedSpaceContract.ReadFloats(bundle, subject.Adapter.Bias!, $"subjects.{id}.adapter.bias", [width], problems);
+            if (weight is not null && bias is not null)
+            {
+                mappings[id] = SubjectMapping.Linear(id, v, width, mean, std, weight, bias);
+            }
+        }
+
+        if (manifest.SharedSpace is { Targets: { } targets, ImageIds: { } ids }
+            && SharedSpaceContract.RowCount(bundle, targets, "shared_space.targets", problems) is { } rows)
+        {
+            var values = SharedSpaceContract.ReadFloats(bundle, targets, "shared_space.targets", [rows, width], problems);
+            var imageIds = SharedSpaceContract.ReadImageIds(bundle, ids, "shared_space.image_ids", rows, problems);
+            sharedSpace = values is null || imageIds is null ? null : (values, imageIds);
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new BundleContractException(bundle.RootPath, problems);
+        }
+
+        return mappings;
     }
 
     /// <summary>Who needs the prior, for its missing-file message: the table's pipelines that use one.</summary>

@@ -45,6 +45,18 @@ internal sealed record ResolvedRequest
     /// <summary>The prior's DDIM η (meaningful when <see cref="UsePrior"/>).</summary>
     public float PriorEta { get; init; }
 
+    /// <summary>The subject decoded: format 1's subject, or a subject format 2 lists.</summary>
+    public required string Subject { get; init; }
+
+    /// <summary>How repeats of one image are combined.</summary>
+    public required RepetitionAveraging Repetition { get; init; }
+
+    /// <summary>
+    /// Rows per trial the voxel encoders get (set per batch by the decoder): &gt; 1 only with
+    /// <see cref="RepetitionAveraging.Outputs"/>, where each trial's repeats are encoded separately and averaged.
+    /// </summary>
+    public int Repeats { get; init; } = 1;
+
     /// <summary>
     /// Fills <paramref name="request"/>'s defaults from the bundle (<c>fmri_decoder.json</c> → <c>pipelines</c>) and
     /// checks every setting against the schedulers, before any network runs.
@@ -62,6 +74,7 @@ internal sealed record ResolvedRequest
             throw new BundleComponentMissingException(components.Bundle.RootPath, missing, [row.Name]);
         }
 
+        var subject = ResolveSubject(request.Subject, components);
         var defaults = components.DefaultsFor(row);
         var resolved = new ResolvedRequest
         {
@@ -75,6 +88,8 @@ internal sealed record ResolvedRequest
             Seed = request.Seed,
             Eta = request.Eta,
             UsePrior = false,
+            Subject = subject,
+            Repetition = request.RepetitionAveraging ?? components.RepetitionDefault,
         };
         if (!row.UsesDiffusion)
         {
@@ -126,6 +141,34 @@ internal sealed record ResolvedRequest
         return resolved with { UsePrior = true, PriorSteps = steps, PriorEta = eta };
     }
 
+    /// <summary>
+    /// The subject a request decodes: format 1 — null or the manifest's subject; format 2 — one the manifest lists, or
+    /// null when it lists exactly one.
+    /// </summary>
+    /// <exception cref="ArgumentException">The subject is not the bundle's, or a format 2 bundle of several subjects was given none (the message lists them).</exception>
+    public static string ResolveSubject(string? subject, DecoderComponents components)
+    {
+        var manifest = components.Bundle.Decoder!;
+        if (!manifest.IsShared)
+        {
+            return subject is null || string.Equals(subject, manifest.Subject, StringComparison.Ordinal)
+                ? manifest.Subject!
+                : throw new ArgumentException($"ReconstructionRequest.Subject is \"{subject}\", but bundle '{components.Bundle.RootPath}' decodes only {manifest.Subject}.", "request");
+        }
+
+        var listed = string.Join(", ", manifest.Subjects.Keys);
+        if (subject is null)
+        {
+            return manifest.Subjects.Count == 1
+                ? manifest.Subjects.Keys.First()
+                : throw new ArgumentException($"ReconstructionRequest.Subject is required: bundle '{components.Bundle.RootPath}' decodes several subjects ({listed}).", "request");
+        }
+
+        return manifest.Subjects.ContainsKey(subject)
+            ? subject
+            : throw new ArgumentException($"ReconstructionRequest.Subject is \"{subject}\", which bundle '{components.Bundle.RootPath}' does not list; its subjects: {listed}.", "request");
+    }
+
     /// <summary>The public record of what was run (<see cref="Reconstruction.Request"/>): prior settings null when no prior ran; steps, strength and guidance null for a pipeline without a diffusion loop.</summary>
     public ReconstructionRequest ToRequest() => new()
     {
@@ -139,5 +182,7 @@ internal sealed record ResolvedRequest
         UsePrior = UsePrior,
         PriorSteps = UsePrior ? PriorSteps : null,
         PriorEta = UsePrior ? PriorEta : null,
+        Subject = Subject,
+        RepetitionAveraging = Repetition,
     };
 }

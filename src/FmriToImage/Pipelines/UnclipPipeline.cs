@@ -30,13 +30,13 @@ internal sealed class UnclipPipeline : IPipeline
         var clock = new StageClock();
         var high = components.HighLevelEncoder
             ?? throw new InvalidOperationException("unCLIP was prepared for a bundle without a high-level voxel encoder; its availability check should have refused it.");
-        var encoding = high.Encode(voxels, trials, cancellationToken);
+        var encoding = high.Encode(voxels, trials, request.Repeats, cancellationToken);
         var tokens = encoding.ImageTokens!.Release();
         var targets = encoding.ImageEmbedding?.Release()
             ?? throw new BundleContractException(components.Bundle.RootPath, [$"{high}: best-of-N selection needs its 'image_embedding' output."]);
 
         var low = request.Strength < 1 ? components.LowLevelEncoders.FirstOrDefault() : null;
-        var lowLatents = low?.Encode(voxels, trials, cancellationToken).Latent!.Release();
+        var lowLatents = low?.Encode(voxels, trials, request.Repeats, cancellationToken).Latent!.Release();
         clock.Lap("voxel encoders");
 
         if (request.UsePrior)

@@ -44,4 +44,17 @@ public sealed record ReconstructionRequest
 
     /// <summary>DDIM η of the prior loop, or null for the bundle's <c>prior_eta</c> (default 0). Recorded as null when no prior ran.</summary>
     public float? PriorEta { get; init; }
+
+    /// <summary>
+    /// The subject whose voxels these are, e.g. "subj03" (<see cref="BrainDecoder.Subjects"/>). Required for a
+    /// shared-subject bundle of several subjects; null takes the bundle's only subject. A subject the bundle does not
+    /// list is refused by name (<see cref="ArgumentException"/>, listing the bundle's subjects). Recorded.
+    /// </summary>
+    public string? Subject { get; init; }
+
+    /// <summary>
+    /// How the repeats of one image are combined (<see cref="BrainDecoder.ReconstructRepeats"/>), or null for the
+    /// bundle's rule (<see cref="BrainDecoder.RepetitionAveraging"/>). Recorded.
+    /// </summary>
+    public RepetitionAveraging? RepetitionAveraging { get; init; }
 }

@@ -291,7 +291,7 @@ internal static class OrtTuningHarness
         // network, file, inputs (the pipeline's shapes for the demo bundle: 4 candidates, 64×64 images, latents 4×8×8, 20 tokens)
         var cases = new (string Name, string File, Func<NamedValue[]> Inputs)[]
         {
-            ("voxel encoder, 1 trial", lowLevel, () => [new("voxels", Floats(1, manifest.VoxelCount))]),
+            ("voxel encoder, 1 trial", lowLevel, () => [new("voxels", Floats(1, manifest.EncoderInputWidth))]),
             ($"VAE decoder, batch {candidates}", "vae_decoder/model.onnx", () => [new("latent_sample", Floats(candidates, 4, 8, 8))]),
             ($"captioner vision, batch {candidates}", "captioner/vision.onnx", () => [new("pixel_values", Floats(candidates, 3, 64, 64))]),
             ("captioner decoder, 1 image, 10 tokens", "captioner/decoder.onnx", () => [new("input_ids", AlignedTensor.Zeroed<long>([1, 10])), new("image_embeds", Floats(1, 16, 64))]),

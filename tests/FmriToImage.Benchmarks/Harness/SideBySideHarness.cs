@@ -41,7 +41,7 @@ internal static class SideBySideHarness
         var loading = Stopwatch.StartNew();
         using var decoder = BrainDecoder.Load(bundlePath, new BrainDecoderOptions { ExecutionProvider = policy, IntraOpThreads = threads });
         var loadSeconds = loading.Elapsed.TotalSeconds;
-        var test = NsdTestSet.Load(dataPath, subject: int.Parse(decoder.Subject[4..], System.Globalization.CultureInfo.InvariantCulture), limit: warmup + trials);
+        var test = NsdTestSet.Load(dataPath, subject: int.Parse(decoder.Subject![4..], System.Globalization.CultureInfo.InvariantCulture), limit: warmup + trials);
         if (test.ImageIds.Length < warmup + trials)
         {
             throw new ArgumentException($"The test set in '{dataPath}' has {test.ImageIds.Length} trials; --warmup {warmup} + --trials {trials} asked for more.");

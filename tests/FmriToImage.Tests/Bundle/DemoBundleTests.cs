@@ -46,7 +46,7 @@ public sealed class DemoBundleTests
     public void Every_wrapper_runs_once_on_the_demo_bundle()
     {
         using var bundle = ModelBundle.Open(DemoBundle());
-        int voxels = bundle.Decoder!.VoxelCount;
+        int voxels = bundle.Decoder!.VoxelCount!.Value;
 
         var encoders = ModelLoader.VoxelEncoders(bundle);
         var input = new float[2 * voxels];

@@ -263,10 +263,10 @@ public sealed class ModelBundleTests
         Assert.Contains("subject", missing.Message);
 
         var future = JsonNode.Parse(original)!.AsObject();
-        future["format_version"] = 2;
+        future["format_version"] = 3;
         File.WriteAllText(manifest, future.ToJsonString());
         var version = Assert.Throws<BundleFormatException>(() => ModelBundle.Open(temp.Root));
-        Assert.Contains("format_version is 2", version.Message);
+        Assert.Contains("format_version is 3", version.Message);
 
         var badRole = JsonNode.Parse(original)!.AsObject();
         badRole["voxel_encoders"]![0]!["role"] = "clip_magic";

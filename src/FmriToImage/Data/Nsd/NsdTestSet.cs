@@ -19,6 +19,16 @@ namespace FmriToImage.Data.Nsd;
 /// <param name="GroundTruth">The seen image of each test image.</param>
 public sealed record NsdTestSet(int[] ImageIds, VoxelMatrix Voxels, RgbImage[] GroundTruth)
 {
+    /// <summary>
+    /// Every repeat's voxels, one row per trial (images in <see cref="ImageIds"/> order, each image's repeats together,
+    /// in trial-table order), for a caller that combines repeats itself (e.g. MindEye2's rule:
+    /// <see cref="BrainDecoder.ReconstructImagesAsync"/>); null when the set was built without them.
+    /// </summary>
+    public VoxelMatrix? Repeats { get; init; }
+
+    /// <summary>For each row of <see cref="Repeats"/>, the index of its image in <see cref="ImageIds"/>; null with <see cref="Repeats"/>.</summary>
+    public IReadOnlyList<int>? RepeatImages { get; init; }
+
     /// <summary>Loads the test images of <paramref name="subject"/> from an NSD-layout root.</summary>
     /// <param name="root">The data root, e.g. samples/data/nsd-mini.</param>
     /// <param name="subject">The subject number (1 = subj01).</param>
@@ -60,13 +70,18 @@ public sealed record NsdTestSet(int[] ImageIds, VoxelMatrix Voxels, RgbImage[] G
         var betas = renorm.GetDataset("/betas");
         var voxels = (int)betas.Shape[1];
         var averaged = new float[byImage.Length * voxels];
-        var row = new float[voxels];
+        var repeatCount = byImage.Sum(g => g.Count());
+        var repeats = new float[repeatCount * voxels];
+        var repeatImages = new int[repeatCount];
+        var r = 0;
         for (var i = 0; i < byImage.Length; i++)
         {
             var target = averaged.AsSpan(i * voxels, voxels);
             var repetitions = byImage[i].ToArray();
             foreach (var global in repetitions)
             {
+                var row = repeats.AsSpan(r * voxels, voxels);
+                repeatImages[r++] = i;
                 betas.ReadHyperslab([global, 0], [1, voxels], [1, 1], row);
                 System.Numerics.Tensors.TensorPrimitives.Add(target, row, target);
             }
@@ -84,6 +99,10 @@ public sealed record NsdTestSet(int[] ImageIds, VoxelMatrix Voxels, RgbImage[] G
             return new RgbImage(width, height, pixels.Select(v => (byte)v).ToArray());
         }).ToArray();
 
-        return new NsdTestSet(byImage.Select(g => g.Key).ToArray(), new VoxelMatrix(averaged, byImage.Length, voxels), images);
+        return new NsdTestSet(byImage.Select(g => g.Key).ToArray(), new VoxelMatrix(averaged, byImage.Length, voxels), images)
+        {
+            Repeats = new VoxelMatrix(repeats, repeatCount, voxels),
+            RepeatImages = repeatImages,
+        };
     }
 }
