@@ -280,6 +280,12 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         return ExitCodes.DataDoesNotFitBundle;
     }
 
+    if (parse.GetValue(explainOption) && decoder.Subject is null)
+    {
+        Console.Error.WriteLine($"--explain maps one subject's importances; the bundle '{bundlePath}' decodes several ({string.Join(", ", decoder.Subjects)}). Explain with a single-subject bundle.");
+        return ExitCodes.Usage;
+    }
+
     // What each network was created with; a --device auto fallback to CPU is said here and in metrics.json.
     var device = DeviceReport.Of(decoder);
     AnsiConsole.MarkupLineInterpolated($"Execution providers: {device.Summary}");

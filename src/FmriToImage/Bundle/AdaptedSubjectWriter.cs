@@ -78,7 +78,17 @@ internal static class AdaptedSubjectWriter
             {
                 var old = Path.Combine(parent, $".{Path.GetFileName(target)}.old-{Guid.NewGuid():N}");
                 Directory.Move(target, old);
-                Directory.Move(temporary, target);
+                try
+                {
+                    Directory.Move(temporary, target);
+                }
+                catch
+                {
+                    // The new bundle could not take the old one's place: put the old one back, unchanged.
+                    Directory.Move(old, target);
+                    throw;
+                }
+
                 Directory.Delete(old, recursive: true);
             }
             else

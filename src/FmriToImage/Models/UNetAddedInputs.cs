@@ -93,6 +93,11 @@ internal sealed record UNetAddedInputs(int? TextEmbedsWidth, int? TimeIdsCount, 
                 throw new TensorContractException($"{name}: unet/config.json has addition_embed_type \"text_time\" but no numeric {(timeDim is null ? "addition_time_embed_dim" : "projection_class_embeddings_input_dim")}; both are needed to size text_embeds and time_ids.", TextEmbeds);
             }
 
+            if (timeDim <= 0 || projection <= 0)
+            {
+                throw new TensorContractException($"{name}: unet/config.json has addition_time_embed_dim {timeDim} and projection_class_embeddings_input_dim {projection}; both must be positive.", TextEmbeds);
+            }
+
             var text = Expect(session, TextEmbeds, "addition_embed_type \"text_time\"");
             var time = Expect(session, TimeIds, "addition_embed_type \"text_time\"");
             var p = Fixed(text);

@@ -71,7 +71,11 @@ internal sealed class VoxelEncoder
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
         var encoded = EncodeRows(voxels, checked(batch * repeats), cancellationToken);
-        return repeats == 1 ? encoded : new VoxelEncoding(Average(encoded.Latent, repeats), Average(encoded.ImageTokens, repeats), Average(encoded.ImageEmbedding, repeats));
+        return repeats == 1 ? encoded : new VoxelEncoding(Average(encoded.Latent, repeats), Average(encoded.ImageTokens, repeats), Average(encoded.ImageEmbedding, repeats))
+        {
+            ConditioningTokens = Average(encoded.ConditioningTokens, repeats),
+            TimeEmbeddingTerm = Average(encoded.TimeEmbeddingTerm, repeats),
+        };
     }
 
     /// <summary>Each group of <paramref name="repeats"/> consecutive rows of <paramref name="rows"/> replaced by their mean.</summary>

@@ -33,7 +33,7 @@ internal sealed class ClipGeneratorPipeline : IPipeline
         var clock = new StageClock();
         var high = components.HighLevelEncoder
             ?? throw new InvalidOperationException("ClipGenerator was prepared for a bundle without a high-level voxel encoder; its availability check should have refused it.");
-        var targets = high.Encode(voxels, trials, cancellationToken).ImageEmbedding?.Release()
+        var targets = high.Encode(voxels, trials, request.Repeats, cancellationToken).ImageEmbedding?.Release()
             ?? throw new BundleContractException(components.Bundle.RootPath, [$"{high}: the generator and best-of-K selection need its 'image_embedding' output."]);
         clock.Lap("voxel encoders");
         return new Prepared(components, request, high.Name, targets, trials, clock);

@@ -67,10 +67,10 @@ internal static class ComponentValidation
                 continue;
             }
 
-            var merged = System.Text.Json.Nodes.JsonNode.Parse(bundle.ReadJson(path).GetRawText())!.AsObject();
+            var merged = System.Text.Json.Nodes.JsonNode.Parse(bundle.ReadJson(path).GetRawText(), documentOptions: Configuration.ConfigJson.DocumentOptions)!.AsObject();
             foreach (var key in overrides.EnumerateObject())
             {
-                merged[key.Name] = System.Text.Json.Nodes.JsonNode.Parse(key.Value.GetRawText());
+                merged[key.Name] = System.Text.Json.Nodes.JsonNode.Parse(key.Value.GetRawText(), documentOptions: Configuration.ConfigJson.DocumentOptions);
             }
 
             try

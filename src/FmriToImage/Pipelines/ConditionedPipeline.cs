@@ -27,7 +27,7 @@ internal sealed class ConditionedPipeline : IPipeline
         var clock = new StageClock();
         var encoder = components.ConditioningEncoder
             ?? throw new InvalidOperationException("The Conditioned pipeline was prepared for a bundle without a conditioning_tokens voxel encoder; its availability check should have refused it.");
-        var encoding = encoder.Encode(voxels, trials, cancellationToken);
+        var encoding = encoder.Encode(voxels, trials, request.Repeats, cancellationToken);
         var tokens = encoding.ConditioningTokens!.Release();
         var targets = components.ImageEncoder is null ? null : encoding.ImageEmbedding?.Release();
         var terms = encoding.TimeEmbeddingTerm?.Release();

@@ -100,7 +100,7 @@ internal sealed class DecoderComponents : IDisposable
     /// <summary>The one-shot generator (<c>generator/model.onnx</c>), or null when the bundle has none.</summary>
     public ImageGenerator? Generator { get; }
 
-    /// <summary>The UNet's scheduler (<c>scheduler/scheduler_config.json</c>, the class its <c>_class_name</c> names), or null when the bundle has none (no pipeline is then available).</summary>
+    /// <summary>The UNet's scheduler (<c>scheduler/scheduler_config.json</c>, the class its <c>_class_name</c> names), or null when the bundle has none (no diffusion pipeline is then available; ClipGenerator needs none).</summary>
     public BundleScheduler? SchedulerConfig { get; }
 
     /// <summary>The diffusion prior's scheduler (<c>prior/scheduler_config.json</c>), or null when the bundle has no prior.</summary>

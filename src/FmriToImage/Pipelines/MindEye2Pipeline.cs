@@ -82,13 +82,13 @@ internal sealed class MindEye2Pipeline : IPipeline
         var clock = new StageClock();
         var high = components.HighLevelEncoder
             ?? throw new InvalidOperationException("MindEye2 was prepared for a bundle without a high-level voxel encoder; its availability check should have refused it.");
-        var encoding = high.Encode(voxels, trials, cancellationToken);
+        var encoding = high.Encode(voxels, trials, request.Repeats, cancellationToken);
         var tokenShape = encoding.ImageTokens!.Lengths;
         var tokens = encoding.ImageTokens.Release();
         var targets = encoding.ImageEmbedding?.Release()
             ?? throw new BundleContractException(components.Bundle.RootPath, [$"{high}: best-of-N selection needs its 'image_embedding' output."]);
         var low = components.LowLevelEncoders.FirstOrDefault();
-        var lowLatents = low?.Encode(voxels, trials, cancellationToken).Latent!.Release();
+        var lowLatents = low?.Encode(voxels, trials, request.Repeats, cancellationToken).Latent!.Release();
         clock.Lap("voxel encoders");
 
         if (request.UsePrior)
