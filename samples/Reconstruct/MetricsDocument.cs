@@ -13,7 +13,7 @@ namespace FmriToImage.Samples.Reconstruct;
 internal static class MetricsDocument
 {
     /// <summary>The value of metrics.json's "format".</summary>
-    public const string Format = "fmri2img-metrics/2";
+    public const string Format = "fmri2img-metrics/3";
 
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -41,8 +41,8 @@ internal static class MetricsDocument
     public static IReadOnlyList<string> MetricKeys { get; } =
         ["pixcorr", "ssim", "ssim_2d", .. FeatureMetric.MindEye.Select(m => m.Key), "two_way_bundle_encoder"];
 
-    /// <summary>Builds metrics.json.</summary>
-    public static JsonObject Build(RunInfo run, int trialCount, bool hasGroundTruth, double? votingScoreMean, EvaluationResult? evaluation, IReadOnlyList<string> notes)
+    /// <summary>Builds metrics.json; <paramref name="stages"/> is its "stage_timings" (<see cref="StageTimings"/>).</summary>
+    public static JsonObject Build(RunInfo run, int trialCount, bool hasGroundTruth, double? votingScoreMean, EvaluationResult? evaluation, IReadOnlyList<string> notes, IReadOnlyList<StageTimings.Row> stages)
     {
         var metrics = new JsonObject();
         foreach (var key in MetricKeys)
@@ -72,6 +72,13 @@ internal static class MetricsDocument
             ["retrieval_top1"] = Retrieval(evaluation?.Retrieval300, 300, 30),
             ["retrieval_top1_full"] = Retrieval(evaluation?.RetrievalFull, trialCount, 1),
             ["voting_score_mean"] = Number(votingScoreMean),
+            ["stage_timings"] = new JsonArray([.. stages.Select(t => new JsonObject
+            {
+                ["stage"] = t.Stage,
+                ["trials"] = t.Trials,
+                ["median_ms"] = Number(t.MedianMs),
+                ["p95_ms"] = Number(t.P95Ms),
+            })]),
             ["run"] = Run(run),
             ["notes"] = new JsonArray([.. notes.Select(n => JsonValue.Create(n))]),
         };

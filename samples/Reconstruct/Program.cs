@@ -410,7 +410,8 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
                     result.Captions.ToArray(),
                     (finished - started).TotalSeconds,
                     identity,
-                    result.Request);
+                    result.Request,
+                    result.Timings.Select(t => new TrialResult.Stage(t.Key, t.Value.TotalMilliseconds)).ToArray());
                 started = finished;
                 await AtomicFile.WriteAllTextAsync(files.Json, JsonSerializer.Serialize(record), cancellationToken);
             }
@@ -490,7 +491,7 @@ async Task<int> RunAsync(ParseResult parse, string bundlePath, string dataPath, 
         Providers(decoder, evaluationBundle),
         shardCount > 1 ? $"{shardIndex}/{shardCount}" : null,
         meanImagePath);
-    var document = MetricsDocument.Build(run, rows.Length, trials.GroundTruth is not null, rows.Length > 0 ? rows.Average(r => r.Result.ChosenScore) : null, evaluation, notes);
+    var document = MetricsDocument.Build(run, rows.Length, trials.GroundTruth is not null, rows.Length > 0 ? rows.Average(r => r.Result.ChosenScore) : null, evaluation, notes, StageTimings.Summarise(rows.Select(r => r.Result)));
 
     // A shard writes its own metrics, grid and report (metrics.shard0of4.json, …); after every shard finished, one run
     // with --resume and no --shard evaluates all trials into metrics.json, grid.png and report.html (README.md).

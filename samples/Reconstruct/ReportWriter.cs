@@ -11,7 +11,7 @@ namespace FmriToImage.Samples.Reconstruct;
 /// Writes report.html: one self-contained page (images inline as PNG data URIs, the plot as inline SVG, no script, no
 /// external reference) a researcher can open anywhere. Ids the CI browser check (.ci/report-check) relies on:
 /// <c>table#metrics</c> (its second column the final images' values), <c>svg#plot</c>, <c>section.trial</c>, and
-/// <c>p#no-ground-truth</c> when there is none. Also <c>table#published</c>, <c>table#settings</c>, <c>div#grid</c>, and
+/// <c>p#no-ground-truth</c> when there is none. Also <c>table#published</c>, <c>table#stage-timings</c> (when a trial recorded stages), <c>table#settings</c>, <c>div#grid</c>, and
 /// with --explain <c>section#importance</c> (<c>img#importance-slices</c>, <c>table#importance-rois</c>).
 /// </summary>
 internal static class ReportWriter
@@ -75,6 +75,7 @@ internal static class ReportWriter
             AppendPublished(html);
         }
 
+        AppendStageTimings(html, document);
         AppendSettings(html, document);
         if (importance is not null)
         {
@@ -185,6 +186,27 @@ internal static class ReportWriter
 
         html.Append("</table>");
     }
+
+    private static void AppendStageTimings(StringBuilder html, JsonObject document)
+    {
+        if (document["stage_timings"] is not JsonArray { Count: > 0 } stages)
+        {
+            return;
+        }
+
+        html.Append("<h2>Stage timings</h2><p>Wall time per stage over the trials, as the pipeline names its stages, in the order they ran. ")
+            .Append("A stage run for several trials at once (the encoders before diffusion) counts each trial's share.</p>")
+            .Append("<table id=\"stage-timings\"><tr><th>stage</th><th>trials</th><th>median ms</th><th>p95 ms</th></tr>");
+        foreach (var stage in stages)
+        {
+            html.Append("<tr><td>").Append(Encode(stage!["stage"]!.GetValue<string>())).Append("</td><td>").Append(stage["trials"]!.ToJsonString())
+                .Append("</td><td>").Append(Milliseconds(stage["median_ms"])).Append("</td><td>").Append(Milliseconds(stage["p95_ms"])).Append("</td></tr>");
+        }
+
+        html.Append("</table>");
+    }
+
+    private static string Milliseconds(JsonNode? value) => value is null ? "—" : value.GetValue<double>().ToString("F1", CultureInfo.InvariantCulture);
 
     private static void AppendSettings(StringBuilder html, JsonObject document)
     {

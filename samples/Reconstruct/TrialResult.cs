@@ -12,7 +12,8 @@ namespace FmriToImage.Samples.Reconstruct;
 /// <param name="Seconds">Wall time of the reconstruction (its share of a batch's encoder stages included).</param>
 /// <param name="Run">The bundle and request that made it (--resume refuses other ones); null in records of older versions.</param>
 /// <param name="Settings">The settings actually used, the bundle's defaults filled in.</param>
-internal sealed record TrialResult(string Key, string Label, string Pipeline, int ChosenIndex, TrialResult.Candidate[] Candidates, string[] Captions, double Seconds, RunIdentity? Run, ReconstructionRequest? Settings)
+/// <param name="Stages">Wall time per stage as the pipeline named it, in execution order; null in records of older versions.</param>
+internal sealed record TrialResult(string Key, string Label, string Pipeline, int ChosenIndex, TrialResult.Candidate[] Candidates, string[] Captions, double Seconds, RunIdentity? Run, ReconstructionRequest? Settings, TrialResult.Stage[]? Stages = null)
 {
     /// <summary>The chosen candidate's model.</summary>
     public string ChosenModel => Candidates[ChosenIndex].Model;
@@ -26,4 +27,9 @@ internal sealed record TrialResult(string Key, string Label, string Pipeline, in
     /// <param name="Score">The score it was chosen by (higher wins).</param>
     /// <param name="Caption">The caption that conditioned it, or null.</param>
     internal sealed record Candidate(string Model, int Sample, float Score, string? Caption);
+
+    /// <summary>One stage's wall time in a trial (<c>Reconstruction.Timings</c>).</summary>
+    /// <param name="Name">The stage as the pipeline names it.</param>
+    /// <param name="Milliseconds">Its wall time, ms.</param>
+    internal sealed record Stage(string Name, double Milliseconds);
 }

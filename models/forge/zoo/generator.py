@@ -6,13 +6,15 @@ What it is, honestly: a conv decoder (a linear layer to 4x4x128, four nearest-up
 image, K z draws are decoded without gradient, and only the draw closest to the image (pixel L2 plus L2 of 2x and 4x
 average-pooled copies, a cheap multi-scale "perceptual-ish" term) is trained on. So z selects among plausible images
 for one embedding instead of being ignored, as it would be under a plain L2 regression. Inputs: the demo image
-encoder's `image_embeds` of the 2,700 non-test images (computed by the C# library from models/demo, since Debian's
-Python has no ONNX Runtime) with Gaussian noise added, so the noisier embeddings a brain predicts still decode.
+encoder's `image_embeds` of the 2,700 non-test images (computed here from models/demo/image_encoder by clip_embeds.py
+over onnx_eval, as the library computes them) with Gaussian noise added, so the noisier embeddings a brain predicts
+still decode.
 
-    /usr/bin/python3 -m models.forge.zoo.generator --images images.npy --embeds embeds.f32 --out models/demo
+    /usr/bin/python3 -m models.forge.zoo.generator --images images.npy --out models/demo
 
 images.npy: uint8 (3000, 64, 64, 3), index = nsdId (models.forge.stimuli.render_all of the default WorldConfig);
-embeds.f32: float32 (3000, 64) raw, row = nsdId. Writes <out>/generator/model.onnx and config.json.
+--embeds embeds.f32 (float32 (3000, 64) raw, row = nsdId) skips computing the embeddings. Writes
+<out>/generator/model.onnx and config.json.
 """
 from __future__ import annotations
 
@@ -29,6 +31,9 @@ from torch.nn import functional as F
 from ...export.onnx_export import export as onnx_export
 from ..config import WorldConfig
 from ..experiment import test_ids
+from .clip_embeds import image_embeds
+
+DEMO_ENCODER = Path(__file__).resolve().parents[2] / "demo" / "image_encoder"
 
 Z_DIM = 16
 CHANNELS = (128, 96, 64, 32, 16)     # 4x4, 8x8, 16x16, 32x32, 64x64
@@ -102,13 +107,19 @@ def train(images: np.ndarray, embeds: np.ndarray, ids: np.ndarray, seconds: floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", required=True)
-    parser.add_argument("--embeds", required=True)
+    parser.add_argument("--embeds", help="float32 (N, E) raw image_embeds, row = nsdId; default: computed with --encoder")
+    parser.add_argument("--encoder", default=str(DEMO_ENCODER), help="image encoder folder (model.onnx, preprocessor_config.json)")
     parser.add_argument("--out", default="models/demo")
     parser.add_argument("--seconds", type=float, default=480.0, help="training time budget (CPU, one thread)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     images = np.load(args.images)
-    embeds = np.fromfile(args.embeds, np.float32).reshape(len(images), -1)
+    if args.embeds:
+        embeds = np.fromfile(args.embeds, np.float32).reshape(len(images), -1)
+    else:
+        t0 = time.time()
+        embeds = image_embeds(images, args.encoder)
+        print(f"image_embeds of {len(images)} images from {args.encoder}: {time.time() - t0:.0f} s", flush=True)
     test = test_ids(WorldConfig())
     train_ids = np.setdiff1d(np.arange(len(images)), test)
     net, info = train(images, embeds, train_ids, args.seconds)

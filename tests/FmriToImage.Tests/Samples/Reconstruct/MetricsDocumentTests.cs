@@ -12,7 +12,8 @@ public sealed class MetricsDocumentTests
 {
     private static readonly JsonSchema Schema = JsonSchema.FromText(File.ReadAllText(TestFiles.RepoPath("docs", "metrics.schema.json")));
 
-    private static readonly MetricsDocument.RunInfo Run = new(
+    /// <summary>A run's description (also used by <see cref="StageTimingsTests"/>).</summary>
+    internal static readonly MetricsDocument.RunInfo Run = new(
         "subj01",
         "samples/data/nsd-mini",
         "models/demo",
@@ -78,7 +79,9 @@ public sealed class MetricsDocumentTests
             evaluation = new EvaluationResult(rows, [.. Enumerable.Range(0, trials).Select(_ => new Dictionary<string, double?>())], retrieval, new EvaluationResult.Retrieval(trials, 1, 0.5, 0.5, 1.0 / trials));
         }
 
-        return MetricsDocument.Build(Run, trials, hasGroundTruth, 0.9, evaluation, ["a note"]);
+        var stages = Enumerable.Range(0, trials).Select(i => new TrialResult($"row-{i}", $"row {i}", "MindEye2", 0, [new TrialResult.Candidate("m", 0, 0.5f, null)], [], 1.0, null, null,
+            [new TrialResult.Stage("unclip diffusion", 100.0 + i), new TrialResult.Stage("captioning (unCLIP image)", 10.0)]));
+        return MetricsDocument.Build(Run, trials, hasGroundTruth, 0.9, evaluation, ["a note"], StageTimings.Summarise(stages));
     }
 
     private static string[] Keys(JsonNode? node, string prefix = "") => node is JsonObject obj
