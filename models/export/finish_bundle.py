@@ -6,6 +6,13 @@ checking first that every voxel encoder takes the mask's voxel count (docs/model
     python3 -m models.export.finish_bundle --bundle bundles/subj01-mindeye --subject subj01 \\
         --nsdgeneral /data/nsd/nsddata/ppdata/subj01/func1pt8mm/roi/nsdgeneral.nii.gz --set unclip.samples=16
 
+A shared-subject export (models/export/mindeye2.py: voxel_encoders/mindeye2_subjects.json) is finished as format_version 2:
+the subjects block and repetition rule come from that file, shared_space.width from the adapters' bias length, each
+subject's mask is kept only where its file is in the bundle (--nsdgeneral with --subject copies one in), and no
+top-level subject, voxel_count or masks are written:
+
+    python3 -m models.export.finish_bundle --bundle artifacts/mindeye2-random
+
 Run it last, and again after changing any file: the library refuses a bundle whose files do not match their sha256.
 Needs numpy and nibabel (the mask), and onnx to read the voxel encoders' input widths.
 """
@@ -35,7 +42,7 @@ LIBRARIES = {
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bundle", required=True, type=Path, help="the bundle folder the export scripts wrote")
-    p.add_argument("--subject", required=True, help="e.g. subj01 (samples/Reconstruct's --subject must match)")
+    p.add_argument("--subject", help="e.g. subj01 (samples/Reconstruct's --subject must match); required but for a shared-subject bundle")
     p.add_argument("--nsdgeneral", type=Path, help="the subject's func1pt8mm roi/nsdgeneral.nii.gz (voxels > 0 are the voxel vector)")
     p.add_argument("--voxel-count", type=int, help="the voxel count when there is no mask (e.g. fsaverage vertices)")
     p.add_argument("--voxel-order", default="C order over (X, Y, Z) of the nsdgeneral mask", help="how the voxel vector is ordered, in words")
@@ -63,6 +70,12 @@ def main(argv=None) -> None:
     for entry in entries:
         if not (bundle / entry["file"]).is_file():
             raise SystemExit(f"{bundle / entry['file']}: listed in {pending.name} but missing")
+    shared = shared_subjects(bundle, manifest_path)
+    if shared is not None:
+        finish_shared(args, bundle, manifest_path, pending, entries, shared)
+        return
+    if args.subject is None:
+        raise SystemExit("give --subject (a format 1 bundle names its one subject)")
 
     masks = {}
     voxel_count = args.voxel_count
@@ -136,6 +149,70 @@ def main(argv=None) -> None:
     print(f"wrote {manifest_path}: {len(files)} files hashed, pipelines {', '.join(pipelines) or 'none'}")
     subject = int(args.subject[-2:]) if args.subject[-2:].isdigit() else args.subject
     print(f"check it: dotnet run --project samples/Reconstruct -c Release -- --bundle {bundle} --subject {subject} --data <trials> --limit 2")
+
+
+def shared_subjects_path(bundle: Path) -> Path:
+    """Where models/export/mindeye2.py leaves the format 2 subjects block, for finish_bundle."""
+    return bundle / "voxel_encoders" / "mindeye2_subjects.json"
+
+
+def shared_subjects(bundle: Path, manifest_path: Path) -> dict | None:
+    """The pending format 2 subjects block, or a format 2 manifest's own (re-finishing), or None for format 1."""
+    pending = shared_subjects_path(bundle)
+    if pending.exists():
+        return json.loads(pending.read_text())
+    if manifest_path.exists() and (manifest := json.loads(manifest_path.read_text())).get("format_version") == 2:
+        return {"subjects": manifest["subjects"], "repetition_averaging": manifest.get("repetition_averaging", "outputs"),
+                "shared_space": manifest.get("shared_space")}
+    return None
+
+
+def finish_shared(args, bundle: Path, manifest_path: Path, pending: Path, entries: list[dict], shared: dict) -> None:
+    """Writes a format 2 fmri_decoder.json (docs/model-bundle.md): subjects, shared_space, the shared voxel encoders."""
+    import numpy as np
+
+    from .bundle_files import sha256, write_json
+
+    subjects = shared["subjects"]
+    if args.nsdgeneral is not None:
+        if args.subject not in subjects:
+            raise SystemExit(f"--nsdgeneral needs --subject, one of {', '.join(subjects)}")
+        import nibabel
+
+        target = bundle / "subjects" / args.subject / "nsdgeneral.nii.gz"
+        if args.nsdgeneral.resolve() != target.resolve():
+            shutil.copyfile(args.nsdgeneral, target)
+        counted = int((nibabel.load(str(target)).get_fdata() > 0).sum())
+        if counted != subjects[args.subject]["voxel_count"]:
+            expected = subjects[args.subject]["voxel_count"]
+            raise SystemExit(f"{args.nsdgeneral} has {counted} voxels above 0 but {args.subject}'s adapter takes {expected}")
+        subjects[args.subject]["masks"] = {"nsdgeneral": target.relative_to(bundle).as_posix()}
+    widths = set()
+    for name, subject in subjects.items():
+        mask = subject.get("masks", {}).get("nsdgeneral")
+        if mask is not None and not (bundle / mask).is_file():
+            print(f"  {name}: no {mask} in the bundle; its mask is left out (give --nsdgeneral with --subject {name})")
+            del subject["masks"]
+        if "bias" in subject["adapter"]:
+            widths.add(int(np.load(bundle / subject["adapter"]["bias"], mmap_mode="r").shape[0]))
+    space = dict(shared.get("shared_space") or {})
+    if len(widths) > 1:
+        raise SystemExit(f"the subjects' adapters give different widths {sorted(widths)}; the shared space has one")
+    if widths:
+        space["width"] = widths.pop()
+    if "width" not in space:
+        raise SystemExit("no adapter bias to take shared_space.width from")
+    check_voxel_encoders(bundle, entries, space["width"])
+    write_json(bundle / "model_index.json", {"_class_name": "FmriToImagePipeline", "_diffusers_version": "0.30.0"})
+    for done in (pending, shared_subjects_path(bundle)):
+        if done.exists():
+            done.unlink()
+    files = {p.relative_to(bundle).as_posix(): sha256(p) for p in sorted(bundle.rglob("*"))
+             if p.is_file() and p != manifest_path}
+    write_json(manifest_path, {
+        "format_version": 2, "repetition_averaging": shared.get("repetition_averaging", "outputs"), "shared_space": space,
+        "subjects": subjects, "voxel_encoders": entries, "pipelines": {}, "unconditional": {}, "files": files})
+    print(f"wrote {manifest_path}: format 2, subjects {', '.join(subjects)}, shared width {space['width']}, {len(files)} files hashed")
 
 
 def check_voxel_encoders(bundle: Path, entries: list[dict], voxel_count: int) -> None:

@@ -145,7 +145,7 @@ class CheckpointWeights:
 
 # ---------------------------------------------------------------- the ONNX graph, written node by node
 class GraphWriter:
-    """Builds one graph; every initializer goes to '<file>.data' at once (offsets aligned to 64 bytes)."""
+    """Builds one graph; every weight goes to '<file>.data' at once (offsets aligned to 64 bytes), small constants inline."""
 
     def __init__(self, path: Path, weights, shapes: dict[str, tuple]):
         self.path, self.weights, self.shapes = path, weights, shapes
@@ -180,7 +180,14 @@ class GraphWriter:
         return name
 
     def const(self, value, hint: str = "c") -> str:
-        return self.init(self._name(hint), np.asarray(value))
+        """A small constant, stored inside the graph: ONNX Runtime's shape inference reads Reshape shapes and the like
+        only from inline data (an external one fails the session with 'Cannot parse data from external tensors')."""
+        from onnx import numpy_helper
+
+        a = np.asarray(value)
+        a = a.astype("<f4" if a.dtype.kind == "f" else "<i8", copy=False)
+        self.inits.append(numpy_helper.from_array(a, self._name(hint)))
+        return self.inits[-1].name
 
     def op(self, kind: str, inputs: list[str], hint: str | None = None, **attrs) -> str:
         from onnx import helper
@@ -418,9 +425,9 @@ def verify(out: Path, path: Path, weights, hidden: int, t0: float) -> None:
         print(f"  {name} {tuple(ref.shape)}: max |ONNX − PyTorch| = {err:.3g} (max |PyTorch| {scale:.3g})")
         if got[name].shape != ref.shape or err > 1e-3 * max(1.0, scale):
             raise SystemExit(f"{path}: output {name} differs from PyTorch")
-    print("The library's check of the same graph (ONNX Runtime):\n"
-          f"  compare backbone.onnx on {out}/verify_shared.npy with {out}/verify_image_tokens.npy, verify_image_embedding.npy, "
-          "verify_latent.npy (see docs/real-models.md, MindEye2)")
+    print("The library's check of the same graph (ONNX Runtime; docs/real-models.md, MindEye2):\n"
+          f"  python3 -m models.export.finish_bundle --bundle {out}\n"
+          f"  FMRI2IMG_MINDEYE2_BUNDLE={out} dotnet test tests/FmriToImage.Tests -c Release --filter FullyQualifiedName~MindEye2FullSizeTests")
 
 
 if __name__ == "__main__":
