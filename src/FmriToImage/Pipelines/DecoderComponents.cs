@@ -187,6 +187,29 @@ internal sealed class DecoderComponents : IDisposable
         var missing = PipelineTable.MissingFor(Bundle, row);
         return missing.Count > 0 ? missing[0]
             : row.Runner is MindEye2Pipeline ? MindEye2Pipeline.MissingForStages(this, DefaultsFor(row))
+            : MissingUnetInput(row);
+    }
+
+    /// <summary>
+    /// An added UNet input that <paramref name="row"/>'s pipeline cannot fill, so it is unavailable instead of failing
+    /// at its first UNet step: Vis-Dec's <c>time_embedding_term</c> comes only from the Conditioned pipeline's encoder,
+    /// unCLIP's <c>class_labels</c> need the brain's image embedding, which caption → img2img and Conditioned do not give.
+    /// </summary>
+    private string? MissingUnetInput(PipelineRequirement row)
+    {
+        var inputs = Conditions.Inputs;
+        if (!row.UsesDiffusion || Bundle.Unet is null)
+        {
+            return null;
+        }
+
+        if (inputs.TimeEmbeddingTermWidth is not null && row.Runner is not ConditionedPipeline)
+        {
+            return $"{Bundle.Unet.RelativePath} takes '{UNetAddedInputs.TimeEmbeddingTerm}', which only the {nameof(Reconstructions.ReconstructionPipeline.Conditioned)} pipeline's encoder gives";
+        }
+
+        return inputs.ClassLabelsWidth is not null && row.Runner is CaptionImg2ImgPipeline or ConditionedPipeline
+            ? $"{Bundle.Unet.RelativePath} takes '{UNetAddedInputs.ClassLabels}' (an image embedding), which {row.Name} does not predict"
             : null;
     }
 

@@ -109,6 +109,18 @@ public sealed class ConditionedPipelineTests
         Assert.Contains(error.Problems, p => p.Contains("voxel_encoders/visdec.onnx: output 'time_embedding_term' [batch, 6] has 6 at axis 1 but unet/model.onnx input 'time_embedding_term' (width 8) needs 8", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_unet_taking_the_time_term_leaves_only_the_conditioned_pipeline_available_and_names_the_input()
+    {
+        using var temp = WithVisdec("visdec_time_term.onnx", unet: "unet_time_term.onnx");
+        using var decoder = BrainDecoder.Load(temp.Root);
+        Assert.Contains(ReconstructionPipeline.Conditioned, decoder.AvailablePipelines);
+        Assert.DoesNotContain(ReconstructionPipeline.Unclip, decoder.AvailablePipelines);
+        Assert.DoesNotContain(ReconstructionPipeline.CaptionImg2Img, decoder.AvailablePipelines);
+        var error = Assert.Throws<BundleComponentMissingException>(() => decoder.Reconstruct(new float[decoder.VoxelCount], new ReconstructionRequest { Pipeline = ReconstructionPipeline.Unclip }));
+        Assert.Contains("'time_embedding_term'", error.RelativePath, StringComparison.Ordinal);
+    }
+
     /// <summary>The stand-in UNet adds mean(term) per batch element; a guided batch takes the unconditional terms first.</summary>
     [Fact]
     public void The_time_embedding_term_reaches_the_unet_unconditional_half_first()
