@@ -148,7 +148,7 @@ internal static class ComponentValidation
         var manifest = ModelBundle.DecoderManifestFileName;
         foreach (var row in components.Table.Rows)
         {
-            if (components.SchedulerFor(row) is not { } scheduler || components.Bundle.Decoder?.Pipelines.ContainsKey(row.ManifestKey) != true)
+            if (!row.UsesDiffusion || components.SchedulerFor(row) is not { } scheduler || components.Bundle.Decoder?.Pipelines.ContainsKey(row.ManifestKey) != true)
             {
                 continue;
             }
@@ -168,7 +168,7 @@ internal static class ComponentValidation
             components.Conditions.CheckDefaults(defaults, $"{manifest}: pipelines.{row.ManifestKey}.", problems);
             if (row.Runner is MindEye2Pipeline)
             {
-                MindEye2Pipeline.CheckDefaults(components, defaults, $"{manifest}: pipelines.{row.ManifestKey}.", problems);
+                MindEye2Pipeline.CheckDefaults(scheduler, components.SchedulerSource(row), defaults, $"{manifest}: pipelines.{row.ManifestKey}.", problems);
             }
         }
 

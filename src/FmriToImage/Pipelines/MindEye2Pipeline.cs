@@ -30,12 +30,15 @@ internal sealed class MindEye2Pipeline : IPipeline
     /// <summary>The refinement's noise seed for a request seed: the seed XOR "refine" in ASCII, a stream of its own.</summary>
     public static ulong RefineSeed(ulong seed) => seed ^ 0x726566696E65UL;
 
-    /// <summary>Checks the refinement and blend defaults of <paramref name="defaults"/> (load time).</summary>
-    public static void CheckDefaults(DecoderComponents components, PipelineDefaults defaults, string owner, List<string> problems)
+    /// <summary>
+    /// Checks the refinement and blend defaults of <paramref name="defaults"/> (load time) against the scheduler the
+    /// refinement runs on (the pipeline's: the bundle's or its override), named <paramref name="source"/> in messages.
+    /// </summary>
+    public static void CheckDefaults(BundleScheduler scheduler, string source, PipelineDefaults defaults, string owner, List<string> problems)
     {
-        if (defaults.Refine && components.SchedulerConfig is { } scheduler)
+        if (defaults.Refine)
         {
-            foreach (var problem in DiffusionSettings.Check(scheduler, ModelBundle.SchedulerConfigPath, defaults.RefineSteps, defaults.RefineStrength, defaults.RefineGuidance, samples: 1, eta: 0))
+            foreach (var problem in DiffusionSettings.Check(scheduler, source, defaults.RefineSteps, defaults.RefineStrength, defaults.RefineGuidance, samples: 1, eta: 0))
             {
                 problems.Add(DiffusionSettings.Describe(problem with { Setting = "refine_" + problem.Setting }, owner));
             }
