@@ -195,10 +195,11 @@ internal sealed class DenoiserGraph : IDisposable
                 throw new InvalidOperationException($"{Session.ModelName}: the {_kind} takes '{name}', but no value for it was given for this loop.");
             }
 
-            var rows = conditional.Length / width;
-            if (conditional.Length % width != 0 || (batch != rows && batch != 2 * rows))
+            // The rows must be the bound width (a dynamic width is fixed when the binding is made) and the loop's batch.
+            var rows = added.BatchSize;
+            if (conditional.Length != rows * width || (batch != rows && batch != 2 * rows))
             {
-                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"{Session.ModelName}: '{name}' has {conditional.Length} values ({width} per row) for a batch of {batch}."));
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"{Session.ModelName}: '{name}' has {conditional.Length} values for {rows} rows; the binding takes {width} per row, for a batch of {batch}."));
             }
 
             var tensor = binding.Added[k];

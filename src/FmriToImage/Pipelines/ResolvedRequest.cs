@@ -91,6 +91,11 @@ internal sealed record ResolvedRequest
             Subject = subject,
             Repetition = request.RepetitionAveraging ?? components.RepetitionDefault,
         };
+        if (row.Runner is ConditionedPipeline && request.Strength is not null)
+        {
+            throw new ArgumentException($"ReconstructionRequest.Strength does not apply to {row.Name}: it always samples from noise (leave it null).", nameof(request));
+        }
+
         if (!row.UsesDiffusion)
         {
             var set = new[] { ("Steps", request.Steps is not null), ("Strength", request.Strength is not null), ("Guidance", request.Guidance is not null) }.Where(s => s.Item2).Select(s => $"ReconstructionRequest.{s.Item1}").ToArray();

@@ -49,6 +49,7 @@ public sealed class ConditionedPipelineTests
         Assert.Empty(first.Captions);
         Assert.Empty(first.LowLevelImages);
         Assert.Equal(1.0, first.Request.Strength);
+        Assert.Throws<ArgumentException>(() => decoder.Reconstruct(new float[decoder.VoxelCount], new ReconstructionRequest { Pipeline = ReconstructionPipeline.Conditioned, Strength = 0.5 }));
         Assert.Contains(first.Timings, t => t.Key == "voxel encoders");
         Assert.Contains(first.Timings, t => t.Key == "diffusion");
     }
