@@ -83,35 +83,17 @@ internal sealed class MindEye2Pipeline : IPipeline
     {
         var defaults = components.DefaultsFor(request.Row);
         var clock = new StageClock();
-        var high = components.HighLevelEncoder
-            ?? throw new InvalidOperationException("MindEye2 was prepared for a bundle without a high-level voxel encoder; its availability check should have refused it.");
-        var encoding = high.Encode(voxels, trials, request.Repeats, cancellationToken);
-        var tokenShape = encoding.ImageTokens!.Lengths;
-        var tokens = encoding.ImageTokens.Release();
-        var targets = encoding.ImageEmbedding?.Release()
-            ?? throw new BundleContractException(components.Bundle.RootPath, [$"{high}: best-of-N selection needs its 'image_embedding' output."]);
-        var low = components.LowLevelEncoders.FirstOrDefault();
-        var lowLatents = low?.Encode(voxels, trials, request.Repeats, cancellationToken).Latent!.Release();
-        clock.Lap("voxel encoders");
-
-        if (request.UsePrior)
-        {
-            tokens = components.Denoising.RunPrior(tokens, trials, request.PriorSteps, request.PriorEta, request.Seed, cancellationToken);
-            clock.Lap("prior");
-        }
-
-        var blurry = lowLatents is null ? [] : components.DecodeImages(lowLatents, trials, cancellationToken);
-        clock.Lap("low-level decoding");
+        var brain = UnclipStage.EncodeBrain(components, voxels, trials, request, lowLevel: true, clock, cancellationToken);
 
         IReadOnlyList<string>? tokenCaptions = null;
         if (defaults.Refine && components.Captioner!.CaptionsFromTokens)
         {
-            tokenCaptions = components.Captioner.CaptionTokens(tokens, trials, (int)tokenShape[1], (int)tokenShape[2], cancellationToken);
+            tokenCaptions = components.Captioner.CaptionTokens(brain.Tokens, trials, brain.TokenCount, brain.TokenWidth, cancellationToken);
             clock.Lap("captioning (image tokens)");
         }
 
-        var unclip = request with { Strength = request.Strength < 1 && lowLatents is not null ? request.Strength : 1.0 };
-        return new Prepared(components, unclip, defaults, new BatchLayout(trials, 1, request.Samples), high.Name, tokens, targets, lowLatents, blurry, tokenCaptions, clock);
+        var unclip = request with { Strength = request.Strength < 1 && brain.LowLatents is not null ? request.Strength : 1.0 };
+        return new Prepared(components, unclip, defaults, new BatchLayout(trials, 1, request.Samples), brain.Model, brain.Tokens, brain.Targets, brain.LowLatents, brain.LowImages, tokenCaptions, clock);
     }
 
     /// <summary>The pixel blend w·a + (1 − w)·b of two images of one size, rounded to the nearest grey level.</summary>

@@ -1,4 +1,3 @@
-using FmriToImage.Bundle;
 using FmriToImage.Imaging;
 using FmriToImage.Reconstructions;
 
@@ -28,27 +27,9 @@ internal sealed class UnclipPipeline : IPipeline
     public PreparedTrials Prepare(DecoderComponents components, ReadOnlySpan<float> voxels, int trials, ResolvedRequest request, CancellationToken cancellationToken)
     {
         var clock = new StageClock();
-        var high = components.HighLevelEncoder
-            ?? throw new InvalidOperationException("unCLIP was prepared for a bundle without a high-level voxel encoder; its availability check should have refused it.");
-        var encoding = high.Encode(voxels, trials, request.Repeats, cancellationToken);
-        var tokens = encoding.ImageTokens!.Release();
-        var targets = encoding.ImageEmbedding?.Release()
-            ?? throw new BundleContractException(components.Bundle.RootPath, [$"{high}: best-of-N selection needs its 'image_embedding' output."]);
-
-        var low = request.Strength < 1 ? components.LowLevelEncoders.FirstOrDefault() : null;
-        var lowLatents = low?.Encode(voxels, trials, request.Repeats, cancellationToken).Latent!.Release();
-        clock.Lap("voxel encoders");
-
-        if (request.UsePrior)
-        {
-            tokens = components.Denoising.RunPrior(tokens, trials, request.PriorSteps, request.PriorEta, request.Seed, cancellationToken);
-            clock.Lap("prior");
-        }
-
-        var lowLevel = lowLatents is null ? [] : components.DecodeImages(lowLatents, trials, cancellationToken);
-        clock.Lap("low-level decoding");
-        var filled = request with { Strength = lowLatents is null ? 1.0 : request.Strength };
-        return new Prepared(components, filled, new BatchLayout(trials, 1, request.Samples), high.Name, tokens, targets, lowLatents, lowLevel, clock);
+        var brain = UnclipStage.EncodeBrain(components, voxels, trials, request, lowLevel: request.Strength < 1, clock, cancellationToken);
+        var filled = request with { Strength = brain.LowLatents is null ? 1.0 : request.Strength };
+        return new Prepared(components, filled, new BatchLayout(trials, 1, request.Samples), brain.Model, brain.Tokens, brain.Targets, brain.LowLatents, brain.LowImages, clock);
     }
 
     private sealed class Prepared(
