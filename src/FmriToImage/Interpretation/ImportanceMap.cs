@@ -78,17 +78,10 @@ public sealed class ImportanceMap
     /// <paramref name="path"/>, in the grid <see cref="WriteNifti"/> uses.
     /// </summary>
     /// <param name="path">The <c>.nii.gz</c> or <c>.nii</c> file to write; its folder must exist.</param>
-    /// <exception cref="ArgumentException">The path ends in neither <c>.nii.gz</c> nor <c>.nii</c>.</exception>
+    /// <remarks>Volumes are computed and written one at a time: memory holds one volume, whatever the trial count.</remarks>
+    /// <exception cref="ArgumentException">The path ends in neither <c>.nii.gz</c> nor <c>.nii</c>, or there are more than
+    /// 32,767 trials (NIfTI-1's limit on a dimension).</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
-    public void WriteTrialsNifti(string path)
-    {
-        long perVolume = _grid.VoxelsPerVolume;
-        var values = new float[perVolume * TrialCount];
-        for (int t = 0; t < TrialCount; t++)
-        {
-            Volume(t).CopyTo(values.AsSpan((int)(t * perVolume), (int)perVolume));
-        }
-
-        NiftiWriter.Write(path, _grid, values, TrialCount, $"leave-one-ROI-out importance, {TrialCount} trials");
-    }
+    public void WriteTrialsNifti(string path) =>
+        NiftiWriter.WriteVolumes(path, _grid, TrialCount, t => Volume(t), $"leave-one-ROI-out importance, {TrialCount} trials");
 }

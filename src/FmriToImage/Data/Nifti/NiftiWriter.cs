@@ -28,18 +28,10 @@ internal static class NiftiWriter
     /// </summary>
     /// <exception cref="ArgumentException">The path's extension is neither, the value count is not the grid's voxel count
     /// times <paramref name="volumes"/>, or the description is longer than 79 characters or not Latin-1 printable.</exception>
-    public static void Write(string path, NiftiHeader reference, ReadOnlySpan<float> values, int volumes = 1, string description = "")
+    public static void Write(string path, NiftiHeader reference, ReadOnlyMemory<float> values, int volumes = 1, string description = "")
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(reference);
-        ArgumentNullException.ThrowIfNull(description);
         ArgumentOutOfRangeException.ThrowIfLessThan(volumes, 1);
-        bool compressed = path.EndsWith(".nii.gz", StringComparison.OrdinalIgnoreCase);
-        if (!compressed && !path.EndsWith(".nii", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ArgumentException($"'{path}' must end in .nii.gz or .nii", nameof(path));
-        }
-
         long expected = reference.VoxelsPerVolume * volumes;
         if (values.Length != expected)
         {
@@ -48,8 +40,33 @@ internal static class NiftiWriter
                 nameof(values));
         }
 
+        int perVolume = (int)reference.VoxelsPerVolume;
+        WriteVolumes(path, reference, volumes, t => values.Slice(t * perVolume, perVolume), description);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="volumes"/> volumes asked one at a time from <paramref name="volume"/> (called with 0, 1, …
+    /// in order; each the grid's voxel count, x fastest), so a 4-D file larger than any array — thousands of trials on an
+    /// NSD-size grid — is written with one volume in memory. Otherwise as <see cref="Write"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The path's extension is neither, a volume's length is not the grid's voxel count
+    /// (the partial file is removed), the volume count exceeds NIfTI-1's 32,767, or the description does not fit.</exception>
+    public static void WriteVolumes(string path, NiftiHeader reference, int volumes, Func<int, ReadOnlyMemory<float>> volume, string description = "")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(volume);
+        ArgumentNullException.ThrowIfNull(description);
+        ArgumentOutOfRangeException.ThrowIfLessThan(volumes, 1);
+        bool compressed = path.EndsWith(".nii.gz", StringComparison.OrdinalIgnoreCase);
+        if (!compressed && !path.EndsWith(".nii", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"'{path}' must end in .nii.gz or .nii", nameof(path));
+        }
+
         CheckDescription(description);
         byte[] header = EncodeHeader(reference, volumes, description);
+        long perVolume = reference.VoxelsPerVolume;
         string temporary = path + ".partial";
         try
         {
@@ -57,7 +74,18 @@ internal static class NiftiWriter
             using (Stream target = compressed ? new GZipStream(file, CompressionLevel.Optimal, leaveOpen: true) : file)
             {
                 target.Write(header);
-                WriteValues(target, values);
+                for (int t = 0; t < volumes; t++)
+                {
+                    ReadOnlyMemory<float> values = volume(t);
+                    if (values.Length != perVolume)
+                    {
+                        throw new ArgumentException(
+                            $"volume {t} of '{path}' has {values.Length} values; the grid {reference.Grid.X}×{reference.Grid.Y}×{reference.Grid.Z} needs {perVolume}",
+                            nameof(volume));
+                    }
+
+                    WriteValues(target, values.Span);
+                }
             }
 
             File.Move(temporary, path, overwrite: true);

@@ -116,12 +116,54 @@ public class NiftiWriterTests
         string path = Path.Combine(folder, "x.nii.gz");
         var values = new float[source.Header.VoxelsPerVolume];
         Assert.Throws<ArgumentException>(() => NiftiWriter.Write(Path.Combine(folder, "x.img"), source.Header, values));
-        var wrongCount = Assert.Throws<ArgumentException>(() => NiftiWriter.Write(path, source.Header, values.AsSpan(1)));
+        var wrongCount = Assert.Throws<ArgumentException>(() => NiftiWriter.Write(path, source.Header, values.AsMemory(1)));
         Assert.Contains("needs 60", wrongCount.Message);
         Assert.Throws<ArgumentException>(() => NiftiWriter.Write(path, source.Header, values, 2));
         Assert.Throws<ArgumentException>(() => NiftiWriter.Write(path, source.Header, values, description: new string('a', 80)));
         Assert.Throws<ArgumentException>(() => NiftiWriter.Write(path, source.Header, values, description: "tab\there"));
         Assert.Throws<ArgumentOutOfRangeException>(() => NiftiWriter.Write(path, source.Header, values, 0));
+        Assert.Empty(Directory.GetFiles(folder));
+    }
+
+    [Fact]
+    public void Volumes_written_one_at_a_time_make_the_same_file_as_one_array()
+    {
+        using var source = NiftiReader.Open(DataFixtures.Path("nifti", "betas_4d_i2.nii.gz"));
+        NiftiHeader reference = source.Header;
+        int perVolume = (int)reference.VoxelsPerVolume;
+        float[] values = Pattern(perVolume * 3L);
+        string whole = Write("whole.nii.gz", reference, values, 3, "d");
+        string streamed = Path.Combine(Directory.CreateTempSubdirectory("nifti-writer-").FullName, "streamed.nii.gz");
+        var asked = new List<int>();
+        NiftiWriter.WriteVolumes(streamed, reference, 3, t =>
+        {
+            asked.Add(t);
+            return values.AsMemory(t * perVolume, perVolume);
+        }, "d");
+        Assert.Equal([0, 1, 2], asked);
+        Assert.Equal(Contents(whole), Contents(streamed));
+    }
+
+    [Fact]
+    public void A_volume_of_the_wrong_length_or_too_many_volumes_leave_no_file()
+    {
+        using var source = NiftiReader.Open(DataFixtures.Path("nifti", "i2_le.nii"));
+        string folder = Directory.CreateTempSubdirectory("nifti-writer-").FullName;
+        string path = Path.Combine(folder, "x.nii.gz");
+        int perVolume = (int)source.Header.VoxelsPerVolume;
+        var short1 = Assert.Throws<ArgumentException>(() => NiftiWriter.WriteVolumes(
+            path, source.Header, 2, t => new float[t == 1 ? perVolume - 1 : perVolume]));
+        Assert.Contains("volume 1", short1.Message);
+        Assert.Contains($"needs {perVolume}", short1.Message);
+        int calls = 0;
+        var tooMany = Assert.Throws<ArgumentException>(() => NiftiWriter.WriteVolumes(
+            path, source.Header, short.MaxValue + 1, _ =>
+            {
+                calls++;
+                return new float[perVolume];
+            }));
+        Assert.Contains("32767", tooMany.Message);
+        Assert.Equal(0, calls);
         Assert.Empty(Directory.GetFiles(folder));
     }
 
