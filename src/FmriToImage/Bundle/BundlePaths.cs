@@ -12,9 +12,10 @@ internal static class BundlePaths
     /// <summary>
     /// The full path of <paramref name="relativePath"/> inside <paramref name="root"/>. Refuses absolute paths, paths
     /// whose normalised form leaves the folder (<c>..</c>), and paths whose real location — every link on the way
-    /// followed, however they chain — is outside the folder's real location.
+    /// followed, however they chain — is outside the folder's real location. An existing path of 0 bytes is refused too:
+    /// an empty file, or a FIFO or device that would block or never end when read.
     /// </summary>
-    /// <exception cref="BundleFormatException">The path leaves the bundle folder.</exception>
+    /// <exception cref="BundleFormatException">The path leaves the bundle folder or names a 0-byte file.</exception>
     public static string Resolve(string root, string relativePath, string namedIn)
     {
         if (string.IsNullOrWhiteSpace(relativePath))
@@ -44,6 +45,13 @@ internal static class BundlePaths
         if (!IsInside(realRoot, real))
         {
             throw new BundleFormatException(namedIn, $"path '{relativePath}' goes through a link and really points to '{real}', outside the bundle folder '{realRoot}'.");
+        }
+
+        // A FIFO or a device at a bundle path would block or never end when opened; both report 0 bytes, as does an
+        // empty file, which no bundle file may be either. So a 0-byte path is refused before anything opens it.
+        if (File.Exists(full) && new FileInfo(full).Length == 0)
+        {
+            throw new BundleFormatException(namedIn, $"path '{relativePath}' is empty (0 bytes) or not a regular file (a FIFO or a device, which report 0 bytes); every bundle file has content.");
         }
 
         return full;

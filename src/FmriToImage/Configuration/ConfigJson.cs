@@ -41,11 +41,17 @@ internal static class ConfigJson
         MaxDepth = MaxDepth,
     };
 
-    /// <summary>Reads a whole config file, refusing a missing, unreadable or oversized one.</summary>
+    /// <summary>Reads a whole config file, refusing a missing, empty (or FIFO/device), unreadable or oversized one.</summary>
     public static byte[] ReadFile(string path, ConfigSource source)
     {
         try
         {
+            // FIFOs and devices report 0 bytes and would block or never end when read; an empty file is no config either.
+            if (File.Exists(path) && new FileInfo(path).Length == 0)
+            {
+                throw source.Fail("is empty (0 bytes) or not a regular file (a FIFO or a device, which report 0 bytes); a config file is a JSON object");
+            }
+
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             if (stream.Length > MaxBytes)
             {

@@ -207,6 +207,33 @@ public sealed class HostileBundleTests
         Assert.Contains("link loop", Assert.Throws<BundleFormatException>(() => ModelBundle.Open(present.Root)).Message);
     }
 
+    [Theory]
+    [InlineData("unet/model.onnx", true)]
+    [InlineData("model_index.json", true)]
+    [InlineData("model_index.json", false)]
+    [InlineData("scheduler/scheduler_config.json", false)]
+    public async Task A_fifo_at_a_bundle_path_is_refused_fast_instead_of_blocking_the_load(string relative, bool verifyChecksums)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // no FIFOs at file paths there
+        }
+
+        using var temp = new TempBundle();
+        File.Delete(temp.PathOf(relative));
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", temp.PathOf(relative)))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        // Opening a FIFO for reading blocks until a writer comes: a hang would leave this task unfinished.
+        var open = Task.Run(() => ModelBundle.Open(temp.Root, new ModelBundleOptions { VerifyChecksums = verifyChecksums }));
+        Assert.Same(open, await Task.WhenAny(open, Task.Delay(TimeSpan.FromSeconds(60))));
+        var error = await Assert.ThrowsAnyAsync<FmriToImageException>(() => open);
+        Assert.Contains("0 bytes", error.Message);
+    }
+
     [Fact]
     public void A_huge_num_train_timesteps_is_refused_at_load_without_allocating_it()
     {
