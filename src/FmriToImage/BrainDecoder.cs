@@ -538,7 +538,8 @@ public sealed class BrainDecoder : IDisposable
 
     /// <summary>
     /// Leave-one-ROI-out importance maps (docs/importance.md): for every trial of <paramref name="trials"/> and every ROI,
-    /// how much setting the ROI's voxels to 0 (the training mean of the z-scored inputs NSD/MindEye bundles take) turns
+    /// how much setting the ROI's voxels to their training mean (0 for the z-scored inputs NSD/MindEye bundles take; a
+    /// shared-subject bundle's stored per-voxel mean where it standardizes the subject's voxels itself) turns
     /// the brain's predicted image embedding (<see cref="EmbedBrain(ReadOnlySpan{float})"/>) away: 1 − cosine to the
     /// unchanged trial's. Each trial and its perturbations run through the high-level voxel encoder in one call. The map
     /// lies in the grid of the bundle's nsdgeneral mask; the decoder's voxel j is the mask's j-th voxel in C order over
@@ -627,7 +628,11 @@ public sealed class BrainDecoder : IDisposable
             throw Missing(nameof(Explain), "a voxel encoder with role 'image_tokens'");
         }
 
-        return LeaveOneOut.Compute(trials.Values, trials.TrialCount, trials.VoxelCount, regions, (rows, count, token) => EmbedSubjectRows(rows, count, subject, token), progress, cancellationToken);
+        // A subject the library standardizes itself is removed at its stored training mean (0 after z-scoring), as a
+        // bundle fed z-scored voxels is removed at 0.
+        ReadOnlySpan<float> removed = _components.Subjects.TryGetValue(subject, out var mapping) ? mapping.TrainingMean : default;
+        return LeaveOneOut.Compute(trials.Values, trials.TrialCount, trials.VoxelCount, regions, (rows, count, token) => EmbedSubjectRows(rows, count, subject, token),
+            removed, progress, cancellationToken);
     }
 
     /// <summary>Releases every session of the bundle. Idempotent.</summary>

@@ -5,8 +5,9 @@ namespace FmriToImage.Interpretation;
 
 /// <summary>
 /// The leave-one-region-out change in the brain's predicted embedding. For each trial, one encoder call embeds
-/// 1 + R rows: the trial unchanged and, for each of the R regions, the trial with that region's voxels set to 0 —
-/// the training mean for MindEye-style inputs z-scored per voxel against the training trials. Importance =
+/// 1 + R rows: the trial unchanged and, for each of the R regions, the trial with that region's voxels set to their
+/// training mean — 0 for MindEye-style inputs z-scored per voxel against the training trials, the subject's stored
+/// per-voxel mean where the library standardizes raw voxels itself (a format-2 subject). Importance =
 /// 1 − cosine(perturbed, unchanged). The encoder splits the rows by its graph's batch axis.
 /// </summary>
 internal static class LeaveOneOut
@@ -20,13 +21,15 @@ internal static class LeaveOneOut
     /// <param name="voxelCount">Voxels per trial.</param>
     /// <param name="regions">The regions to remove, one at a time.</param>
     /// <param name="embed">The encoder: rows → rows × E embedding floats.</param>
+    /// <param name="removedValues">The value each voxel takes when its region is removed (<paramref name="voxelCount"/>
+    /// floats), or empty for 0 everywhere.</param>
     /// <param name="progress">Receives the number of trials done after each trial.</param>
     /// <param name="cancellationToken">Checked before each trial and passed to the encoder.</param>
     /// <exception cref="ArgumentException">No regions, a region without columns, a duplicated or out-of-range column,
-    /// or a trial matrix of the wrong length; all checked before the encoder runs.</exception>
+    /// a trial matrix or <paramref name="removedValues"/> of the wrong length; all checked before the encoder runs.</exception>
     /// <exception cref="InvalidOperationException">The encoder returned a number of floats that is not rows × a width.</exception>
     public static RegionImportance Compute(ReadOnlySpan<float> trials, int trialCount, int voxelCount, IReadOnlyList<DecoderRegion> regions,
-        EmbedRows embed, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+        EmbedRows embed, ReadOnlySpan<float> removedValues = default, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(regions);
         ArgumentNullException.ThrowIfNull(embed);
@@ -34,6 +37,11 @@ internal static class LeaveOneOut
         if (trials.Length != (long)trialCount * voxelCount)
         {
             throw new ArgumentException($"{trials.Length} floats given for {trialCount} trials of {voxelCount} voxels", nameof(trials));
+        }
+
+        if (!removedValues.IsEmpty && removedValues.Length != voxelCount)
+        {
+            throw new ArgumentException($"{removedValues.Length} removed values given for {voxelCount} voxels", nameof(removedValues));
         }
 
         Check(regions, voxelCount);
@@ -55,7 +63,7 @@ internal static class LeaveOneOut
                 Span<float> row = batch.AsSpan((r + 1) * voxelCount, voxelCount);
                 foreach (int column in regions[r].Columns)
                 {
-                    row[column] = 0f;
+                    row[column] = removedValues.IsEmpty ? 0f : removedValues[column];
                 }
             }
 

@@ -37,6 +37,9 @@ internal sealed class SubjectMapping
     /// <summary>H, the shared space's width.</summary>
     public int Width { get; }
 
+    /// <summary>The per-voxel training mean the subject's voxels are standardized with, or empty when they are fed as they are.</summary>
+    public ReadOnlySpan<float> TrainingMean => _mean;
+
     /// <summary>A linear adapter: <paramref name="weight"/> [voxelCount, width] row-major and <paramref name="bias"/> [width] (checked by the caller).</summary>
     public static SubjectMapping Linear(string id, int voxelCount, int width, float[]? mean, float[]? std, float[] weight, float[] bias) =>
         new(id, voxelCount, width, mean, std, weight, bias, null);

@@ -47,7 +47,7 @@ public class LeaveOneOutTests
         {
             calls.Add(count);
             return Linear(rows, count, ct);
-        }, new InlineProgress<int>(progress.Add));
+        }, progress: new InlineProgress<int>(progress.Add));
 
         // Trial 1: original (3, 7, 6); without a: (2, 7, 6); without b,c: (1, 4, 6); without e: (3, 7, 1).
         // Trial 2: original (-0.5, 2, 2); without a: (0.5, 2, 2); without b,c: (-1, 0, 2); without e: (-0.5, 2, 1).
@@ -77,6 +77,22 @@ public class LeaveOneOutTests
     }
 
     [Fact]
+    public void Removed_voxels_take_the_given_training_means_instead_of_zero()
+    {
+        // Raw voxels standardized by the library: removing a region sets it to its training mean (0 after z-scoring).
+        float[] trials = [1, 2, 3, 4, 5];
+        float[] means = [10, 20, 30, 40, 50];
+        RegionImportance result = LeaveOneOut.Compute(trials, 1, 5, Regions, Linear, means);
+
+        // Original (3, 7, 6); a at 10: (12, 7, 6); b, c at 20, 30: (21, 34, 6); e at 50: (3, 7, 51).
+        double[] expected = [Importance([3, 7, 6], [12, 7, 6]), Importance([3, 7, 6], [21, 34, 6]), Importance([3, 7, 6], [3, 7, 51])];
+        for (int r = 0; r < 3; r++)
+        {
+            Assert.Equal(expected[r], result.Trial(0)[r], 6);
+        }
+    }
+
+    [Fact]
     public void Arguments_are_checked_before_the_encoder_runs()
     {
         float[] trials = new float[10];
@@ -93,6 +109,7 @@ public class LeaveOneOutTests
         Assert.Contains("twice", Assert.Throws<ArgumentException>(() => LeaveOneOut.Compute(trials, 2, 5, [new("x", [1, 1])], Counting)).Message);
         Assert.Throws<ArgumentException>(() => LeaveOneOut.Compute(trials, 3, 5, Regions, Counting));
         Assert.Throws<ArgumentOutOfRangeException>(() => LeaveOneOut.Compute([], 0, 5, Regions, Counting));
+        Assert.Contains("4 removed values", Assert.Throws<ArgumentException>(() => LeaveOneOut.Compute(trials, 2, 5, Regions, Counting, new float[4])).Message);
         Assert.Equal(0, runs);
     }
 
