@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FmriToImage.Configuration;
 using FmriToImage.Data.Npy;
 
 namespace FmriToImage.Bundle;
@@ -138,7 +139,8 @@ internal static class AdaptedSubjectWriter
     private static void RewriteManifest(string root, Entry entry, Dictionary<string, string> files)
     {
         var path = Path.Combine(root, ModelBundle.DecoderManifestFileName);
-        var manifest = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+        // Read as Load reads it (bounded, UTF-8 checked, comments allowed, of a key written twice the last one counts).
+        var manifest = ConfigJson.ToNode(BundleJson.ParseObject(BundleFiles.ReadSmall(path), path))!.AsObject();
         var subject = new JsonObject
         {
             ["voxel_count"] = entry.VoxelCount,

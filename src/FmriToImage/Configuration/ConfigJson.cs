@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Unicode;
 
 namespace FmriToImage.Configuration;
@@ -112,6 +113,31 @@ internal static class ConfigJson
 
     /// <summary>Parses a config's text into its top-level object.</summary>
     public static ConfigObject ParseObject(string text, ConfigSource source) => ParseObject(Encoding.UTF8.GetBytes(text), source);
+
+    /// <summary>
+    /// An editable copy of a parsed config value, read as every other config is: of a key written twice, at any depth,
+    /// the last value counts (a <see cref="JsonObject"/> built straight from such an element would throw instead).
+    /// </summary>
+    public static JsonNode? ToNode(JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var result = new JsonObject();
+                foreach (JsonProperty property in value.EnumerateObject())
+                {
+                    result[property.Name] = ToNode(property.Value);
+                }
+
+                return result;
+            case JsonValueKind.Array:
+                return new JsonArray([.. value.EnumerateArray().Select(ToNode)]);
+            case JsonValueKind.Null:
+                return null;
+            default:
+                return JsonValue.Create(value);
+        }
+    }
 
     /// <summary>The top-level value of a config, refused unless it is an object.</summary>
     public static ConfigObject Root(JsonElement root, ConfigSource source) =>

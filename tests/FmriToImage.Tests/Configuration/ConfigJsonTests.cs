@@ -41,6 +41,19 @@ public class ConfigJsonTests
     }
 
     [Fact]
+    public void An_editable_copy_keeps_the_last_of_a_key_written_twice_at_any_depth()
+    {
+        var parsed = Parse("""
+            // a comment
+            {"a": 1, "o": {"k": "first", "k": "last", "l": [1, {"x": 1, "x": 2}, null]}, "a": 2, "n": null,}
+            """);
+        var copy = ConfigJson.ToNode(parsed.Element)!.AsObject();
+        Assert.Equal("""{"a":2,"o":{"k":"last","l":[1,{"x":2},null]},"n":null}""", copy.ToJsonString());
+        copy["added"] = true;
+        Assert.True((bool)copy["added"]!);
+    }
+
+    [Fact]
     public void Integral_floats_are_integers_only_when_asked()
     {
         var value = Parse("""{"t": 1000.0}""").Required("t", "an integer");
