@@ -287,6 +287,13 @@ internal sealed class BundleContractChecker
             return;
         }
 
+        // The Conditioned pipeline runs the first conditioning_tokens encoder: each of them must feed the input, or the
+        // load would pass on another's output and the run fail at its first UNet step.
+        foreach (var encoder in bundle.VoxelEncoders.Where(v => v.Entry.Role == VoxelEncoderRole.ConditioningTokens).Except(feeding))
+        {
+            _problems.Add($"{encoder.Component.RelativePath}: a 'conditioning_tokens' encoder without an output '{TimeEmbeddingTerm}', but {bundle.Unet!.RelativePath} takes input '{TimeEmbeddingTerm}' {unetInput.ShapeText}; every conditioning_tokens encoder must feed it.");
+        }
+
         if (unetInput.Rank == 2 && unetInput.Dimensions[1] >= 0)
         {
             foreach (var encoder in feeding)

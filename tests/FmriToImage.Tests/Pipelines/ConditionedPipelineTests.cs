@@ -103,6 +103,18 @@ public sealed class ConditionedPipelineTests
     }
 
     [Fact]
+    public void A_conditioning_encoder_without_the_term_beside_one_with_it_is_refused_at_load_naming_it()
+    {
+        using var temp = WithVisdec("visdec.onnx", unet: "unet_time_term.onnx");
+        File.Copy(TestFiles.Fixture("bundle", "variants", "visdec_time_term.onnx"), temp.PathOf("voxel_encoders/visdec_term.onnx"));
+        temp.Rehash("voxel_encoders/visdec_term.onnx");
+        temp.EditManifest(m => m["voxel_encoders"]!.AsArray().Add(new JsonObject { ["name"] = "visdec_term", ["file"] = "voxel_encoders/visdec_term.onnx", ["role"] = "conditioning_tokens", ["input"] = "nsdgeneral" }));
+        var error = Assert.Throws<BundleContractException>(() => BrainDecoder.Load(temp.Root));
+        var problem = Assert.Single(error.Problems, p => p.Contains("time_embedding_term", StringComparison.Ordinal));
+        Assert.StartsWith("voxel_encoders/visdec.onnx: a 'conditioning_tokens' encoder without an output 'time_embedding_term'", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_time_embedding_term_of_another_width_is_refused_at_load_naming_both()
     {
         using var temp = WithVisdec("visdec_time_term_width_6.onnx", unet: "unet_time_term.onnx");
