@@ -166,10 +166,7 @@ internal static class ComponentValidation
             }
 
             components.Conditions.CheckDefaults(defaults, $"{manifest}: pipelines.{row.ManifestKey}.", problems);
-            if (row.Runner is MindEye2Pipeline)
-            {
-                MindEye2Pipeline.CheckDefaults(scheduler, components.SchedulerSource(row), defaults, $"{manifest}: pipelines.{row.ManifestKey}.", problems);
-            }
+            row.Runner.CheckOwnDefaults(scheduler, components.SchedulerSource(row), defaults, $"{manifest}: pipelines.{row.ManifestKey}.", problems);
         }
 
         foreach (var row in components.Table.Rows.Where(r => r.UsesPrior))

@@ -186,14 +186,13 @@ internal sealed class DecoderComponents : IDisposable
     {
         var missing = PipelineTable.MissingFor(Bundle, row);
         return missing.Count > 0 ? missing[0]
-            : row.Runner is MindEye2Pipeline ? MindEye2Pipeline.MissingForStages(this, DefaultsFor(row))
-            : MissingUnetInput(row);
+            : row.Runner.MissingForStages(this, DefaultsFor(row)) ?? MissingUnetInput(row);
     }
 
     /// <summary>
-    /// An added UNet input that <paramref name="row"/>'s pipeline cannot fill, so it is unavailable instead of failing
-    /// at its first UNet step: Vis-Dec's <c>time_embedding_term</c> comes only from the Conditioned pipeline's encoder,
-    /// unCLIP's <c>class_labels</c> need the brain's image embedding, which caption → img2img and Conditioned do not give.
+    /// An added UNet input that <paramref name="row"/>'s pipeline cannot fill (<see cref="PipelineRequirement.FilledUnetInputs"/>),
+    /// so it is unavailable instead of failing at its first UNet step: Vis-Dec's <c>time_embedding_term</c> comes only
+    /// from the Conditioned pipeline's encoder, unCLIP's <c>class_labels</c> need the brain's image embedding.
     /// </summary>
     private string? MissingUnetInput(PipelineRequirement row)
     {
@@ -203,12 +202,12 @@ internal sealed class DecoderComponents : IDisposable
             return null;
         }
 
-        if (inputs.TimeEmbeddingTermWidth is not null && row.Runner is not ConditionedPipeline)
+        if (inputs.TimeEmbeddingTermWidth is not null && !row.Fills(UNetAddedInputs.TimeEmbeddingTerm))
         {
-            return $"{Bundle.Unet.RelativePath} takes '{UNetAddedInputs.TimeEmbeddingTerm}', which only the {nameof(Reconstructions.ReconstructionPipeline.Conditioned)} pipeline's encoder gives";
+            return $"{Bundle.Unet.RelativePath} takes '{UNetAddedInputs.TimeEmbeddingTerm}', which only a conditioning_tokens encoder gives, and {row.Name} runs none";
         }
 
-        return inputs.ClassLabelsWidth is not null && row.Runner is CaptionImg2ImgPipeline or ConditionedPipeline
+        return inputs.ClassLabelsWidth is not null && !row.Fills(UNetAddedInputs.ClassLabels)
             ? $"{Bundle.Unet.RelativePath} takes '{UNetAddedInputs.ClassLabels}' (an image embedding), which {row.Name} does not predict"
             : null;
     }

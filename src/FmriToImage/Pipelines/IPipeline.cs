@@ -1,3 +1,5 @@
+using FmriToImage.Bundle;
+
 namespace FmriToImage.Pipelines;
 
 /// <summary>
@@ -14,4 +16,19 @@ internal interface IPipeline
     /// <param name="cancellationToken">Cancels between and during runs.</param>
     /// <returns>The prepared trials, each completed by <see cref="PreparedTrials.Complete"/>.</returns>
     PreparedTrials Prepare(DecoderComponents components, ReadOnlySpan<float> voxels, int trials, ResolvedRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What the optional stages <paramref name="defaults"/> turn on need beyond the pipeline's table row, or null (the
+    /// default: a pipeline whose row says everything). Part of the decoder's availability report.
+    /// </summary>
+    string? MissingForStages(DecoderComponents components, PipelineDefaults defaults) => null;
+
+    /// <summary>
+    /// Checks (at load) the pipeline's own defaults beyond steps, strength and guidance against
+    /// <paramref name="scheduler"/>, named <paramref name="source"/>; adds each problem, prefixed by
+    /// <paramref name="owner"/>, to <paramref name="problems"/>. The default has none to check.
+    /// </summary>
+    void CheckOwnDefaults(BundleScheduler scheduler, string source, PipelineDefaults defaults, string owner, List<string> problems)
+    {
+    }
 }

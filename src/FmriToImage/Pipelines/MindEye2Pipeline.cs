@@ -34,7 +34,7 @@ internal sealed class MindEye2Pipeline : IPipeline
     /// Checks the refinement and blend defaults of <paramref name="defaults"/> (load time) against the scheduler the
     /// refinement runs on (the pipeline's: the bundle's or its override), named <paramref name="source"/> in messages.
     /// </summary>
-    public static void CheckDefaults(BundleScheduler scheduler, string source, PipelineDefaults defaults, string owner, List<string> problems)
+    public void CheckOwnDefaults(BundleScheduler scheduler, string source, PipelineDefaults defaults, string owner, List<string> problems)
     {
         if (defaults.Refine)
         {
@@ -55,7 +55,7 @@ internal sealed class MindEye2Pipeline : IPipeline
     /// its preprocessing), the text encoder and the VAE encoder; the blend a low-level encoder. The decoder's
     /// availability report includes it, so a request fails before any network runs.
     /// </summary>
-    public static string? MissingForStages(DecoderComponents components, PipelineDefaults defaults)
+    public string? MissingForStages(DecoderComponents components, PipelineDefaults defaults)
     {
         if (defaults.Refine)
         {

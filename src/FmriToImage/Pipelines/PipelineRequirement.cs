@@ -18,6 +18,11 @@ namespace FmriToImage.Pipelines;
 /// <param name="Outputs">Graph outputs it reads that a graph may lack.</param>
 /// <param name="UsesPrior">Whether it runs the bundle's diffusion prior when the bundle has one (<see cref="ReconstructionRequest.UsePrior"/> applies).</param>
 /// <param name="UsesDiffusion">Whether it runs the UNet's denoising loop (steps, strength and guidance apply); false for one-shot generators, which refuse those settings.</param>
+/// <param name="FilledUnetInputs">The UNet inputs beyond sample, timestep, context and SDXL's text_time pair that it can
+/// fill (<see cref="Models.UNetAddedInputs.ClassLabels"/> from the brain's image embedding,
+/// <see cref="Models.UNetAddedInputs.TimeEmbeddingTerm"/> from its conditioning encoder); a UNet taking another makes it
+/// unavailable instead of failing at its first step.</param>
+/// <param name="SamplesFromNoise">Whether it always starts from noise, so <see cref="ReconstructionRequest.Strength"/> does not apply and is refused.</param>
 internal sealed record PipelineRequirement(
     ReconstructionPipeline Pipeline,
     string Name,
@@ -28,4 +33,10 @@ internal sealed record PipelineRequirement(
     IReadOnlyList<VoxelEncoderRole> VoxelEncoderRoles,
     IReadOnlyList<RequiredOutput> Outputs,
     bool UsesPrior = false,
-    bool UsesDiffusion = true);
+    bool UsesDiffusion = true,
+    IReadOnlyList<string>? FilledUnetInputs = null,
+    bool SamplesFromNoise = false)
+{
+    /// <summary>Whether it can fill the UNet input <paramref name="name"/> (one of the optional added inputs).</summary>
+    public bool Fills(string name) => FilledUnetInputs?.Contains(name, StringComparer.Ordinal) == true;
+}

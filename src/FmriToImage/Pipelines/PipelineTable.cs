@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FmriToImage.Bundle;
+using FmriToImage.Models;
 using FmriToImage.Reconstructions;
 
 namespace FmriToImage.Pipelines;
@@ -33,7 +34,8 @@ internal sealed class PipelineTable
             [ModelBundle.SchedulerConfigPath, BundleLayout.ImageEncoderPreprocessor],
             [VoxelEncoderRole.ImageTokens],
             [new RequiredOutput(BundleComponentKind.VoxelEncoder, "image_embedding", VoxelEncoderRole.ImageTokens), new RequiredOutput(BundleComponentKind.ImageEncoder, "image_embeds")],
-            UsesPrior: true),
+            UsesPrior: true,
+            FilledUnetInputs: [UNetAddedInputs.ClassLabels]),
         new PipelineRequirement(
             ReconstructionPipeline.ClipGenerator,
             nameof(ReconstructionPipeline.ClipGenerator),
@@ -53,7 +55,8 @@ internal sealed class PipelineTable
             [ModelBundle.SchedulerConfigPath, BundleLayout.ImageEncoderPreprocessor],
             [VoxelEncoderRole.ImageTokens],
             [new RequiredOutput(BundleComponentKind.VoxelEncoder, "image_embedding", VoxelEncoderRole.ImageTokens), new RequiredOutput(BundleComponentKind.ImageEncoder, "image_embeds")],
-            UsesPrior: true),
+            UsesPrior: true,
+            FilledUnetInputs: [UNetAddedInputs.ClassLabels]),
         new PipelineRequirement(
             ReconstructionPipeline.Conditioned,
             nameof(ReconstructionPipeline.Conditioned),
@@ -62,7 +65,9 @@ internal sealed class PipelineTable
             [BundleComponentKind.Unet, BundleComponentKind.VaeDecoder],
             [ModelBundle.SchedulerConfigPath],
             [VoxelEncoderRole.ConditioningTokens],
-            []),
+            [],
+            FilledUnetInputs: [UNetAddedInputs.TimeEmbeddingTerm],
+            SamplesFromNoise: true),
     ]);
 
     /// <summary>A table of <paramref name="rows"/> (pipelines distinct).</summary>

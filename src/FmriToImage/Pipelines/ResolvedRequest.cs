@@ -91,7 +91,7 @@ internal sealed record ResolvedRequest
             Subject = subject,
             Repetition = request.RepetitionAveraging ?? components.RepetitionDefault,
         };
-        if (row.Runner is ConditionedPipeline && request.Strength is not null)
+        if (row.SamplesFromNoise && request.Strength is not null)
         {
             throw new ArgumentException($"ReconstructionRequest.Strength does not apply to {row.Name}: it always samples from noise (leave it null).", nameof(request));
         }
