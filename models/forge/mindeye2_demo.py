@@ -3,7 +3,8 @@
     /usr/bin/python3 -m models.forge.mindeye2_demo                 # writes models/demo-mindeye2 and models/forge/mindeye2-metrics.json
     /usr/bin/python3 -m models.forge.mindeye2_demo --check         # regenerates into a temp folder, compares every sha256
 
-What it does (one CPU thread, about 10 minutes: 2.5 for the targets, 6 for 8 epochs; no training cache or simulated world is needed):
+What it does (one CPU thread; no training cache or simulated world is needed; measured 14.3 min on the shared 2-core VM
+at load average 9-14: 8.6 for the targets, 5.6 for the 160 fine-tuning steps, with the stimuli cached (2 min more)):
 1. Renders the demo world's 3,000 stimuli and captions (models.forge.stimuli, default WorldConfig; cached in
    --stimuli) and takes models.forge.train's split (300 shared test images, 200 validation images, seed 7).
 2. Rebuilds the demo UNet, VAE encoder, image encoder and text encoder in PyTorch from models/demo's ONNX files
