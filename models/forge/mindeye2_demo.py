@@ -51,6 +51,7 @@ from .config import WorldConfig
 from .experiment import test_ids
 from .train import TEXT_LENGTH
 from .zoo import data, nets, stages
+from .zoo.onnx_eval import Graph
 from .zoo.sampling import alphas_cumprod
 from .zoo.text_time import TextTimeUNet
 from .zoo.tokenizers import Bpe
@@ -251,6 +252,21 @@ def export_unet(model: TextTimeUNet, out: Path, demo: Path) -> None:
     write_json(out / "unet/config.json", config)
 
 
+@torch.no_grad()
+def verify_unet(model: TextTimeUNet, path: Path) -> float:
+    """The exported graph run by the forge's ONNX interpreter against the PyTorch module on random inputs (three
+    batches of time ids: two crops and the default); returns the largest difference, refused above 1e-4."""
+    g = torch.Generator().manual_seed(0)
+    x, ctx, pooled = torch.randn(3, 4, 8, 8, generator=g), torch.randn(3, 17, WIDTH, generator=g), torch.randn(3, POOLED, generator=g)
+    ids = torch.tensor([[80.0, 80, 5, 9, 64, 64], DEFAULT_IDS, [96.0, 96, 30, 1, 64, 64]])
+    expected = model(x, torch.tensor(321.0), ctx, pooled, ids).numpy()
+    got = Graph(path)(sample=x.numpy(), timestep=np.array(321.0, np.float32), encoder_hidden_states=ctx.numpy(),
+                      text_embeds=pooled.numpy(), time_ids=ids.numpy())["out_sample"]
+    worst = float(np.abs(got - expected).max())
+    assert worst < 1e-4, f"{path}: the exported graph differs from the module by {worst}"
+    return worst
+
+
 def write_bundle(out: Path, demo: Path, model: TextTimeUNet) -> None:
     for rel in COPIED:
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -300,6 +316,7 @@ def main() -> None:
     if out.exists() and not a.check:
         shutil.rmtree(out)
     write_bundle(out, a.demo, model)
+    stages.log(f"unet/model.onnx against the module: max |difference| {verify_unet(model, out / 'unet/model.onnx'):.2e}", t0)
     if a.check:
         committed = json.loads((a.out / "fmri_decoder.json").read_text())["files"]
         fresh = json.loads((out / "fmri_decoder.json").read_text())["files"]
