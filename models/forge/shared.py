@@ -456,7 +456,9 @@ def write_docs(m: dict, path: Path) -> None:
     text = path.read_bytes().decode("utf-8")
     at = text.find(writer.SHARED_MARKER)
     head = text if at < 0 else text[:at]
-    writer.write_text(path, head.rstrip("\n") + "\n\n" + docs_section(m))
+    end = text.find(writer.MINDEYE2_MARKER)
+    tail = "" if end < 0 else "\n" + text[end:]       # the MindEye2 demo bundle's section follows and stays
+    writer.write_text(path, head.rstrip("\n") + "\n\n" + docs_section(m) + tail)
 
 
 def main() -> None:

@@ -201,6 +201,9 @@ def write_sha256sums(path: Path, hashes: dict[str, str]) -> None:
 ZOO_MARKER = "<!-- model zoo: written by models.forge.train -->"
 # After the zoo's section, models.forge.shared (issue 19) writes the shared-subject section from this marker on.
 SHARED_MARKER = "<!-- shared subjects: written by models.forge.shared -->"
+# After that, the MindEye2 demo bundle's section (issue 20; its numbers come from the library's CLI, so it is written
+# by hand) from this marker on; models.forge.shared keeps it when it rewrites its own section.
+MINDEYE2_MARKER = "<!-- mindeye2 demo bundle: models.forge.mindeye2_demo and the library's CLI -->"
 
 
 def split_report(path: Path) -> tuple[str, str]:

@@ -216,8 +216,10 @@ class UNet(nn.Module):
         self.out = nn.Sequential(gn(ch[0]), nn.SiLU(), nn.Conv2d(ch[0], latent, 3, padding=1))
 
     def forward(self, sample, timestep, encoder_hidden_states):
-        t = self.temb(timestep_embedding(timestep, self.ch0))
-        ctx = encoder_hidden_states
+        return self.denoise(sample, self.temb(timestep_embedding(timestep, self.ch0)), encoder_hidden_states)
+
+    def denoise(self, sample, t, ctx):
+        """The network after the time embedding t (models.forge.zoo.text_time adds SDXL's added conditions to it)."""
         h0 = self.conv_in(sample)
         h1 = self.d1(h0, t)
         h2 = self.a2(self.d2(self.down(h1), t), ctx)

@@ -114,6 +114,8 @@ OPS = {
     "Div": lambda n, a, b: a / b if a.is_floating_point() else torch.div(a, b, rounding_mode="trunc"),
     "Pow": lambda n, a, b: a ** b,
     "Sqrt": lambda n, a: torch.sqrt(a),
+    "Cos": lambda n, a: torch.cos(a),
+    "Sin": lambda n, a: torch.sin(a),
     "MatMul": lambda n, a, b: a @ b,
     "Gemm": _gemm,
     "Sigmoid": lambda n, a: torch.sigmoid(a),
