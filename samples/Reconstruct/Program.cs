@@ -38,7 +38,7 @@ var dataOption = new Option<string>("--data")
 };
 var subjectOption = new Option<int>("--subject") { Description = "Subject number (1 = subj01); must be the bundle's.", DefaultValueFactory = _ => 1 };
 var pipelineOption = new Option<string>("--pipeline") { Description = $"One of {string.Join(", ", OptionValues.Pipelines)} (any case).", DefaultValueFactory = _ => "caption-img2img", CustomParser = OptionValues.Pipeline };
-var stepsOption = new Option<int?>("--steps") { Description = "DDIM steps, at least 1 (default: the bundle's).", CustomParser = OptionValues.PositiveWholeNumber };
+var stepsOption = new Option<int?>("--steps") { Description = "Denoising steps of the scheduler the bundle (or the pipeline's override) names — DDIM, PNDM, Euler, EDM —, at least 1 (default: the bundle's).", CustomParser = OptionValues.PositiveWholeNumber };
 var strengthOption = new Option<double?>("--strength") { Description = "img2img strength in [0, 1] (default: the bundle's).", CustomParser = OptionValues.Number(0, 1, "in [0, 1]") };
 var guidanceOption = new Option<double?>("--guidance") { Description = "Guidance scale, ≥ 0; ≤ 1 disables guidance (default: the bundle's).", CustomParser = OptionValues.Number(0, double.MaxValue, "≥ 0") };
 var samplesOption = new Option<int?>("--samples") { Description = "Samples per model / per trial, at least 1 (default: the bundle's).", CustomParser = OptionValues.PositiveWholeNumber };
