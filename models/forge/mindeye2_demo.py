@@ -14,8 +14,10 @@ at load average 9-14: 8.6 for the targets, 5.6 for the 160 fine-tuning steps, wi
    time ids → MLP → added to the time embedding; last layer zero, so it starts as the demo UNet) and fine-tunes the
    whole UNet on the training images with the demo UNet's objective (epsilon, the scaled-linear 0.00085 → 0.012
    schedule, half caption / half image-token conditioning, 15 % dropped), the branch at a 10× larger learning rate.
-   SDXL's micro-conditioning is trained as SDXL trains it: half of the samples are a random 64×64 crop of the image
-   upscaled to S×S (S in 72…96), with time ids [S, S, top, left, 64, 64]; the others [64, 64, 0, 0, 64, 64].
+   SDXL-style micro-conditioning: half of the samples are a random 64×64 crop of the image upscaled to S×S (S in
+   72…96), with time ids [S, S, top, left, 64, 64]; the others [64, 64, 0, 0, 64, 64] (the ids the library feeds from
+   pipelines.mindeye2). Unlike SDXL, whose original_size is the source photo's size, S is the upscaled size: the ids
+   here are a zoom-and-crop code, self-consistent between training and inference.
    The pooled caption is the caption half's `text_embeds` (the empty caption's when dropped); the image-token half
    gets the empty caption's, as the library's unCLIP stage gives.
 4. Writes the bundle: the new unet/model.onnx (inputs sample, timestep, encoder_hidden_states, text_embeds [B, 64],
@@ -59,7 +61,6 @@ from .zoo.visdec import rebuild
 
 SEED = 20
 WIDTH, POOLED, TIME_IDS, TIME_DIM = 64, 64, 6, 8
-DEFAULT_IDS = [64.0, 64.0, 0.0, 0.0, 64.0, 64.0]
 # Copied unchanged from models/demo (the brain side: subj01's high-level encoder and first low-level encoder).
 COPIED = ["captioner/config.json", "captioner/decoder.onnx", "captioner/preprocessor_config.json",
           "captioner/tokenizer_config.json", "captioner/vision.onnx", "captioner/vocab.txt",
@@ -68,12 +69,21 @@ COPIED = ["captioner/config.json", "captioner/decoder.onnx", "captioner/preproce
           "tokenizer/merges.txt", "tokenizer/special_tokens_map.json", "tokenizer/tokenizer_config.json", "tokenizer/vocab.json",
           "vae_decoder/config.json", "vae_decoder/model.onnx", "vae_encoder/config.json", "vae_encoder/model.onnx",
           "voxel_encoders/highlevel.onnx", "voxel_encoders/lowlevel_all.onnx"]
-SCHEDULER = {"_class_name": "SgmEulerEDMScheduler", "num_train_timesteps": 1000, "linear_start": 0.00085,
-             "linear_end": 0.012, "prediction_type": "epsilon",
-             "_source": "MindEye2 unclip6.yaml: EulerEDMSampler, LegacyDDPMDiscretization, DiscreteDenoiser with EpsScaling"}
 MINDEYE2 = {"steps": 38, "guidance": 5.0, "samples": 4, "strength": 1.0, "refine": True, "refine_steps": 25,
             "refine_strength": 0.52, "refine_guidance": 5.0, "blend": True, "blend_weight": 0.75,
             "original_size": [64, 64], "crops_coords_top_left": [0, 0], "target_size": [64, 64]}
+# The time ids the library feeds at inference (from pipelines.mindeye2 above): the un-cropped half of training uses them.
+DEFAULT_IDS = [float(v) for k in ("original_size", "crops_coords_top_left", "target_size") for v in MINDEYE2[k]]
+
+
+def scheduler_config() -> dict:
+    """MindEye2's sampler over the demo UNet's own training schedule (models/demo's scheduler config, not restated)."""
+    demo = json.loads((Path(__file__).resolve().parents[1] / "demo" / "scheduler" / "scheduler_config.json").read_text())
+    if demo["beta_schedule"] != "scaled_linear" or demo["prediction_type"] != "epsilon":
+        raise SystemExit("models/demo's schedule is no longer scaled-linear epsilon; LegacyDDPMDiscretization would not match it")
+    return {"_class_name": "SgmEulerEDMScheduler", "num_train_timesteps": demo["num_train_timesteps"],
+            "linear_start": demo["beta_start"], "linear_end": demo["beta_end"], "prediction_type": "epsilon",
+            "_source": "MindEye2 unclip6.yaml: EulerEDMSampler, LegacyDDPMDiscretization, DiscreteDenoiser with EpsScaling"}
 
 
 def world(cache: Path) -> tuple[np.ndarray, list[str]]:
@@ -272,7 +282,7 @@ def write_bundle(out: Path, demo: Path, model: TextTimeUNet) -> None:
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(demo / rel, out / rel)
     export_unet(model, out, demo)
-    write_json(out / "scheduler/scheduler_config.json", SCHEDULER)
+    write_json(out / "scheduler/scheduler_config.json", scheduler_config())
     index = json.loads((demo / "model_index.json").read_text())
     index["scheduler"] = ["fmri_to_image", "SgmEulerEDMScheduler"]
     write_json(out / "model_index.json", index)
