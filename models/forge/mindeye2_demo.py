@@ -86,11 +86,15 @@ def scheduler_config() -> dict:
             "_source": "MindEye2 unclip6.yaml: EulerEDMSampler, LegacyDDPMDiscretization, DiscreteDenoiser with EpsScaling"}
 
 
-def world(cache: Path) -> tuple[np.ndarray, list[str]]:
-    """The 3,000 stimuli (uint8 [N, 64, 64, 3]) and captions, rendered once and cached."""
+def world(cache: Path, expected_sha256: str | None = None) -> tuple[np.ndarray, list[str]]:
+    """The 3,000 stimuli (uint8 [N, 64, 64, 3]) and captions, rendered once and cached; a cache whose images do not
+    hash to the recorded run's (a stale world) is rendered again."""
     if cache.exists():
         with np.load(cache) as f:
-            return f["images"], [str(c) for c in f["captions"]]
+            images, captions = f["images"], [str(c) for c in f["captions"]]
+        if expected_sha256 is None or hashlib.sha256(images.tobytes()).hexdigest() == expected_sha256:
+            return images, captions
+        print(f"{cache}: cached stimuli differ from the recorded run's; rendering them again")
     cfg = WorldConfig()
     scenes = [stimuli.sample_scene(cfg, i) for i in range(cfg.n_images)]
     images, _ = stimuli.render_all(cfg, scenes)
@@ -311,7 +315,8 @@ def main() -> None:
     a = p.parse_args()
     torch.set_num_threads(1)
     t0 = time.time()
-    images, captions = world(a.stimuli)
+    recorded = json.loads(a.metrics.read_text()).get("stimuli_sha256") if a.metrics.exists() else None
+    images, captions = world(a.stimuli, recorded)
     train, val, test = split(len(images))
     stages.log(f"stimuli: {len(train)} train / {len(val)} validation / {len(test)} test images", t0)
     base, t = targets(a.demo, images, captions, train, val, SEED, t0)
