@@ -75,13 +75,15 @@ internal static class OrtTuningHarness
             ("threads 2, memory pattern off", two with { EnableMemoryPattern = false }),
             ("threads 2, CPU arena off", two with { EnableCpuMemoryArena = false }),
             ("global thread pool (threads 0, spinning while running)", new SessionSettings { UseGlobalThreadPool = true }),
+            ("threads 2, dynamic blocks 4", two with { ConfigEntries = new Dictionary<string, string> { ["session.dynamic_block_base"] = "4" } }),
+            ("threads 2, NCHWc off", two with { ConfigEntries = new Dictionary<string, string> { ["optimization.disable_specified_optimizers"] = "NchwcTransformer" } }),
         ];
     }
 
     private static object Sessions(string bundlePath, string dataPath, int trials, int warmup, int rounds, string only)
     {
         var test = NsdTestSet.Load(dataPath, 1, warmup + trials);
-        var configurations = Configurations().Where(c => only.Length == 0 || c.Name.Contains(only, StringComparison.Ordinal)).ToArray();
+        var configurations = Configurations().Where(c => Selected(c.Name, only)).ToArray();
         var seconds = configurations.ToDictionary(c => c.Name, _ => new List<double>());
         var stages = configurations.ToDictionary(c => c.Name, _ => new Dictionary<string, List<double>>());
         var loads = configurations.ToDictionary(c => c.Name, _ => new List<double>());
@@ -299,7 +301,7 @@ internal static class OrtTuningHarness
             ($"UNet, batch {2 * candidates}", "unet/model.onnx", () => [new("sample", Floats(2 * candidates, 4, 8, 8)), new("timestep", AlignedTensor.Copy<float>([501f], ReadOnlySpan<long>.Empty)), new("encoder_hidden_states", Floats(2 * candidates, 20, 64))]),
             ($"image encoder, batch {candidates}", "image_encoder/model.onnx", () => [new("pixel_values", Floats(candidates, 3, 64, 64))]),
         };
-        var configurations = Configurations().Where(c => only.Length == 0 || c.Name.Contains(only, StringComparison.Ordinal)).ToArray();
+        var configurations = Configurations().Where(c => Selected(c.Name, only)).ToArray();
         var seconds = new Dictionary<(string, string), List<double>>();
         for (var r = 0; r < rounds; r++)
         {
@@ -343,6 +345,13 @@ internal static class OrtTuningHarness
 
         return configurations.ToDictionary(c => c.Name, c => cases.ToDictionary(n => n.Name, n => TimingSummary.Median(seconds[(c.Name, n.Name)]) * 1e3));
     }
+
+    /// <summary>
+    /// Whether <c>--only</c> selects a configuration: empty selects all, one name selects every configuration whose name
+    /// contains it, several names separated by '|' select exactly those.
+    /// </summary>
+    private static bool Selected(string name, string only) =>
+        only.Length == 0 || (only.Contains('|', StringComparison.Ordinal) ? only.Split('|').Contains(name, StringComparer.Ordinal) : name.Contains(only, StringComparison.Ordinal));
 
     private static DdimSchedulerConfig LoadScheduler(ModelBundle bundle) =>
         DdimSchedulerConfig.FromJson(File.ReadAllText(bundle.ResolvePath("scheduler/scheduler_config.json")));
