@@ -50,7 +50,8 @@ internal static class OrtTuningHarness
             "load" => Load(bundlePath, rounds, output),
             "batch" => Batches(bundlePath, trials, rounds, spinning),
             "networks" => Networks(bundlePath, trials, rounds, only),
-            _ => throw new ArgumentException($"--experiment must be sessions, load, batch or networks, not '{experiment}'."),
+            "profile" => Profile(bundlePath, trials, output),
+            _ => throw new ArgumentException($"--experiment must be sessions, load, batch, networks or profile, not '{experiment}'."),
         };
         File.WriteAllText(Path.Combine(output, experiment + ".json"), JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
         return 0;
@@ -77,7 +78,44 @@ internal static class OrtTuningHarness
             ("global thread pool (threads 0, spinning while running)", new SessionSettings { UseGlobalThreadPool = true }),
             ("threads 2, dynamic blocks 4", two with { ConfigEntries = new Dictionary<string, string> { ["session.dynamic_block_base"] = "4" } }),
             ("threads 2, NCHWc off", two with { ConfigEntries = new Dictionary<string, string> { ["optimization.disable_specified_optimizers"] = "NchwcTransformer" } }),
+            .. OneThreadFor.Keys.Select(name => (name, two)),
+            (StaticShapes, two),
         ];
+    }
+
+    /// <summary>
+    /// Configurations of <c>--experiment sessions</c> that give some networks one intra-op thread and the rest two,
+    /// through the public per-network hook (<see cref="BrainDecoderOptions.ConfigureSession"/>).
+    /// </summary>
+    private static readonly Dictionary<string, BundleComponentKind[]> OneThreadFor = new(StringComparer.Ordinal)
+    {
+        ["threads 2, 1 for voxel encoders"] = [BundleComponentKind.VoxelEncoder],
+        ["threads 2, 1 for all but UNet and VAE decoder"] =
+            [BundleComponentKind.VoxelEncoder, BundleComponentKind.TextEncoder, BundleComponentKind.ImageEncoder, BundleComponentKind.CaptionerVision, BundleComponentKind.CaptionerDecoder],
+        ["threads 2, 1 for all but UNet"] =
+            [BundleComponentKind.VoxelEncoder, BundleComponentKind.TextEncoder, BundleComponentKind.ImageEncoder, BundleComponentKind.CaptionerVision, BundleComponentKind.CaptionerDecoder, BundleComponentKind.VaeDecoder],
+    };
+
+    /// <summary>
+    /// <c>--experiment networks</c> only: each session opened with its dynamic <c>batch</c> and <c>sequence</c> axes fixed
+    /// at the case's sizes (ONNX Runtime's free-dimension overrides), so that shape computations fold at load.
+    /// </summary>
+    private const string StaticShapes = "threads 2, batch and sequence fixed at load";
+
+    private static Action<BundleComponentKind, SessionOptions>? PerNetworkThreads(string configuration)
+    {
+        if (!OneThreadFor.TryGetValue(configuration, out var kinds))
+        {
+            return null;
+        }
+
+        return (kind, options) =>
+        {
+            if (kinds.Contains(kind))
+            {
+                options.IntraOpNumThreads = 1;
+            }
+        };
     }
 
     private static object Sessions(string bundlePath, string dataPath, int trials, int warmup, int rounds, string only)
@@ -92,7 +130,7 @@ internal static class OrtTuningHarness
             foreach (var (name, options) in configurations)
             {
                 var clock = Stopwatch.StartNew();
-                using var decoder = BrainDecoder.Load(bundlePath, new BrainDecoderOptions { SessionSettings = options });
+                using var decoder = BrainDecoder.Load(bundlePath, new BrainDecoderOptions { SessionSettings = options, ConfigureSession = PerNetworkThreads(name) });
                 loads[name].Add(clock.Elapsed.TotalSeconds);
                 for (var t = 0; t < warmup; t++)
                 {
@@ -274,33 +312,7 @@ internal static class OrtTuningHarness
     /// <summary>One run of each network at the shapes the caption → img2img pipeline gives it, per session setting.</summary>
     private static object Networks(string bundlePath, int runs, int rounds, string only)
     {
-        DecoderManifest manifest;
-        using (var bundle = ModelBundle.Open(bundlePath))
-        {
-            manifest = bundle.Decoder!;
-        }
-
-        var lowLevel = manifest.VoxelEncoders.First(e => e.Role == VoxelEncoderRole.VaeLatent).File;
-        var candidates = manifest.VoxelEncoders.Count(e => e.Role == VoxelEncoderRole.VaeLatent);
-        var noise = new GaussianNoiseSource(5);
-        OrtValue Floats(params long[] shape)
-        {
-            var values = new float[(int)shape.Aggregate(1L, (a, b) => a * b)];
-            noise.Fill(values);
-            return AlignedTensor.Copy<float>(values, shape);
-        }
-
-        // network, file, inputs (the pipeline's shapes for the demo bundle: 4 candidates, 64×64 images, latents 4×8×8, 20 tokens)
-        var cases = new (string Name, string File, Func<NamedValue[]> Inputs)[]
-        {
-            ("voxel encoder, 1 trial", lowLevel, () => [new("voxels", Floats(1, manifest.EncoderInputWidth))]),
-            ($"VAE decoder, batch {candidates}", "vae_decoder/model.onnx", () => [new("latent_sample", Floats(candidates, 4, 8, 8))]),
-            ($"captioner vision, batch {candidates}", "captioner/vision.onnx", () => [new("pixel_values", Floats(candidates, 3, 64, 64))]),
-            ("captioner decoder, 1 image, 10 tokens", "captioner/decoder.onnx", () => [new("input_ids", AlignedTensor.Zeroed<long>([1, 10])), new("image_embeds", Floats(1, 16, 64))]),
-            ($"text encoder, batch {candidates}", "text_encoder/model.onnx", () => [new("input_ids", AlignedTensor.Zeroed<long>([candidates, 20]))]),
-            ($"UNet, batch {2 * candidates}", "unet/model.onnx", () => [new("sample", Floats(2 * candidates, 4, 8, 8)), new("timestep", AlignedTensor.Copy<float>([501f], ReadOnlySpan<long>.Empty)), new("encoder_hidden_states", Floats(2 * candidates, 20, 64))]),
-            ($"image encoder, batch {candidates}", "image_encoder/model.onnx", () => [new("pixel_values", Floats(candidates, 3, 64, 64))]),
-        };
+        var cases = NetworkCases(bundlePath);
         var configurations = Configurations().Where(c => Selected(c.Name, only)).ToArray();
         var seconds = new Dictionary<(string, string), List<double>>();
         for (var r = 0; r < rounds; r++)
@@ -309,8 +321,20 @@ internal static class OrtTuningHarness
             {
                 foreach (var (name, file, inputs) in cases)
                 {
-                    using var session = GraphSession.Open(Path.Combine(bundlePath, file), options);
                     var values = inputs();
+                    var shape = values[0].Value.GetTensorTypeAndShape().Shape;
+                    var sequence = values.FirstOrDefault(v => v.Name is "input_ids" or "encoder_hidden_states").Value?.GetTensorTypeAndShape().Shape[1];
+                    using var session = GraphSession.Open(Path.Combine(bundlePath, file), config != StaticShapes ? options : options with
+                    {
+                        Configure = o =>
+                        {
+                            o.AddFreeDimensionOverrideByName("batch", shape[0]);
+                            if (sequence is { } length)
+                            {
+                                o.AddFreeDimensionOverrideByName("sequence", length);
+                            }
+                        },
+                    });
                     try
                     {
                         for (var w = 0; w < 3; w++)
@@ -344,6 +368,96 @@ internal static class OrtTuningHarness
         }
 
         return configurations.ToDictionary(c => c.Name, c => cases.ToDictionary(n => n.Name, n => TimingSummary.Median(seconds[(c.Name, n.Name)]) * 1e3));
+    }
+
+    /// <summary>Each network of the demo bundle with inputs of the shapes the caption → img2img pipeline gives it.</summary>
+    private static (string Name, string File, Func<NamedValue[]> Inputs)[] NetworkCases(string bundlePath)
+    {
+        DecoderManifest manifest;
+        using (var bundle = ModelBundle.Open(bundlePath))
+        {
+            manifest = bundle.Decoder!;
+        }
+
+        var lowLevel = manifest.VoxelEncoders.First(e => e.Role == VoxelEncoderRole.VaeLatent).File;
+        var candidates = manifest.VoxelEncoders.Count(e => e.Role == VoxelEncoderRole.VaeLatent);
+        var noise = new GaussianNoiseSource(5);
+        OrtValue Floats(params long[] shape)
+        {
+            var values = new float[(int)shape.Aggregate(1L, (a, b) => a * b)];
+            noise.Fill(values);
+            return AlignedTensor.Copy<float>(values, shape);
+        }
+
+        // network, file, inputs (the pipeline's shapes for the demo bundle: 4 candidates, 64×64 images, latents 4×8×8, 20 tokens)
+        return new (string Name, string File, Func<NamedValue[]> Inputs)[]
+        {
+            ("voxel encoder, 1 trial", lowLevel, () => [new("voxels", Floats(1, manifest.EncoderInputWidth))]),
+            ($"VAE decoder, batch {candidates}", "vae_decoder/model.onnx", () => [new("latent_sample", Floats(candidates, 4, 8, 8))]),
+            ($"captioner vision, batch {candidates}", "captioner/vision.onnx", () => [new("pixel_values", Floats(candidates, 3, 64, 64))]),
+            ("captioner decoder, 1 image, 10 tokens", "captioner/decoder.onnx", () => [new("input_ids", AlignedTensor.Zeroed<long>([1, 10])), new("image_embeds", Floats(1, 16, 64))]),
+            ($"text encoder, batch {candidates}", "text_encoder/model.onnx", () => [new("input_ids", AlignedTensor.Zeroed<long>([candidates, 20]))]),
+            ($"UNet, batch {2 * candidates}", "unet/model.onnx", () => [new("sample", Floats(2 * candidates, 4, 8, 8)), new("timestep", AlignedTensor.Copy<float>([501f], ReadOnlySpan<long>.Empty)), new("encoder_hidden_states", Floats(2 * candidates, 20, 64))]),
+            ($"image encoder, batch {candidates}", "image_encoder/model.onnx", () => [new("pixel_values", Floats(candidates, 3, 64, 64))]),
+        };
+    }
+
+    /// <summary>
+    /// ONNX Runtime's own profile of each network (2 intra-op threads, spinning while running): the time per run spent in
+    /// each operator type after the graph optimisations, averaged over <paramref name="runs"/> runs after 3 warm-up runs.
+    /// </summary>
+    private static object Profile(string bundlePath, int runs, string output)
+    {
+        var result = new Dictionary<string, Dictionary<string, double>>();
+        foreach (var (name, file, inputs) in NetworkCases(bundlePath))
+        {
+            var prefix = Path.GetFullPath(Path.Combine(output, "profile-" + Path.GetFileNameWithoutExtension(file.Replace('/', '_'))));
+            string profile;
+            var values = inputs();
+            try
+            {
+                using var session = GraphSession.Open(Path.Combine(bundlePath, file), new SessionSettings
+                {
+                    IntraOpThreads = 2,
+                    Configure = o =>
+                    {
+                        o.ProfileOutputPathPrefix = prefix; // read when profiling is enabled: set it first
+                        o.EnableProfiling = true;
+                    },
+                });
+                for (var i = 0; i < 3 + runs; i++)
+                {
+                    session.Run(values).Dispose();
+                }
+            }
+            finally
+            {
+                foreach (var value in values)
+                {
+                    value.Value.Dispose();
+                }
+            }
+
+            profile = Directory.EnumerateFiles(Path.GetDirectoryName(prefix)!, Path.GetFileName(prefix) + "*.json").OrderByDescending(File.GetLastWriteTimeUtc).First();
+            using var json = JsonDocument.Parse(File.ReadAllText(profile));
+            var perOp = new Dictionary<string, double>(StringComparer.Ordinal);
+            var total = 0.0;
+            foreach (var e in json.RootElement.EnumerateArray())
+            {
+                if (e.GetProperty("cat").GetString() == "Node" && e.GetProperty("name").GetString()!.EndsWith("_kernel_time", StringComparison.Ordinal))
+                {
+                    var op = e.GetProperty("args").GetProperty("op_name").GetString()!;
+                    var ms = e.GetProperty("dur").GetDouble() / 1e3 / (3 + runs);
+                    perOp[op] = perOp.GetValueOrDefault(op) + ms;
+                    total += ms;
+                }
+            }
+
+            Console.WriteLine($"{name} ({file}): {total:F3} ms of kernels per run; " + string.Join(", ", perOp.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:F3}")));
+            result[name] = perOp;
+        }
+
+        return result;
     }
 
     /// <summary>
