@@ -35,6 +35,7 @@ internal static class OrtTuningHarness
         var rounds = args.Integer("rounds", 3);
         var output = args.Text("out", "artifacts/perf/ort-tuning");
         var only = args.Text("only", string.Empty);
+        var variant = args.Text("vae-variant", string.Empty);
         var spinning = args.Text("spinning", "while-running") switch
         {
             "while-running" => ThreadSpinning.WhileRunning,
@@ -49,7 +50,7 @@ internal static class OrtTuningHarness
             "sessions" => Sessions(bundlePath, dataPath, trials, warmup, rounds, only),
             "load" => Load(bundlePath, rounds, output),
             "batch" => Batches(bundlePath, trials, rounds, spinning),
-            "networks" => Networks(bundlePath, trials, rounds, only),
+            "networks" => Networks(bundlePath, trials, rounds, only, variant),
             "profile" => Profile(bundlePath, trials, output),
             _ => throw new ArgumentException($"--experiment must be sessions, load, batch, networks or profile, not '{experiment}'."),
         };
@@ -310,9 +311,31 @@ internal static class OrtTuningHarness
     }
 
     /// <summary>One run of each network at the shapes the caption → img2img pipeline gives it, per session setting.</summary>
-    private static object Networks(string bundlePath, int runs, int rounds, string only)
+    /// <remarks>
+    /// <paramref name="variant"/>: another VAE decoder graph (e.g. a re-export), timed as one more case in the same rounds
+    /// after checking it computes what the bundle's does.
+    /// </remarks>
+    private static object Networks(string bundlePath, int runs, int rounds, string only, string variant)
     {
         var cases = NetworkCases(bundlePath);
+        if (variant.Length > 0)
+        {
+            var vae = cases.Single(c => c.File == "vae_decoder/model.onnx");
+            cases = [.. cases, ("VAE variant", Path.GetFullPath(variant), vae.Inputs)];
+            var values = vae.Inputs();
+            using var original = GraphSession.Open(Path.Combine(bundlePath, vae.File));
+            using var other = GraphSession.Open(Path.GetFullPath(variant));
+            using var a = original.Run(values);
+            using var b = other.Run(values);
+            var x = a[0].GetTensorDataAsSpan<float>().ToArray();
+            var y = b[0].GetTensorDataAsSpan<float>().ToArray();
+            Console.WriteLine($"VAE variant {variant}: max |difference| from the bundle's {x.Zip(y, (p, q) => Math.Abs(p - q)).Max():G3} over {x.Length} values");
+            foreach (var value in values)
+            {
+                value.Value.Dispose();
+            }
+        }
+
         var configurations = Configurations().Where(c => Selected(c.Name, only)).ToArray();
         var seconds = new Dictionary<(string, string), List<double>>();
         for (var r = 0; r < rounds; r++)
