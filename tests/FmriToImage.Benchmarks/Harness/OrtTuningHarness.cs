@@ -79,6 +79,10 @@ internal static class OrtTuningHarness
             ("global thread pool (threads 0, spinning while running)", new SessionSettings { UseGlobalThreadPool = true }),
             ("threads 2, dynamic blocks 4", two with { ConfigEntries = new Dictionary<string, string> { ["session.dynamic_block_base"] = "4" } }),
             ("threads 2, NCHWc off", two with { ConfigEntries = new Dictionary<string, string> { ["optimization.disable_specified_optimizers"] = "NchwcTransformer" } }),
+            ("threads 2, ONNX Runtime's spin count", two with { SpinMicroseconds = null }),
+            ("threads 2, spin 100 us", two with { ConfigEntries = new Dictionary<string, string> { ["session.intra_op.spin_duration_us"] = "100" } }),
+            ("threads 2, spin 20 us", two with { ConfigEntries = new Dictionary<string, string> { ["session.intra_op.spin_duration_us"] = "20" } }),
+            ("threads 2, spin 50 us", two with { ConfigEntries = new Dictionary<string, string> { ["session.intra_op.spin_duration_us"] = "50" } }),
             .. OneThreadFor.Keys.Select(name => (name, two)),
             (StaticShapes, two),
         ];
