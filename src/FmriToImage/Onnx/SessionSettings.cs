@@ -34,9 +34,8 @@ internal sealed record SessionSettings
     /// <summary>
     /// With <see cref="ThreadSpinning.WhileRunning"/>: how long an idle worker spins for the next parallel section
     /// before it blocks, in microseconds (<c>session.intra_op.spin_duration_us</c>; default 50, at least 1). Null keeps
-    /// ONNX Runtime's own spin count, which on a shared 2-core machine made the demo reconstruction 1.3–2× slower than
-    /// 50 µs while 50 µs was as fast as it in the quietest rounds (docs/performance.md, "Bounded spinning"). A config
-    /// entry for the key wins.
+    /// ONNX Runtime's own spin count, with which the demo reconstruction ran 1.2–1.7× slower than with 20–50 µs on a
+    /// shared 2-core machine (docs/performance.md, "Bounded spinning"). A config entry for the key wins.
     /// </summary>
     public int? SpinMicroseconds { get; init; } = 50;
 
