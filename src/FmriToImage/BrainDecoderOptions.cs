@@ -12,7 +12,12 @@ public sealed record BrainDecoderOptions
     /// <summary>CPU (default), CUDA with a reported fallback, or CUDA only (see <see cref="ExecutionProviderPolicy"/>).</summary>
     public ExecutionProviderPolicy ExecutionProvider { get; init; } = ExecutionProviderPolicy.Cpu;
 
-    /// <summary>Threads per ONNX Runtime operator; 0 lets ONNX Runtime choose.</summary>
+    /// <summary>
+    /// Threads per ONNX Runtime operator; 0 lets ONNX Runtime choose (one per core). Small encoders — voxel encoders,
+    /// subject adapters, text and image encoders and captioner graphs of at most 16 MiB of weights, as in the demo
+    /// bundle — run on one thread whatever this says: a second one gains them nothing and waits for a core on a busy
+    /// machine (docs/performance.md); <see cref="ConfigureSession"/> can set any count per network.
+    /// </summary>
     public int IntraOpThreads { get; init; }
 
     /// <summary>Check every bundle file's sha256 at load (default true).</summary>

@@ -3,6 +3,7 @@
 
     /usr/bin/python3 tests/perf/side_by_side_torch.py [--trials 20] [--warmup 2] [--threads 2] [--rounds 1]
                                                       [--bundle models/demo] [--out artifacts/perf/side-by-side]
+                                                      [--no-build] [--torch-blas DIR [--skip-as-installed]]
 
 1. Runs the FmriToImage half (`dotnet run -c Release --project tests/FmriToImage.Benchmarks -- side-by-side ...`):
    BrainDecoder.Reconstruct, caption -> img2img with the bundle's defaults, on the first warmup + trials test images
@@ -25,7 +26,15 @@ OPENBLAS_NUM_THREADS=1 so that torch's own --threads are the only parallelism:
 the CUDA provider libraries beside libonnxruntime (docs/performance.md) and a CUDA build of torch.
 
 With --rounds R > 1 the two halves alternate R times (the machine may be shared; the ratio of medians is reported per
-round and overall). The diffusion start noise is FmriToImage's (seed 0, written to noise.npy), so both halves compute
+round and overall, with the load average before each half). --skip-as-installed leaves out the PyTorch half on the
+system BLAS (with --torch-blas: only PyTorch + that BLAS is timed).
+
+Besides median and mean the summary gives each side's p95 and max per reconstruction and per stage, so a slow tail
+shows in every run, and FmriToImage's slowest trials with what they cost the process (CPU seconds of all its threads,
+garbage collections per generation, GC pause): a slow trial with the usual CPU time waited for the machine (another
+process had the cores); one with more CPU time did more work or spun; one with collections met the GC.
+
+The diffusion start noise is FmriToImage's (seed 0, written to noise.npy), so both halves compute
 the same images; drawing it with torch.randn instead costs the same.
 """
 from __future__ import annotations
@@ -62,6 +71,8 @@ def parse() -> argparse.Namespace:
     p.add_argument("--no-build", action="store_true", help="pass --no-build to dotnet run (already built in Release)")
     p.add_argument("--torch-blas", help="also time PyTorch with the libblas.so.3 in this folder (e.g. OpenBLAS unpacked from "
                                         "Debian's libopenblas0-pthread), loaded through LD_LIBRARY_PATH")
+    p.add_argument("--skip-as-installed", action="store_true",
+                   help="do not time PyTorch on the system's BLAS (only with --torch-blas)")
     p.add_argument("--torch-half", help=argparse.SUPPRESS)  # internal: run only the PyTorch half, results labelled so
     return p.parse_args()
 
@@ -247,13 +258,15 @@ def torch_half(a: argparse.Namespace, out: Path) -> int:
     checks = check_networks(nb, out / "networks")
     for t in range(a.warmup):
         reconstruct(nb, ac, voxels[t], noise)
-    seconds, results, laps = [], [], {}
+    seconds, cpu_seconds, results, laps = [], [], [], {}
     for t in range(a.warmup, a.warmup + a.trials):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         results.append(reconstruct(nb, ac, voxels[t], noise, laps))
         seconds.append(time.perf_counter() - start)
+        cpu_seconds.append(time.process_time() - cpu_start)
     checks += check_results(out, results)
-    (out / f"torch-{a.torch_half}.json").write_text(json.dumps({"seconds_per_trial": seconds, "laps": laps, "checks": checks,
+    (out / f"torch-{a.torch_half}.json").write_text(json.dumps({"seconds_per_trial": seconds, "cpu_seconds_per_trial": cpu_seconds,
+                                                               "laps": laps, "checks": checks,
                                                                "torch": torch.__version__, "threads": torch.get_num_threads(),
                                                                "blas": loaded_blas()}))
     return 0
@@ -277,11 +290,18 @@ def main() -> int:
     out = (REPO / a.out).resolve()
     if a.torch_half:
         return torch_half(a, out)
-    halves = [("as installed", None)] + ([("OpenBLAS", a.torch_blas)] if a.torch_blas else [])
-    rounds = []
+    if a.skip_as_installed and not a.torch_blas:
+        raise SystemExit("--skip-as-installed needs --torch-blas (otherwise no PyTorch half is left)")
+    halves = ([] if a.skip_as_installed else [("as installed", None)]) + ([("OpenBLAS", a.torch_blas)] if a.torch_blas else [])
+    rounds, loads = [], []
     for r in range(a.rounds):
+        load = {"FmriToImage": os.getloadavg()[0]}
         ours = run_dotnet(a, out)
-        theirs = {label: run_torch(a, out, label, blas) for label, blas in halves}
+        theirs = {}
+        for label, blas in halves:
+            load[label] = os.getloadavg()[0]
+            theirs[label] = run_torch(a, out, label, blas)
+        loads.append(load)
         if r == 0:
             for label, result in theirs.items():
                 print(f"\nPyTorch ({label}) against FmriToImage — per network on trial 0's inputs (tolerance 1e-4 × max(1, |output|)), "
@@ -291,33 +311,75 @@ def main() -> int:
         rounds.append((ours, theirs))
         print(f"\nround {r + 1}: FmriToImage median {ours['median_seconds'] * 1e3:.1f} ms; " + "; ".join(
             f"PyTorch ({label}) median {statistics.median(t['seconds_per_trial']) * 1e3:.1f} ms, ratio "
-            f"{ours['median_seconds'] / statistics.median(t['seconds_per_trial']):.3f}" for label, t in theirs.items()), flush=True)
+            f"{ours['median_seconds'] / statistics.median(t['seconds_per_trial']):.3f}" for label, t in theirs.items())
+              + "; 1-minute load average before each half: " + ", ".join(f"{k} {v:.2f}" for k, v in load.items()), flush=True)
 
     ours = rounds[-1][0]
     cs = [s for o, _ in rounds for s in o["seconds_per_trial"]]
     ts = {label: [s for _, t in rounds for s in t[label]["seconds_per_trial"]] for label, _ in halves}
-    print(f"\nMachine: {cpu()}; torch {rounds[-1][1]['as installed']['torch']} ({a.threads} threads), "
+    print(f"\nMachine: {cpu()}; torch {next(iter(rounds[-1][1].values()))['torch']} ({a.threads} threads), "
           f"ONNX Runtime {ours['onnxruntime']} ({ours['intra_op_threads']} intra-op threads), device {a.device}")
     for label, result in rounds[-1][1].items():
         print(f"PyTorch ({label}) ran with BLAS {result['blas']}")
     print(f"Caption -> img2img on {a.bundle}: {ours['candidates']} candidates, {ours['steps']} steps × strength {ours['strength']}, "
           f"guidance {ours['guidance']}; {a.trials} trials × {a.rounds} round(s), {a.warmup} warm-up trials untimed per run\n")
-    print(f"{'per reconstruction':<34}{'median ms':>11}{'mean ms':>10}{'FmriToImage ÷ it (median, mean)':>34}")
-    print(f"{'FmriToImage':<34}{statistics.median(cs) * 1e3:>11.1f}{statistics.mean(cs) * 1e3:>10.1f}")
-    for label, values in ts.items():
-        print(f"{'PyTorch (' + label + ')':<34}{statistics.median(values) * 1e3:>11.1f}{statistics.mean(values) * 1e3:>10.1f}"
-              f"{statistics.median(cs) / statistics.median(values):>24.3f}{statistics.mean(cs) / statistics.mean(values):>10.3f}")
-    print(f"\n{'stage (median ms)':<22}{'FmriToImage':>12}" + "".join(f"{'PyTorch (' + label + ')':>26}" for label in ts))
+    print(f"1-minute load average before the halves: {min(v for d in loads for v in d.values()):.2f}–"
+          f"{max(v for d in loads for v in d.values()):.2f} (2 cores: above ~0.5 someone else was running)\n")
+    print(f"{'per reconstruction, ms':<30}{'median':>8}{'mean':>8}{'p95':>8}{'max':>8}{'p95÷median':>11}"
+          f"{'FmriToImage ÷ it (median, mean)':>34}")
+    for label, values in [("FmriToImage", cs)] + [(f"PyTorch ({label})", v) for label, v in ts.items()]:
+        ratio = "" if values is cs else (f"{statistics.median(cs) / statistics.median(values):>24.3f}"
+                                         f"{statistics.mean(cs) / statistics.mean(values):>10.3f}")
+        print(f"{label:<30}{statistics.median(values) * 1e3:>8.1f}{statistics.mean(values) * 1e3:>8.1f}{p95(values) * 1e3:>8.1f}"
+              f"{max(values) * 1e3:>8.1f}{p95(values) / statistics.median(values):>11.2f}{ratio}")
+    print(f"\n{'stage, ms: median / p95':<22}{'FmriToImage':>16}" + "".join(f"{'PyTorch (' + label + ')':>26}" for label in ts)
+          + "".join(f"{'÷ ' + label + ' (median)':>22}" for label in ts))
     for stage in ours["stage_seconds"]:
-        ours_stage = statistics.median([o["stage_seconds"][stage][i] for o, _ in rounds for i in range(a.trials)])
-        print(f"{stage:<22}{ours_stage * 1e3:>12.1f}" + "".join(
-            (f"{statistics.median([x for _, t in rounds for x in t[label]['laps'][stage]]) * 1e3:>26.1f}"
-             if stage in rounds[-1][1][label]["laps"] else f"{'—':>26}") for label in ts))
+        mine = [x for o, _ in rounds for x in o["stage_seconds"][stage]]
+        cells, ratios = "", ""
+        for label in ts:
+            theirs_stage = [x for _, t in rounds for x in t[label]["laps"].get(stage, [])]
+            cells += f"{statistics.median(theirs_stage) * 1e3:>15.1f} / {p95(theirs_stage) * 1e3:>6.1f}  " if theirs_stage else f"{'—':>26}"
+            ratios += f"{statistics.median(mine) / statistics.median(theirs_stage):>22.3f}" if theirs_stage else f"{'—':>22}"
+        print(f"{stage:<22}{statistics.median(mine) * 1e3:>8.1f} / {p95(mine) * 1e3:>5.1f}" + cells + ratios)
+    print_tail(rounds)
     summary = {"fmritoimage_seconds": cs, "pytorch_seconds": ts, "rounds": a.rounds, "trials": a.trials,
+               "load_average_before_each_half": loads,
+               "p95_over_median": {label: p95(v) / statistics.median(v) for label, v in [("FmriToImage", cs), *ts.items()]},
                "ratio_of_medians": {label: statistics.median(cs) / statistics.median(v) for label, v in ts.items()},
                "ratio_of_means": {label: statistics.mean(cs) / statistics.mean(v) for label, v in ts.items()}}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return 0
+
+
+def p95(values: list) -> float:
+    """The 95th percentile, linear between order statistics (numpy's default)."""
+    return float(np.percentile(values, 95))
+
+
+def print_tail(rounds: list) -> None:
+    """FmriToImage's slowest trials against its median trial: stages, CPU seconds, collections, GC pause."""
+    trials = []
+    for r, (o, _) in enumerate(rounds):
+        n = len(o["seconds_per_trial"])
+        for i, wall in enumerate(o["seconds_per_trial"]):
+            trials.append({"round": r + 1, "trial": i, "wall": wall, "cpu": o.get("cpu_seconds_per_trial", [float("nan")] * n)[i],
+                           "gc": o.get("gc_per_trial", [[0, 0, 0]] * n)[i], "pause": o.get("gc_pause_seconds_per_trial", [0.0] * n)[i],
+                           "stages": {s: v[i] for s, v in o["stage_seconds"].items()}})
+    trials.sort(key=lambda t: t["wall"])
+    median = trials[len(trials) // 2]
+    gcs = [sum(t["gc"][g] for t in trials) for g in range(3)]
+    print(f"\nFmriToImage per trial: {len(trials)} trials, collections gen0/gen1/gen2 {gcs[0]}/{gcs[1]}/{gcs[2]}, "
+          f"GC pause {sum(t['pause'] for t in trials) * 1e3:.1f} ms in all; the median trial and the slowest five "
+          f"(CPU = seconds of all the process's threads; 2 threads busy the whole trial would give 2 × wall):")
+    stages = list(median["stages"])
+    short = {"voxel encoders": "voxel", "low-level decoding": "ll-decode", "captioning": "caption", "text encoding": "text",
+             "low-level embedding": "ll-embed", "decoding": "decode"}
+    print(f"{'round.trial':<12}{'wall ms':>9}{'CPU ms':>8}{'CPU÷wall':>9}{'gc 0/1/2':>10}{'pause ms':>9}  "
+          + " ".join(f"{short.get(s, s)[:9]:>9}" for s in stages))
+    for label, t in [("median", median)] + [("", t) for t in trials[-5:][::-1]]:
+        print(f"{label or str(t['round']) + '.' + str(t['trial']):<12}{t['wall'] * 1e3:>9.1f}{t['cpu'] * 1e3:>8.1f}{t['cpu'] / t['wall']:>9.2f}"
+              f"{'/'.join(map(str, t['gc'])):>10}{t['pause'] * 1e3:>9.1f}  " + " ".join(f"{t['stages'][s] * 1e3:>9.1f}" for s in stages))
 
 
 def loaded_blas() -> str:

@@ -474,8 +474,8 @@ internal sealed class ModelBundle : IDisposable
         // Voxel encoders naming one file share one session (the bundle disposes it); every entry's contract is checked.
         var shared = component.Kind == BundleComponentKind.VoxelEncoder;
         var session = shared
-            ? _encoderSessions.GetOrAdd(component.FullPath, path => new Lazy<GraphSession>(() => GraphSession.Open(path, _options.SettingsFor(component.Kind), _options.Logger))).Value
-            : GraphSession.Open(component.FullPath, _options.SettingsFor(component.Kind), _options.Logger);
+            ? _encoderSessions.GetOrAdd(component.FullPath, path => new Lazy<GraphSession>(() => GraphSession.Open(path, _options.SettingsFor(component.Kind, path), _options.Logger))).Value
+            : GraphSession.Open(component.FullPath, _options.SettingsFor(component.Kind, component.FullPath), _options.Logger);
         if (!_options.OpenSessionsEagerly)
         {
             // Lazy opening: the component's own contract is checked as it opens (cross-component checks: Validate()).

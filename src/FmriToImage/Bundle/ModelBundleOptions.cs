@@ -20,7 +20,9 @@ internal sealed record ModelBundleOptions
     /// <summary>CPU (default), CUDA with a reported fallback, or CUDA only (see <see cref="ExecutionProviderPolicy"/>).</summary>
     public ExecutionProviderPolicy ExecutionProvider { get; init; } = ExecutionProviderPolicy.Cpu;
 
-    /// <summary>Threads per ONNX Runtime operator; 0 lets ONNX Runtime choose.</summary>
+    /// <summary>
+    /// Threads per ONNX Runtime operator; 0 lets ONNX Runtime choose. Small encoders run on one (<see cref="SettingsFor"/>).
+    /// </summary>
     public int IntraOpThreads { get; init; }
 
     /// <summary>
@@ -34,11 +36,35 @@ internal sealed record ModelBundleOptions
     /// <summary>Every session setting the library knows (tests and benchmarks); overrides the three above when set.</summary>
     internal SessionSettings? Settings { get; init; }
 
-    /// <summary>The settings for one component: <see cref="Settings"/> or the public options, with the hook bound to <paramref name="kind"/>.</summary>
-    internal SessionSettings SettingsFor(BundleComponentKind kind)
+    /// <summary>
+    /// The kinds whose work grows with their weights times a few tokens or one vector per trial (no image-sized
+    /// activations): when their graph is small (<see cref="GraphWeights.IsSmall"/>) they run on one intra-op thread.
+    /// The UNet, prior, VAE and generator keep <see cref="IntraOpThreads"/> whatever their size: even the demo's run
+    /// convolutions over whole images or sit in the denoising loop, and gain from every core.
+    /// </summary>
+    internal static IReadOnlySet<BundleComponentKind> OneThreadWhenSmall { get; } = new HashSet<BundleComponentKind>
+    {
+        BundleComponentKind.VoxelEncoder,
+        BundleComponentKind.SubjectAdapter,
+        BundleComponentKind.TextEncoder,
+        BundleComponentKind.ImageEncoder,
+        BundleComponentKind.CaptionerVision,
+        BundleComponentKind.CaptionerDecoder,
+        BundleComponentKind.CaptionerTokenConverter,
+    };
+
+    /// <summary>
+    /// The settings for one component: <see cref="Settings"/> as given, or the public options — with one intra-op thread
+    /// for a small graph of the kinds in <see cref="OneThreadWhenSmall"/> (measured: docs/performance.md, "Small
+    /// networks on one thread"; the hook can set any count) — with the hook bound to <paramref name="kind"/>.
+    /// </summary>
+    /// <param name="kind">The component's kind.</param>
+    /// <param name="graphPath">Its graph file.</param>
+    internal SessionSettings SettingsFor(BundleComponentKind kind, string graphPath)
     {
         // Float16 graphs are converted at their edge: the library's wrappers work in float32 throughout.
-        var settings = (Settings ?? new SessionSettings { ExecutionProvider = ExecutionProvider, IntraOpThreads = IntraOpThreads }) with { Float16AsFloat32 = true };
+        var threads = OneThreadWhenSmall.Contains(kind) && GraphWeights.IsSmall(graphPath) ? 1 : IntraOpThreads;
+        var settings = (Settings ?? new SessionSettings { ExecutionProvider = ExecutionProvider, IntraOpThreads = threads }) with { Float16AsFloat32 = true };
         return ConfigureSession is { } hook ? settings with { Configure = options => hook(kind, options) } : settings;
     }
 

@@ -12,6 +12,9 @@ internal static class SessionOptionsFactory
     /// <summary>ONNX Runtime's session configuration key: whether spinning stops when a run returns (<see cref="SessionSettings.Spinning"/>).</summary>
     public const string ForceSpinningStopKey = "session.force_spinning_stop";
 
+    /// <summary>ONNX Runtime's session configuration key: how long an idle worker spins before it blocks (<see cref="SessionSettings.SpinMicroseconds"/>).</summary>
+    public const string SpinDurationKey = "session.intra_op.spin_duration_us";
+
 
     /// <summary>The provider names as ONNX Runtime reports them.</summary>
     public const string CudaProvider = "CUDAExecutionProvider";
@@ -26,6 +29,11 @@ internal static class SessionOptionsFactory
         ArgumentOutOfRangeException.ThrowIfNegative(settings.IntraOpThreads, nameof(settings.IntraOpThreads));
         ArgumentOutOfRangeException.ThrowIfNegative(settings.InterOpThreads, nameof(settings.InterOpThreads));
         ArgumentOutOfRangeException.ThrowIfNegative(settings.CudaDeviceId, nameof(settings.CudaDeviceId));
+        if (settings.SpinMicroseconds is { } spin)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(spin, 1, nameof(settings.SpinMicroseconds));
+        }
+
         if (!Enum.IsDefined(settings.Spinning))
         {
             throw new ArgumentOutOfRangeException(nameof(settings.Spinning), settings.Spinning, $"{nameof(SessionSettings)}.{nameof(SessionSettings.Spinning)} must be one of {string.Join(", ", Enum.GetNames<ThreadSpinning>())}.");
@@ -71,6 +79,11 @@ internal static class SessionOptionsFactory
             if (!settings.ConfigEntries.ContainsKey(ForceSpinningStopKey))
             {
                 options.AddSessionConfigEntry(ForceSpinningStopKey, settings.Spinning == ThreadSpinning.WhileRunning ? "1" : "0");
+            }
+
+            if (settings.Spinning == ThreadSpinning.WhileRunning && settings.SpinMicroseconds is { } microseconds && !settings.ConfigEntries.ContainsKey(SpinDurationKey))
+            {
+                options.AddSessionConfigEntry(SpinDurationKey, microseconds.ToString(CultureInfo.InvariantCulture));
             }
 
             foreach (var (key, value) in settings.ConfigEntries)

@@ -31,6 +31,14 @@ internal sealed record SessionSettings
     /// </summary>
     public ThreadSpinning Spinning { get; init; }
 
+    /// <summary>
+    /// With <see cref="ThreadSpinning.WhileRunning"/>: how long an idle worker spins for the next parallel section
+    /// before it blocks, in microseconds (<c>session.intra_op.spin_duration_us</c>; default 50, at least 1). Null keeps
+    /// ONNX Runtime's own spin count, with which the demo reconstruction ran 1.2–1.7× slower than with 20–50 µs on a
+    /// shared 2-core machine (docs/performance.md, "Bounded spinning"). A config entry for the key wins.
+    /// </summary>
+    public int? SpinMicroseconds { get; init; } = 50;
+
     /// <summary>Sequential (default) or parallel execution of independent nodes.</summary>
     public ExecutionMode ExecutionMode { get; init; } = ExecutionMode.ORT_SEQUENTIAL;
 

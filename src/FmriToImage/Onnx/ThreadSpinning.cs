@@ -10,7 +10,8 @@ internal enum ThreadSpinning
     /// <summary>
     /// The library's default: workers spin between the operators of a run (waking a sleeping worker for each of a
     /// network's many small parallel sections costs more than the section) and stop spinning the moment the run
-    /// returns, so they do not take the cores the next session of a pipeline needs.
+    /// returns, so they do not take the cores the next session of a pipeline needs; an idle worker spins at most
+    /// <see cref="SessionSettings.SpinMicroseconds"/> before it blocks.
     /// </summary>
     WhileRunning,
 

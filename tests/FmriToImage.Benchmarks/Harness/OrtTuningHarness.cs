@@ -35,6 +35,7 @@ internal static class OrtTuningHarness
         var rounds = args.Integer("rounds", 3);
         var output = args.Text("out", "artifacts/perf/ort-tuning");
         var only = args.Text("only", string.Empty);
+        var variant = args.Text("vae-variant", string.Empty);
         var spinning = args.Text("spinning", "while-running") switch
         {
             "while-running" => ThreadSpinning.WhileRunning,
@@ -49,8 +50,9 @@ internal static class OrtTuningHarness
             "sessions" => Sessions(bundlePath, dataPath, trials, warmup, rounds, only),
             "load" => Load(bundlePath, rounds, output),
             "batch" => Batches(bundlePath, trials, rounds, spinning),
-            "networks" => Networks(bundlePath, trials, rounds, only),
-            _ => throw new ArgumentException($"--experiment must be sessions, load, batch or networks, not '{experiment}'."),
+            "networks" => Networks(bundlePath, trials, rounds, only, variant),
+            "profile" => Profile(bundlePath, trials, output),
+            _ => throw new ArgumentException($"--experiment must be sessions, load, batch, networks or profile, not '{experiment}'."),
         };
         File.WriteAllText(Path.Combine(output, experiment + ".json"), JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
         return 0;
@@ -75,13 +77,56 @@ internal static class OrtTuningHarness
             ("threads 2, memory pattern off", two with { EnableMemoryPattern = false }),
             ("threads 2, CPU arena off", two with { EnableCpuMemoryArena = false }),
             ("global thread pool (threads 0, spinning while running)", new SessionSettings { UseGlobalThreadPool = true }),
+            ("threads 2, dynamic blocks 4", two with { ConfigEntries = new Dictionary<string, string> { ["session.dynamic_block_base"] = "4" } }),
+            ("threads 2, NCHWc off", two with { ConfigEntries = new Dictionary<string, string> { ["optimization.disable_specified_optimizers"] = "NchwcTransformer" } }),
+            ("threads 2, ONNX Runtime's spin count", two with { SpinMicroseconds = null }),
+            ("threads 2, spin 100 us", two with { ConfigEntries = new Dictionary<string, string> { ["session.intra_op.spin_duration_us"] = "100" } }),
+            ("threads 2, spin 20 us", two with { ConfigEntries = new Dictionary<string, string> { ["session.intra_op.spin_duration_us"] = "20" } }),
+            ("threads 2, spin 50 us", two with { ConfigEntries = new Dictionary<string, string> { ["session.intra_op.spin_duration_us"] = "50" } }),
+            .. OneThreadFor.Keys.Select(name => (name, two)),
+            (StaticShapes, two),
         ];
+    }
+
+    /// <summary>
+    /// Configurations of <c>--experiment sessions</c> that give some networks one intra-op thread and the rest two,
+    /// through the public per-network hook (<see cref="BrainDecoderOptions.ConfigureSession"/>).
+    /// </summary>
+    private static readonly Dictionary<string, BundleComponentKind[]> OneThreadFor = new(StringComparer.Ordinal)
+    {
+        ["threads 2, 1 for voxel encoders"] = [BundleComponentKind.VoxelEncoder],
+        ["threads 2, 1 for all but UNet and VAE decoder"] =
+            [BundleComponentKind.VoxelEncoder, BundleComponentKind.TextEncoder, BundleComponentKind.ImageEncoder, BundleComponentKind.CaptionerVision, BundleComponentKind.CaptionerDecoder],
+        ["threads 2, 1 for all but UNet"] =
+            [BundleComponentKind.VoxelEncoder, BundleComponentKind.TextEncoder, BundleComponentKind.ImageEncoder, BundleComponentKind.CaptionerVision, BundleComponentKind.CaptionerDecoder, BundleComponentKind.VaeDecoder],
+    };
+
+    /// <summary>
+    /// <c>--experiment networks</c> only: each session opened with its dynamic <c>batch</c> and <c>sequence</c> axes fixed
+    /// at the case's sizes (ONNX Runtime's free-dimension overrides), so that shape computations fold at load.
+    /// </summary>
+    private const string StaticShapes = "threads 2, batch and sequence fixed at load";
+
+    private static Action<BundleComponentKind, SessionOptions>? PerNetworkThreads(string configuration)
+    {
+        if (!OneThreadFor.TryGetValue(configuration, out var kinds))
+        {
+            return null;
+        }
+
+        return (kind, options) =>
+        {
+            if (kinds.Contains(kind))
+            {
+                options.IntraOpNumThreads = 1;
+            }
+        };
     }
 
     private static object Sessions(string bundlePath, string dataPath, int trials, int warmup, int rounds, string only)
     {
         var test = NsdTestSet.Load(dataPath, 1, warmup + trials);
-        var configurations = Configurations().Where(c => only.Length == 0 || c.Name.Contains(only, StringComparison.Ordinal)).ToArray();
+        var configurations = Configurations().Where(c => Selected(c.Name, only)).ToArray();
         var seconds = configurations.ToDictionary(c => c.Name, _ => new List<double>());
         var stages = configurations.ToDictionary(c => c.Name, _ => new Dictionary<string, List<double>>());
         var loads = configurations.ToDictionary(c => c.Name, _ => new List<double>());
@@ -90,7 +135,7 @@ internal static class OrtTuningHarness
             foreach (var (name, options) in configurations)
             {
                 var clock = Stopwatch.StartNew();
-                using var decoder = BrainDecoder.Load(bundlePath, new BrainDecoderOptions { SessionSettings = options });
+                using var decoder = BrainDecoder.Load(bundlePath, new BrainDecoderOptions { SessionSettings = options, ConfigureSession = PerNetworkThreads(name) });
                 loads[name].Add(clock.Elapsed.TotalSeconds);
                 for (var t = 0; t < warmup; t++)
                 {
@@ -270,36 +315,32 @@ internal static class OrtTuningHarness
     }
 
     /// <summary>One run of each network at the shapes the caption → img2img pipeline gives it, per session setting.</summary>
-    private static object Networks(string bundlePath, int runs, int rounds, string only)
+    /// <remarks>
+    /// <paramref name="variant"/>: another VAE decoder graph (e.g. a re-export), timed as one more case in the same rounds
+    /// after checking it computes what the bundle's does.
+    /// </remarks>
+    private static object Networks(string bundlePath, int runs, int rounds, string only, string variant)
     {
-        DecoderManifest manifest;
-        using (var bundle = ModelBundle.Open(bundlePath))
+        var cases = NetworkCases(bundlePath);
+        if (variant.Length > 0)
         {
-            manifest = bundle.Decoder!;
+            var vae = cases.Single(c => c.File == "vae_decoder/model.onnx");
+            cases = [.. cases, ("VAE variant", Path.GetFullPath(variant), vae.Inputs)];
+            var values = vae.Inputs();
+            using var original = GraphSession.Open(Path.Combine(bundlePath, vae.File));
+            using var other = GraphSession.Open(Path.GetFullPath(variant));
+            using var a = original.Run(values);
+            using var b = other.Run(values);
+            var x = a[0].GetTensorDataAsSpan<float>().ToArray();
+            var y = b[0].GetTensorDataAsSpan<float>().ToArray();
+            Console.WriteLine($"VAE variant {variant}: max |difference| from the bundle's {x.Zip(y, (p, q) => Math.Abs(p - q)).Max():G3} over {x.Length} values");
+            foreach (var value in values)
+            {
+                value.Value.Dispose();
+            }
         }
 
-        var lowLevel = manifest.VoxelEncoders.First(e => e.Role == VoxelEncoderRole.VaeLatent).File;
-        var candidates = manifest.VoxelEncoders.Count(e => e.Role == VoxelEncoderRole.VaeLatent);
-        var noise = new GaussianNoiseSource(5);
-        OrtValue Floats(params long[] shape)
-        {
-            var values = new float[(int)shape.Aggregate(1L, (a, b) => a * b)];
-            noise.Fill(values);
-            return AlignedTensor.Copy<float>(values, shape);
-        }
-
-        // network, file, inputs (the pipeline's shapes for the demo bundle: 4 candidates, 64×64 images, latents 4×8×8, 20 tokens)
-        var cases = new (string Name, string File, Func<NamedValue[]> Inputs)[]
-        {
-            ("voxel encoder, 1 trial", lowLevel, () => [new("voxels", Floats(1, manifest.EncoderInputWidth))]),
-            ($"VAE decoder, batch {candidates}", "vae_decoder/model.onnx", () => [new("latent_sample", Floats(candidates, 4, 8, 8))]),
-            ($"captioner vision, batch {candidates}", "captioner/vision.onnx", () => [new("pixel_values", Floats(candidates, 3, 64, 64))]),
-            ("captioner decoder, 1 image, 10 tokens", "captioner/decoder.onnx", () => [new("input_ids", AlignedTensor.Zeroed<long>([1, 10])), new("image_embeds", Floats(1, 16, 64))]),
-            ($"text encoder, batch {candidates}", "text_encoder/model.onnx", () => [new("input_ids", AlignedTensor.Zeroed<long>([candidates, 20]))]),
-            ($"UNet, batch {2 * candidates}", "unet/model.onnx", () => [new("sample", Floats(2 * candidates, 4, 8, 8)), new("timestep", AlignedTensor.Copy<float>([501f], ReadOnlySpan<long>.Empty)), new("encoder_hidden_states", Floats(2 * candidates, 20, 64))]),
-            ($"image encoder, batch {candidates}", "image_encoder/model.onnx", () => [new("pixel_values", Floats(candidates, 3, 64, 64))]),
-        };
-        var configurations = Configurations().Where(c => only.Length == 0 || c.Name.Contains(only, StringComparison.Ordinal)).ToArray();
+        var configurations = Configurations().Where(c => Selected(c.Name, only)).ToArray();
         var seconds = new Dictionary<(string, string), List<double>>();
         for (var r = 0; r < rounds; r++)
         {
@@ -307,8 +348,20 @@ internal static class OrtTuningHarness
             {
                 foreach (var (name, file, inputs) in cases)
                 {
-                    using var session = GraphSession.Open(Path.Combine(bundlePath, file), options);
                     var values = inputs();
+                    var shape = values[0].Value.GetTensorTypeAndShape().Shape;
+                    var sequence = values.FirstOrDefault(v => v.Name is "input_ids" or "encoder_hidden_states").Value?.GetTensorTypeAndShape().Shape[1];
+                    using var session = GraphSession.Open(Path.Combine(bundlePath, file), config != StaticShapes ? options : options with
+                    {
+                        Configure = o =>
+                        {
+                            o.AddFreeDimensionOverrideByName("batch", shape[0]);
+                            if (sequence is { } length)
+                            {
+                                o.AddFreeDimensionOverrideByName("sequence", length);
+                            }
+                        },
+                    });
                     try
                     {
                         for (var w = 0; w < 3; w++)
@@ -343,6 +396,103 @@ internal static class OrtTuningHarness
 
         return configurations.ToDictionary(c => c.Name, c => cases.ToDictionary(n => n.Name, n => TimingSummary.Median(seconds[(c.Name, n.Name)]) * 1e3));
     }
+
+    /// <summary>Each network of the demo bundle with inputs of the shapes the caption → img2img pipeline gives it.</summary>
+    private static (string Name, string File, Func<NamedValue[]> Inputs)[] NetworkCases(string bundlePath)
+    {
+        DecoderManifest manifest;
+        using (var bundle = ModelBundle.Open(bundlePath))
+        {
+            manifest = bundle.Decoder!;
+        }
+
+        var lowLevel = manifest.VoxelEncoders.First(e => e.Role == VoxelEncoderRole.VaeLatent).File;
+        var candidates = manifest.VoxelEncoders.Count(e => e.Role == VoxelEncoderRole.VaeLatent);
+        var noise = new GaussianNoiseSource(5);
+        OrtValue Floats(params long[] shape)
+        {
+            var values = new float[(int)shape.Aggregate(1L, (a, b) => a * b)];
+            noise.Fill(values);
+            return AlignedTensor.Copy<float>(values, shape);
+        }
+
+        // network, file, inputs (the pipeline's shapes for the demo bundle: 4 candidates, 64×64 images, latents 4×8×8, 20 tokens)
+        return new (string Name, string File, Func<NamedValue[]> Inputs)[]
+        {
+            ("voxel encoder, 1 trial", lowLevel, () => [new("voxels", Floats(1, manifest.EncoderInputWidth))]),
+            ($"VAE decoder, batch {candidates}", "vae_decoder/model.onnx", () => [new("latent_sample", Floats(candidates, 4, 8, 8))]),
+            ($"captioner vision, batch {candidates}", "captioner/vision.onnx", () => [new("pixel_values", Floats(candidates, 3, 64, 64))]),
+            ("captioner decoder, 1 image, 10 tokens", "captioner/decoder.onnx", () => [new("input_ids", AlignedTensor.Zeroed<long>([1, 10])), new("image_embeds", Floats(1, 16, 64))]),
+            ($"text encoder, batch {candidates}", "text_encoder/model.onnx", () => [new("input_ids", AlignedTensor.Zeroed<long>([candidates, 20]))]),
+            ($"UNet, batch {2 * candidates}", "unet/model.onnx", () => [new("sample", Floats(2 * candidates, 4, 8, 8)), new("timestep", AlignedTensor.Copy<float>([501f], ReadOnlySpan<long>.Empty)), new("encoder_hidden_states", Floats(2 * candidates, 20, 64))]),
+            ($"image encoder, batch {candidates}", "image_encoder/model.onnx", () => [new("pixel_values", Floats(candidates, 3, 64, 64))]),
+        };
+    }
+
+    /// <summary>
+    /// ONNX Runtime's own profile of each network (2 intra-op threads, spinning while running): the time per run spent in
+    /// each operator type after the graph optimisations, averaged over <paramref name="runs"/> runs after 3 warm-up runs.
+    /// </summary>
+    private static object Profile(string bundlePath, int runs, string output)
+    {
+        var result = new Dictionary<string, Dictionary<string, double>>();
+        foreach (var (name, file, inputs) in NetworkCases(bundlePath))
+        {
+            var prefix = Path.GetFullPath(Path.Combine(output, "profile-" + Path.GetFileNameWithoutExtension(file.Replace('/', '_'))));
+            string profile;
+            var values = inputs();
+            try
+            {
+                using var session = GraphSession.Open(Path.Combine(bundlePath, file), new SessionSettings
+                {
+                    IntraOpThreads = 2,
+                    Configure = o =>
+                    {
+                        o.ProfileOutputPathPrefix = prefix; // read when profiling is enabled: set it first
+                        o.EnableProfiling = true;
+                    },
+                });
+                for (var i = 0; i < 3 + runs; i++)
+                {
+                    session.Run(values).Dispose();
+                }
+            }
+            finally
+            {
+                foreach (var value in values)
+                {
+                    value.Value.Dispose();
+                }
+            }
+
+            profile = Directory.EnumerateFiles(Path.GetDirectoryName(prefix)!, Path.GetFileName(prefix) + "*.json").OrderByDescending(File.GetLastWriteTimeUtc).First();
+            using var json = JsonDocument.Parse(File.ReadAllText(profile));
+            var perOp = new Dictionary<string, double>(StringComparer.Ordinal);
+            var total = 0.0;
+            foreach (var e in json.RootElement.EnumerateArray())
+            {
+                if (e.GetProperty("cat").GetString() == "Node" && e.GetProperty("name").GetString()!.EndsWith("_kernel_time", StringComparison.Ordinal))
+                {
+                    var op = e.GetProperty("args").GetProperty("op_name").GetString()!;
+                    var ms = e.GetProperty("dur").GetDouble() / 1e3 / (3 + runs);
+                    perOp[op] = perOp.GetValueOrDefault(op) + ms;
+                    total += ms;
+                }
+            }
+
+            Console.WriteLine($"{name} ({file}): {total:F3} ms of kernels per run; " + string.Join(", ", perOp.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value:F3}")));
+            result[name] = perOp;
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Whether <c>--only</c> selects a configuration: empty selects all, one name selects every configuration whose name
+    /// contains it, several names separated by '|' select exactly those.
+    /// </summary>
+    private static bool Selected(string name, string only) =>
+        only.Length == 0 || (only.Contains('|', StringComparison.Ordinal) ? only.Split('|').Contains(name, StringComparer.Ordinal) : name.Contains(only, StringComparison.Ordinal));
 
     private static DdimSchedulerConfig LoadScheduler(ModelBundle bundle) =>
         DdimSchedulerConfig.FromJson(File.ReadAllText(bundle.ResolvePath("scheduler/scheduler_config.json")));

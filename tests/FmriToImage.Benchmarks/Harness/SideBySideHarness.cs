@@ -57,13 +57,16 @@ internal static class SideBySideHarness
 
         var seconds = new double[trials];
         var results = new Reconstruction[trials];
+        var costs = new TrialCost[trials];
         var clock = new Stopwatch();
         for (var t = 0; t < trials; t++)
         {
             var voxels = test.Voxels.Row(warmup + t);
+            var before = TrialCost.Now();
             clock.Restart();
             results[t] = decoder.Reconstruct(voxels);
             seconds[t] = clock.Elapsed.TotalSeconds;
+            costs[t] = TrialCost.Now() - before;
         }
 
         WriteResults(results, output);
@@ -86,6 +89,10 @@ internal static class SideBySideHarness
             ["seconds_per_trial"] = seconds,
             ["median_seconds"] = TimingSummary.Median(seconds),
             ["mean_seconds"] = seconds.Average(),
+            ["cpu_seconds_per_trial"] = costs.Select(c => c.CpuSeconds).ToArray(),
+            ["gc_per_trial"] = costs.Select(c => new[] { c.Gen0, c.Gen1, c.Gen2 }).ToArray(),
+            ["gc_pause_seconds_per_trial"] = costs.Select(c => c.GcPauseSeconds).ToArray(),
+            ["allocated_bytes_per_trial"] = costs.Select(c => c.AllocatedBytes).ToArray(),
             ["stage_seconds"] = first.Timings.Select(s => s.Key).ToDictionary(
                 stage => stage,
                 stage => results.Select(r => r.Timings.First(p => p.Key == stage).Value.TotalSeconds).ToArray()),

@@ -158,6 +158,21 @@ public sealed class OrtSessionTests
 
         Assert.Contains($"session.intra_op.allow_spinning: {allow} ", options, StringComparison.Ordinal);
         Assert.Contains($"session.force_spinning_stop: {stop} ", options, StringComparison.Ordinal);
+        if ((ThreadSpinning)spinning == ThreadSpinning.WhileRunning)
+        {
+            Assert.Contains("session.intra_op.spin_duration_us: 50 ", options, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.DoesNotContain("session.intra_op.spin_duration_us", options, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void A_spin_duration_below_one_microsecond_is_refused_naming_the_setting()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => GraphSession.Open(TestFiles.OnnxModel("add.onnx"), new SessionSettings { SpinMicroseconds = 0 }));
+        Assert.Contains("SpinMicroseconds", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

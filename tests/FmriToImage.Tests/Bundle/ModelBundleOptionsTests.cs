@@ -1,0 +1,54 @@
+using FmriToImage.Bundle;
+using FmriToImage.Onnx;
+
+namespace FmriToImage.Tests.Bundle;
+
+public sealed class ModelBundleOptionsTests
+{
+    private static readonly string DemoVoxelEncoder = TestFiles.RepoPath("models", "demo", "voxel_encoders", "lowlevel_all.onnx");
+
+    [Theory]
+    [InlineData(BundleComponentKind.VoxelEncoder, 1)]
+    [InlineData(BundleComponentKind.TextEncoder, 1)]
+    [InlineData(BundleComponentKind.ImageEncoder, 1)]
+    [InlineData(BundleComponentKind.CaptionerVision, 1)]
+    [InlineData(BundleComponentKind.CaptionerDecoder, 1)]
+    [InlineData(BundleComponentKind.SubjectAdapter, 1)]
+    [InlineData(BundleComponentKind.Unet, 2)]
+    [InlineData(BundleComponentKind.VaeDecoder, 2)]
+    [InlineData(BundleComponentKind.Prior, 2)]
+    public void Small_encoders_run_on_one_thread_and_the_image_sized_networks_on_the_threads_asked_for(BundleComponentKind kind, int expected)
+    {
+        var options = new ModelBundleOptions { IntraOpThreads = 2 };
+
+        Assert.True(GraphWeights.IsSmall(DemoVoxelEncoder), "the demo's voxel encoder is a small graph");
+        Assert.Equal(expected, options.SettingsFor(kind, DemoVoxelEncoder).IntraOpThreads);
+    }
+
+    [Fact]
+    public void A_large_encoder_keeps_the_threads_asked_for_and_full_settings_are_taken_as_given()
+    {
+        var folder = Directory.CreateTempSubdirectory("fmri2img-threads-").FullName;
+        try
+        {
+            var large = Path.Combine(folder, "model.onnx");
+            using (var graph = new FileStream(large, FileMode.Create))
+            {
+                graph.SetLength(1024);
+            }
+
+            using (var data = new FileStream(large + ".data", FileMode.Create))
+            {
+                data.SetLength(GraphWeights.SmallGraphBytes + 1);
+            }
+
+            Assert.Equal(0, new ModelBundleOptions().SettingsFor(BundleComponentKind.TextEncoder, large).IntraOpThreads);
+            Assert.Equal(2, new ModelBundleOptions { Settings = new SessionSettings { IntraOpThreads = 2 } }
+                .SettingsFor(BundleComponentKind.VoxelEncoder, DemoVoxelEncoder).IntraOpThreads);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
