@@ -60,7 +60,7 @@ public sealed class BrainDecoder : IDisposable
         BundleLayout.StandardComponents.Select(c => Bundle.Get(c.Kind)).OfType<BundleComponent>()
             .Concat(Bundle.VoxelEncoders.Select(v => v.Component))
             .Concat(Bundle.SubjectAdapters.Values)
-            .Select(c => new DecoderNetwork(c.Name, c.Kind, c.RelativePath, c.ExecutionProviders, c.ExecutionProviderFallbackReason))
+            .Select(c => new DecoderNetwork(c.Name, c.Kind, c.RelativePath, c.ExecutionProviders, c.ExecutionProviderFallbackReason) { IntraOpThreads = c.IntraOpThreads })
             .ToArray();
 
     /// <summary>Whether <see cref="EmbedImage"/> and <see cref="EmbedImages"/> work: the bundle has an image encoder with its preprocessing.</summary>
@@ -241,11 +241,12 @@ public sealed class BrainDecoder : IDisposable
     /// <exception cref="BundleComponentMissingException">A file is missing, or the bundle has no brain part (<c>fmri_decoder.json</c>).</exception>
     /// <exception cref="BundleContractException">Graphs or configs do not fit the contract (every problem listed).</exception>
     /// <exception cref="ExecutionProviderUnavailableException">CUDA was required and could not be used.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="BrainDecoderOptions.TrialBatchSize"/> is below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="BrainDecoderOptions.TrialBatchSize"/> is below 1 or <see cref="BrainDecoderOptions.IntraOpThreads"/> negative.</exception>
     public static BrainDecoder Load(string bundlePath, BrainDecoderOptions? options = null)
     {
         options ??= new BrainDecoderOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.TrialBatchSize, 1, nameof(options.TrialBatchSize));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.IntraOpThreads, nameof(options.IntraOpThreads));
         var pipelines = options.Pipelines ?? PipelineTable.Default;
         var bundle = ModelBundle.Open(bundlePath, pipelines.Naming(new ModelBundleOptions
         {

@@ -13,10 +13,11 @@ public sealed record BrainDecoderOptions
     public ExecutionProviderPolicy ExecutionProvider { get; init; } = ExecutionProviderPolicy.Cpu;
 
     /// <summary>
-    /// Threads per ONNX Runtime operator; 0 lets ONNX Runtime choose (one per core). Small encoders — voxel encoders,
-    /// subject adapters, text and image encoders and captioner graphs of at most 16 MiB of weights, as in the demo
-    /// bundle — run on one thread whatever this says: a second one gains them nothing and waits for a core on a busy
-    /// machine (docs/performance.md); <see cref="ConfigureSession"/> can set any count per network.
+    /// Threads per ONNX Runtime operator for every network; 0 (the default) lets the library choose: one per core, except
+    /// small encoders — voxel encoders, subject adapters, text and image encoders and captioner graphs of at most 16 MiB
+    /// with everything beside them, as in the demo bundle — which run on one thread, since a second gains them nothing
+    /// and waits for a core on a busy machine (docs/performance.md). <see cref="DecoderNetwork.IntraOpThreads"/> says
+    /// what each network got; <see cref="ConfigureSession"/> can set any count per network. Negative counts are refused.
     /// </summary>
     public int IntraOpThreads { get; init; }
 

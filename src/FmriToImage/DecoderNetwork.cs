@@ -16,6 +16,12 @@ namespace FmriToImage;
 /// </param>
 public sealed record DecoderNetwork(string Name, BundleComponentKind Kind, string RelativePath, IReadOnlyList<string> ExecutionProviders, string? ExecutionProviderFallbackReason)
 {
+    /// <summary>
+    /// The intra-op thread count its session was created with, after <see cref="BrainDecoderOptions.ConfigureSession"/>;
+    /// 0 = one per core. With <see cref="BrainDecoderOptions.IntraOpThreads"/> 0, small encoders get 1.
+    /// </summary>
+    public int IntraOpThreads { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"{Kind} '{Name}' ({RelativePath})";
 }

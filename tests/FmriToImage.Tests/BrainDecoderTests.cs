@@ -1,3 +1,4 @@
+using FmriToImage.Bundle;
 using FmriToImage.Data;
 using FmriToImage.Imaging;
 using FmriToImage.Numerics;
@@ -25,6 +26,17 @@ public sealed class BrainDecoderTests : IDisposable
         Assert.Equal([ReconstructionPipeline.CaptionImg2Img, ReconstructionPipeline.Unclip, ReconstructionPipeline.MindEye2], _decoder.AvailablePipelines);
         Assert.True(_decoder.HasPrior);
         Assert.Throws<ArgumentOutOfRangeException>(() => BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"), new BrainDecoderOptions { TrialBatchSize = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"), new BrainDecoderOptions { IntraOpThreads = -1 }));
+    }
+
+    [Fact]
+    public void Networks_say_their_thread_count_small_encoders_on_one_only_when_the_library_chooses()
+    {
+        // The tiny bundle's graphs are all small: encoders get 1 thread, image-sized networks one per core (0).
+        Assert.All(_decoder.Networks, n => Assert.Equal(n.Kind is BundleComponentKind.Unet or BundleComponentKind.VaeDecoder or BundleComponentKind.VaeEncoder or BundleComponentKind.Prior ? 0 : 1, n.IntraOpThreads));
+        Assert.Contains(_decoder.Networks, n => n.IntraOpThreads == 1);
+        using var explicitThreads = BrainDecoder.Load(TestFiles.Fixture("bundle", "tiny"), new BrainDecoderOptions { IntraOpThreads = 2 });
+        Assert.All(explicitThreads.Networks, n => Assert.Equal(2, n.IntraOpThreads));
     }
 
     [Fact]

@@ -318,13 +318,13 @@ def main() -> int:
     cs = [s for o, _ in rounds for s in o["seconds_per_trial"]]
     ts = {label: [s for _, t in rounds for s in t[label]["seconds_per_trial"]] for label, _ in halves}
     print(f"\nMachine: {cpu()}; torch {next(iter(rounds[-1][1].values()))['torch']} ({a.threads} threads), "
-          f"ONNX Runtime {ours['onnxruntime']} ({ours['intra_op_threads']} intra-op threads), device {a.device}")
+          f"ONNX Runtime {ours['onnxruntime']} (intra-op threads per network: {ours['intra_op_threads']}), device {a.device}")
     for label, result in rounds[-1][1].items():
         print(f"PyTorch ({label}) ran with BLAS {result['blas']}")
     print(f"Caption -> img2img on {a.bundle}: {ours['candidates']} candidates, {ours['steps']} steps × strength {ours['strength']}, "
           f"guidance {ours['guidance']}; {a.trials} trials × {a.rounds} round(s), {a.warmup} warm-up trials untimed per run\n")
     print(f"1-minute load average before the halves: {min(v for d in loads for v in d.values()):.2f}–"
-          f"{max(v for d in loads for v in d.values()):.2f} (2 cores: above ~0.5 someone else was running)\n")
+          f"{max(v for d in loads for v in d.values()):.2f} (it counts the previous half's own use of the cores, up to about their number)\n")
     print(f"{'per reconstruction, ms':<30}{'median':>8}{'mean':>8}{'p95':>8}{'max':>8}{'p95÷median':>11}"
           f"{'FmriToImage ÷ it (median, mean)':>34}")
     for label, values in [("FmriToImage", cs)] + [(f"PyTorch ({label})", v) for label, v in ts.items()]:

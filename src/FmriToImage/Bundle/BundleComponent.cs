@@ -62,6 +62,9 @@ internal sealed class BundleComponent
     /// </summary>
     public string? ExecutionProviderFallbackReason => Session.ExecutionProviderFallbackReason;
 
+    /// <summary>The intra-op thread count its session was created with (0 = one per core). Opens the session when it is lazy.</summary>
+    public int IntraOpThreads => Session.IntraOpThreads;
+
     /// <summary>Whether the session has been opened.</summary>
     public bool IsOpen => _session.IsValueCreated;
 

@@ -55,15 +55,17 @@ internal sealed record ModelBundleOptions
 
     /// <summary>
     /// The settings for one component: <see cref="Settings"/> as given, or the public options — with one intra-op thread
-    /// for a small graph of the kinds in <see cref="OneThreadWhenSmall"/> (measured: docs/performance.md, "Small
-    /// networks on one thread"; the hook can set any count) — with the hook bound to <paramref name="kind"/>.
+    /// for a small graph of the kinds in <see cref="OneThreadWhenSmall"/> when <see cref="IntraOpThreads"/> is 0 (the
+    /// library chooses; measured: docs/performance.md, "Small networks on one thread"; an explicit count is kept and the
+    /// hook can set any) — with the hook bound to <paramref name="kind"/>.
     /// </summary>
     /// <param name="kind">The component's kind.</param>
     /// <param name="graphPath">Its graph file.</param>
     internal SessionSettings SettingsFor(BundleComponentKind kind, string graphPath)
     {
         // Float16 graphs are converted at their edge: the library's wrappers work in float32 throughout.
-        var threads = OneThreadWhenSmall.Contains(kind) && GraphWeights.IsSmall(graphPath) ? 1 : IntraOpThreads;
+        // Only when the library chooses (0): a count the caller gave is what every network gets.
+        var threads = IntraOpThreads == 0 && OneThreadWhenSmall.Contains(kind) && GraphWeights.IsSmall(graphPath) ? 1 : IntraOpThreads;
         var settings = (Settings ?? new SessionSettings { ExecutionProvider = ExecutionProvider, IntraOpThreads = threads }) with { Float16AsFloat32 = true };
         return ConfigureSession is { } hook ? settings with { Configure = options => hook(kind, options) } : settings;
     }

@@ -33,9 +33,10 @@ internal sealed class GraphSession : IDisposable
     private bool _disposeRequested;
     private bool _released;
 
-    private GraphSession(InferenceSession session, string modelName, SessionSettings settings, IReadOnlyList<string> providers, string? fallbackReason)
+    private GraphSession(InferenceSession session, string modelName, SessionSettings settings, IReadOnlyList<string> providers, string? fallbackReason, int intraOpThreads)
     {
         _session = session;
+        IntraOpThreads = intraOpThreads;
         _float16AsFloat32 = settings.Float16AsFloat32;
         var policy = settings.ExecutionProvider;
         ModelName = modelName;
@@ -75,6 +76,9 @@ internal sealed class GraphSession : IDisposable
 
     /// <summary>Why the session runs on CPU although CUDA was preferred, or null when it runs where it was asked to.</summary>
     public string? ExecutionProviderFallbackReason { get; }
+
+    /// <summary>The intra-op thread count the session was created with, after the application's hook; 0 = ONNX Runtime's choice (one per core).</summary>
+    public int IntraOpThreads { get; }
 
     /// <summary>ONNX Runtime's session, for what this layer does not wrap; owned by this object.</summary>
     public InferenceSession Native => _session;
@@ -358,8 +362,8 @@ internal sealed class GraphSession : IDisposable
             try
             {
                 var session = open(options);
-                log.LogDebug("{Model}: session created with {Providers}", modelName, string.Join(", ", providers));
-                return new GraphSession(session, modelName, settings, providers, fallbackReason);
+                log.LogDebug("{Model}: session created with {Providers}, {Threads} intra-op threads (0: one per core)", modelName, string.Join(", ", providers), options.IntraOpNumThreads);
+                return new GraphSession(session, modelName, settings, providers, fallbackReason, options.IntraOpNumThreads);
             }
             catch (OnnxRuntimeException e)
             {

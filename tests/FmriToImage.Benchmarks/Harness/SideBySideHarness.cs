@@ -39,7 +39,10 @@ internal static class SideBySideHarness
             _ => throw new ArgumentException($"--device must be cpu or cuda, not '{device}'."),
         };
         var loading = Stopwatch.StartNew();
-        using var decoder = BrainDecoder.Load(bundlePath, new BrainDecoderOptions { ExecutionProvider = policy, IntraOpThreads = threads });
+        // --threads equal to the cores measures the library's default (0: one per core, small encoders on one thread);
+        // another count is given to every network.
+        var libraryThreads = threads == Environment.ProcessorCount ? 0 : threads;
+        using var decoder = BrainDecoder.Load(bundlePath, new BrainDecoderOptions { ExecutionProvider = policy, IntraOpThreads = libraryThreads });
         var loadSeconds = loading.Elapsed.TotalSeconds;
         var test = NsdTestSet.Load(dataPath, subject: int.Parse(decoder.Subject![4..], System.Globalization.CultureInfo.InvariantCulture), limit: warmup + trials);
         if (test.ImageIds.Length < warmup + trials)
@@ -76,7 +79,8 @@ internal static class SideBySideHarness
             ["implementation"] = "FmriToImage",
             ["onnxruntime"] = OnnxEnvironment.Version,
             ["device"] = device,
-            ["intra_op_threads"] = threads,
+            ["intra_op_threads"] = string.Join("; ", decoder.Networks.GroupBy(n => n.IntraOpThreads).OrderBy(g => g.Key)
+                .Select(g => $"{(g.Key == 0 ? "one per core" : g.Key.ToString(System.Globalization.CultureInfo.InvariantCulture))}: {string.Join(", ", g.Select(n => n.Name))}")),
             ["warmup"] = warmup,
             ["trials"] = trials,
             ["image_ids"] = test.ImageIds,

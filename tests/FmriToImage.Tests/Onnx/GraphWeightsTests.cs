@@ -9,23 +9,27 @@ public sealed class GraphWeightsTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     [Fact]
-    public void A_graph_weighs_its_file_plus_its_external_data_under_either_exporter_name()
+    public void A_graph_weighs_its_file_plus_every_file_beside_it_but_other_graphs()
     {
         var graph = File(Path.Combine(_folder, "model.onnx"), 1000);
 
         Assert.Equal(1000, GraphWeights.Bytes(graph));
         File(graph + ".data", 20_000);
         Assert.Equal(21_000, GraphWeights.Bytes(graph));
-        File(graph + "_data", 300);
-        Assert.Equal(21_300, GraphWeights.Bytes(graph));
+        File(Path.Combine(_folder, "weights.pb"), 300);       // older Stable Diffusion exports
+        File(Path.Combine(_folder, "onnx__MatMul_12"), 40);   // torch's one file per tensor
+        Assert.Equal(21_340, GraphWeights.Bytes(graph));
+        File(Path.Combine(_folder, "other.onnx"), 5_000_000); // another graph of the folder (voxel_encoders/)
+        Directory.CreateDirectory(Path.Combine(_folder, "sub"));
+        Assert.Equal(21_340, GraphWeights.Bytes(graph));
         Assert.Equal(0, GraphWeights.Bytes(Path.Combine(_folder, "missing.onnx")));
     }
 
     [Fact]
     public void Small_means_at_most_16_MiB_external_data_included()
     {
-        var exact = File(Path.Combine(_folder, "exact.onnx"), GraphWeights.SmallGraphBytes);
-        var over = File(Path.Combine(_folder, "over.onnx"), 4096);
+        var exact = File(Path.Combine(Directory.CreateDirectory(Path.Combine(_folder, "a")).FullName, "exact.onnx"), GraphWeights.SmallGraphBytes);
+        var over = File(Path.Combine(Directory.CreateDirectory(Path.Combine(_folder, "b")).FullName, "over.onnx"), 4096);
         File(over + ".data", GraphWeights.SmallGraphBytes);
 
         Assert.True(GraphWeights.IsSmall(exact));
