@@ -65,8 +65,12 @@ def build(name: str, voxels: int, tiny: bool = False) -> torch.nn.Module:
 
 def fingerprint(module: torch.nn.Module) -> list[float]:
     """Sum and sum of squares of every parameter, float64: equal fingerprints = the same draw."""
-    total = sum(float(p.double().sum()) for p in module.parameters())
-    squares = sum(float(p.double().square().sum()) for p in module.parameters())
+    total = squares = 0.0
+    for p in module.parameters():
+        for chunk in p.detach().reshape(-1).split(1 << 22):      # float64 in 32 MB pieces, not a copy of lin1's 3.2 GB
+            chunk = chunk.double()
+            total += float(chunk.sum())
+            squares += float(chunk.square().sum())
     return [total, squares]
 
 
