@@ -83,7 +83,7 @@ def main(argv=None) -> None:
                 have = graph(**{k: v.numpy() for k, v in feeds.items()})
             except ValueError as error:          # an operator the interpreter lacks (ArgMax, Trilu, Clip, a reversed Slice)
                 print(f"{path.relative_to(args.out)}: not checked, {error}", flush=True)
-                unchecked.append(path.name)
+                unchecked.append(str(path.relative_to(args.out)))
                 continue
             for out, w in zip(graph.outputs, want):
                 w = w.numpy()
