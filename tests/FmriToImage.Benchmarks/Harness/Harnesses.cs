@@ -10,6 +10,7 @@ internal static class Harnesses
         ["memory"] = MemoryHarness.Run,
         ["hdf5-rows"] = FmriToImage.Benchmarks.Data.ContiguousRowsHarness.Run,
         ["ridge"] = FmriToImage.Benchmarks.Adaptation.RidgeFitHarness.Run,
+        ["scale"] = ScaleHarness.Run,
     };
 
     /// <summary>The harness called <paramref name="name"/>, or null when it is none (then BenchmarkDotNet runs).</summary>

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using FmriToImage.Data;
+using FmriToImage.Onnx;
+
+namespace FmriToImage.Benchmarks.Harness;
+
+/// <summary>
+/// The FmriToImage half of tests/perf/scale_side_by_side.py: a full-size bundle (models/scale/build.py) through the
+/// public API — <see cref="BrainDecoder.Load"/> timed with the process's peak resident memory after it, then
+/// <c>--trials</c> reconstructions of seeded random voxel vectors with <c>--pipeline</c> (caption or unclip),
+/// per-stage times, the time per UNet evaluation (the diffusion stage over the steps it ran) and the peak resident
+/// memory at the end. <c>--all 1</c> runs the trials through <see cref="BrainDecoder.ReconstructAllAsync"/> in batches
+/// of <c>--batch</c> (TrialBatchSize) instead, to measure what batching the encoders costs in memory.
+/// </summary>
+/// <remarks>
+/// Session options to compare (load memory): <c>--config key=value,key=value</c> (ONNX Runtime session config entries,
+/// e.g. <c>session.disable_prepacking=1</c>), <c>--arena 0</c> (no CPU memory arena). Writes <c>--out</c>/result.json.
+/// </remarks>
+internal static class ScaleHarness
+{
+    public static int Run(HarnessArguments args)
+    {
+        var bundlePath = args.Text("bundle", "artifacts/scale/caption");
+        var pipelineName = args.Text("pipeline", "caption");
+        var trials = args.Integer("trials", 1);
+        var steps = args.Integer("steps", 0);
+        var strengthText = args.Text("strength", "");
+        var threads = args.Integer("threads", 2);
+        var batch = args.Integer("batch", 8);
+        var all = args.Integer("all", 0) == 1;
+        var loadOnly = args.Integer("load-only", 0) == 1;
+        var arena = args.Integer("arena", 1) == 1;
+        var config = args.Text("config", "");
+        var output = args.Text("out", "artifacts/perf/scale");
+        args.RejectUnknown();
+        Directory.CreateDirectory(output);
+
+        var pipeline = pipelineName switch
+        {
+            "caption" => ReconstructionPipeline.CaptionImg2Img,
+            "unclip" => ReconstructionPipeline.Unclip,
+            _ => throw new ArgumentException($"--pipeline must be caption or unclip, not '{pipelineName}'."),
+        };
+        var entries = config.Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e.Split('=', 2))
+            .ToDictionary(p => p[0], p => p.Length == 2 ? p[1] : throw new ArgumentException($"--config entries are key=value, not '{p[0]}'."), StringComparer.Ordinal);
+        var settings = new SessionSettings { IntraOpThreads = threads, EnableCpuMemoryArena = arena, ConfigEntries = entries };
+        var weights = Directory.EnumerateFiles(bundlePath, "*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".onnx", StringComparison.Ordinal) || f.EndsWith(".onnx.data", StringComparison.Ordinal))
+            .Sum(f => new FileInfo(f).Length);
+
+        var loading = Stopwatch.StartNew();
+        using var decoder = BrainDecoder.Load(bundlePath, new BrainDecoderOptions { SessionSettings = settings, VerifyChecksums = false, TrialBatchSize = batch });
+        var loadSeconds = loading.Elapsed.TotalSeconds;
+        var afterLoad = Memory();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"load {loadSeconds:F1} s; graphs {weights / 1e9:F2} GB; resident {afterLoad.Rss / 1e9:F2} GB (file-backed {afterLoad.File / 1e9:F2} GB), peak {afterLoad.Peak / 1e9:F2} GB ({afterLoad.Peak / (double)weights:F2} × the graphs)"));
+        var result = new Dictionary<string, object?>
+        {
+            ["bundle"] = bundlePath,
+            ["onnxruntime"] = OnnxEnvironment.Version,
+            ["threads"] = threads,
+            ["arena"] = arena,
+            ["config"] = entries,
+            ["graph_bytes"] = weights,
+            ["load_seconds"] = loadSeconds,
+            ["rss_after_load"] = afterLoad.Rss,
+            ["peak_after_load"] = afterLoad.Peak,
+            ["file_backed_after_load"] = afterLoad.File,
+        };
+        if (!loadOnly)
+        {
+            var request = new ReconstructionRequest
+            {
+                Pipeline = pipeline,
+                Steps = steps > 0 ? steps : null,
+                Strength = strengthText.Length > 0 ? double.Parse(strengthText, CultureInfo.InvariantCulture) : null,
+            };
+            var voxels = RandomVoxels(trials, decoder.VoxelCount);
+            var runs = new List<Dictionary<string, object?>>();
+            var clock = Stopwatch.StartNew();
+            if (all)
+            {
+                foreach (var reconstruction in decoder.ReconstructAllAsync(voxels, request).ToBlockingEnumerable())
+                {
+                    runs.Add(Describe(reconstruction, clock.Elapsed.TotalSeconds));
+                    clock.Restart();
+                }
+            }
+            else
+            {
+                for (var t = 0; t < trials; t++)
+                {
+                    clock.Restart();
+                    var reconstruction = decoder.Reconstruct(voxels.Row(t), request);
+                    runs.Add(Describe(reconstruction, clock.Elapsed.TotalSeconds));
+                }
+            }
+
+            result["pipeline"] = pipelineName;
+            result["all"] = all;
+            result["batch"] = batch;
+            result["trials"] = runs;
+        }
+
+        var end = Memory();
+        result["rss_end"] = end.Rss;
+        result["peak_end"] = end.Peak;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak resident {end.Peak / 1e9:F2} GB ({end.Peak / (double)weights:F2} × the graphs)"));
+        File.WriteAllText(Path.Combine(output, "result.json"), JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
+    }
+
+    private static Dictionary<string, object?> Describe(Reconstruction reconstruction, double seconds)
+    {
+        var request = reconstruction.Request;
+        var stages = reconstruction.Timings.ToDictionary(p => p.Key, p => p.Value.TotalSeconds);
+        var pixels = reconstruction.Image.Pixels;
+        double mean = 0;
+        foreach (var p in pixels)
+        {
+            mean += p;
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{reconstruction.Pipeline}: {seconds:F1} s, steps {request.Steps} strength {request.Strength} guidance {request.Guidance}; ")
+            + string.Join(", ", stages.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key} {s.Value:F2} s"))));
+        return new Dictionary<string, object?>
+        {
+            ["seconds"] = seconds,
+            ["steps"] = request.Steps,
+            ["strength"] = request.Strength,
+            ["guidance"] = request.Guidance,
+            ["samples"] = request.Samples,
+            ["stages"] = stages,
+            ["image"] = new[] { reconstruction.Image.Width, reconstruction.Image.Height },
+            ["mean_pixel"] = mean / pixels.Length,
+            ["caption"] = reconstruction.Captions.FirstOrDefault(),
+            ["peak_rss"] = Memory().Peak,
+        };
+    }
+
+    private static VoxelMatrix RandomVoxels(int trials, int count)
+    {
+        var random = new Random(23);
+        var values = new float[trials * count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        return new VoxelMatrix(values, trials, count);
+    }
+
+    /// <summary>VmRSS, VmHWM (the process's peak resident set) and RssFile (memory-mapped file pages) from /proc/self/status, in bytes.</summary>
+    private static (long Rss, long Peak, long File) Memory()
+    {
+        long rss = 0, peak = 0, file = 0;
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                rss = Kilobytes(line);
+            }
+            else if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                peak = Kilobytes(line);
+            }
+            else if (line.StartsWith("RssFile:", StringComparison.Ordinal))
+            {
+                file = Kilobytes(line);
+            }
+        }
+
+        return (rss, peak, file);
+    }
+
+    private static long Kilobytes(string line) =>
+        long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+}
