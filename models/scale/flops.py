@@ -1,6 +1,7 @@
 """Multiply-adds of one evaluation of each full-size network at its real input size, counted from the modules' own
-shapes with forward hooks (convolutions, linear layers, attention products) on PyTorch's 'meta' device (shapes only:
-no weights drawn, nothing computed), for the GPU estimates in docs/real-models.md.
+shapes with forward hooks (convolutions, linear layers, attention products), the forward pass on PyTorch's 'meta'
+device (shapes only, nothing computed), for the GPU estimates in docs/real-models.md. The modules are built (and
+randomly initialised) on the CPU first, then moved: a few GB and minutes of CPU for the UNet and voxel2clip.
 
     /usr/bin/python3 -m models.scale.flops
 """

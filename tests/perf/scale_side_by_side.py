@@ -48,6 +48,10 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--torch-blas", type=Path, default=None)
+    p.add_argument("--blas-threads", type=int, default=1,
+                   help="OPENBLAS_NUM_THREADS for the PyTorch half with --torch-blas: torch 1.13 runs Linear layers and "
+                        "batched matmuls (the UNet's attention) through the BLAS, so 1 leaves them on one core while "
+                        "convolutions use --threads; give --threads to let PyTorch's matrix products use every core too")
     p.add_argument("--out", type=Path, default=REPO / "artifacts/perf/scale")
     p.add_argument("--side", choices=["both", "torch"], default="both", help=argparse.SUPPRESS)
     p.add_argument("--pipeline", choices=list(COMPONENTS), help=argparse.SUPPRESS)
@@ -160,7 +164,7 @@ def run_fmri(args, pipeline: str, out: Path) -> dict:
 def run_torch(args, pipeline: str, out: Path) -> dict:
     env = dict(os.environ)
     if args.torch_blas is not None:
-        env.update(LD_LIBRARY_PATH=f"{args.torch_blas}:{env.get('LD_LIBRARY_PATH', '')}", OPENBLAS_NUM_THREADS="1",
+        env.update(LD_LIBRARY_PATH=f"{args.torch_blas}:{env.get('LD_LIBRARY_PATH', '')}", OPENBLAS_NUM_THREADS=str(args.blas_threads),
                    SCALE_TORCH_BLAS=str(args.torch_blas))
     result = out / "torch.json"
     subprocess.run([sys.executable, __file__, "--side", "torch", "--pipeline", pipeline, "--scale", str(args.scale),
@@ -196,7 +200,8 @@ def main(argv=None) -> None:
             results.append(pair)
             print(f"round {r} {pipeline}: FmriToImage ÷ PyTorch per UNet evaluation {pair['ratio']:.3f}", flush=True)
     summary = {"load_average_before": load, "load_average_after": os.getloadavg(), "steps": args.steps,
-               "threads": args.threads, "torch_blas": str(args.torch_blas) if args.torch_blas else "as installed", "pairs": results}
+               "threads": args.threads, "blas_threads": args.blas_threads,
+               "torch_blas": str(args.torch_blas) if args.torch_blas else "as installed", "pairs": results}
     for pipeline in args.pipelines:
         ratios = [p["ratio"] for p in results if p["pipeline"] == pipeline]
         summary[f"{pipeline}_ratio_median"] = statistics.median(ratios)
