@@ -48,6 +48,9 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--torch-blas", type=Path, default=None)
+    p.add_argument("--fmri-options", nargs=argparse.REMAINDER, default=[],
+                   help="passed on to the FmriToImage harness after its own options, e.g. --arena 0 "
+                        "--config session.disable_prepacking=1 (the memory-saving session options); give it last")
     p.add_argument("--blas-threads", type=int, default=1,
                    help="OPENBLAS_NUM_THREADS for the PyTorch half with --torch-blas: torch 1.13 runs Linear layers and "
                         "batched matmuls (the UNet's attention) through the BLAS, so 1 leaves them on one core while "
@@ -150,7 +153,8 @@ def torch_side(args) -> None:
 def run_fmri(args, pipeline: str, out: Path) -> dict:
     strength = args.strength if pipeline == "caption" else args.unclip_strength
     command = ["dotnet", str(HARNESS), "scale", "--bundle", str(args.scale / pipeline), "--pipeline", pipeline,
-               "--steps", str(args.steps), "--strength", str(strength), "--threads", str(args.threads), "--out", str(out)]
+               "--steps", str(args.steps), "--strength", str(strength), "--threads", str(args.threads), "--out", str(out),
+               *args.fmri_options]
     subprocess.run(command, check=True, cwd=REPO)
     raw = json.loads((out / "result.json").read_text())
     trial = raw["trials"][0]
