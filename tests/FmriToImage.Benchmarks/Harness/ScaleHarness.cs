@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using FmriToImage.Data;
 using FmriToImage.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace FmriToImage.Benchmarks.Harness;
 
@@ -33,6 +34,7 @@ internal static class ScaleHarness
         var loadOnly = args.Integer("load-only", 0) == 1;
         var arena = args.Integer("arena", 1) == 1;
         var config = args.Text("config", "");
+        var envArena = args.Integer("env-arena", 0) == 1;
         var output = args.Text("out", "artifacts/perf/scale");
         args.RejectUnknown();
         Directory.CreateDirectory(output);
@@ -46,6 +48,16 @@ internal static class ScaleHarness
         var entries = config.Split(',', StringSplitOptions.RemoveEmptyEntries)
             .Select(e => e.Split('=', 2))
             .ToDictionary(p => p[0], p => p.Length == 2 ? p[1] : throw new ArgumentException($"--config entries are key=value, not '{p[0]}'."), StringComparer.Ordinal);
+        if (envArena)
+        {
+            // One CPU arena for every session of the process, growing by what is requested (ONNX Runtime's
+            // kSameAsRequested = 1) instead of each session's arena doubling: the sessions opt in with use_env_allocators.
+            using var cpu = new OrtMemoryInfo(OrtMemoryInfo.allocatorCPU, OrtAllocatorType.ArenaAllocator, 0, OrtMemType.Default);
+            using var arenaConfig = new OrtArenaCfg(0, 1, -1, -1);
+            OnnxEnvironment.Ensure().CreateAndRegisterAllocator(cpu, arenaConfig);
+            entries["session.use_env_allocators"] = "1";
+        }
+
         var settings = new SessionSettings { IntraOpThreads = threads, EnableCpuMemoryArena = arena, ConfigEntries = entries };
         var weights = Directory.EnumerateFiles(bundlePath, "*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".onnx", StringComparison.Ordinal) || f.EndsWith(".onnx.data", StringComparison.Ordinal))
@@ -62,6 +74,7 @@ internal static class ScaleHarness
             ["onnxruntime"] = OnnxEnvironment.Version,
             ["threads"] = threads,
             ["arena"] = arena,
+            ["env_arena_same_as_requested"] = envArena,
             ["config"] = entries,
             ["graph_bytes"] = weights,
             ["load_seconds"] = loadSeconds,
