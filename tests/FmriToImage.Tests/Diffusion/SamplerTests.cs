@@ -288,13 +288,15 @@ public sealed class SamplerTests
         Assert.True(steps.Zip(steps.Skip(1)).All(p => p.First.Elapsed <= p.Second.Elapsed));
     }
 
-    /// <summary>After the first step, a step allocates nothing (CFG, η noise and per-sample scheduler steps included).</summary>
+    /// <summary>
+    /// After the first step, a step allocates nothing (CFG, η noise and per-sample scheduler steps included). The loop
+    /// runs up to three times and one allocation-free run suffices: a one-off runtime event on the thread (tiered JIT,
+    /// seen once in CI as 4,056 bytes in one run) is not a per-step allocation, which every run would show.
+    /// </summary>
     [Fact]
     public void Steady_state_steps_allocate_nothing()
     {
         const int steps = 12;
-        var allocated = new long[steps];
-        var progress = new InlineProgress<DiffusionStep>(s => allocated[s.Index] = GC.GetAllocatedBytesForCurrentThread());
         var sampler = new Sampler(new DdimScheduler(SdConfig with { Thresholding = true }), new DelegateDenoiser(static (x, _, _, _, d, _) =>
         {
             for (int i = 0; i < d.Length; i++)
@@ -302,19 +304,31 @@ public sealed class SamplerTests
                 d[i] = 0.1f * x[i];
             }
         }));
-        sampler.Sample(new DiffusionRequest
+        long SteadyStateBytes()
         {
-            BatchSize = 2,
-            LatentLength = 4 * 16 * 16,
-            NumInferenceSteps = steps,
-            GuidanceScale = 7.5,
-            Eta = 0.5f,
-            Conditioning = new float[2 * 8],
-            UnconditionalConditioning = new float[2 * 8],
-            Noise = new GaussianNoiseSource(9),
-        }, progress);
+            var allocated = new long[steps];
+            var progress = new InlineProgress<DiffusionStep>(s => allocated[s.Index] = GC.GetAllocatedBytesForCurrentThread());
+            sampler.Sample(new DiffusionRequest
+            {
+                BatchSize = 2,
+                LatentLength = 4 * 16 * 16,
+                NumInferenceSteps = steps,
+                GuidanceScale = 7.5,
+                Eta = 0.5f,
+                Conditioning = new float[2 * 8],
+                UnconditionalConditioning = new float[2 * 8],
+                Noise = new GaussianNoiseSource(9),
+            }, progress);
+            return allocated[^1] - allocated[1];
+        }
 
-        Assert.Equal(0, allocated[^1] - allocated[1]);
+        var runs = new List<long>();
+        for (int run = 0; run < 3 && (runs.Count == 0 || runs[^1] != 0); run++)
+        {
+            runs.Add(SteadyStateBytes());
+        }
+
+        Assert.True(runs[^1] == 0, $"bytes allocated between step 1 and step {steps - 1}, per run: {string.Join(", ", runs)}");
     }
 
     [Fact]
