@@ -40,7 +40,7 @@ public class DenoisingLoopBenchmarks
         _sampler = new Sampler(new DdimScheduler(config), _unet);
         var sequence = ModelLoader.TextEncoder(_bundle).SequenceLength;
         var context = candidates * sequence * _unet.TokenWidth;
-        _samplerWithoutNetwork = new Sampler(new DdimScheduler(config), new CopyOnlyDenoiser(2 * candidates * _unet.LatentLength, 2 * context));
+        _samplerWithoutNetwork = new Sampler(new DdimScheduler(config), new CopyingDenoiser(2 * candidates * _unet.LatentLength, 2 * context));
         _request = new DiffusionRequest
         {
             BatchSize = candidates,
@@ -106,21 +106,4 @@ public class DenoisingLoopBenchmarks
 
     [Benchmark(Description = "denoising loop, no network (the loop's own work)")]
     public void DenoisingLoopWithoutNetwork() => _samplerWithoutNetwork.Sample(_request, _latents);
-
-    /// <summary>What the UNet wrapper does around a run — latents and conditioning into pinned buffers, the prediction out — without the run.</summary>
-    private sealed class CopyOnlyDenoiser(int latentFloats, int contextFloats) : IDenoiser
-    {
-        private readonly float[] _sample = GC.AllocateArray<float>(latentFloats, pinned: true);
-        private readonly float[] _context = GC.AllocateArray<float>(contextFloats, pinned: true);
-        private readonly float[] _output = GC.AllocateArray<float>(latentFloats, pinned: true);
-        private readonly float[] _timestep = GC.AllocateArray<float>(1, pinned: true);
-
-        public void Denoise(ReadOnlySpan<float> latents, int batchSize, double timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
-        {
-            latents.CopyTo(_sample);
-            conditioning.CopyTo(_context);
-            _timestep[0] = (float)timestep;
-            _output.AsSpan(0, destination.Length).CopyTo(destination);
-        }
-    }
 }

@@ -41,8 +41,7 @@ public class EulerLoopBenchmarks
         _unet.Conditions = new AddedConditions(Batch)
             .Set(UNetAddedInputs.TextEmbeds, Enumerable.Range(0, Batch * pooled).Select(i => MathF.Sin(i * 0.1f)).ToArray(), new float[Batch * pooled])
             .Set(UNetAddedInputs.TimeIds, Enumerable.Repeat(64f, Batch * ids).ToArray(), Enumerable.Repeat(64f, Batch * ids).ToArray());
-        const int Sequence = 20;
-        var context = Batch * Sequence * _unet.TokenWidth;
+        var context = Batch * ModelLoader.TextEncoder(_bundle).SequenceLength * _unet.TokenWidth;
         _sampler = new Sampler(CreateScheduler(), _unet);
         _samplerWithoutNetwork = new Sampler(CreateScheduler(), new CopyingDenoiser(2 * Batch * _unet.LatentLength, 2 * context, 2 * Batch * (pooled + ids)));
         _request = new DiffusionRequest
@@ -82,24 +81,4 @@ public class EulerLoopBenchmarks
             """),
         _ => DiffusionSchedulers.FromJson(File.ReadAllText(Path.Combine(RepositoryFiles.Root(), "models", "demo", "scheduler", "scheduler_config.json"))),
     };
-
-    /// <summary>The UNet wrapper's copies around a run (latents, context, added conditions in; the prediction out), without the run.</summary>
-    private sealed class CopyingDenoiser(int latentFloats, int contextFloats, int addedFloats) : IDenoiser
-    {
-        private readonly float[] _sample = GC.AllocateArray<float>(latentFloats, pinned: true);
-        private readonly float[] _context = GC.AllocateArray<float>(contextFloats, pinned: true);
-        private readonly float[] _added = GC.AllocateArray<float>(addedFloats, pinned: true);
-        private readonly float[] _addedSource = new float[addedFloats];
-        private readonly float[] _output = GC.AllocateArray<float>(latentFloats, pinned: true);
-        private readonly float[] _timestep = GC.AllocateArray<float>(1, pinned: true);
-
-        public void Denoise(ReadOnlySpan<float> latents, int batchSize, double timestep, ReadOnlySpan<float> conditioning, Span<float> destination, CancellationToken cancellationToken)
-        {
-            latents.CopyTo(_sample);
-            conditioning.CopyTo(_context);
-            _addedSource.CopyTo(_added);
-            _timestep[0] = (float)timestep;
-            _output.AsSpan(0, destination.Length).CopyTo(destination);
-        }
-    }
 }
