@@ -64,11 +64,17 @@ internal sealed record ModelBundleOptions
     internal SessionSettings SettingsFor(BundleComponentKind kind, string graphPath)
     {
         // Float16 graphs are converted at their edge: the library's wrappers work in float32 throughout.
-        // Only when the library chooses (0): a count the caller gave is what every network gets.
-        var threads = IntraOpThreads == 0 && OneThreadWhenSmall.Contains(kind) && GraphWeights.IsSmall(graphPath) ? 1 : IntraOpThreads;
-        var settings = (Settings ?? new SessionSettings { ExecutionProvider = ExecutionProvider, IntraOpThreads = threads }) with { Float16AsFloat32 = true };
+        var settings = (Settings ?? new SessionSettings { ExecutionProvider = ExecutionProvider, IntraOpThreads = ThreadsFor(kind, graphPath) }) with { Float16AsFloat32 = true };
         return ConfigureSession is { } hook ? settings with { Configure = options => hook(kind, options) } : settings;
     }
+
+    /// <summary>
+    /// The public options' thread count for one component: one for a small encoder only when the library chooses (0); a
+    /// count the caller gave goes to every network. Not consulted when <see cref="Settings"/> is given, so the graph's
+    /// folder is not listed then.
+    /// </summary>
+    private int ThreadsFor(BundleComponentKind kind, string graphPath) =>
+        IntraOpThreads == 0 && OneThreadWhenSmall.Contains(kind) && GraphWeights.IsSmall(graphPath) ? 1 : IntraOpThreads;
 
     /// <summary>
     /// What needs a file of the bundle (its path relative to the folder, '/'-separated; the manifest when there is one),
