@@ -20,6 +20,12 @@ def export(module: torch.nn.Module, args: tuple, path: Path, inputs: list[str], 
     import onnx
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A new export replaces the old files instead of writing through them: onnx appends external data to an existing
+    # '<name>.onnx.data', and a graph hard-linked into several bundles (models/scale) would be rewritten in all of them.
+    data = path.with_name(path.name + ".data")
+    for old in (path, data):
+        if old.exists():
+            old.unlink()
     module.eval()
     options = {}
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
@@ -36,7 +42,7 @@ def export(module: torch.nn.Module, args: tuple, path: Path, inputs: list[str], 
             # torch writes one file per initializer when the model is large; collect them into one file.
             model = onnx.load(str(staged), load_external_data=True)
             onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
-                            location=path.name + ".data", size_threshold=1024, convert_attribute=False)
+                            location=data.name, size_threshold=1024, convert_attribute=False)
     print(f"wrote {path} ({', '.join(inputs)} -> {', '.join(outputs)})")
 
 

@@ -35,6 +35,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "image tokens; makes the conditioning's scale irrelevant, zeros stay zeros)")
     p.add_argument("--fp16-unet", action="store_true", help="export the UNet in float16 (needs --device cuda); other graphs stay float32")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where to trace (default cpu; fp16 needs cuda)")
+    p.add_argument("--attention", default="fused", choices=["fused", "plain"],
+                   help="UNet and VAE attention as ONNX Runtime's fused MultiHeadAttention (default: the [batch, heads, n, n] "
+                        "scores are never materialised, 1 GB per self-attention at 512 px in fp32) or as MatMul/Softmax/MatMul "
+                        "(any ONNX runtime; models/export/fused_attention.py)")
     return p.parse_args(argv)
 
 
@@ -54,9 +58,10 @@ def main(argv=None) -> None:
     if "text_encoder" in args.components:
         export_text_encoder(source, out, args.device)
     if "unet" in args.components:
-        export_unet(source, out, args.unet_subfolder, args.normalize_image_tokens, torch.float16 if args.fp16_unet else torch.float32, args.device)
+        export_unet(source, out, args.unet_subfolder, args.normalize_image_tokens, torch.float16 if args.fp16_unet else torch.float32,
+                    args.device, args.attention == "fused")
     if "vae" in args.components:
-        export_vae(source, out, args.device)
+        export_vae(source, out, args.device, args.attention == "fused")
     if "scheduler" in args.components:
         from diffusers import DDIMScheduler
 
@@ -106,10 +111,14 @@ def export_text_encoder(source: dict, out: Path, device: str) -> None:
     verify(path, graph.cpu(), {"input_ids": ids.cpu()})
 
 
-def export_unet(source: dict, out: Path, subfolder: str, normalize: bool, dtype, device: str) -> None:
+def export_unet(source: dict, out: Path, subfolder: str, normalize: bool, dtype, device: str, fused: bool = True) -> None:
     from diffusers import UNet2DConditionModel
 
+    from .fused_attention import FusedAttentionProcessor
+
     unet = UNet2DConditionModel.from_pretrained(subfolder=subfolder, **source).to(device=device, dtype=dtype).eval()
+    if fused:
+        unet.set_attn_processor(FusedAttentionProcessor())
     export_unet_module(unet, out, normalize, dtype, device)
     unet.save_config(str(out / "unet"))
 
@@ -187,13 +196,16 @@ def export_unet_module(unet, out: Path, normalize: bool, dtype, device: str, tok
         verify(path, graph.cpu(), feeds, atol=2e-3)
 
 
-def export_vae(source: dict, out: Path, device: str) -> None:
+def export_vae(source: dict, out: Path, device: str, fused: bool = True) -> None:
     import torch
     from diffusers import AutoencoderKL
 
+    from .fused_attention import FusedAttentionProcessor
     from .onnx_export import export, verify
 
     vae = AutoencoderKL.from_pretrained(subfolder="vae", **source).to(device).eval()
+    if fused:
+        vae.set_attn_processor(FusedAttentionProcessor())
     factor = 2 ** (len(vae.config.block_out_channels) - 1)
 
     class Encoder(torch.nn.Module):

@@ -44,21 +44,25 @@ IMAGE_PROCESSOR = {"crop_size": {"height": 224, "width": 224}, "do_center_crop":
                    "size": {"shortest_edge": 224}}
 
 
-def build(name: str, voxels: int, tiny: bool = False) -> torch.nn.Module:
+def build(name: str, voxels: int, tiny: bool = False, fused: bool = True) -> torch.nn.Module:
     """The component `name` with its seeded random weights (the same on every call and machine with this torch);
-    tiny: the same graphs with small widths and depths (token width 768 kept), to try the whole path in a minute."""
+    tiny: the same graphs with small widths and depths (token width 768 kept), to try the whole path in a minute;
+    fused: the UNet's and the VAE's attention export as ONNX Runtime's MultiHeadAttention (the same weights and
+    arithmetic; models/export/fused_attention.py), else as MatMul → Softmax → MatMul."""
     from . import clip_text, unet, vae, voxel
     from models.export.clip_vision_tower import ClipVisionTower
 
     torch.manual_seed(SEEDS[name])
     if tiny:
-        make = {"unet": lambda: unet.UNet(channels=(32, 64, 64, 64)), "vae_encoder": lambda: vae.Encoder((32, 32, 32, 32), 1),
-                "vae_decoder": lambda: vae.Decoder((32, 32, 32, 32), 1), "text_encoder": lambda: clip_text.ClipTextEncoder(layers=1),
+        make = {"unet": lambda: unet.UNet(channels=(32, 64, 64, 64), fused_attention=fused),
+                "vae_encoder": lambda: vae.Encoder((32, 32, 32, 32), 1, fused), "vae_decoder": lambda: vae.Decoder((32, 32, 32, 32), 1, fused),
+                "text_encoder": lambda: clip_text.ClipTextEncoder(layers=1),
                 "image_encoder": lambda: ClipVisionTower(width=64, layers=1, heads=4),
                 "highlevel": lambda: voxel.VoxelToClip(voxels, hidden=64, blocks=1),
                 "lowlevel": lambda: voxel.VoxelToLatent(voxels, hidden=64, blocks=1)}
     else:
-        make = {"unet": unet.UNet, "vae_encoder": vae.Encoder, "vae_decoder": vae.Decoder, "text_encoder": clip_text.ClipTextEncoder,
+        make = {"unet": lambda: unet.UNet(fused_attention=fused), "vae_encoder": lambda: vae.Encoder(fused_attention=fused),
+                "vae_decoder": lambda: vae.Decoder(fused_attention=fused), "text_encoder": clip_text.ClipTextEncoder,
                 "image_encoder": ClipVisionTower, "highlevel": lambda: voxel.VoxelToClip(voxels), "lowlevel": lambda: voxel.VoxelToLatent(voxels)}
     return make[name]().eval()
 
@@ -176,6 +180,8 @@ def main(argv=None) -> None:
     p.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS), help="components to (re-)export")
     p.add_argument("--skip-export", action="store_true", help="only assemble the two bundles from OUT/parts")
     p.add_argument("--tiny", action="store_true", help="small widths and depths (a minute's check of the whole path, not real scale)")
+    p.add_argument("--attention", choices=["fused", "plain"], default="fused",
+                   help="UNet and VAE attention as ONNX Runtime's MultiHeadAttention (default) or as MatMul/Softmax/MatMul")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     parts = args.out / "parts"
@@ -184,9 +190,11 @@ def main(argv=None) -> None:
     prints["tiny"] = args.tiny
     for name in ([] if args.skip_export else args.only):
         started = time.time()
-        module = build(name, args.voxels, args.tiny)
+        module = build(name, args.voxels, args.tiny, args.attention == "fused")
         count = sum(p.numel() for p in module.parameters())
         prints[name] = {"seed": SEEDS[name], "parameters": count, "fingerprint": fingerprint(module)}
+        if name in ("unet", "vae_encoder", "vae_decoder"):
+            prints[name]["attention"] = args.attention
         with torch.no_grad():
             export_part(name, module, parts, args.voxels)
         prints[name]["export_seconds"] = round(time.time() - started, 1)

@@ -22,7 +22,8 @@ from .build import PARTS, REPO, build
 
 def interpreter():
     """The repository's interpreter with the operators these graphs add (Sin and Cos of the UNet's timestep embedding;
-    Gather with a negative index, from x.shape[-1]; the VAE encoder's constant Pad)."""
+    Gather with a negative index, from x.shape[-1]; the VAE encoder's constant Pad; the fused attention's
+    com.microsoft.MultiHeadAttention, computed in float64 from its definition)."""
     from models.forge.zoo import onnx_eval
 
     def gather(node, x, i):
@@ -37,7 +38,17 @@ def interpreter():
         pairs = [(int(pads[i]), int(pads[i + half])) for i in reversed(range(half))]      # last axis first, as F.pad takes it
         return F.pad(x, [v for pair in pairs for v in pair], value=0.0 if value is None else float(value))
 
-    onnx_eval.OPS.update(Sin=lambda n, a: torch.sin(a), Cos=lambda n, a: torch.cos(a), Gather=gather, Pad=pad)
+    def attention(node, q, k, v):
+        # com.microsoft.MultiHeadAttention with separate [B, S, H·d] query, key and value (no bias, mask or past)
+        heads, scale = onnx_eval._attr(node, "num_heads"), onnx_eval._attr(node, "scale", 0.0)
+        b, s, width = q.shape
+        d = width // heads
+        q, k, v = (t.reshape(b, t.shape[1], heads, d).transpose(1, 2).double() for t in (q, k, v))
+        weights = torch.softmax(q @ k.transpose(-1, -2) * (scale or d ** -0.5), dim=-1)
+        return (weights @ v).transpose(1, 2).reshape(b, s, width).float()
+
+    onnx_eval.OPS.update(Sin=lambda n, a: torch.sin(a), Cos=lambda n, a: torch.cos(a), Gather=gather, Pad=pad,
+                         MultiHeadAttention=attention)
     return onnx_eval.Graph
 
 
@@ -67,12 +78,13 @@ def main(argv=None) -> None:
     p.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS))
     args = p.parse_args(argv)
     torch.set_num_threads(1)
-    tiny = bool(json.loads((args.out / "parts" / "fingerprints.json").read_text()).get("tiny"))
+    prints = json.loads((args.out / "parts" / "fingerprints.json").read_text())
+    tiny = bool(prints.get("tiny"))
     graph_class = interpreter()
     worst = 0.0
     unchecked = []
     for name in args.only:
-        module = build(name, 15724, tiny)
+        module = build(name, 15724, tiny, prints.get(name, {}).get("attention", "plain") == "fused")
         for path, feeds in cases(name, args.out / "parts"):
             net = VisionEncoder(module, "tokens" if "tokens" in str(path) else "embeds") if name == "image_encoder" else module
             with torch.no_grad():

@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from models.export.fused_attention import multi_head_attention
+
 CHANNELS = (320, 640, 1280, 1280)
 HEADS = 8
 CONTEXT = 768
@@ -39,11 +41,13 @@ class ResnetBlock(nn.Module):
 
 
 class Attention(nn.Module):
-    """Multi-head attention with bias-free q/k/v and a biased output projection; context None: self-attention."""
+    """Multi-head attention with bias-free q/k/v and a biased output projection; context None: self-attention.
+    fused: the attention exports as ONNX Runtime's MultiHeadAttention (models/export/fused_attention.py; the same
+    arithmetic in PyTorch), else as MatMul → Softmax → MatMul with the [B, heads, n, n] scores materialised."""
 
-    def __init__(self, width: int, heads: int, context: int | None = None):
+    def __init__(self, width: int, heads: int, context: int | None = None, fused: bool = True):
         super().__init__()
-        self.heads = heads
+        self.heads, self.fused = heads, fused
         self.to_q = nn.Linear(width, width, bias=False)
         self.to_k = nn.Linear(context or width, width, bias=False)
         self.to_v = nn.Linear(context or width, width, bias=False)
@@ -51,6 +55,8 @@ class Attention(nn.Module):
 
     def forward(self, x, context=None):
         context = x if context is None else context
+        if self.fused:
+            return self.to_out(multi_head_attention(self.to_q(x), self.to_k(context), self.to_v(context), self.heads))
         b, n, c = x.shape
         d = c // self.heads
         q = self.to_q(x).reshape(b, -1, self.heads, d).transpose(1, 2)
@@ -63,10 +69,10 @@ class Attention(nn.Module):
 class TransformerBlock(nn.Module):
     """diffusers' BasicTransformerBlock: self-attention, cross-attention, GEGLU feed-forward (4× width), pre-LayerNorm."""
 
-    def __init__(self, width: int, heads: int, context: int):
+    def __init__(self, width: int, heads: int, context: int, fused: bool = True):
         super().__init__()
-        self.norm1, self.attn1 = nn.LayerNorm(width), Attention(width, heads)
-        self.norm2, self.attn2 = nn.LayerNorm(width), Attention(width, heads, context)
+        self.norm1, self.attn1 = nn.LayerNorm(width), Attention(width, heads, fused=fused)
+        self.norm2, self.attn2 = nn.LayerNorm(width), Attention(width, heads, context, fused)
         self.norm3 = nn.LayerNorm(width)
         self.ff_in = nn.Linear(width, 8 * width)          # GEGLU: value ‖ gate
         self.ff_out = nn.Linear(4 * width, width)
@@ -82,11 +88,11 @@ class SpatialTransformer(nn.Module):
     """diffusers' Transformer2DModel of SD 1.x: GroupNorm, 1×1 conv in, one transformer block over the pixels as
     tokens, 1×1 conv out, residual."""
 
-    def __init__(self, width: int, heads: int = HEADS, context: int = CONTEXT):
+    def __init__(self, width: int, heads: int = HEADS, context: int = CONTEXT, fused: bool = True):
         super().__init__()
         self.norm = nn.GroupNorm(GROUPS, width, eps=1e-6)
         self.proj_in = nn.Conv2d(width, width, 1)
-        self.block = TransformerBlock(width, heads, context)
+        self.block = TransformerBlock(width, heads, context, fused)
         self.proj_out = nn.Conv2d(width, width, 1)
 
     def forward(self, x, context):
@@ -117,7 +123,7 @@ class Upsample(nn.Module):
 class UNet(nn.Module):
     """SD 1.x's UNet: sample [B, 4, h, w], rank-0 float timestep, encoder_hidden_states [B, T, 768] → ε [B, 4, h, w]."""
 
-    def __init__(self, channels=CHANNELS, layers: int = 2, context: int = CONTEXT, sample_size: int = 64):
+    def __init__(self, channels=CHANNELS, layers: int = 2, context: int = CONTEXT, sample_size: int = 64, fused_attention: bool = True):
         super().__init__()
         self.config = SimpleNamespace(_class_name="UNet2DConditionModel", in_channels=4, out_channels=4,
                                       sample_size=sample_size, cross_attention_dim=context,
@@ -134,18 +140,20 @@ class UNet(nn.Module):
         for i, cout in enumerate(channels):
             for _ in range(layers):
                 self.down_res.append(ResnetBlock(cin, cout, time))
-                self.down_att.append(SpatialTransformer(cout, context=context) if i < last else nn.Identity())
+                self.down_att.append(SpatialTransformer(cout, context=context, fused=fused_attention) if i < last else nn.Identity())
                 skips.append(cout)
                 cin = cout
             if i < last:
                 self.down_sample.append(Downsample(cout))
                 skips.append(cout)
-        self.mid_1, self.mid_att, self.mid_2 = ResnetBlock(cin, cin, time), SpatialTransformer(cin, context=context), ResnetBlock(cin, cin, time)
+        self.mid_1 = ResnetBlock(cin, cin, time)                  # built in this order: the seeded draw follows it
+        self.mid_att = SpatialTransformer(cin, context=context, fused=fused_attention)
+        self.mid_2 = ResnetBlock(cin, cin, time)
         self.up_res, self.up_att, self.up_sample = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
         for i, cout in enumerate(reversed(channels)):
             for _ in range(layers + 1):
                 self.up_res.append(ResnetBlock(cin + skips.pop(), cout, time))
-                self.up_att.append(SpatialTransformer(cout, context=context) if i > 0 else nn.Identity())
+                self.up_att.append(SpatialTransformer(cout, context=context, fused=fused_attention) if i > 0 else nn.Identity())
                 cin = cout
             if i < last:
                 self.up_sample.append(Upsample(cout))

@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from models.export.fused_attention import multi_head_attention
+
 from .unet import GROUPS, ResnetBlock
 
 CHANNELS = (128, 256, 512, 512)
@@ -15,10 +17,11 @@ EPS = 1e-6
 
 
 class MidAttention(nn.Module):
-    """One-head self-attention over the pixels, GroupNorm first, residual."""
+    """One-head self-attention over the pixels, GroupNorm first, residual; fused as in unet.Attention."""
 
-    def __init__(self, width: int):
+    def __init__(self, width: int, fused: bool = True):
         super().__init__()
+        self.fused = fused
         self.group_norm = nn.GroupNorm(GROUPS, width, eps=EPS)
         self.to_q, self.to_k, self.to_v, self.to_out = (nn.Linear(width, width) for _ in range(4))
 
@@ -26,14 +29,16 @@ class MidAttention(nn.Module):
         b, c, h, w = x.shape
         y = self.group_norm(x).flatten(2).transpose(1, 2)
         q, k, v = self.to_q(y), self.to_k(y), self.to_v(y)
+        if self.fused:
+            return x + self.to_out(multi_head_attention(q, k, v, 1)).transpose(1, 2).reshape(b, c, h, w)
         weights = torch.softmax(q @ k.transpose(-1, -2) * (c ** -0.5), dim=-1)
         return x + self.to_out(weights @ v).transpose(1, 2).reshape(b, c, h, w)
 
 
 class Mid(nn.Module):
-    def __init__(self, width: int):
+    def __init__(self, width: int, fused: bool = True):
         super().__init__()
-        self.res_1, self.attn, self.res_2 = ResnetBlock(width, width, None, EPS), MidAttention(width), ResnetBlock(width, width, None, EPS)
+        self.res_1, self.attn, self.res_2 = ResnetBlock(width, width, None, EPS), MidAttention(width, fused), ResnetBlock(width, width, None, EPS)
 
     def forward(self, x):
         return self.res_2(self.attn(self.res_1(x)))
@@ -42,7 +47,7 @@ class Mid(nn.Module):
 class Encoder(nn.Module):
     """pixels [B, 3, H, W] in [−1, 1] → latent_parameters [B, 8, H/8, W/8] (mean ‖ logvar)."""
 
-    def __init__(self, channels=CHANNELS, layers: int = 2):
+    def __init__(self, channels=CHANNELS, layers: int = 2, fused_attention: bool = True):
         super().__init__()
         self.conv_in = nn.Conv2d(3, channels[0], 3, padding=1)
         blocks, cin = [], channels[0]
@@ -53,7 +58,7 @@ class Encoder(nn.Module):
             if i < len(channels) - 1:
                 blocks.append(nn.Conv2d(cout, cout, 3, stride=2))          # diffusers pads (0, 1, 0, 1) first
         self.blocks = nn.ModuleList(blocks)
-        self.mid = Mid(cin)
+        self.mid = Mid(cin, fused_attention)
         self.norm_out = nn.GroupNorm(GROUPS, cin, eps=EPS)
         self.conv_out = nn.Conv2d(cin, 8, 3, padding=1)
         self.quant_conv = nn.Conv2d(8, 8, 1)
@@ -68,12 +73,12 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """latent_sample [B, 4, h, w] (the latent divided by scaling_factor) → pixels [B, 3, 8h, 8w] in about [−1, 1]."""
 
-    def __init__(self, channels=CHANNELS, layers: int = 2):
+    def __init__(self, channels=CHANNELS, layers: int = 2, fused_attention: bool = True):
         super().__init__()
         top = channels[-1]
         self.post_quant_conv = nn.Conv2d(4, 4, 1)
         self.conv_in = nn.Conv2d(4, top, 3, padding=1)
-        self.mid = Mid(top)
+        self.mid = Mid(top, fused_attention)
         blocks, cin = [], top
         for i, cout in enumerate(reversed(channels)):
             for _ in range(layers + 1):

@@ -85,7 +85,7 @@ def torch_side(args) -> None:
     started = time.perf_counter()
     nets = {}
     for name in COMPONENTS[args.pipeline]:
-        nets[name] = build(name, 15724, bool(prints.get("tiny")))
+        nets[name] = build(name, 15724, bool(prints.get("tiny")), fused=False)     # eager: the plain MatMul → Softmax → MatMul
         if not np.allclose(fingerprint(nets[name]), prints[name]["fingerprint"], rtol=1e-9):
             raise SystemExit(f"{name}: rebuilt weights differ from the exported ones (fingerprints.json); rebuild the bundles")
     build_seconds = time.perf_counter() - started
