@@ -11,6 +11,7 @@ internal static class Harnesses
         ["hdf5-rows"] = FmriToImage.Benchmarks.Data.ContiguousRowsHarness.Run,
         ["ridge"] = FmriToImage.Benchmarks.Adaptation.RidgeFitHarness.Run,
         ["scale"] = ScaleHarness.Run,
+        ["vae-runs"] = VaeRunsHarness.Run,
     };
 
     /// <summary>The harness called <paramref name="name"/>, or null when it is none (then BenchmarkDotNet runs).</summary>

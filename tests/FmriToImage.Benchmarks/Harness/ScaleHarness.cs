@@ -66,7 +66,7 @@ internal static class ScaleHarness
         var loading = Stopwatch.StartNew();
         using var decoder = BrainDecoder.Load(bundlePath, new BrainDecoderOptions { SessionSettings = settings, VerifyChecksums = false, TrialBatchSize = batch });
         var loadSeconds = loading.Elapsed.TotalSeconds;
-        var afterLoad = Memory();
+        var afterLoad = ProcessMemory.Read();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"load {loadSeconds:F1} s; graphs {weights / 1e9:F2} GB; resident {afterLoad.Rss / 1e9:F2} GB (file-backed {afterLoad.File / 1e9:F2} GB), peak {afterLoad.Peak / 1e9:F2} GB ({afterLoad.Peak / (double)weights:F2} × the graphs)"));
         var result = new Dictionary<string, object?>
         {
@@ -117,7 +117,7 @@ internal static class ScaleHarness
             result["trials"] = runs;
         }
 
-        var end = Memory();
+        var end = ProcessMemory.Read();
         result["rss_end"] = end.Rss;
         result["peak_end"] = end.Peak;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak resident {end.Peak / 1e9:F2} GB ({end.Peak / (double)weights:F2} × the graphs)"));
@@ -149,7 +149,7 @@ internal static class ScaleHarness
             ["image"] = new[] { reconstruction.Image.Width, reconstruction.Image.Height },
             ["mean_pixel"] = mean / pixels.Length,
             ["caption"] = reconstruction.Captions.FirstOrDefault(),
-            ["peak_rss"] = Memory().Peak,
+            ["peak_rss"] = ProcessMemory.Read().Peak,
         };
     }
 
@@ -164,30 +164,4 @@ internal static class ScaleHarness
 
         return new VoxelMatrix(values, trials, count);
     }
-
-    /// <summary>VmRSS, VmHWM (the process's peak resident set) and RssFile (memory-mapped file pages) from /proc/self/status, in bytes.</summary>
-    private static (long Rss, long Peak, long File) Memory()
-    {
-        long rss = 0, peak = 0, file = 0;
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-            {
-                rss = Kilobytes(line);
-            }
-            else if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-            {
-                peak = Kilobytes(line);
-            }
-            else if (line.StartsWith("RssFile:", StringComparison.Ordinal))
-            {
-                file = Kilobytes(line);
-            }
-        }
-
-        return (rss, peak, file);
-    }
-
-    private static long Kilobytes(string line) =>
-        long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
 }

@@ -57,6 +57,30 @@ public sealed class VaeTests(TinyBundle tiny) : IClassFixture<TinyBundle>
     }
 
     [Fact]
+    public void A_batch_decodes_in_runs_of_at_most_the_pixels_per_run_and_gives_the_images_one_run_gives()
+    {
+        var whole = ModelLoader.VaeDecoder(tiny.Bundle);
+        var session = tiny.Bundle.VaeDecoder!.Session;
+        var inPairs = new FmriToImage.Models.VaeDecoder(session, whole.ScalingFactor, 4, 8, pixelsPerRun: (2 * 32 * 32) + 5);
+        Assert.Equal(2, inPairs.ImagesPerRun(4, 4));
+        Assert.Equal(1, new FmriToImage.Models.VaeDecoder(session, whole.ScalingFactor, 4, 8, pixelsPerRun: 7).ImagesPerRun(4, 4));
+        Assert.Equal(512 / 32 * 512 / 32, whole.ImagesPerRun(4, 4));      // the default: 512² pixels = 256 images of 32²
+        Assert.Equal(1, whole.ImagesPerRun(64, 64));                      // one 512² image per run
+
+        var latents = Enumerable.Range(0, 5 * 64).Select(i => MathF.Sin(i * 0.37f)).ToArray();
+        var oneRun = whole.DecodeImages(latents, 5, 4, 4, FmriToImage.Imaging.ImageNormalization.SignedUnit);
+        var runs = inPairs.DecodeImages(latents, 5, 4, 4, FmriToImage.Imaging.ImageNormalization.SignedUnit);   // 2 + 2 + 1
+        Assert.Equal(5, runs.Length);
+        for (var i = 0; i < 5; i++)
+        {
+            // Within one grey level: a kernel may sum in another order for a buffer at another alignment.
+            Assert.Equal(oneRun[i].Pixels.ToArray(), runs[i].Pixels.ToArray(), (a, b) => Math.Abs(a - b) <= 1);
+        }
+
+        Assert.Throws<ArgumentException>(() => inPairs.DecodeImages(new float[63], 1, 4, 4, FmriToImage.Imaging.ImageNormalization.SignedUnit));
+    }
+
+    [Fact]
     public void Wrong_lengths_are_refused()
     {
         Assert.Throws<ArgumentException>(() => ModelLoader.VaeDecoder(tiny.Bundle).Decode(new float[63], 1, 4, 4));
