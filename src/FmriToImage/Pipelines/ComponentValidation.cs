@@ -286,7 +286,6 @@ internal static class ComponentValidation
     public static long? FixedWidth(GraphSession? session, string output) =>
         session?.Outputs.FirstOrDefault(o => o.Name == output) is { Rank: 2 } node && node.Dimensions[1] > 0 ? node.Dimensions[1] : null;
 
-    /// <summary>The message with the file named first, once.</summary>
     /// <summary>
     /// The bundle's one-shot generator (<c>generator/model.onnx</c>), its contract checked (<see cref="ImageGenerator.CheckContract"/>:
     /// inputs <c>clip_embedding</c> [batch, E] and <c>z</c> [batch, Z], output <c>image</c> [batch, 3, H, W]) and its
