@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using FmriToImage.Adaptation;
-using FmriToImage.Bundle;
 using FmriToImage.Data;
 using FmriToImage.Data.Hdf5;
 using FmriToImage.Data.Npy;
@@ -88,25 +87,10 @@ internal static class AdaptCommand
             Console.WriteLine($"{subject} adapted: λ = {fit.Lambda:G4}, cross-validated r = {score:F3} ({folds} folds), {clock.Elapsed.TotalSeconds:F1} s; written to '{Path.GetFullPath(output)}'.");
             return ExitCodes.Success;
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (ExitCodes.Of(e, refusedArgument: ExitCodes.DataDoesNotFitBundle, unreadableInput: ExitCodes.DataDoesNotFitBundle) is { } code)
         {
-            Console.Error.WriteLine("Cancelled; the bundle is unchanged.");
-            return ExitCodes.Cancelled;
-        }
-        catch (UsageException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return ExitCodes.Usage;
-        }
-        catch (Exception e) when (e is MalformedFileException or BundleIntegrityException or BundleComponentMissingException or BundleContractException or NonFiniteValueException)
-        {
-            Console.Error.WriteLine(e.Message);
-            return ExitCodes.Invalid;
-        }
-        catch (Exception e) when (e is ArgumentException or DataShapeException or FileNotFoundException or FormatException)
-        {
-            Console.Error.WriteLine(e.Message);
-            return ExitCodes.DataDoesNotFitBundle;
+            Console.Error.WriteLine(e is OperationCanceledException ? "Cancelled; the bundle is unchanged." : e.Message);
+            return code;
         }
     }
 

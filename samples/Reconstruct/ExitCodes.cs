@@ -1,3 +1,7 @@
+using FmriToImage.Data;
+using FmriToImage.Data.Atlas;
+using FmriToImage.Onnx;
+
 namespace FmriToImage.Samples.Reconstruct;
 
 /// <summary>The process exit codes of fmri2img-reconstruct (README.md and --help list them).</summary>
@@ -43,6 +47,27 @@ internal static class ExitCodes
 
     /// <summary>Cancelled (Ctrl+C); finished trials stay in --out for --resume.</summary>
     public const int Cancelled = 130;
+
+    /// <summary>
+    /// The exit code of a failure that escaped a command, or null for one no code covers (a bug: it propagates, exit 1):
+    /// the one mapping of exceptions to the codes above. The commands differ only where one exception type means
+    /// something else to them, and say so: <paramref name="refusedArgument"/> is the code of the library refusing an
+    /// argument (an <see cref="ArgumentException"/> other than <see cref="ArgumentNullException"/>; null where that is a
+    /// bug), <paramref name="unreadableInput"/> the code of an input file missing or unparsable
+    /// (<see cref="FileNotFoundException"/>, <see cref="FormatException"/>).
+    /// </summary>
+    public static int? Of(Exception exception, int? refusedArgument, int unreadableInput) => exception switch
+    {
+        OperationCanceledException => Cancelled,
+        UsageException or UnknownRoiException => Usage,
+        ArgumentNullException => null,
+        ArgumentException => refusedArgument,
+        ExecutionProviderUnavailableException or OnnxRuntimeLoadException => ExecutionProviderUnavailable,
+        VoxelCountMismatchException or DataShapeException => DataDoesNotFitBundle,
+        FileNotFoundException or FormatException => unreadableInput,
+        FmriToImageException or InvalidDataException => Invalid,
+        _ => null,
+    };
 
     /// <summary>The exit codes as --help prints them.</summary>
     public static string Description =>

@@ -207,50 +207,23 @@ root.SetAction(async (parse, cancellationToken) =>
     {
         return await RunAsync(parse, bundle, data, output, shardIndex, shardCount, cancellationToken);
     }
-    catch (OperationCanceledException)
+    catch (Exception e) when (ExitCodes.Of(e, refusedArgument: trialsRan ? null : ExitCodes.Usage, unreadableInput: ExitCodes.Invalid) is { } code)
     {
-        Console.Error.WriteLine("Cancelled; finished trials are in the output folder (use --resume).");
-        return ExitCodes.Cancelled;
-    }
-    catch (UsageException e)
-    {
-        Console.Error.WriteLine(e.Message);
-        return ExitCodes.Usage;
-    }
-    catch (ArgumentException e) when (!trialsRan && e is not ArgumentNullException)
-    {
-        Console.Error.WriteLine($"A setting is out of range: {OptionValues.RequestMessage(e)}");
-        return ExitCodes.Usage;
-    }
-    catch (UnknownRoiException e)
-    {
-        Console.Error.WriteLine($"--roi-set: {e.Message}");
-        return ExitCodes.Usage;
-    }
-    catch (Exception e) when (e is ExecutionProviderUnavailableException or OnnxRuntimeLoadException)
-    {
-        Console.Error.WriteLine(e.Message);
-        return ExitCodes.ExecutionProviderUnavailable;
-    }
-    catch (Exception e) when (e is VoxelCountMismatchException or DataShapeException)
-    {
-        Console.Error.WriteLine(e.Message);
-        return ExitCodes.DataDoesNotFitBundle;
-    }
-    catch (NonFiniteValueException e)
-    {
-        // The library's message names its own API (NonFiniteHandling); the user's lever is --nonfinite.
-        Console.Error.WriteLine(File.Exists(data)
-            ? $"--data '{data}': row {e.Trial}, voxel {e.Voxel} is NaN or infinite. Pass --nonfinite zero to replace such voxels by 0, "
-                + "or --nonfinite skip-trial to leave out every row that holds one (MindEye2's renorm files hold NaN rows for trials never recorded)."
-            : $"--data '{data}': trial {e.Trial} of those being reconstructed, voxel {e.Voxel}, is NaN or infinite; a data folder's trials must be finite "
-                + "(--nonfinite zero|skip-trial applies to a single trial file).");
-        return ExitCodes.Invalid;
-    }
-    catch (Exception e) when (e is FmriToImageException or FileNotFoundException or InvalidDataException or FormatException)
-    {
-        Console.Error.WriteLine(e.Message);
-        return ExitCodes.Invalid;
+        Console.Error.WriteLine(e switch
+        {
+            OperationCanceledException => "Cancelled; finished trials are in the output folder (use --resume).",
+            ArgumentException argument => $"A setting is out of range: {OptionValues.RequestMessage(argument)}",
+            UnknownRoiException => $"--roi-set: {e.Message}",
+
+            // The library's message names its own API (NonFiniteHandling); the user's lever is --nonfinite.
+            NonFiniteValueException nonFinite => File.Exists(data)
+                ? $"--data '{data}': row {nonFinite.Trial}, voxel {nonFinite.Voxel} is NaN or infinite. Pass --nonfinite zero to replace such voxels by 0, "
+                    + "or --nonfinite skip-trial to leave out every row that holds one (MindEye2's renorm files hold NaN rows for trials never recorded)."
+                : $"--data '{data}': trial {nonFinite.Trial} of those being reconstructed, voxel {nonFinite.Voxel}, is NaN or infinite; a data folder's trials must be finite "
+                    + "(--nonfinite zero|skip-trial applies to a single trial file).",
+            _ => e.Message,
+        });
+        return code;
     }
 });
 

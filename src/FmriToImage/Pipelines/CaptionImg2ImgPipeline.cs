@@ -16,13 +16,6 @@ namespace FmriToImage.Pipelines;
 /// </remarks>
 internal sealed class CaptionImg2ImgPipeline : IPipeline
 {
-    /// <summary>The one instance the table registers.</summary>
-    public static CaptionImg2ImgPipeline Instance { get; } = new();
-
-    private CaptionImg2ImgPipeline()
-    {
-    }
-
     /// <inheritdoc />
     public PreparedTrials Prepare(DecoderComponents components, ReadOnlySpan<float> voxels, int trials, ResolvedRequest request, CancellationToken cancellationToken)
     {

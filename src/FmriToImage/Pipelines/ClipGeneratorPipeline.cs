@@ -17,13 +17,6 @@ namespace FmriToImage.Pipelines;
 /// </remarks>
 internal sealed class ClipGeneratorPipeline : IPipeline
 {
-    /// <summary>The one instance the table registers.</summary>
-    public static ClipGeneratorPipeline Instance { get; } = new();
-
-    private ClipGeneratorPipeline()
-    {
-    }
-
     /// <summary>The seed of a trial's noise stream for a request seed: the seed itself.</summary>
     public static ulong NoiseSeed(ulong seed) => seed;
 
@@ -69,18 +62,7 @@ internal sealed class ClipGeneratorPipeline : IPipeline
             var scores = new float[draws];
             var chosen = EnsembleVoting.SelectClosest(target, imageEmbeddings, dimension, scores);
             clock.Lap("selection");
-            return new Reconstruction
-            {
-                Pipeline = request.Pipeline,
-                Image = images[chosen],
-                LowLevelImages = [],
-                Captions = [],
-                Candidates = Enumerable.Range(0, draws).Select(k => new ReconstructionCandidate(model, k, images[k], scores[k], null, null)).ToArray(),
-                ChosenIndex = chosen,
-                UsedPrior = false,
-                Timings = clock.Timings,
-                Request = request.ToRequest(),
-            };
+            return new BestOfN(model, images, scores, chosen).ToReconstruction(request, clock, usedPrior: false);
         }
     }
 }

@@ -8,8 +8,9 @@ namespace FmriToImage.Pipelines;
 /// <summary>
 /// The load-time checks of a decoder's components, beyond each graph's own contract (the bundle's): both scheduler
 /// configs, the manifest's pipeline defaults against them, the UNet and prior graphs against the latent size and token
-/// width, and the embedding outputs the pipelines compare. Each adds problems to one list, so every problem is reported
-/// at once; what a bundle lacks is the <see cref="PipelineTable"/>'s report, not a check here.
+/// width, the embedding outputs the pipelines compare, and the captioner's vision input against the decoded images.
+/// Each adds problems to one list, so every problem is reported at once; what a bundle lacks is the
+/// <see cref="PipelineTable"/>'s report, not a check here.
 /// </summary>
 internal static class ComponentValidation
 {
@@ -238,6 +239,31 @@ internal static class ComponentValidation
         }
     }
 
+    /// <summary>
+    /// The captioner's vision input against the images it captions — the VAE decoder's (low-level images, unCLIP
+    /// images), the latent size times the VAE's downsampling factor: when its graph fixes the <c>pixel_values</c> height
+    /// or width, the captioner's preprocessing (<c>captioner/preprocessor_config.json</c>: resize, crop) must give those
+    /// images that size. A config with <c>do_resize</c> false passes the images at their own size, so a vision encoder
+    /// exported for another size failed at the first caption; the problem names the file and both sizes.
+    /// </summary>
+    public static void CheckCaptionerInput(DecoderComponents components, List<string> problems)
+    {
+        if (components.Captioner is not { } captioner || components.VaeDecoder is not { } vae || components.Bundle.CaptionerVision is not { } vision
+            || vision.Session.Inputs.FirstOrDefault(i => i.Name == "pixel_values") is not { Rank: 4 } input)
+        {
+            return;
+        }
+
+        var (imageWidth, imageHeight) = (components.LatentWidth * vae.DownsamplingFactor, components.LatentHeight * vae.DownsamplingFactor);
+        var (width, height) = captioner.Preprocessor.OutputSize(imageWidth, imageHeight);
+        if ((input.Dimensions[2] > 0 && input.Dimensions[2] != height) || (input.Dimensions[3] > 0 && input.Dimensions[3] != width))
+        {
+            var config = captioner.Preprocessor.Config;
+            problems.Add($"{BundleLayout.CaptionerPreprocessor}: the decoder's {imageWidth}×{imageHeight} images come out {width}×{height} (width × height; do_resize {(config.DoResize ? "true" : "false")}, "
+                + $"do_center_crop {(config.DoCenterCrop ? "true" : "false")}), but {vision.RelativePath} takes 'pixel_values' {input.ShapeText}; resize (do_resize, size) or crop to the graph's size, or export the vision encoder for these images.");
+        }
+    }
+
     /// <summary>The latent size: what a low-level voxel encoder's <c>latent</c> fixes, else the VAE's <c>sample_size</c> over its downsampling factor.</summary>
     /// <exception cref="BundleContractException">Neither gives it.</exception>
     public static (int Height, int Width) LatentSize(ModelBundle bundle, VaeDecoder vae, IReadOnlyList<VoxelEncoder> encoders)
@@ -260,7 +286,6 @@ internal static class ComponentValidation
     public static long? FixedWidth(GraphSession? session, string output) =>
         session?.Outputs.FirstOrDefault(o => o.Name == output) is { Rank: 2 } node && node.Dimensions[1] > 0 ? node.Dimensions[1] : null;
 
-    /// <summary>The message with the file named first, once.</summary>
     /// <summary>
     /// The bundle's one-shot generator (<c>generator/model.onnx</c>), its contract checked (<see cref="ImageGenerator.CheckContract"/>:
     /// inputs <c>clip_embedding</c> [batch, E] and <c>z</c> [batch, Z], output <c>image</c> [batch, 3, H, W]) and its

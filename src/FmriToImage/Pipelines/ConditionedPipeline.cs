@@ -14,13 +14,6 @@ namespace FmriToImage.Pipelines;
 /// </summary>
 internal sealed class ConditionedPipeline : IPipeline
 {
-    /// <summary>The one instance the table registers.</summary>
-    public static ConditionedPipeline Instance { get; } = new();
-
-    private ConditionedPipeline()
-    {
-    }
-
     /// <inheritdoc />
     public PreparedTrials Prepare(DecoderComponents components, ReadOnlySpan<float> voxels, int trials, ResolvedRequest request, CancellationToken cancellationToken)
     {
@@ -73,18 +66,7 @@ internal sealed class ConditionedPipeline : IPipeline
             }
 
             clock.Lap("selection");
-            return new Reconstruction
-            {
-                Pipeline = request.Pipeline,
-                Image = finals[chosen],
-                LowLevelImages = [],
-                Captions = [],
-                Candidates = Enumerable.Range(0, samples).Select(s => new ReconstructionCandidate(model, s, finals[s], scores[s], null, null)).ToArray(),
-                ChosenIndex = chosen,
-                UsedPrior = false,
-                Timings = clock.Timings,
-                Request = request.ToRequest(),
-            };
+            return new BestOfN(model, finals, scores, chosen).ToReconstruction(request, clock, usedPrior: false);
         }
     }
 }

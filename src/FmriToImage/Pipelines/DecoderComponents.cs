@@ -50,6 +50,7 @@ internal sealed class DecoderComponents : IDisposable
         Denoising = new Denoising(this, unetTokenWidth ?? TokenWidth);
         ComponentValidation.CheckDefaults(this, problems);
         ComponentValidation.CheckEmbeddingWidths(this, problems);
+        ComponentValidation.CheckCaptionerInput(this, problems);
         Generator = ComponentValidation.Generator(this, problems);
         if (problems.Count > 0)
         {

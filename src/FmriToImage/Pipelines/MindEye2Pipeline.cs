@@ -20,13 +20,6 @@ namespace FmriToImage.Pipelines;
 /// </remarks>
 internal sealed class MindEye2Pipeline : IPipeline
 {
-    /// <summary>The one instance the table registers.</summary>
-    public static MindEye2Pipeline Instance { get; } = new();
-
-    private MindEye2Pipeline()
-    {
-    }
-
     /// <summary>The refinement's noise seed for a request seed: the seed XOR "refine" in ASCII, a stream of its own.</summary>
     public static ulong RefineSeed(ulong seed) => seed ^ 0x726566696E65UL;
 
@@ -133,10 +126,9 @@ internal sealed class MindEye2Pipeline : IPipeline
         public override Reconstruction Complete(int trial, CancellationToken cancellationToken)
         {
             var clock = TrialClock();
-            var samples = layout.Candidates;
             var dimension = targets.Length / Count;
-            var (candidates, scores, chosen) = UnclipStage.Run(components, request, layout, trial, tokens, targets, request.Strength < 1 ? lowLatents : null, model, clock, ("unclip diffusion", "unclip decoding"), cancellationToken);
-            var image = candidates[chosen];
+            var best = UnclipStage.Run(components, request, layout, trial, tokens, targets, request.Strength < 1 ? lowLatents : null, model, clock, ("unclip diffusion", "unclip decoding"), cancellationToken);
+            var image = best.Candidates[best.Chosen];
 
             string? caption = null;
             if (defaults.Refine)
@@ -158,18 +150,7 @@ internal sealed class MindEye2Pipeline : IPipeline
                 clock.Lap("blend");
             }
 
-            return new Reconstruction
-            {
-                Pipeline = request.Pipeline,
-                Image = image,
-                LowLevelImages = trialBlurry is null ? [] : [trialBlurry],
-                Captions = caption is null ? [] : [caption],
-                Candidates = Enumerable.Range(0, samples).Select(s => new ReconstructionCandidate(model, s, candidates[s], scores[s], caption, trialBlurry)).ToArray(),
-                ChosenIndex = chosen,
-                UsedPrior = request.UsePrior,
-                Timings = clock.Timings,
-                Request = request.ToRequest(),
-            };
+            return best.ToReconstruction(request, clock, request.UsePrior, trialBlurry, caption, image);
         }
 
         /// <summary>img2img of the unCLIP image with its caption (the empty caption unconditional), one sample.</summary>

@@ -1,4 +1,3 @@
-using FmriToImage.Imaging;
 using FmriToImage.Reconstructions;
 
 namespace FmriToImage.Pipelines;
@@ -16,52 +15,27 @@ namespace FmriToImage.Pipelines;
 /// </remarks>
 internal sealed class UnclipPipeline : IPipeline
 {
-    /// <summary>The one instance the table registers.</summary>
-    public static UnclipPipeline Instance { get; } = new();
-
-    private UnclipPipeline()
-    {
-    }
-
     /// <inheritdoc />
     public PreparedTrials Prepare(DecoderComponents components, ReadOnlySpan<float> voxels, int trials, ResolvedRequest request, CancellationToken cancellationToken)
     {
         var clock = new StageClock();
         var brain = UnclipStage.EncodeBrain(components, voxels, trials, request, lowLevel: request.Strength < 1, clock, cancellationToken);
         var filled = request with { Strength = brain.LowLatents is null ? 1.0 : request.Strength };
-        return new Prepared(components, filled, new BatchLayout(trials, 1, request.Samples), brain.Model, brain.Tokens, brain.Targets, brain.LowLatents, brain.LowImages, clock);
+        return new Prepared(components, filled, new BatchLayout(trials, 1, request.Samples), brain, clock);
     }
 
     private sealed class Prepared(
         DecoderComponents components,
         ResolvedRequest request,
         BatchLayout layout,
-        string model,
-        float[] tokens,
-        float[] targets,
-        float[]? lowLatents,
-        RgbImage[] lowLevel,
+        BrainSide brain,
         StageClock batchedStages) : PreparedTrials(layout.Trials, batchedStages)
     {
         public override Reconstruction Complete(int trial, CancellationToken cancellationToken)
         {
             var clock = TrialClock();
-            var samples = layout.Candidates;
-            var (finals, scores, chosen) = UnclipStage.Run(components, request, layout, trial, tokens, targets, lowLatents, model, clock, ("diffusion", "decoding"), cancellationToken);
-
-            var trialLowLevel = lowLatents is null ? null : lowLevel[trial];
-            return new Reconstruction
-            {
-                Pipeline = request.Pipeline,
-                Image = finals[chosen],
-                LowLevelImages = trialLowLevel is null ? [] : [trialLowLevel],
-                Captions = [],
-                Candidates = Enumerable.Range(0, samples).Select(s => new ReconstructionCandidate(model, s, finals[s], scores[s], null, trialLowLevel)).ToArray(),
-                ChosenIndex = chosen,
-                UsedPrior = request.UsePrior,
-                Timings = clock.Timings,
-                Request = request.ToRequest(),
-            };
+            var best = UnclipStage.Run(components, request, layout, trial, brain.Tokens, brain.Targets, brain.LowLatents, brain.Model, clock, ("diffusion", "decoding"), cancellationToken);
+            return best.ToReconstruction(request, clock, request.UsePrior, brain.LowLatents is null ? null : brain.LowImages[trial]);
         }
     }
 }

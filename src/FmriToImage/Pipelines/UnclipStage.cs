@@ -1,5 +1,4 @@
 using FmriToImage.Bundle;
-using FmriToImage.Imaging;
 
 namespace FmriToImage.Pipelines;
 
@@ -43,7 +42,7 @@ internal static class UnclipStage
         return new BrainSide(high.Name, tokens, tokenCount, tokenWidth, targets, lowLatents, lowImages);
     }
 
-    /// <summary>The candidates, their scores and the chosen one; laps the diffusion, decoding and "selection".</summary>
+    /// <summary>The trial's candidates, their scores and the chosen one; laps the diffusion, decoding and "selection".</summary>
     /// <param name="components">The decoder's networks.</param>
     /// <param name="request">The stage's settings (img2img when <paramref name="lowLatents"/> is given).</param>
     /// <param name="layout">trials × 1 × samples.</param>
@@ -55,7 +54,7 @@ internal static class UnclipStage
     /// <param name="clock">The trial's clock.</param>
     /// <param name="stages">The lap names of the diffusion and the decoding.</param>
     /// <param name="cancellationToken">Cancels between and during runs.</param>
-    public static (RgbImage[] Candidates, float[] Scores, int Chosen) Run(
+    public static BestOfN Run(
         DecoderComponents components, ResolvedRequest request, BatchLayout layout, int trial, float[] tokens, float[] targets, float[]? lowLatents,
         string model, StageClock clock, (string Diffusion, string Decoding) stages, CancellationToken cancellationToken)
     {
@@ -79,6 +78,6 @@ internal static class UnclipStage
         var scores = new float[samples];
         var chosen = components.SelectClosestToBrain(candidates, targets, trial, layout.Trials, model, scores, cancellationToken);
         clock.Lap("selection");
-        return (candidates, scores, chosen);
+        return new BestOfN(model, candidates, scores, chosen);
     }
 }

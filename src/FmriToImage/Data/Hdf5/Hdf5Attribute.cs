@@ -73,8 +73,10 @@ internal sealed class Hdf5Attribute
     }
 
     /// <summary>Reads a fixed- or variable-length string attribute (trailing NULs and space padding removed).</summary>
-    /// <exception cref="InvalidOperationException">The attribute is not a string.</exception>
-    /// <exception cref="Hdf5FormatException">A variable-length string points outside its global heap.</exception>
+    /// <exception cref="Hdf5FormatException">
+    /// The attribute is not a string (the message names it, the expected and the stored type; the offset is its value's),
+    /// or a variable-length string points outside its global heap.
+    /// </exception>
     public string[] ReadStrings()
     {
         var result = new string[ElementCount];
@@ -90,7 +92,7 @@ internal sealed class Hdf5Attribute
 
         if (DataType.Class != Hdf5TypeClass.VariableLengthString)
         {
-            throw new InvalidOperationException($"attribute '{Name}' has type {DataType}, not a string");
+            throw new Hdf5FormatException(_ctx.Path, _dataAddress, $"attribute '{Name}' is {DataType.Describe()}; a fixed- or variable-length string was expected");
         }
 
         int elementSize = 4 + _ctx.OffsetSize + 4;

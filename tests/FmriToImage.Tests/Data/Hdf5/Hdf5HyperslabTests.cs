@@ -114,10 +114,14 @@ public class Hdf5HyperslabTests
     }
 
     [Fact]
-    public void Strings_are_not_numeric()
+    public void Strings_are_not_numeric_and_numbers_are_not_strings()
     {
         using var f = Hdf5FileTests.Open("sb0");
         Assert.Throws<Hdf5TypeNotNumericException>(() => f.Root.Attribute("title").ReadDoubles());
-        Assert.Throws<InvalidOperationException>(() => f.Root.Attribute("answer").ReadStrings());
+        var error = Assert.Throws<Hdf5FormatException>(() => f.Root.Attribute("answer").ReadStrings());
+        Assert.Contains("attribute 'answer' is fixed-point (HDF5 class 0), 4 bytes;", error.Message);
+        Assert.Contains("string was expected", error.Message);
+        Assert.EndsWith("sb0.h5", error.File);
+        Assert.Throws<Hdf5FormatException>(() => f.Root.Attribute("answer").ReadString());
     }
 }
