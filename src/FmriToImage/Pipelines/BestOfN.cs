@@ -31,7 +31,7 @@ internal sealed record BestOfN(string Model, RgbImage[] Candidates, float[] Scor
         Image = image ?? Candidates[Chosen],
         LowLevelImages = lowLevel is null ? [] : [lowLevel],
         Captions = caption is null ? [] : [caption],
-        Candidates = Enumerable.Range(0, Scores.Length).Select(s => new ReconstructionCandidate(Model, s, Candidates[s], Scores[s], caption, lowLevel)).ToArray(),
+        Candidates = Enumerable.Range(0, Candidates.Length).Select(s => new ReconstructionCandidate(Model, s, Candidates[s], Scores[s], caption, lowLevel)).ToArray(),
         ChosenIndex = Chosen,
         UsedPrior = usedPrior,
         Timings = clock.Timings,

@@ -6,6 +6,10 @@ namespace FmriToImage.Pipelines;
 /// A reconstruction method: its batched stages for several trials, after which each trial completes on its own. One
 /// class per pipeline, registered by one <see cref="PipelineRequirement"/> row of the <see cref="PipelineTable"/>.
 /// </summary>
+/// <remarks>
+/// Implementations are stateless: the table holds one instance per pipeline, which every decoder and thread shares;
+/// per-call state lives in the <see cref="PreparedTrials"/> a call returns.
+/// </remarks>
 internal interface IPipeline
 {
     /// <summary>Runs the stages before the diffusion for <paramref name="trials"/> checked trials at once.</summary>

@@ -20,6 +20,29 @@ public sealed class ComponentValidationTests
     {
         using var temp = new TempBundle();
         const string path = "captioner/preprocessor_config.json";
+        EditCaptionerConfig(temp, edit);
+
+        var error = Assert.Throws<BundleContractException>(() => BrainDecoder.Load(temp.Root).Dispose());
+        Assert.Contains(path, error.Message);
+        Assert.Contains("32×32 images", error.Message);
+        Assert.Contains($"come out {actual}", error.Message);
+        Assert.Contains("captioner/vision.onnx takes 'pixel_values' [batch, 3, 32, 32]", error.Message);
+    }
+
+    /// <summary>Preprocessing that does give the graph's 32 × 32 — a resize to it, a shortest-edge resize and crop — loads.</summary>
+    [Theory]
+    [InlineData("""{"do_resize": true, "size": {"height": 32, "width": 32}, "do_center_crop": false}""")]
+    [InlineData("""{"do_resize": true, "size": {"shortest_edge": 32}, "do_center_crop": true, "crop_size": {"height": 32, "width": 32}}""")]
+    public void A_captioner_preprocessing_that_gives_its_vision_input_size_loads(string edit)
+    {
+        using var temp = new TempBundle();
+        EditCaptionerConfig(temp, edit);
+        BrainDecoder.Load(temp.Root).Dispose();
+    }
+
+    private static void EditCaptionerConfig(TempBundle temp, string edit)
+    {
+        const string path = "captioner/preprocessor_config.json";
         var config = JsonNode.Parse(File.ReadAllText(temp.PathOf(path)))!.AsObject();
         foreach (var (key, value) in JsonNode.Parse(edit)!.AsObject())
         {
@@ -28,11 +51,5 @@ public sealed class ComponentValidationTests
 
         File.WriteAllText(temp.PathOf(path), config.ToJsonString());
         temp.Rehash(path);
-
-        var error = Assert.Throws<BundleContractException>(() => BrainDecoder.Load(temp.Root).Dispose());
-        Assert.Contains(path, error.Message);
-        Assert.Contains("32×32 images", error.Message);
-        Assert.Contains($"come out {actual}", error.Message);
-        Assert.Contains("captioner/vision.onnx takes 'pixel_values' [batch, 3, 32, 32]", error.Message);
     }
 }

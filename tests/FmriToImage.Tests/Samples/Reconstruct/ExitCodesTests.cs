@@ -8,9 +8,11 @@ namespace FmriToImage.Tests.Samples.Reconstruct;
 
 /// <summary>
 /// The one exception → exit code mapping (<see cref="ExitCodes.Of"/>) as the two commands call it: the codes each gave
-/// with its own catch list before they shared it (README.md and --help document them) — except that adapt's list left
-/// out library failures it does not expect (a provider or runtime that cannot load, a voxel-count mismatch), which
-/// exited 1 as bugs and now get their documented codes like the main job's.
+/// with its own catch list before they shared it (README.md and --help document them) — except for adapt, whose
+/// list left out library failures it does not expect (a provider or runtime that cannot load, a voxel-count mismatch,
+/// an unknown ROI, a corrupt compressed stream): those exited 1 as bugs and now get the main job's codes (6, 5, 2, 4);
+/// and an <see cref="ArgumentNullException"/>, which adapt's <c>catch (ArgumentException)</c> took for a bad argument
+/// (5), is now a bug (1), as in the main job (adapt passes no null to the library). No adapt code in docs changed.
 /// </summary>
 public sealed class ExitCodesTests
 {
