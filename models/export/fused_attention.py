@@ -5,7 +5,9 @@ graph materialises a [batch, heads, 4096, 4096] score tensor per self-attention 
 float32 — and ONNX Runtime's memory arena keeps those blocks for the session's life, so a full-size UNet session peaks
 at about twice its weights (docs/real-models.md, "Real scale"). The fused operator's CPU kernel (float32, no mask, no
 bias, no past) runs a tiled flash attention sized to the L2 cache: the scores never exist whole. The CUDA provider
-implements the same operator (flash / memory-efficient attention, float16 included). The graphs then need ONNX
+registers the same operator for float32 and float16 (from the onnxruntime sources; not run here). The CPU kernel
+takes its tiled path only when the machine reports an L2 cache size (sysconf; some VMs and arm64 systems report 0)
+and ORT_DISABLE_FLASH_ATTENTION is unset; otherwise it computes the whole score matrix again. The graphs need ONNX
 Runtime (any provider with the contrib operators) — which is what the library runs.
 
 `multi_head_attention(q, k, v, heads)` computes plain softmax attention in PyTorch (so eager results and export-time
@@ -16,8 +18,7 @@ from __future__ import annotations
 
 import torch
 
-DOMAIN = "com.microsoft"
-OPSET_IMPORTS = {DOMAIN: 1}
+DOMAIN = "com.microsoft"          # torch.onnx imports a custom domain at version 1 unless told otherwise
 
 
 class _MultiHeadAttention(torch.autograd.Function):
@@ -55,10 +56,17 @@ def multi_head_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Te
 class FusedAttentionProcessor:
     """A diffusers attention processor (the call diffusers' `Attention` makes) computing what the default processor
     computes — spatial norm, 4-D → token layout, group norm, q/k/v projections, cross-attention norm, attention, output
-    projection, residual, output rescale — with the attention itself as `multi_head_attention`. Attention masks and
-    per-head q/k norms (not used by SD 1.x/2.x/XL UNets or their VAEs) are refused by name, never dropped."""
+    projection, residual, output rescale — with the attention itself as `multi_head_attention`. Attention masks, added
+    key/value projections, per-head q/k norms and extra arguments (none used by SD 1.x/2.x/XL UNets or their VAEs) are
+    refused by name, never dropped. diffusers' float16 upcasting flags are not applied (its SDPA processor does not
+    either; ONNX Runtime's kernels accumulate in float32). Export checks compare with the module's outputs before this
+    processor replaced the default one (stable_diffusion.py)."""
 
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, *args, **kwargs):
+        if args or kwargs:
+            raise ValueError(f"FusedAttentionProcessor: unexpected arguments {list(kwargs) or len(args)}; export with the plain attention")
+        if getattr(attn, "add_k_proj", None) is not None:
+            raise ValueError("FusedAttentionProcessor: added key/value projections are not supported; export with the plain attention")
         if attention_mask is not None:
             raise ValueError("FusedAttentionProcessor: attention masks are not supported; export with the plain attention")
         if getattr(attn, "norm_q", None) is not None or getattr(attn, "norm_k", None) is not None:

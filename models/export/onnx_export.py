@@ -22,6 +22,7 @@ def export(module: torch.nn.Module, args: tuple, path: Path, inputs: list[str], 
     path.parent.mkdir(parents=True, exist_ok=True)
     # A new export replaces the old files instead of writing through them: onnx appends external data to an existing
     # '<name>.onnx.data', and a graph hard-linked into several bundles (models/scale) would be rewritten in all of them.
+    # (A failed export therefore leaves no graph behind, never a half-old one.)
     data = path.with_name(path.name + ".data")
     for old in (path, data):
         if old.exists():
@@ -46,20 +47,31 @@ def export(module: torch.nn.Module, args: tuple, path: Path, inputs: list[str], 
     print(f"wrote {path} ({', '.join(inputs)} -> {', '.join(outputs)})")
 
 
-def verify(path: Path, module: torch.nn.Module, feeds: dict[str, torch.Tensor], atol: float = 1e-3, rtol: float = 1e-3) -> None:
-    """Runs the exported graph with onnxruntime (when installed) on feeds and compares every output with PyTorch's."""
-    try:
-        import onnxruntime
-    except ImportError:
+def can_verify() -> bool:
+    """Whether onnxruntime is installed, so verify can compare a graph with PyTorch."""
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def verify(path: Path, module: torch.nn.Module, feeds: dict[str, torch.Tensor], atol: float = 1e-3, rtol: float = 1e-3,
+           expected=None) -> None:
+    """Runs the exported graph with onnxruntime (when installed) on feeds and compares every output with PyTorch's:
+    module(*feeds), or `expected` when given (outputs computed before the module was changed for export, e.g. diffusers'
+    own attention before the fused processor replaced it)."""
+    if not can_verify():
         print(f"  (onnxruntime is not installed: {path.name} was not compared with PyTorch; pip install onnxruntime to do so)")
         return
+    import onnxruntime
+
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    with torch.no_grad():
-        expected = module(*feeds.values())
+    if expected is None:
+        with torch.no_grad():
+            expected = module(*feeds.values())
     expected = expected if isinstance(expected, (tuple, list)) else (expected,)
     got = session.run(None, {name: value.numpy() for name, value in feeds.items()})
     for name, want, have in zip([o.name for o in session.get_outputs()], expected, got):
-        want = want.float().numpy()
+        want = want.float().cpu().numpy()
         have = have.astype(np.float32)
         worst = float(np.max(np.abs(want - have) - rtol * np.abs(want))) if want.size else 0.0
         if want.shape != have.shape or worst > atol:

@@ -46,6 +46,9 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     if args.fp16_unet and args.device != "cuda":
         raise SystemExit("--fp16-unet needs --device cuda (PyTorch's CPU kernels lack float16 convolutions)")
+    if args.fp16_unet and args.attention == "fused":
+        print("note: the float16 UNet's fused attention runs on ONNX Runtime's CUDA provider (the CPU provider's "
+              "MultiHeadAttention kernel is float32); use --attention plain for a float16 UNet meant for the CPU")
     import torch
 
     from .bundle_files import write_json
@@ -117,9 +120,8 @@ def export_unet(source: dict, out: Path, subfolder: str, normalize: bool, dtype,
     from .fused_attention import FusedAttentionProcessor
 
     unet = UNet2DConditionModel.from_pretrained(subfolder=subfolder, **source).to(device=device, dtype=dtype).eval()
-    if fused:
-        unet.set_attn_processor(FusedAttentionProcessor())
-    export_unet_module(unet, out, normalize, dtype, device)
+    swap = (lambda: unet.set_attn_processor(FusedAttentionProcessor())) if fused else None
+    export_unet_module(unet, out, normalize, dtype, device, swap_attention=swap)
     unet.save_config(str(out / "unet"))
 
 
@@ -148,12 +150,14 @@ def added_inputs(config) -> list[tuple[str, int]]:
     return added
 
 
-def export_unet_module(unet, out: Path, normalize: bool, dtype, device: str, tokens: int | None = None) -> None:
+def export_unet_module(unet, out: Path, normalize: bool, dtype, device: str, tokens: int | None = None, swap_attention=None) -> None:
     """Exports a UNet2DConditionModel (or a module with its call signature and config) as unet/model.onnx: sample,
-    timestep, encoder_hidden_states and the added-condition inputs its config asks for -> out_sample."""
+    timestep, encoder_hidden_states and the added-condition inputs its config asks for -> out_sample. swap_attention:
+    called just before the export (the fused attention processor); the graph is then compared with the outputs of the
+    UNet as it came (diffusers' own attention), not with the swapped module."""
     import torch
 
-    from .onnx_export import export, verify
+    from .onnx_export import can_verify, export, verify
 
     config = unet.config
     added = added_inputs(config)
@@ -189,11 +193,17 @@ def export_unet_module(unet, out: Path, normalize: bool, dtype, device: str, tok
     axes = {"sample": {0: "batch", 2: "height", 3: "width"}, "encoder_hidden_states": {0: "batch", 1: "sequence"},
             "out_sample": {0: "batch", 2: "height", 3: "width"}}
     axes.update({name: {0: "batch"} for name in names})
+    reference = None
+    if swap_attention is not None:
+        if dtype == torch.float32 and can_verify():
+            with torch.no_grad():
+                reference = graph(sample, timestep, context, *extras)
+        swap_attention()
     export(graph, (sample, timestep, context, *extras), path, ["sample", "timestep", "encoder_hidden_states", *names], ["out_sample"], axes)
     if dtype == torch.float32:
         feeds = {"sample": sample.cpu(), "timestep": timestep.cpu(), "encoder_hidden_states": context.cpu()}
         feeds.update({name: value.cpu() for name, value in zip(names, extras)})
-        verify(path, graph.cpu(), feeds, atol=2e-3)
+        verify(path, graph.cpu(), feeds, atol=2e-3, expected=reference)
 
 
 def export_vae(source: dict, out: Path, device: str, fused: bool = True) -> None:
@@ -201,11 +211,9 @@ def export_vae(source: dict, out: Path, device: str, fused: bool = True) -> None
     from diffusers import AutoencoderKL
 
     from .fused_attention import FusedAttentionProcessor
-    from .onnx_export import export, verify
+    from .onnx_export import can_verify, export, verify
 
     vae = AutoencoderKL.from_pretrained(subfolder="vae", **source).to(device).eval()
-    if fused:
-        vae.set_attn_processor(FusedAttentionProcessor())
     factor = 2 ** (len(vae.config.block_out_channels) - 1)
 
     class Encoder(torch.nn.Module):
@@ -227,14 +235,20 @@ def export_vae(source: dict, out: Path, device: str, fused: bool = True) -> None
 
     image = torch.rand(1, 3, 64 * factor, 64 * factor, device=device) * 2 - 1
     latent = torch.randn(1, vae.config.latent_channels, 64, 64, device=device)
-    for name, graph, example, inputs, outputs in (
-            ("vae_encoder", Encoder(), image, "sample", "latent_parameters"),
-            ("vae_decoder", Decoder(), latent, "latent_sample", "sample")):
+    parts = (("vae_encoder", Encoder(), image, "sample", "latent_parameters"),
+             ("vae_decoder", Decoder(), latent, "latent_sample", "sample"))
+    references = {}
+    if fused:
+        if can_verify():        # diffusers' own attention, to compare the fused graphs with
+            with torch.no_grad():
+                references = {name: graph(example) for name, graph, example, _, _ in parts}
+        vae.set_attn_processor(FusedAttentionProcessor())
+    for name, graph, example, inputs, outputs in parts:
         path = out / name / "model.onnx"
         export(graph, (example,), path, [inputs], [outputs],
                {inputs: {0: "batch", 2: "height", 3: "width"}, outputs: {0: "batch", 2: "height", 3: "width"}})
         vae.save_config(str(out / name))        # config.json with scaling_factor (0.18215 for SD 1.x), block_out_channels
-        verify(path, graph.cpu(), {inputs: example.cpu()}, atol=5e-3)
+        verify(path, graph.cpu(), {inputs: example.cpu()}, atol=5e-3, expected=references.get(name))
         graph.to(device)
 
 
