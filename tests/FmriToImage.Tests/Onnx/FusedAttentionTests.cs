@@ -44,4 +44,48 @@ public sealed class FusedAttentionTests
         // The two scales give different results (the attribute is read, not ignored).
         Assert.NotEqual(outputs[0].ToArray<float>(), outputs[1].ToArray<float>());
     }
+
+    /// <summary>
+    /// The SD VAE's attention shape — one 512-wide head — over 2,000 keys: the CPU kernel splits the keys into blocks
+    /// sized to the L2 cache and rescales its running softmax from block to block; the result is still the float64
+    /// reference. Inputs: the formula of <c>wide_input</c> in tests/fixtures/make_fused_attention_graph.py.
+    /// </summary>
+    [Fact]
+    public void Multi_head_attention_over_many_keys_in_tiles_computes_the_float64_reference()
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(TestFiles.OnnxModel("fused_attention_wide_expected.json")));
+        var shape = json.RootElement.GetProperty("shape");
+        var (s, l, width) = (shape.GetProperty("s").GetInt32(), shape.GetProperty("l").GetInt32(), shape.GetProperty("width").GetInt32());
+        var expected = json.RootElement.GetProperty("attended").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var query = WideInput(1, s * width);
+        for (var i = 0; i < query.Length; i++)
+        {
+            query[i] *= 4;
+        }
+
+        using var session = GraphSession.Open(TestFiles.OnnxModel("fused_attention_wide.onnx"));
+        using var q = OrtValue.CreateTensor(query, [1, s, width]);
+        using var k = OrtValue.CreateTensor(WideInput(2, l * width), [1, l, width]);
+        using var v = OrtValue.CreateTensor(WideInput(3, l * width), [1, l, width]);
+        using var outputs = session.Run([new("query", q), new("key", k), new("value", v)], ["attended"]);
+
+        var actual = outputs[0].ToArray<float>();
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 2e-5, $"element {i}: {actual[i]} vs {expected[i]}");
+        }
+    }
+
+    /// <summary>((i·7919 + salt·104729) mod 1009) / 1009 − 0.5 in double, rounded once to float (the fixture's wide_input).</summary>
+    private static float[] WideInput(long salt, int count)
+    {
+        var values = new float[count];
+        for (long i = 0; i < count; i++)
+        {
+            values[i] = (float)((((i * 7919) + (salt * 104729)) % 1009 / 1009.0) - 0.5);
+        }
+
+        return values;
+    }
 }
