@@ -30,7 +30,8 @@ public sealed record BrainDecoderOptions
     /// <summary>
     /// Trials that <see cref="BrainDecoder.ReconstructAllAsync"/> and <see cref="BrainDecoder.EmbedBrain(Data.VoxelMatrix, string?)"/>
     /// run through the encoders together (default 8; at least 1). Larger batches amortise per-run overhead; memory grows
-    /// with it: one batch decodes trials × low-level encoders VAE images at once (docs/performance.md).
+    /// with it, except the VAE's: a batch's trials × low-level encoders images decode in runs of at most 512² output
+    /// pixels (one full-size image per run; docs/performance.md, "VAE decoding in runs").
     /// </summary>
     public int TrialBatchSize { get; init; } = 8;
 

@@ -56,7 +56,11 @@ internal sealed class VaeDecoder
     /// <summary>Image pixels per latent pixel along each side.</summary>
     public int DownsamplingFactor { get; }
 
-    /// <summary>Decodes scaled latents [batch, C, h, w] to images [batch, 3, h·f, w·f] with values about [−1, 1].</summary>
+    /// <summary>
+    /// Decodes scaled latents [batch, C, h, w] to images [batch, 3, h·f, w·f] with values about [−1, 1], in one run
+    /// (the pipelines decode through <see cref="DecodeImages"/>, which splits large batches; this serves tests and
+    /// callers that want the raw tensor of a small batch).
+    /// </summary>
     /// <param name="scaledLatents">The latents, row-major NCHW, as the UNet produces them (× scaling factor).</param>
     /// <param name="batch">The number of latents.</param>
     /// <param name="latentHeight">h.</param>
@@ -72,9 +76,10 @@ internal sealed class VaeDecoder
 
     /// <summary>
     /// Decodes scaled latents [batch, C, h, w] straight to images, reading the graph's output where ONNX Runtime wrote
-    /// it (no managed copy of the [batch, 3, H, W] output): the same images as <see cref="ImageTensor.FromNchw"/> of
-    /// <see cref="Decode"/>. The batch runs in pieces of at most the decoder's pixels per run (one 512² image per run;
-    /// <see cref="DefaultPixelsPerRun"/>), so the decoder's activations stay those of one piece.
+    /// it (no managed copy of the [batch, 3, H, W] output). The batch runs in pieces of at most the decoder's pixels per
+    /// run (one 512² image per run; <see cref="DefaultPixelsPerRun"/>), so the decoder's activations stay those of one
+    /// piece; the images equal <see cref="ImageTensor.FromNchw"/> of <see cref="Decode"/> within one grey level (a
+    /// kernel may sum in another order for another batch size).
     /// </summary>
     /// <param name="scaledLatents">The latents, row-major NCHW, as the UNet produces them (× scaling factor).</param>
     /// <param name="batch">The number of latents.</param>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using FmriToImage.Imaging;
 using FmriToImage.Models;
 using FmriToImage.Onnx;
@@ -25,11 +26,16 @@ internal static class VaeRunsHarness
         var threads = args.Integer("threads", 2);
         args.RejectUnknown();
 
+        // The decoder's config.json (diffusers' AutoencoderKL): scaling factor, latent channels, 2^(levels − 1) pixels per latent.
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "config.json")));
+        var scaling = config.RootElement.GetProperty("scaling_factor").GetDouble();
+        var channels = config.RootElement.GetProperty("latent_channels").GetInt32();
+        var factor = 1 << (config.RootElement.GetProperty("block_out_channels").GetArrayLength() - 1);
         using var session = GraphSession.Open(Path.Combine(folder, "model.onnx"), new SessionSettings { IntraOpThreads = threads });
-        var decoder = new VaeDecoder(session, 0.18215, 4, 8, pixelsPerRun > 0 ? pixelsPerRun : long.MaxValue);
+        var decoder = new VaeDecoder(session, scaling, channels, factor, pixelsPerRun > 0 ? pixelsPerRun : long.MaxValue);
         var afterLoad = ProcessMemory.Read();
         var random = new Random(5);
-        var latents = new float[images * 4 * latent * latent];
+        var latents = new float[images * channels * latent * latent];
         for (var i = 0; i < latents.Length; i++)
         {
             latents[i] = (float)((random.NextDouble() * 2) - 1);
@@ -45,7 +51,7 @@ internal static class VaeRunsHarness
 
         var end = ProcessMemory.Read();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"vae runs: {images} images of {latent * 8}², {decoder.ImagesPerRun(latent, latent)} per run; decode s {string.Join(" ", times.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))}; resident after load {afterLoad.Rss / 1e9:F2} GB, peak {end.Peak / 1e9:F2} GB"));
+            $"vae runs: {images} images of {latent * factor}², {decoder.ImagesPerRun(latent, latent)} per run; decode s {string.Join(" ", times.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))}; resident after load {afterLoad.Rss / 1e9:F2} GB, peak {end.Peak / 1e9:F2} GB"));
         return 0;
     }
 }
