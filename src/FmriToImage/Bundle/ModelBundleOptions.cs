@@ -54,17 +54,43 @@ internal sealed record ModelBundleOptions
     };
 
     /// <summary>
+    /// The kinds that run one voxel vector per trial (a batch of trials at most) through large matrices: when their graph
+    /// is not small they open without ONNX Runtime's weight pre-packing (<c>session.disable_prepacking</c>). Pre-packing
+    /// copies every large matrix into the packed layout at load — MindEye2's 7 GB backbone peaked at 1.92 × its weights
+    /// and took 30 s to load, against 1.17 × and 3.7 s without, for 0.1–0.35 s more per batch of 8 trials (third call
+    /// 0.68–0.91 against 0.55–0.59 s; docs/performance.md, "Pre-packing and the voxel encoders") — negligible beside a
+    /// trial's diffusion.
+    /// </summary>
+    internal static IReadOnlySet<BundleComponentKind> NoPrepackingWhenLarge { get; } = new HashSet<BundleComponentKind>
+    {
+        BundleComponentKind.VoxelEncoder,
+        BundleComponentKind.SubjectAdapter,
+    };
+
+    private static readonly IReadOnlyDictionary<string, string> NoPrepacking = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["session.disable_prepacking"] = "1",
+    };
+
+    /// <summary>
     /// The settings for one component: <see cref="Settings"/> as given, or the public options — with one intra-op thread
     /// for a small graph of the kinds in <see cref="OneThreadWhenSmall"/> when <see cref="IntraOpThreads"/> is 0 (the
     /// library chooses; measured: docs/performance.md, "Small networks on one thread"; an explicit count is kept and the
-    /// hook can set any) — with the hook bound to <paramref name="kind"/>.
+    /// hook can set any), and no weight pre-packing for a large graph of the kinds in <see cref="NoPrepackingWhenLarge"/>
+    /// (the hook can turn it back on) — with the hook bound to <paramref name="kind"/>.
     /// </summary>
     /// <param name="kind">The component's kind.</param>
     /// <param name="graphPath">Its graph file.</param>
     internal SessionSettings SettingsFor(BundleComponentKind kind, string graphPath)
     {
         // Float16 graphs are converted at their edge: the library's wrappers work in float32 throughout.
-        var settings = (Settings ?? new SessionSettings { ExecutionProvider = ExecutionProvider, IntraOpThreads = ThreadsFor(kind, graphPath) }) with { Float16AsFloat32 = true };
+        var chosen = Settings ?? new SessionSettings
+        {
+            ExecutionProvider = ExecutionProvider,
+            IntraOpThreads = ThreadsFor(kind, graphPath),
+            ConfigEntries = NoPrepackingWhenLarge.Contains(kind) && !GraphWeights.IsSmall(graphPath) ? NoPrepacking : new Dictionary<string, string>(),
+        };
+        var settings = chosen with { Float16AsFloat32 = true };
         return ConfigureSession is { } hook ? settings with { Configure = options => hook(kind, options) } : settings;
     }
 

@@ -12,6 +12,7 @@ internal static class Harnesses
         ["ridge"] = FmriToImage.Benchmarks.Adaptation.RidgeFitHarness.Run,
         ["scale"] = ScaleHarness.Run,
         ["vae-runs"] = VaeRunsHarness.Run,
+        ["embed-brain"] = EmbedBrainHarness.Run,
     };
 
     /// <summary>The harness called <paramref name="name"/>, or null when it is none (then BenchmarkDotNet runs).</summary>

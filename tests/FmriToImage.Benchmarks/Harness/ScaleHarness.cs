@@ -35,6 +35,7 @@ internal static class ScaleHarness
         var arena = args.Integer("arena", 1) == 1;
         var config = args.Text("config", "");
         var envArena = args.Integer("env-arena", 0) == 1;
+        var library = args.Integer("library", 0) == 1;
         var output = args.Text("out", "artifacts/perf/scale");
         args.RejectUnknown();
         Directory.CreateDirectory(output);
@@ -64,7 +65,10 @@ internal static class ScaleHarness
             .Sum(f => new FileInfo(f).Length);
 
         var loading = Stopwatch.StartNew();
-        using var decoder = BrainDecoder.Load(bundlePath, new BrainDecoderOptions { SessionSettings = settings, VerifyChecksums = false, TrialBatchSize = batch });
+        // --library 1: the public options only (IntraOpThreads = --threads), so the library's per-network choices apply
+        // (one thread for small encoders does not, the count being explicit; no pre-packing for large voxel encoders does).
+        var options = new BrainDecoderOptions { IntraOpThreads = threads, VerifyChecksums = false, TrialBatchSize = batch };
+        using var decoder = BrainDecoder.Load(bundlePath, library ? options : options with { SessionSettings = settings });
         var loadSeconds = loading.Elapsed.TotalSeconds;
         var afterLoad = ProcessMemory.Read();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"load {loadSeconds:F1} s; graphs {weights / 1e9:F2} GB; resident {afterLoad.Rss / 1e9:F2} GB (file-backed {afterLoad.File / 1e9:F2} GB), peak {afterLoad.Peak / 1e9:F2} GB ({afterLoad.Peak / (double)weights:F2} × the graphs)"));
@@ -75,6 +79,7 @@ internal static class ScaleHarness
             ["threads"] = threads,
             ["arena"] = arena,
             ["env_arena_same_as_requested"] = envArena,
+            ["library_options"] = library,
             ["config"] = entries,
             ["graph_bytes"] = weights,
             ["load_seconds"] = loadSeconds,

@@ -42,6 +42,14 @@ public sealed class ModelBundleOptionsTests
             }
 
             Assert.Equal(0, new ModelBundleOptions().SettingsFor(BundleComponentKind.TextEncoder, large).IntraOpThreads);
+
+            // Large voxel encoders and subject adapters open without weight pre-packing; other kinds and small graphs keep it.
+            Assert.Equal("1", new ModelBundleOptions().SettingsFor(BundleComponentKind.VoxelEncoder, large).ConfigEntries["session.disable_prepacking"]);
+            Assert.Equal("1", new ModelBundleOptions { IntraOpThreads = 2 }.SettingsFor(BundleComponentKind.SubjectAdapter, large).ConfigEntries["session.disable_prepacking"]);
+            Assert.Empty(new ModelBundleOptions().SettingsFor(BundleComponentKind.TextEncoder, large).ConfigEntries);
+            Assert.Empty(new ModelBundleOptions().SettingsFor(BundleComponentKind.Unet, large).ConfigEntries);
+            Assert.Empty(new ModelBundleOptions().SettingsFor(BundleComponentKind.VoxelEncoder, DemoVoxelEncoder).ConfigEntries);
+            Assert.Empty(new ModelBundleOptions { Settings = new SessionSettings() }.SettingsFor(BundleComponentKind.VoxelEncoder, large).ConfigEntries);
             Assert.Equal(2, new ModelBundleOptions { Settings = new SessionSettings { IntraOpThreads = 2 } }
                 .SettingsFor(BundleComponentKind.VoxelEncoder, DemoVoxelEncoder).IntraOpThreads);
         }
