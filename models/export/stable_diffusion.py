@@ -196,8 +196,9 @@ def export_unet_module(unet, out: Path, normalize: bool, dtype, device: str, tok
     reference = None
     if swap_attention is not None:
         if dtype == torch.float32 and can_verify():
-            with torch.no_grad():
-                reference = graph(sample, timestep, context, *extras)
+            with torch.no_grad():      # on the CPU, as verify runs: no TF32 convolutions in the reference
+                reference = graph.cpu()(sample.cpu(), timestep.cpu(), context.cpu(), *(e.cpu() for e in extras))
+            graph.to(device)
         swap_attention()
     export(graph, (sample, timestep, context, *extras), path, ["sample", "timestep", "encoder_hidden_states", *names], ["out_sample"], axes)
     if dtype == torch.float32:
@@ -239,9 +240,10 @@ def export_vae(source: dict, out: Path, device: str, fused: bool = True) -> None
              ("vae_decoder", Decoder(), latent, "latent_sample", "sample"))
     references = {}
     if fused:
-        if can_verify():        # diffusers' own attention, to compare the fused graphs with
+        if can_verify():        # diffusers' own attention, to compare the fused graphs with; on the CPU, as verify runs
             with torch.no_grad():
-                references = {name: graph(example) for name, graph, example, _, _ in parts}
+                references = {name: graph.cpu()(example.cpu()) for name, graph, example, _, _ in parts}
+            vae.to(device)
         vae.set_attn_processor(FusedAttentionProcessor())
     for name, graph, example, inputs, outputs in parts:
         path = out / name / "model.onnx"

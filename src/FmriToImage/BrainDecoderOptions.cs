@@ -19,8 +19,10 @@ public sealed record BrainDecoderOptions
     /// and waits for a core on a busy machine (docs/performance.md). <see cref="DecoderNetwork.IntraOpThreads"/> says
     /// what each network got; <see cref="ConfigureSession"/> can set any count per network. Negative counts are refused.
     /// Voxel encoders and subject adapters above that size also open without ONNX Runtime's weight pre-packing
-    /// (<c>session.disable_prepacking</c>: MindEye2's 7 GB backbone loads in 3.7 s at 1.17 × its weights instead of 30 s
-    /// at 1.92 ×, for 0.01–0.04 s more per trial; docs/performance.md); <see cref="ConfigureSession"/> can turn it back on.
+    /// (<c>session.disable_prepacking</c>: the full-size MindEye2 voxel side loads in 3.7 s instead of 30 s and peaks at
+    /// 1.17 × its weights after use instead of 1.92 ×; the first call reads the mapped weights in — about 3 s for
+    /// MindEye's 3.8 GB voxel2clip — and later calls cost up to 0.05 s more per trial; docs/performance.md);
+    /// <see cref="ConfigureSession"/> can turn it back on.
     /// </summary>
     public int IntraOpThreads { get; init; }
 
@@ -46,7 +48,9 @@ public sealed record BrainDecoderOptions
     /// come first and CPU runs what they cannot. Each network reports what it was created with
     /// (<see cref="BrainDecoder.Networks"/>). Since a hook may append a device provider, whose copies of bound host
     /// inputs are made when they are bound, the denoising loop then binds its inputs again and synchronizes before and
-    /// after every step, also when the hook appended none (a small cost on CPU).
+    /// after every step, also when the hook appended none (a small cost on CPU). The library may already have set
+    /// session config entries (<c>session.disable_prepacking</c> for large voxel encoders, see
+    /// <see cref="IntraOpThreads"/>); a hook that sets one again overrides it, and ONNX Runtime logs a warning.
     /// </summary>
     public Action<BundleComponentKind, SessionOptions>? ConfigureSession { get; init; }
 

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using FmriToImage.Onnx;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
@@ -57,9 +58,9 @@ internal sealed record ModelBundleOptions
     /// The kinds that run one voxel vector per trial (a batch of trials at most) through large matrices: when their graph
     /// is not small they open without ONNX Runtime's weight pre-packing (<c>session.disable_prepacking</c>). Pre-packing
     /// copies every large matrix into the packed layout at load — MindEye2's 7 GB backbone peaked at 1.92 × its weights
-    /// and took 30 s to load, against 1.17 × and 3.7 s without, for 0.1–0.35 s more per batch of 8 trials (third call
-    /// 0.68–0.91 against 0.55–0.59 s; docs/performance.md, "Pre-packing and the voxel encoders") — negligible beside a
-    /// trial's diffusion.
+    /// and took 30 s to load, against 1.17 × and 3.7 s without; the first call then reads the mapped weights in, later
+    /// calls cost 0.02–0.36 s more per batch of 8 trials (docs/performance.md, "Pre-packing and the voxel encoders") —
+    /// negligible beside a trial's diffusion. Subject adapters given as graphs are included by analogy (not measured).
     /// </summary>
     internal static IReadOnlySet<BundleComponentKind> NoPrepackingWhenLarge { get; } = new HashSet<BundleComponentKind>
     {
@@ -70,7 +71,9 @@ internal sealed record ModelBundleOptions
     private static readonly IReadOnlyDictionary<string, string> NoPrepacking = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["session.disable_prepacking"] = "1",
-    };
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    private static readonly IReadOnlyDictionary<string, string> NoEntries = FrozenDictionary<string, string>.Empty;
 
     /// <summary>
     /// The settings for one component: <see cref="Settings"/> as given, or the public options — with one intra-op thread
@@ -88,7 +91,7 @@ internal sealed record ModelBundleOptions
         {
             ExecutionProvider = ExecutionProvider,
             IntraOpThreads = ThreadsFor(kind, graphPath),
-            ConfigEntries = NoPrepackingWhenLarge.Contains(kind) && !GraphWeights.IsSmall(graphPath) ? NoPrepacking : new Dictionary<string, string>(),
+            ConfigEntries = NoPrepackingWhenLarge.Contains(kind) && !GraphWeights.IsSmall(graphPath) ? NoPrepacking : NoEntries,
         };
         var settings = chosen with { Float16AsFloat32 = true };
         return ConfigureSession is { } hook ? settings with { Configure = options => hook(kind, options) } : settings;

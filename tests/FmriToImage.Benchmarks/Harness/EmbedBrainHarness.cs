@@ -24,8 +24,14 @@ internal static class EmbedBrainHarness
         var config = args.Text("config", "");
         var library = args.Integer("library", 0) == 1;
         args.RejectUnknown();
+        if (library && config.Length > 0)
+        {
+            throw new ArgumentException("--library 1 opens the bundle with the public options only; --config does not apply to it.");
+        }
 
-        var entries = config.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(e => e.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+        var entries = config.Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e.Split('=', 2))
+            .ToDictionary(p => p[0], p => p.Length == 2 ? p[1] : throw new ArgumentException($"--config entries are key=value, not '{p[0]}'."), StringComparer.Ordinal);
         var loading = Stopwatch.StartNew();
         var options = new BrainDecoderOptions { IntraOpThreads = threads, VerifyChecksums = false, TrialBatchSize = trials };
         using var decoder = BrainDecoder.Load(bundlePath, library ? options : options with { SessionSettings = new SessionSettings { IntraOpThreads = threads, ConfigEntries = entries } });

@@ -36,6 +36,11 @@ internal static class ScaleHarness
         var config = args.Text("config", "");
         var envArena = args.Integer("env-arena", 0) == 1;
         var library = args.Integer("library", 0) == 1;
+        if (library && (config.Length > 0 || !arena || envArena))
+        {
+            throw new ArgumentException("--library 1 opens the bundle with the public options only; --config, --arena 0 and --env-arena 1 do not apply to it.");
+        }
+
         var output = args.Text("out", "artifacts/perf/scale");
         args.RejectUnknown();
         Directory.CreateDirectory(output);

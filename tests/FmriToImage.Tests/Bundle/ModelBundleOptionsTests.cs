@@ -25,31 +25,34 @@ public sealed class ModelBundleOptionsTests
     }
 
     [Fact]
-    public void A_large_encoder_keeps_the_threads_asked_for_and_full_settings_are_taken_as_given()
+    public void Large_voxel_encoders_and_adapters_open_without_weight_prepacking_when_the_library_chooses()
     {
-        var folder = Directory.CreateTempSubdirectory("fmri2img-threads-").FullName;
+        var folder = Directory.CreateTempSubdirectory("fmri2img-prepacking-").FullName;
         try
         {
-            var large = Path.Combine(folder, "model.onnx");
-            using (var graph = new FileStream(large, FileMode.Create))
-            {
-                graph.SetLength(1024);
-            }
-
-            using (var data = new FileStream(Path.Combine(folder, "weights.pb"), FileMode.Create))
-            {
-                data.SetLength(GraphWeights.SmallGraphBytes + 1);
-            }
-
-            Assert.Equal(0, new ModelBundleOptions().SettingsFor(BundleComponentKind.TextEncoder, large).IntraOpThreads);
-
-            // Large voxel encoders and subject adapters open without weight pre-packing; other kinds and small graphs keep it.
+            var large = LargeGraph(folder);
             Assert.Equal("1", new ModelBundleOptions().SettingsFor(BundleComponentKind.VoxelEncoder, large).ConfigEntries["session.disable_prepacking"]);
             Assert.Equal("1", new ModelBundleOptions { IntraOpThreads = 2 }.SettingsFor(BundleComponentKind.SubjectAdapter, large).ConfigEntries["session.disable_prepacking"]);
             Assert.Empty(new ModelBundleOptions().SettingsFor(BundleComponentKind.TextEncoder, large).ConfigEntries);
             Assert.Empty(new ModelBundleOptions().SettingsFor(BundleComponentKind.Unet, large).ConfigEntries);
             Assert.Empty(new ModelBundleOptions().SettingsFor(BundleComponentKind.VoxelEncoder, DemoVoxelEncoder).ConfigEntries);
             Assert.Empty(new ModelBundleOptions { Settings = new SessionSettings() }.SettingsFor(BundleComponentKind.VoxelEncoder, large).ConfigEntries);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_large_encoder_keeps_the_threads_asked_for_and_full_settings_are_taken_as_given()
+    {
+        var folder = Directory.CreateTempSubdirectory("fmri2img-threads-").FullName;
+        try
+        {
+            var large = LargeGraph(folder);
+
+            Assert.Equal(0, new ModelBundleOptions().SettingsFor(BundleComponentKind.TextEncoder, large).IntraOpThreads);
             Assert.Equal(2, new ModelBundleOptions { Settings = new SessionSettings { IntraOpThreads = 2 } }
                 .SettingsFor(BundleComponentKind.VoxelEncoder, DemoVoxelEncoder).IntraOpThreads);
         }
@@ -57,5 +60,22 @@ public sealed class ModelBundleOptionsTests
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>A 1 KiB "graph" beside one byte more than the small-graph size of other files: a large graph to the size rule.</summary>
+    private static string LargeGraph(string folder)
+    {
+        var large = Path.Combine(folder, "model.onnx");
+        using (var graph = new FileStream(large, FileMode.Create))
+        {
+            graph.SetLength(1024);
+        }
+
+        using (var data = new FileStream(Path.Combine(folder, "weights.pb"), FileMode.Create))
+        {
+            data.SetLength(GraphWeights.SmallGraphBytes + 1);
+        }
+
+        return large;
     }
 }

@@ -41,13 +41,21 @@ public sealed class DemoDenoisingLoopTests
         };
 
         var latents = new float[candidates * unet.LatentLength];
-        sampler.Sample(request, latents, progress, cancellable ? source.Token : CancellationToken.None);
 
-        Assert.True(steps >= 4 && defaults.Guidance > 1, $"the demo pipeline runs {steps} guided steps; the test needs several");
-        Assert.True(latents.All(float.IsFinite));
         // Warm-up: step 0 binds the UNet's buffers for this batch shape; with a cancellable token, step 1 lets a fresh
         // CancellationTokenSource finish setting up its registration list (88 bytes, once per source). Every later step
-        // reuses everything.
-        Assert.Equal(0, allocated[^1] - allocated[1]);
+        // reuses everything. The loop runs up to three times and one allocation-free run suffices, as in SamplerTests:
+        // CI once saw 3,688 bytes in one run on a loaded machine (a one-off runtime event on the thread); an allocation
+        // per step shows in every run and still fails the test, with each run's bytes in the message.
+        var runs = new List<long>();
+        for (var run = 0; run < 3 && (runs.Count == 0 || runs[^1] != 0); run++)
+        {
+            sampler.Sample(request, latents, progress, cancellable ? source.Token : CancellationToken.None);
+            Assert.True(steps >= 4 && defaults.Guidance > 1, $"the demo pipeline runs {steps} guided steps; the test needs several");
+            Assert.True(latents.All(float.IsFinite));
+            runs.Add(allocated[^1] - allocated[1]);
+        }
+
+        Assert.True(runs[^1] == 0, $"bytes allocated between step 1 and the last step, per run: {string.Join(", ", runs)}");
     }
 }
