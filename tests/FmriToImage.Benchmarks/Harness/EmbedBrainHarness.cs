@@ -21,17 +21,14 @@ internal static class EmbedBrainHarness
         var trials = args.Integer("trials", 8);
         var repeat = args.Integer("repeat", 3);
         var threads = args.Integer("threads", 2);
-        var config = args.Text("config", "");
+        var entries = args.Entries("config");
         var library = args.Integer("library", 0) == 1;
         args.RejectUnknown();
-        if (library && config.Length > 0)
+        if (library && entries.Count > 0)
         {
             throw new ArgumentException("--library 1 opens the bundle with the public options only; --config does not apply to it.");
         }
 
-        var entries = config.Split(',', StringSplitOptions.RemoveEmptyEntries)
-            .Select(e => e.Split('=', 2))
-            .ToDictionary(p => p[0], p => p.Length == 2 ? p[1] : throw new ArgumentException($"--config entries are key=value, not '{p[0]}'."), StringComparer.Ordinal);
         var loading = Stopwatch.StartNew();
         var options = new BrainDecoderOptions { IntraOpThreads = threads, VerifyChecksums = false, TrialBatchSize = trials };
         using var decoder = BrainDecoder.Load(bundlePath, library ? options : options with { SessionSettings = new SessionSettings { IntraOpThreads = threads, ConfigEntries = entries } });
@@ -39,14 +36,7 @@ internal static class EmbedBrainHarness
         var afterLoad = ProcessMemory.Read();
         var subject = decoder.Subjects[0];
         var count = decoder.VoxelCountOf(subject);
-        var random = new Random(29);
-        var values = new float[trials * count];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = (float)((random.NextDouble() * 2) - 1);
-        }
-
-        var matrix = new VoxelMatrix(values, trials, count);
+        var matrix = SeededVoxels.Uniform(trials, count, 29);
         var times = new List<double>();
         for (var r = 0; r < repeat; r++)
         {

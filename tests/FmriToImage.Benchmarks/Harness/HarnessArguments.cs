@@ -35,6 +35,15 @@ internal sealed class HarnessArguments
             : fallback;
     }
 
+    /// <summary>
+    /// <c>--name key=value,key=value</c> (ONNX Runtime session config entries) as a dictionary; empty when absent; an
+    /// entry without '=' fails naming it.
+    /// </summary>
+    public Dictionary<string, string> Entries(string name) =>
+        Text(name, "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e.Split('=', 2))
+            .ToDictionary(p => p[0], p => p.Length == 2 ? p[1] : throw new ArgumentException($"--{name} entries are key=value, not '{p[0]}'."), StringComparer.Ordinal);
+
     /// <summary>Fails naming every option that no getter asked for (a typo must not silently run the defaults).</summary>
     public void RejectUnknown()
     {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using FmriToImage.Data;
 using FmriToImage.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
@@ -33,10 +32,10 @@ internal static class ScaleHarness
         var all = args.Integer("all", 0) == 1;
         var loadOnly = args.Integer("load-only", 0) == 1;
         var arena = args.Integer("arena", 1) == 1;
-        var config = args.Text("config", "");
+        var entries = args.Entries("config");
         var envArena = args.Integer("env-arena", 0) == 1;
         var library = args.Integer("library", 0) == 1;
-        if (library && (config.Length > 0 || !arena || envArena))
+        if (library && (entries.Count > 0 || !arena || envArena))
         {
             throw new ArgumentException("--library 1 opens the bundle with the public options only; --config, --arena 0 and --env-arena 1 do not apply to it.");
         }
@@ -51,9 +50,6 @@ internal static class ScaleHarness
             "unclip" => ReconstructionPipeline.Unclip,
             _ => throw new ArgumentException($"--pipeline must be caption or unclip, not '{pipelineName}'."),
         };
-        var entries = config.Split(',', StringSplitOptions.RemoveEmptyEntries)
-            .Select(e => e.Split('=', 2))
-            .ToDictionary(p => p[0], p => p.Length == 2 ? p[1] : throw new ArgumentException($"--config entries are key=value, not '{p[0]}'."), StringComparer.Ordinal);
         if (envArena)
         {
             // One CPU arena for every session of the process, growing by what is requested (ONNX Runtime's
@@ -100,7 +96,7 @@ internal static class ScaleHarness
                 Steps = steps > 0 ? steps : null,
                 Strength = strengthText.Length > 0 ? double.Parse(strengthText, CultureInfo.InvariantCulture) : null,
             };
-            var voxels = RandomVoxels(trials, decoder.VoxelCount);
+            var voxels = SeededVoxels.Uniform(trials, decoder.VoxelCount, 23);
             var runs = new List<Dictionary<string, object?>>();
             var clock = Stopwatch.StartNew();
             if (all)
@@ -161,17 +157,5 @@ internal static class ScaleHarness
             ["caption"] = reconstruction.Captions.FirstOrDefault(),
             ["peak_rss"] = ProcessMemory.Read().Peak,
         };
-    }
-
-    private static VoxelMatrix RandomVoxels(int trials, int count)
-    {
-        var random = new Random(23);
-        var values = new float[trials * count];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = (float)((random.NextDouble() * 2) - 1);
-        }
-
-        return new VoxelMatrix(values, trials, count);
     }
 }
